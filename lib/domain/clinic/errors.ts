@@ -1,0 +1,53 @@
+import { DomainError, type ErrorDetails } from '../shared/errors';
+
+export class TreatmentNotFoundError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('treatment.not_found', 'the clinic does not list this treatment', details);
+  }
+}
+
+export class TreatmentUnlistedError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('treatment.unlisted', 'the treatment is no longer offered', details);
+  }
+}
+
+export class DepositExceedsPriceError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('treatment.deposit_exceeds_price', 'the deposit cannot exceed the price', details);
+  }
+}
+
+export class InvalidOpeningHoursError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('clinic.invalid_opening_hours', 'opening intervals must open before they close and not overlap', details);
+  }
+}
+
+/** The requested start is not in the future. */
+export class BookingInPastError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('booking.in_past', 'cannot book a time that has passed', details);
+  }
+}
+
+/** The requested start is closer than the clinic's minimum notice. */
+export class BookingInsideMinimumNoticeError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('booking.inside_minimum_notice', 'the clinic needs more notice for this booking', details);
+  }
+}
+
+/** The treatment would start or run outside the clinic's opening hours. */
+export class BookingOutsideOpeningHoursError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('booking.outside_opening_hours', 'the clinic is not open for the whole treatment', details);
+  }
+}
+
+/** The requested start is not the start of a slot. */
+export class SlotNotAlignedError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('booking.slot_not_aligned', 'bookings start at the start of a slot', details);
+  }
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { eventFactory, eventSchema, makeUpcaster, type Upcasters } from '../shared/events';
+import { Krw } from '../shared/money';
+import { Instant } from '../shared/time';
+import { CancellationPolicy, Id, OpeningHours, SlotConfiguration, TreatmentDetails } from './values';
+
+export const ClinicRegistered = eventSchema(
+  'ClinicRegistered',
+  1,
+  z.object({
+    clinicId: Id,
+    name: z.string().min(1).max(200),
+    openingHours: OpeningHours,
+    slotLengthMinutes: SlotConfiguration.shape.slotLengthMinutes,
+    slotCapacity: SlotConfiguration.shape.slotCapacity,
+    policy: CancellationPolicy,
+  }),
+);
+
+/** v2 added `bookingMode` (v1 events read as "clinic-confirm", which is how clinics worked then). */
+export const TreatmentListed = eventSchema('TreatmentListed', 2, TreatmentDetails);
+
+export const TreatmentPriceChanged = eventSchema(
+  'TreatmentPriceChanged',
+  1,
+  z.object({
+    treatmentId: Id,
+    previousPriceKrw: Krw,
+    priceKrw: Krw,
+    previousDepositKrw: Krw,
+    depositKrw: Krw,
+    effectiveAt: Instant,
+  }),
+);
+
+export const TreatmentUnlisted = eventSchema('TreatmentUnlisted', 1, z.object({ treatmentId: Id }));
+
+export const OpeningHoursSet = eventSchema('OpeningHoursSet', 1, z.object({ openingHours: OpeningHours }));
+
+export const SlotConfigurationSet = eventSchema('SlotConfigurationSet', 1, SlotConfiguration);
+
+export const CancellationPolicySet = eventSchema('CancellationPolicySet', 1, z.object({ policy: CancellationPolicy }));
+
+export const ClinicEvent = z.discriminatedUnion('type', [
+  ClinicRegistered,
+  TreatmentListed,
+  TreatmentPriceChanged,
+  TreatmentUnlisted,
+  OpeningHoursSet,
+  SlotConfigurationSet,
+  CancellationPolicySet,
+]);
+export type ClinicEvent = z.infer<typeof ClinicEvent>;
+
+export const CLINIC_EVENT_VERSIONS = {
+  ClinicRegistered: 1,
+  TreatmentListed: 2,
+  TreatmentPriceChanged: 1,
+  TreatmentUnlisted: 1,
+  OpeningHoursSet: 1,
+  SlotConfigurationSet: 1,
+  CancellationPolicySet: 1,
+} as const satisfies Record<ClinicEvent['type'], number>;
+
+export const clinicEvent = eventFactory<ClinicEvent>(CLINIC_EVENT_VERSIONS);
+
+export const clinicUpcasters: Upcasters = {
+  TreatmentListed: {
+    // v1 → v2: bookingMode did not exist; every treatment needed the clinic's confirmation.
+    1: (data) => ({ bookingMode: 'clinic-confirm', ...data }),
+  },
+};
+
+export const upcastClinicEvent = makeUpcaster<ClinicEvent>(ClinicEvent, CLINIC_EVENT_VERSIONS, clinicUpcasters);

@@ -1,0 +1,128 @@
+import {
+  clinicDay,
+  iso,
+  isBefore,
+  localTime,
+  minutesOfDay,
+  plusMinutes,
+  timeOfMinutes,
+  weekdayOfDay,
+  type DayKey,
+  type LocalTime,
+} from '../shared/time';
+import {
+  BookingInPastError,
+  BookingInsideMinimumNoticeError,
+  BookingOutsideOpeningHoursError,
+  InvalidOpeningHoursError,
+  SlotNotAlignedError,
+} from './errors';
+import type { OpeningHours, OpeningInterval } from './values';
+
+/**
+ * The facts about a clinic that booking rules need. A RegisteredClinic satisfies it; the command
+ * handler may also build it from a read model.
+ */
+export interface ClinicBookingFacts {
+  readonly openingHours: OpeningHours;
+  readonly slotLengthMinutes: number;
+  readonly slotCapacity: number;
+  readonly policy: { readonly minimumNoticeHours: number };
+}
+
+/** Opening intervals must open before they close and not overlap on the same weekday. */
+export function assertValidOpeningHours(hours: OpeningHours): void {
+  for (const [i, a] of hours.entries()) {
+    if (minutesOfDay(a.opens) >= minutesOfDay(a.closes) || a.opens === '24:00') {
+      throw new InvalidOpeningHoursError({ interval: a });
+    }
+    for (const b of hours.slice(i + 1)) {
+      if (
+        a.weekday === b.weekday &&
+        minutesOfDay(a.opens) < minutesOfDay(b.closes) &&
+        minutesOfDay(b.opens) < minutesOfDay(a.closes)
+      ) {
+        throw new InvalidOpeningHoursError({ overlapping: [a, b] });
+      }
+    }
+  }
+}
+
+/** The opening intervals of one clinic day, in order. */
+export function intervalsOn(hours: OpeningHours, day: DayKey): OpeningInterval[] {
+  const weekday = weekdayOfDay(day);
+  return hours
+    .filter((h) => h.weekday === weekday)
+    .sort((a, b) => minutesOfDay(a.opens) - minutesOfDay(b.opens));
+}
+
+/** Every slot start (HH:mm) of one clinic day. */
+export function slotStartsOn(clinic: ClinicBookingFacts, day: DayKey): LocalTime[] {
+  const out: LocalTime[] = [];
+  for (const iv of intervalsOn(clinic.openingHours, day)) {
+    const close = minutesOfDay(iv.closes);
+    for (let m = minutesOfDay(iv.opens); m + clinic.slotLengthMinutes <= close; m += clinic.slotLengthMinutes) {
+      out.push(timeOfMinutes(m));
+    }
+  }
+  return out;
+}
+
+export interface SlotPlacement {
+  /** The clinic day (Asia/Seoul) — names the schedule stream. */
+  readonly day: DayKey;
+  /** The slots (local HH:mm starts) the treatment occupies: ceil(duration / slot length) of them. */
+  readonly slots: LocalTime[];
+  readonly startsAt: Date;
+  readonly endsAt: Date;
+}
+
+/**
+ * Where a treatment starting at `startsAt` sits in the clinic's day, or why it cannot:
+ * it must start on a slot boundary of one opening interval and end within that same interval.
+ */
+export function placeInSlots(clinic: ClinicBookingFacts, startsAt: Date | string, durationMinutes: number): SlotPlacement {
+  const day = clinicDay(startsAt);
+  const start = minutesOfDay(localTime(startsAt));
+  const slotCount = Math.ceil(durationMinutes / clinic.slotLengthMinutes);
+  const occupied = slotCount * clinic.slotLengthMinutes;
+  const interval = intervalsOn(clinic.openingHours, day).find(
+    (iv) => minutesOfDay(iv.opens) <= start && start < minutesOfDay(iv.closes),
+  );
+  const details = { day, startsAt: localTime(startsAt), durationMinutes };
+  if (!interval || start + occupied > minutesOfDay(interval.closes)) {
+    throw new BookingOutsideOpeningHoursError({ ...details, openingHours: intervalsOn(clinic.openingHours, day) });
+  }
+  const startInstant = typeof startsAt === 'string' ? new Date(startsAt) : startsAt;
+  const offGrid = (start - minutesOfDay(interval.opens)) % clinic.slotLengthMinutes !== 0;
+  if (offGrid || startInstant.getUTCSeconds() !== 0 || startInstant.getUTCMilliseconds() !== 0) {
+    throw new SlotNotAlignedError({ ...details, slotLengthMinutes: clinic.slotLengthMinutes, opens: interval.opens });
+  }
+  const slots = Array.from({ length: slotCount }, (_, i) => timeOfMinutes(start + i * clinic.slotLengthMinutes));
+  return { day, slots, startsAt: startInstant, endsAt: plusMinutes(startInstant, durationMinutes) };
+}
+
+/** The start must be in the future, at least `minimumNoticeHours` away. */
+export function assertEnoughNotice(startsAt: Date | string, now: Date, minimumNoticeHours: number): void {
+  if (!isBefore(now, startsAt)) {
+    throw new BookingInPastError({ startsAt: iso(startsAt), now: iso(now) });
+  }
+  const earliest = plusMinutes(now, minimumNoticeHours * 60);
+  if (isBefore(startsAt, earliest)) {
+    throw new BookingInsideMinimumNoticeError({
+      minimumNoticeHours,
+      earliestStart: earliest.toISOString(),
+    });
+  }
+}
+
+/** All booking-time checks: not in the past, not inside the minimum notice, inside opening hours, on a slot. */
+export function checkBookable(
+  clinic: ClinicBookingFacts,
+  startsAt: Date | string,
+  durationMinutes: number,
+  now: Date,
+): SlotPlacement {
+  assertEnoughNotice(startsAt, now, clinic.policy.minimumNoticeHours);
+  return placeInSlots(clinic, startsAt, durationMinutes);
+}

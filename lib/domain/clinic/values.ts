@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { Krw } from '../shared/money';
+import { LocalTime, Weekday } from '../shared/time';
+
+export const Id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'ids are [A-Za-z0-9_.:-]');
+
+/** One opening interval on a weekday, local Asia/Seoul time; a day may have several (lunch break). */
+export const OpeningInterval = z.object({ weekday: Weekday, opens: LocalTime, closes: LocalTime });
+export type OpeningInterval = z.infer<typeof OpeningInterval>;
+
+/** The week's opening intervals; a weekday with no interval is closed. */
+export const OpeningHours = z.array(OpeningInterval).max(7 * 6);
+export type OpeningHours = z.infer<typeof OpeningHours>;
+
+/**
+ * The cancellation policy. Frozen into each reservation when it is requested.
+ * - free cancellation until `freeCancellationHours` before the start; later, a patient's
+ *   cancellation (or reschedule) costs `lateCancellationFeeKrw`, a fixed VAT-inclusive KRW amount
+ *   (we chose a fixed amount over a percentage: clinics quote it that way and it freezes exactly);
+ *   it is withheld from the deposit, the refund being max(0, depositPaid − fee);
+ * - a no-show forfeits the whole deposit when `noShowForfeitsDeposit`;
+ * - no booking (or reschedule) closer than `minimumNoticeHours` to the start.
+ */
+export const CancellationPolicy = z.object({
+  freeCancellationHours: z.number().int().min(0).max(24 * 30),
+  lateCancellationFeeKrw: Krw,
+  noShowForfeitsDeposit: z.boolean(),
+  minimumNoticeHours: z.number().int().min(0).max(24 * 30),
+});
+export type CancellationPolicy = z.infer<typeof CancellationPolicy>;
+
+/** instant: the booking is confirmed as soon as its deposit (if any) is paid; clinic-confirm: staff confirm it. */
+export const BookingMode = z.enum(['instant', 'clinic-confirm']);
+export type BookingMode = z.infer<typeof BookingMode>;
+
+export const SlotConfiguration = z.object({
+  /** Length of one slot in minutes; slots start at each opening interval's start. */
+  slotLengthMinutes: z.number().int().min(5).max(240),
+  /** How many reservations may hold the same slot at once (chairs/rooms/staff). */
+  slotCapacity: z.number().int().min(1).max(100),
+});
+export type SlotConfiguration = z.infer<typeof SlotConfiguration>;
+
+export const TreatmentDetails = z.object({
+  treatmentId: Id,
+  name: z.string().min(1).max(200),
+  /** Free category code, e.g. skin, laser, injectable, lifting, body, hair-removal. */
+  category: z.string().min(1).max(50),
+  /** VAT-inclusive price in KRW. */
+  priceKrw: Krw,
+  durationMinutes: z.number().int().min(5).max(12 * 60),
+  /** Deposit taken for "pay and book" (VAT-inclusive KRW, ≤ price). */
+  depositKrw: Krw,
+  bookingMode: BookingMode,
+});
+export type TreatmentDetails = z.infer<typeof TreatmentDetails>;
