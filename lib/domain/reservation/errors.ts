@@ -1,0 +1,22 @@
+import { DomainError, type ErrorDetails } from '../shared/errors';
+
+/** A cancelled, rejected, no-show or completed reservation cannot change any more. */
+export class ReservationClosedError extends DomainError {
+  constructor(details: ErrorDetails & { status: string; action: string }) {
+    super('reservation.closed', `cannot ${details.action} a reservation that is ${details.status}`, details);
+  }
+}
+
+/** A no-show can only be recorded once the reservation's start time has passed. */
+export class NoShowBeforeStartError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('reservation.no_show_before_start', 'the reservation has not started yet', details);
+  }
+}
+
+/** The reservation belongs to another clinic than the one in the context. */
+export class ClinicMismatchError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('reservation.clinic_mismatch', 'the treatment belongs to another clinic', details);
+  }
+}
