@@ -87,7 +87,11 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     adminUrl,
     kind: 'embedded',
     stop: async () => {
-      await pg.stop();
+      // Ctrl-C reaches PostgreSQL directly too (same process group); the library's stop()
+      // would wait forever for an exit that already happened.
+      const child = (pg as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      await Promise.race([pg.stop(), new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
     },
   };
 }
@@ -111,8 +115,12 @@ export function quoteIdent(name: string): string {
 /**
  * The server tests run against: DATABASE_URL's server if set, else the local
  * PostgreSQL on 127.0.0.1:5432 when it answers, else an embedded one under .data/.
+ * `npm test` resolves it once and hands it to the runners in YEYAK_TEST_PG_URL.
  */
 export async function resolveTestServer(log: (m: string) => void = () => {}): Promise<PostgresServer> {
+  if (process.env.YEYAK_TEST_PG_URL) {
+    return { adminUrl: process.env.YEYAK_TEST_PG_URL, kind: 'external', stop: async () => {} };
+  }
   if (process.env.DATABASE_URL) {
     return { adminUrl: process.env.DATABASE_URL, kind: 'external', stop: async () => {} };
   }

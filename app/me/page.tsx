@@ -1,0 +1,22 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { getTranslations } from 'next-intl/server';
+import { requireUser } from '@/lib/auth/guard';
+
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getTranslations('me'))('title') };
+}
+
+export default async function MyReservationsPage() {
+  const user = await requireUser({ roles: ['patient'], callbackUrl: '/me' });
+  const t = await getTranslations('me');
+  // Reservations arrive with the booking issue; until then a patient truly has none.
+  return (
+    <section>
+      <h1 className="text-2xl font-bold">{t('title')}</h1>
+      <p className="mt-2">{t('welcome', { name: user.name })}</p>
+      <p className="mt-6 text-stone-600">{t('none')}</p>
+      <Link href="/" className="mt-2 inline-block text-brand-700 underline">{t('browse')}</Link>
+    </section>
+  );
+}

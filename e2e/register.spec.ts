@@ -1,0 +1,47 @@
+import { expect, test } from '@playwright/test';
+
+test('registration shows each validation error next to its field and keeps what was typed', async ({ page }) => {
+  await page.goto('/register');
+  await page.getByLabel('이름').fill('김');
+  await page.getByLabel('이메일').fill('not-an-email');
+  await page.getByLabel('비밀번호', { exact: true }).fill('short1');
+  await page.getByLabel('비밀번호 확인').fill('different');
+  await page.getByRole('button', { name: '가입하기' }).click();
+
+  await expect(page.getByTestId('form-error')).toHaveText('아래 표시된 항목을 확인해 주세요.');
+  await expect(page.getByTestId('error-name')).toHaveText('이름을 2자 이상 입력하세요.');
+  await expect(page.getByTestId('error-email')).toHaveText('올바른 이메일 주소를 입력하세요.');
+  await expect(page.getByTestId('error-password')).toHaveText('비밀번호는 10자 이상이어야 합니다.');
+  await expect(page.getByTestId('error-confirmPassword')).toHaveText('비밀번호가 일치하지 않습니다.');
+  await expect(page.getByTestId('error-consent')).toHaveText('가입하려면 개인정보 수집·이용에 동의해야 합니다.');
+
+  // Errors are tied to their inputs for screen readers, and the typed values survive.
+  const email = page.getByLabel('이메일');
+  await expect(email).toHaveAttribute('aria-invalid', 'true');
+  await expect(email).toHaveAttribute('aria-describedby', 'field-email-error');
+  await expect(email).toHaveValue('not-an-email');
+  await expect(page.getByLabel('이름')).toHaveValue('김');
+});
+
+test('an e-mail that already has an account is refused', async ({ page }) => {
+  await page.goto('/register');
+  await page.getByLabel('이름').fill('김민지');
+  await page.getByLabel('이메일').fill('MINJI@yeyak.example');
+  await page.getByLabel('비밀번호', { exact: true }).fill('a-good-password-42');
+  await page.getByLabel('비밀번호 확인').fill('a-good-password-42');
+  await page.getByLabel('예약 및 진료를 위한 개인정보 수집·이용에 동의합니다.').check();
+  await page.getByRole('button', { name: '가입하기' }).click();
+  await expect(page.getByTestId('error-email')).toHaveText('이미 가입된 이메일입니다.');
+});
+
+test('a new patient registers and lands on their reservations', async ({ page }) => {
+  await page.goto('/register');
+  await page.getByLabel('이름').fill('정하은');
+  await page.getByLabel('이메일').fill('haeun@yeyak.example');
+  await page.getByLabel('비밀번호', { exact: true }).fill('a-good-password-42');
+  await page.getByLabel('비밀번호 확인').fill('a-good-password-42');
+  await page.getByLabel('예약 및 진료를 위한 개인정보 수집·이용에 동의합니다.').check();
+  await page.getByRole('button', { name: '가입하기' }).click();
+  await expect(page).toHaveURL('/me');
+  await expect(page.getByText('정하은님, 환영합니다.')).toBeVisible();
+});

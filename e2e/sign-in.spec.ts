@@ -1,0 +1,87 @@
+import { expect, test } from '@playwright/test';
+import { expectForbidden, signIn } from './helpers';
+
+test.describe('sign-in lands each role on its home', () => {
+  const cases = [
+    { email: 'minji@yeyak.example', path: '/me', heading: '내 예약' },
+    { email: 'gangnam.staff@yeyak.example', path: '/staff/gangnam-glow', heading: '강남 글로우 피부과 대시보드' },
+    { email: 'auditor@yeyak.example', path: '/audit', heading: '감사' },
+    { email: 'admin@yeyak.example', path: '/admin', heading: '관리' },
+  ];
+  for (const { email, path, heading } of cases) {
+    test(email, async ({ page }) => {
+      await signIn(page, email);
+      await expect(page).toHaveURL(path);
+      await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
+      await expect(page.getByTestId('signed-in-as')).toBeVisible();
+    });
+  }
+});
+
+test('a wrong password is refused with a clear message and keeps the e-mail', async ({ page }) => {
+  await signIn(page, 'seojun@yeyak.example', 'not-the-password-1');
+  await expect(page.getByTestId('form-error')).toHaveText('이메일 또는 비밀번호가 올바르지 않습니다.');
+  await expect(page).toHaveURL('/signin');
+  await expect(page.getByLabel('이메일')).toHaveValue('seojun@yeyak.example');
+  await page.goto('/me');
+  await expect(page).toHaveURL(/\/signin\?callbackUrl=/);
+});
+
+test('repeated failures for one account are throttled, and the auditor sees them', async ({ page }) => {
+  for (let i = 0; i < 5; i++) {
+    await signIn(page, 'no-such-patient@yeyak.example', `wrong-password-${i}`);
+    await expect(page.getByTestId('form-error')).toHaveText('이메일 또는 비밀번호가 올바르지 않습니다.');
+  }
+  await signIn(page, 'no-such-patient@yeyak.example', 'wrong-password-5');
+  await expect(page.getByTestId('form-error')).toContainText('로그인 실패가 너무 많습니다');
+
+  await signIn(page, 'auditor@yeyak.example');
+  await expect(page).toHaveURL('/audit');
+  const rows = page.getByRole('row').filter({ hasText: 'no-such-patient@yeyak.example' });
+  await expect(rows.filter({ hasText: '로그인 실패' }).first()).toBeVisible();
+  await expect(rows.filter({ hasText: '로그인 거부 (시도 초과)' })).toHaveCount(1);
+});
+
+test('a page asked for before signing in opens after signing in', async ({ page }) => {
+  await page.goto('/audit');
+  await expect(page).toHaveURL(/\/signin\?callbackUrl=/);
+  await page.getByLabel('이메일').fill('auditor@yeyak.example');
+  await page.getByLabel('비밀번호').fill('yeyak-demo-2026');
+  await page.getByRole('button', { name: '로그인', exact: true }).click();
+  await expect(page).toHaveURL('/audit');
+});
+
+test('a patient is blocked from staff and audit pages', async ({ page }) => {
+  await signIn(page, 'minji@yeyak.example');
+  await expect(page).toHaveURL('/me');
+  for (const path of ['/staff/gangnam-glow', '/staff', '/audit', '/admin']) {
+    await page.goto(path);
+    await expectForbidden(page);
+  }
+});
+
+test("staff are blocked from another clinic's pages", async ({ page }) => {
+  await signIn(page, 'gangnam.staff@yeyak.example');
+  await expect(page).toHaveURL('/staff/gangnam-glow');
+  await page.goto('/staff/apgujeong-line');
+  await expectForbidden(page);
+  await expect(page.getByText('압구정 라인 성형외과')).toHaveCount(0);
+  await page.goto('/audit');
+  await expectForbidden(page);
+});
+
+test('the forbidden page answers with HTTP 403', async ({ page }) => {
+  await signIn(page, 'minji@yeyak.example');
+  await expect(page).toHaveURL('/me');
+  const response = await page.goto('/forbidden');
+  expect(response?.status()).toBe(403);
+});
+
+test('signing out ends the session', async ({ page }) => {
+  await signIn(page, 'jiwoo@yeyak.example');
+  await expect(page).toHaveURL('/me');
+  await page.getByRole('button', { name: '로그아웃' }).click();
+  await expect(page).toHaveURL('/signin');
+  await page.goto('/me');
+  await expect(page).toHaveURL(/\/signin/);
+});

@@ -1,0 +1,54 @@
+import type { NextAuthConfig } from 'next-auth';
+import type { Role } from '../db/schema';
+import { decideRoute, homeFor, type SessionUser } from './roles';
+
+declare module 'next-auth' {
+  interface Session {
+    user: SessionUser;
+  }
+}
+
+/**
+ * The part of the Auth.js configuration that needs no database: sessions, callbacks
+ * and route protection. The proxy uses this alone; lib/auth/index.ts adds the provider.
+ */
+export const authConfig = {
+  session: { strategy: 'jwt', maxAge: 8 * 60 * 60 },
+  pages: { signIn: '/signin', error: '/signin' },
+  trustHost: true,
+  providers: [],
+  callbacks: {
+    jwt({ token, user }) {
+      if (user) {
+        const u = user as SessionUser;
+        token.sub = u.id;
+        token.role = u.role;
+        token.clinicId = u.clinicId;
+        token.name = u.name;
+        token.email = u.email;
+      }
+      return token;
+    },
+    session({ session, token }) {
+      session.user = {
+        ...session.user,
+        id: token.sub!,
+        email: token.email ?? '',
+        name: token.name ?? '',
+        role: token.role as Role,
+        clinicId: (token.clinicId as string | null) ?? null,
+      } as SessionUser & typeof session.user;
+      return session;
+    },
+    authorized({ auth, request }) {
+      const user = auth?.user ? (auth.user as SessionUser) : null;
+      const decision = decideRoute(request.nextUrl.pathname, user);
+      if (decision === 'sign-in') return false; // Auth.js redirects to pages.signIn with a callbackUrl
+      if (decision === 'forbidden') return Response.redirect(new URL('/forbidden', request.nextUrl));
+      if (user && (request.nextUrl.pathname === '/signin' || request.nextUrl.pathname === '/register')) {
+        return Response.redirect(new URL(homeFor(user), request.nextUrl));
+      }
+      return true;
+    },
+  },
+} satisfies NextAuthConfig;

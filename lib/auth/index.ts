@@ -1,0 +1,39 @@
+import NextAuth, { CredentialsSignin } from 'next-auth';
+import Credentials from 'next-auth/providers/credentials';
+import { db } from '../db/client';
+import { authConfig } from './config';
+import { originFrom } from './security-log';
+import { signInSchema, signInWithPassword } from './sign-in';
+
+/** Thrown to Auth.js when sign-in fails; `code` tells the form which message to show. */
+class SignInRefused extends CredentialsSignin {
+  constructor(code: 'invalid' | 'throttled', retryAfterSeconds = 0) {
+    super();
+    this.code = code === 'throttled' ? `throttled:${retryAfterSeconds}` : 'invalid';
+  }
+}
+
+export const { handlers, auth, signIn, signOut } = NextAuth({
+  ...authConfig,
+  providers: [
+    Credentials({
+      credentials: { email: {}, password: {} },
+      async authorize(credentials, request) {
+        const parsed = signInSchema.safeParse(credentials);
+        if (!parsed.success) throw new SignInRefused('invalid');
+        const result = await signInWithPassword(db(), parsed.data, originFrom(request.headers));
+        if (result.ok) return result.user;
+        throw new SignInRefused(result.reason, result.reason === 'throttled' ? result.retryAfterSeconds : 0);
+      },
+    }),
+  ],
+  logger: {
+    // Refused sign-ins are expected and already recorded as security events.
+    error(error) {
+      if (error instanceof CredentialsSignin || (error as { type?: string }).type === 'CredentialsSignin') return;
+      console.error(error);
+    },
+  },
+});
+
+export { SignInRefused };

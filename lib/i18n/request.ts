@@ -1,0 +1,13 @@
+import { cookies } from 'next/headers';
+import { getRequestConfig } from 'next-intl/server';
+import { defaultLocale, isLocale, localeCookie, timeZone } from './config';
+
+export default getRequestConfig(async () => {
+  const stored = (await cookies()).get(localeCookie)?.value;
+  const locale = isLocale(stored) ? stored : defaultLocale;
+  return {
+    locale,
+    timeZone,
+    messages: (await import(`./messages/${locale}.json`)).default,
+  };
+});

@@ -1,0 +1,51 @@
+/**
+ * `npm start` (and `npm run dev` with --dev): everything needed to run Yeyak on a fresh machine.
+ * Without DATABASE_URL it starts an embedded PostgreSQL under .data/pg; then it migrates,
+ * seeds the demo world once, builds if the build is missing or stale, and runs the worker
+ * and the web server until Ctrl-C, which stops all of it.
+ */
+import { connect } from '../lib/db/client';
+import { migrateDatabase } from '../lib/db/migrate';
+import { seedDemoData } from '../lib/db/seed';
+import { ensureDatabase, startEmbeddedPostgres, withDatabase, type PostgresServer } from '../lib/runtime/postgres-server';
+import { buildIfStale } from './lib/build';
+import { serveApp } from './lib/serve';
+
+const dev = process.argv.includes('--dev');
+const port = Number(process.env.PORT ?? 3000);
+const started = Date.now();
+const log = (m: string) => console.log(`[yeyak] ${m}`);
+
+let embedded: PostgresServer | undefined;
+let databaseUrl = process.env.DATABASE_URL;
+if (!databaseUrl) {
+  embedded = await startEmbeddedPostgres('.data/pg', Number(process.env.EMBEDDED_PG_PORT ?? 54329), log);
+  databaseUrl = withDatabase(embedded.adminUrl, 'yeyak');
+  await ensureDatabase(databaseUrl);
+} else {
+  log('using the database in DATABASE_URL');
+}
+
+try {
+  await migrateDatabase(databaseUrl);
+  log('database migrated');
+  const database = connect(databaseUrl, { max: 1 });
+  try {
+    log((await seedDemoData(database.db)) ? 'demo data seeded (accounts are listed in README.md)' : 'demo data already present');
+  } finally {
+    await database.close();
+  }
+  if (!dev) await buildIfStale(log);
+} catch (error) {
+  await embedded?.stop();
+  throw error;
+}
+
+log(`set-up took ${((Date.now() - started) / 1000).toFixed(1)} s; starting the worker and the ${dev ? 'dev' : ''} server on http://localhost:${port}`);
+const group = serveApp({ databaseUrl, dev, port, log });
+const code = await group.wait();
+if (embedded) {
+  log('stopping the embedded PostgreSQL');
+  await embedded.stop();
+}
+process.exit(code);

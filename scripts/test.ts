@@ -1,0 +1,96 @@
+/**
+ * `npm test`: every test in one command.
+ * 1. Finds PostgreSQL (DATABASE_URL's server, else 127.0.0.1:5432, else an embedded one).
+ * 2. Type-checks the project (tsc).
+ * 3. Unit and integration tests (vitest); each test file clones its own database.
+ * 4. Builds the app once (if stale) and runs the browser tests (Playwright, Debian's chromium)
+ *    against `next start` and the worker, on a migrated and seeded database of their own.
+ * Prints one closing line with the totals; exits non-zero if anything failed.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import postgres from 'postgres';
+import { connect } from '../lib/db/client';
+import { migrateDatabase } from '../lib/db/migrate';
+import { seedDemoData } from '../lib/db/seed';
+import { quoteIdent, resolveTestServer, withDatabase } from '../lib/runtime/postgres-server';
+import { buildIfStale } from './lib/build';
+import { exitCodeOf } from './lib/processes';
+
+const e2eOnly = process.argv.includes('--e2e-only');
+const log = (m: string) => console.log(`[test] ${m}`);
+const resultsDir = '.data/test-results';
+fs.rmSync(resultsDir, { recursive: true, force: true });
+fs.mkdirSync(resultsDir, { recursive: true });
+
+const server = await resolveTestServer(log);
+log(`PostgreSQL: ${server.kind} (${new URL(server.adminUrl).host})`);
+const env = { ...process.env, YEYAK_TEST_PG_URL: server.adminUrl };
+const bin = (name: string, file: string) => path.resolve('node_modules', name, file);
+
+interface Totals { passed: number; failed: number; skipped: number }
+const totals: Totals = { passed: 0, failed: 0, skipped: 0 };
+const failedSteps: string[] = [];
+
+async function step(name: string, run: () => Promise<number>) {
+  log(`── ${name}`);
+  const code = await run();
+  if (code !== 0) failedSteps.push(`${name} (exit ${code})`);
+}
+
+try {
+  if (!e2eOnly) {
+    await step('type-check', () => exitCodeOf(process.execPath, [bin('typescript', 'bin/tsc'), '--noEmit', '-p', '.'], { env }));
+    await step('unit and integration tests (vitest)', () =>
+      exitCodeOf(process.execPath, [bin('vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsDir}/vitest.json`], { env }),
+    );
+    const vitest = readJson<{ numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number }>(`${resultsDir}/vitest.json`);
+    if (vitest) {
+      totals.passed += vitest.numPassedTests;
+      totals.failed += vitest.numFailedTests;
+      totals.skipped += vitest.numPendingTests + vitest.numTodoTests;
+    }
+  }
+
+  const e2eDb = `yeyak_e2e_${Date.now().toString(36)}`;
+  const admin = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${quoteIdent(e2eDb)}`);
+  try {
+    const e2eUrl = withDatabase(server.adminUrl, e2eDb);
+    await migrateDatabase(e2eUrl);
+    const database = connect(e2eUrl, { max: 1 });
+    await seedDemoData(database.db);
+    await database.close();
+    await buildIfStale(log);
+    await step('browser tests (playwright)', () =>
+      exitCodeOf(process.execPath, [bin('@playwright/test', 'cli.js'), 'test'], { env: { ...env, E2E_DATABASE_URL: e2eUrl } }),
+    );
+    const e2e = readJson<{ stats: { expected: number; unexpected: number; skipped: number; flaky: number } }>(`${resultsDir}/e2e.json`);
+    if (e2e) {
+      totals.passed += e2e.stats.expected + e2e.stats.flaky;
+      totals.failed += e2e.stats.unexpected;
+      totals.skipped += e2e.stats.skipped;
+    }
+  } finally {
+    await admin.unsafe(`drop database if exists ${quoteIdent(e2eDb)} with (force)`);
+    await admin.end({ timeout: 5 });
+  }
+} catch (error) {
+  failedSteps.push(`set-up: ${(error as Error).message}`);
+  console.error(error);
+} finally {
+  await server.stop();
+}
+
+if (failedSteps.length) log(`failed: ${failedSteps.join('; ')}`);
+console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(failedSteps.length || totals.failed ? 1 : 0);
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch {
+    log(`no results in ${file}`);
+    return undefined;
+  }
+}
