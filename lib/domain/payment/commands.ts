@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { Id } from '../clinic/values';
+import { Krw } from '../shared/money';
+import { PaymentPurpose } from './events';
+
+export const RequestPayment = z.object({
+  type: z.literal('RequestPayment'),
+  paymentId: Id,
+  clinicId: Id,
+  patientId: Id,
+  purpose: PaymentPurpose,
+  reservationId: Id.optional(),
+  visitId: Id.optional(),
+  amountKrw: Krw.min(1),
+});
+
+export const AuthorizePayment = z.object({
+  type: z.literal('AuthorizePayment'),
+  provider: z.string().min(1).max(50),
+  providerRef: z.string().min(1).max(200),
+  amountKrw: Krw.min(1),
+});
+
+/** Capture all (amount omitted) or part of the authorized amount. */
+export const CapturePayment = z.object({ type: z.literal('CapturePayment'), amountKrw: Krw.min(1).optional() });
+
+export const RefundPayment = z.object({
+  type: z.literal('RefundPayment'),
+  /** Idempotency key of the refund (e.g. derived from the cancellation event id). */
+  refundId: Id,
+  amountKrw: Krw.min(1),
+  reason: z.string().min(1).max(1000),
+});
+
+export const FailPayment = z.object({
+  type: z.literal('FailPayment'),
+  reason: z.string().min(1).max(1000),
+  providerCode: z.string().max(100).optional(),
+});
+
+export const PaymentCommand = z.discriminatedUnion('type', [
+  RequestPayment,
+  AuthorizePayment,
+  CapturePayment,
+  RefundPayment,
+  FailPayment,
+]);
+export type PaymentCommand = z.infer<typeof PaymentCommand>;

@@ -1,0 +1,94 @@
+import { AlreadyExistsError, InvalidTransitionError, NotFoundError } from '../shared/errors';
+import { vatPortion } from '../shared/money';
+import type { PaymentCommand } from './commands';
+import {
+  AmountMismatchError,
+  CaptureExceedsAuthorizationError,
+  PaymentSubjectMissingError,
+  RefundExceedsCapturedError,
+} from './errors';
+import { paymentEvent as ev, type PaymentEvent } from './events';
+import { refundable, type ActivePayment, type PaymentState, type PaymentStatus } from './state';
+
+/** Payments need no outside facts; `now` is kept for symmetry with the other deciders. */
+export interface PaymentContext {
+  readonly now: Date;
+}
+
+function requireStatus(p: ActivePayment, action: string, allowed: readonly PaymentStatus[]): void {
+  if (!allowed.includes(p.status)) {
+    throw new InvalidTransitionError('payment', action, p.status, { paymentId: p.paymentId });
+  }
+}
+
+export function decidePayment(command: PaymentCommand, state: PaymentState, _context: PaymentContext): PaymentEvent[] {
+  if (command.type === 'RequestPayment') {
+    const { type: _t, ...data } = command;
+    if (state.status !== 'none') {
+      const p = state as ActivePayment;
+      if (p.amountKrw === data.amountKrw && p.purpose === data.purpose) return [];
+      throw new AlreadyExistsError('payment', { paymentId: data.paymentId });
+    }
+    if ((data.purpose === 'deposit' && !data.reservationId) || (data.purpose === 'bill' && !data.visitId)) {
+      throw new PaymentSubjectMissingError({ purpose: data.purpose });
+    }
+    return [ev('PaymentRequested', { ...data, vatKrw: vatPortion(data.amountKrw) })];
+  }
+  if (state.status === 'none') throw new NotFoundError('payment');
+  const p = state as ActivePayment;
+  const paymentId = p.paymentId;
+  switch (command.type) {
+    case 'AuthorizePayment': {
+      if (p.status === 'authorized' && p.providerRef === command.providerRef) return [];
+      requireStatus(p, 'authorize', ['requested']);
+      if (command.amountKrw !== p.amountKrw) {
+        throw new AmountMismatchError({ requestedKrw: p.amountKrw, authorizedKrw: command.amountKrw });
+      }
+      return [ev('PaymentAuthorized', { paymentId, provider: command.provider, providerRef: command.providerRef, amountKrw: command.amountKrw })];
+    }
+    case 'CapturePayment': {
+      if (p.status === 'captured' && (command.amountKrw === undefined || command.amountKrw === p.capturedKrw)) return [];
+      requireStatus(p, 'capture', ['authorized']);
+      const amountKrw = command.amountKrw ?? p.authorizedKrw;
+      if (amountKrw > p.authorizedKrw) {
+        throw new CaptureExceedsAuthorizationError({ authorizedKrw: p.authorizedKrw, amountKrw });
+      }
+      return [ev('PaymentCaptured', { paymentId, amountKrw })];
+    }
+    case 'RefundPayment': {
+      if (p.refundIds.includes(command.refundId)) return [];
+      requireStatus(p, 'refund', ['captured', 'partially-refunded']);
+      if (command.amountKrw > refundable(p)) {
+        throw new RefundExceedsCapturedError({
+          capturedKrw: p.capturedKrw,
+          refundedKrw: p.refundedKrw,
+          refundableKrw: refundable(p),
+          amountKrw: command.amountKrw,
+        });
+      }
+      const refundedKrw = p.refundedKrw + command.amountKrw;
+      return [
+        ev('PaymentRefunded', {
+          paymentId,
+          refundId: command.refundId,
+          amountKrw: command.amountKrw,
+          reason: command.reason,
+          refundedKrw,
+          full: refundedKrw === p.capturedKrw,
+        }),
+      ];
+    }
+    case 'FailPayment': {
+      if (p.status === 'failed') return [];
+      requireStatus(p, 'fail', ['requested', 'authorized']);
+      return [
+        ev('PaymentFailed', {
+          paymentId,
+          stage: p.status === 'requested' ? 'authorization' : 'capture',
+          reason: command.reason,
+          ...(command.providerCode === undefined ? {} : { providerCode: command.providerCode }),
+        }),
+      ];
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import { DomainError, type ErrorDetails } from '../shared/errors';
+
+/** Refunds never exceed what was captured. */
+export class RefundExceedsCapturedError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('payment.refund_exceeds_captured', 'refunds cannot exceed the amount captured', details);
+  }
+}
+
+export class CaptureExceedsAuthorizationError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('payment.capture_exceeds_authorization', 'cannot capture more than was authorized', details);
+  }
+}
+
+export class AmountMismatchError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('payment.amount_mismatch', 'the authorized amount differs from the amount requested', details);
+  }
+}
+
+/** A deposit needs its reservation, a bill its visit. */
+export class PaymentSubjectMissingError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('payment.subject_missing', 'a deposit needs a reservation and a bill needs a visit', details);
+  }
+}

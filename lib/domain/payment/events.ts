@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { Id } from '../clinic/values';
+import { eventFactory, eventSchema, makeUpcaster } from '../shared/events';
+import { Krw } from '../shared/money';
+
+/** deposit: taken to book (pay and book); bill: the visit's bill at discharge. */
+export const PaymentPurpose = z.enum(['deposit', 'bill']);
+export type PaymentPurpose = z.infer<typeof PaymentPurpose>;
+
+const PositiveKrw = Krw.min(1);
+
+export const PaymentRequested = eventSchema(
+  'PaymentRequested',
+  1,
+  z.object({
+    paymentId: Id,
+    clinicId: Id,
+    patientId: Id,
+    purpose: PaymentPurpose,
+    reservationId: Id.optional(),
+    visitId: Id.optional(),
+    /** VAT-inclusive amount asked for. */
+    amountKrw: PositiveKrw,
+    /** The VAT inside amountKrw: round(amount × 10 / 110). */
+    vatKrw: Krw,
+  }),
+);
+
+export const PaymentAuthorized = eventSchema(
+  'PaymentAuthorized',
+  1,
+  z.object({ paymentId: Id, provider: z.string().min(1).max(50), providerRef: z.string().min(1).max(200), amountKrw: PositiveKrw }),
+);
+
+export const PaymentCaptured = eventSchema(
+  'PaymentCaptured',
+  1,
+  z.object({ paymentId: Id, amountKrw: PositiveKrw }),
+);
+
+export const PaymentRefunded = eventSchema(
+  'PaymentRefunded',
+  1,
+  z.object({
+    paymentId: Id,
+    refundId: Id,
+    amountKrw: PositiveKrw,
+    reason: z.string().min(1).max(1000),
+    /** Total refunded after this refund. */
+    refundedKrw: Krw,
+    /** True once everything captured has been refunded. */
+    full: z.boolean(),
+  }),
+);
+
+export const PaymentFailed = eventSchema(
+  'PaymentFailed',
+  1,
+  z.object({
+    paymentId: Id,
+    stage: z.enum(['authorization', 'capture']),
+    reason: z.string().min(1).max(1000),
+    providerCode: z.string().max(100).optional(),
+  }),
+);
+
+export const PaymentEvent = z.discriminatedUnion('type', [
+  PaymentRequested,
+  PaymentAuthorized,
+  PaymentCaptured,
+  PaymentRefunded,
+  PaymentFailed,
+]);
+export type PaymentEvent = z.infer<typeof PaymentEvent>;
+
+export const PAYMENT_EVENT_VERSIONS = {
+  PaymentRequested: 1,
+  PaymentAuthorized: 1,
+  PaymentCaptured: 1,
+  PaymentRefunded: 1,
+  PaymentFailed: 1,
+} as const satisfies Record<PaymentEvent['type'], number>;
+
+export const paymentEvent = eventFactory<PaymentEvent>(PAYMENT_EVENT_VERSIONS);
+
+export const upcastPaymentEvent = makeUpcaster<PaymentEvent>(PaymentEvent, PAYMENT_EVENT_VERSIONS);

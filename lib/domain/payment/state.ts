@@ -1,0 +1,64 @@
+import type { PaymentEvent, PaymentPurpose } from './events';
+
+export type PaymentStatus = 'requested' | 'authorized' | 'captured' | 'partially-refunded' | 'refunded' | 'failed';
+
+export interface ActivePayment {
+  readonly status: PaymentStatus;
+  readonly paymentId: string;
+  readonly clinicId: string;
+  readonly patientId: string;
+  readonly purpose: PaymentPurpose;
+  readonly reservationId: string | null;
+  readonly visitId: string | null;
+  readonly amountKrw: number;
+  readonly authorizedKrw: number;
+  readonly providerRef: string | null;
+  readonly capturedKrw: number;
+  readonly refundedKrw: number;
+  readonly refundIds: readonly string[];
+}
+
+export type PaymentState = { readonly status: 'none' } | ActivePayment;
+
+export const initialPaymentState = (): PaymentState => ({ status: 'none' });
+
+export function evolvePayment(state: PaymentState, event: PaymentEvent): PaymentState {
+  if (event.type === 'PaymentRequested') {
+    const d = event.data;
+    return {
+      status: 'requested',
+      paymentId: d.paymentId,
+      clinicId: d.clinicId,
+      patientId: d.patientId,
+      purpose: d.purpose,
+      reservationId: d.reservationId ?? null,
+      visitId: d.visitId ?? null,
+      amountKrw: d.amountKrw,
+      authorizedKrw: 0,
+      providerRef: null,
+      capturedKrw: 0,
+      refundedKrw: 0,
+      refundIds: [],
+    };
+  }
+  if (state.status === 'none') return state;
+  const s = state as ActivePayment;
+  switch (event.type) {
+    case 'PaymentAuthorized':
+      return { ...s, status: 'authorized', authorizedKrw: event.data.amountKrw, providerRef: event.data.providerRef };
+    case 'PaymentCaptured':
+      return { ...s, status: 'captured', capturedKrw: s.capturedKrw + event.data.amountKrw };
+    case 'PaymentRefunded':
+      return {
+        ...s,
+        status: event.data.full ? 'refunded' : 'partially-refunded',
+        refundedKrw: event.data.refundedKrw,
+        refundIds: [...s.refundIds, event.data.refundId],
+      };
+    case 'PaymentFailed':
+      return { ...s, status: 'failed' };
+  }
+}
+
+/** What can still be refunded. */
+export const refundable = (p: ActivePayment): number => p.capturedKrw - p.refundedKrw;
