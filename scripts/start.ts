@@ -41,7 +41,7 @@ try {
   throw error;
 }
 
-log(`set-up took ${((Date.now() - started) / 1000).toFixed(1)} s; starting the worker and the ${dev ? 'dev' : ''} server on http://localhost:${port}`);
+log(`set-up took ${((Date.now() - started) / 1000).toFixed(1)} s; starting the worker and the ${dev ? 'development' : 'production'} server on http://localhost:${port}`);
 const group = serveApp({ databaseUrl, dev, port, log });
 const code = await group.wait();
 if (embedded) {

@@ -20,7 +20,12 @@ export const registrationSchema = z
     confirmPassword: z.string(),
     consent: z.literal('on', { error: 'consentRequired' }),
   })
-  .refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], error: 'passwordsDiffer' });
+  .refine((v) => v.password === v.confirmPassword, {
+    path: ['confirmPassword'],
+    error: 'passwordsDiffer',
+    // Report a mismatch even while other fields are still invalid, so every error shows at once.
+    when: (payload) => typeof (payload.value as { confirmPassword?: unknown })?.confirmPassword === 'string',
+  });
 
 export type RegistrationInput = z.infer<typeof registrationSchema>;
 

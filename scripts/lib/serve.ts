@@ -13,7 +13,8 @@ export function serveApp(options: { databaseUrl: string; dev: boolean; port: num
     PORT: String(options.port),
   };
   const group = new ProcessGroup(options.log);
-  group.spawn('worker', process.execPath, [tsxBin, 'lib/worker/main.ts'], env);
+  // RUN_WORKER=false when the worker runs as its own service (docker-compose.yml).
+  if (process.env.RUN_WORKER !== 'false') group.spawn('worker', process.execPath, [tsxBin, 'lib/worker/main.ts'], env);
   const nextArgs = [nextBin, options.dev ? 'dev' : 'start', '-p', String(options.port)];
   if (options.hostname) nextArgs.push('-H', options.hostname);
   group.spawn('web', process.execPath, nextArgs, env);

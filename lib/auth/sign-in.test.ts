@@ -1,0 +1,69 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../testing/db';
+import { users } from '../db/schema';
+import { hashPassword } from './password';
+import { signInWithPassword, throttlePolicy } from './sign-in';
+
+const t = await createTestDatabase();
+const password = 'correct-horse-42';
+const at = (minutes: number) => new Date(Date.UTC(2026, 10, 25, 12, 0) + minutes * 60_000);
+
+beforeAll(async () => {
+  const passwordHash = await hashPassword(password);
+  await t.db.insert(users).values([
+    { id: '01900000-0000-7000-8000-000000000001', email: 'staff@clinic.example', name: 'Staff', role: 'staff', clinicId: null, passwordHash },
+    { id: '01900000-0000-7000-8000-000000000002', email: 'gone@clinic.example', name: 'Gone', role: 'patient', passwordHash, active: false },
+  ]);
+});
+
+describe('signing in with a password', () => {
+  it('accepts the right password and records who signed in from where', async () => {
+    const result = await signInWithPassword(t.db, { email: 'STAFF@clinic.example', password }, { ip: '198.51.100.1', userAgent: 'ua' }, at(0));
+    expect(result).toMatchObject({ ok: true, user: { email: 'staff@clinic.example', role: 'staff' } });
+    const [event] = await t.sql`select type, ip, user_agent, email from security_events order by id desc limit 1`;
+    expect(event).toEqual({ type: 'sign_in', ip: '198.51.100.1', user_agent: 'ua', email: 'staff@clinic.example' });
+  });
+
+  it('refuses a wrong password, an unknown account and an inactive account alike', async () => {
+    const origin = { ip: '198.51.100.2', userAgent: null };
+    expect(await signInWithPassword(t.db, { email: 'staff@clinic.example', password: 'nope' }, origin, at(1))).toEqual({ ok: false, reason: 'invalid' });
+    expect(await signInWithPassword(t.db, { email: 'nobody@clinic.example', password }, origin, at(1))).toEqual({ ok: false, reason: 'invalid' });
+    expect(await signInWithPassword(t.db, { email: 'gone@clinic.example', password }, origin, at(1))).toEqual({ ok: false, reason: 'invalid' });
+    const rows = await t.sql`select detail->>'reason' as reason from security_events where type = 'sign_in_failed' order by id`;
+    expect(rows.map((r) => r.reason)).toEqual(['wrong_password', 'unknown_account', 'inactive_account']);
+  });
+
+  it('throttles an account after repeated failures, even with the right password, until the window passes', async () => {
+    const email = 'victim@clinic.example';
+    for (let i = 0; i < throttlePolicy.perAccount; i++) {
+      const ip = `192.0.2.${i + 10}`; // spread over IPs: the per-account limit must hold on its own
+      expect(await signInWithPassword(t.db, { email, password: 'guess' }, { ip, userAgent: null }, at(10 + i))).toMatchObject({ reason: 'invalid' });
+    }
+    const refused = await signInWithPassword(t.db, { email, password: 'guess' }, { ip: '192.0.2.99', userAgent: null }, at(15));
+    expect(refused).toMatchObject({ ok: false, reason: 'throttled' });
+    // Blocked until the first failure (minute 10) leaves the 15-minute window: minute 25.
+    expect(refused.ok === false && refused.reason === 'throttled' && refused.retryAfterSeconds).toBe(10 * 60);
+    expect(await signInWithPassword(t.db, { email, password: 'guess' }, { ip: '192.0.2.99', userAgent: null }, at(26))).toMatchObject({ reason: 'invalid' });
+  });
+
+  it('throttles an IP that tries many accounts', async () => {
+    const ip = '203.0.113.50';
+    for (let i = 0; i < throttlePolicy.perIp; i++) {
+      await signInWithPassword(t.db, { email: `spray${i}@clinic.example`, password: 'guess' }, { ip, userAgent: null }, at(100));
+    }
+    const refused = await signInWithPassword(t.db, { email: 'staff@clinic.example', password }, { ip, userAgent: null }, at(101));
+    expect(refused).toMatchObject({ ok: false, reason: 'throttled' });
+    // Another IP is unaffected.
+    expect(await signInWithPassword(t.db, { email: 'staff@clinic.example', password }, { ip: '203.0.113.51', userAgent: null }, at(101))).toMatchObject({ ok: true });
+  });
+
+  it('a successful sign-in clears the account’s earlier failures', async () => {
+    const ip = '198.51.100.77';
+    for (let i = 0; i < throttlePolicy.perAccount - 1; i++) {
+      await signInWithPassword(t.db, { email: 'staff@clinic.example', password: 'guess' }, { ip, userAgent: null }, at(200));
+    }
+    expect(await signInWithPassword(t.db, { email: 'staff@clinic.example', password }, { ip, userAgent: null }, at(201))).toMatchObject({ ok: true });
+    await signInWithPassword(t.db, { email: 'staff@clinic.example', password: 'guess' }, { ip, userAgent: null }, at(202));
+    expect(await signInWithPassword(t.db, { email: 'staff@clinic.example', password }, { ip, userAgent: null }, at(203))).toMatchObject({ ok: true });
+  });
+});
