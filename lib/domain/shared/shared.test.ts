@@ -1,0 +1,91 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { deciders, EVENT_VERSIONS, streamKindOfEventType, upcastAny } from '../index';
+import { DomainError, EventSchemaError, NotFoundError } from './errors';
+import { formatKrw, supplyValue, vatPortion } from './money';
+import { parseStream, streams } from './streams';
+import { atLocal, clinicDay, localTime, weekdayOf, weekdayOfDay } from './time';
+
+describe('shared kernel', () => {
+  it('VAT inside a VAT-inclusive KRW price is round(price × 10 / 110)', () => {
+    expect(vatPortion(110_000)).toBe(10_000);
+    expect(vatPortion(99_000)).toBe(9_000);
+    expect(vatPortion(55_555)).toBe(5_050);
+    expect(supplyValue(110_000)).toBe(100_000);
+    expect(() => vatPortion(1.5)).toThrow(RangeError);
+    expect(formatKrw(1_200_000)).toBe('₩1,200,000');
+  });
+
+  it('clinic days, local times and weekdays are Asia/Seoul, whatever the machine zone', () => {
+    // 2025-03-02T15:30Z is Monday 00:30 in Seoul, still Sunday in UTC.
+    expect(clinicDay('2025-03-02T15:30:00Z')).toBe('2025-03-03');
+    expect(localTime('2025-03-02T15:30:00Z')).toBe('00:30');
+    expect(weekdayOf('2025-03-02T15:30:00Z')).toBe(1);
+    expect(weekdayOfDay('2025-03-02')).toBe(0);
+    expect(atLocal('2025-03-03', '10:00').toISOString()).toBe('2025-03-03T01:00:00.000Z');
+    expect(atLocal('2025-03-03', '24:00').toISOString()).toBe('2025-03-03T15:00:00.000Z');
+  });
+
+  it('stream names have one home and parse back', () => {
+    expect(streams.schedule('0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', '2025-03-03')).toBe(
+      'schedule-0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b-2025-03-03',
+    );
+    expect(parseStream('schedule-0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b-2025-03-03')).toEqual({
+      kind: 'schedule',
+      clinicId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+      day: '2025-03-03',
+    });
+    expect(parseStream(streams.reservation('r-1'))).toEqual({ kind: 'reservation', id: 'r-1' });
+    expect(parseStream('$all')).toBeNull();
+  });
+
+  it('domain errors carry a stable code and details, and serialise', () => {
+    const e = new NotFoundError('reservation', { reservationId: 'r1' });
+    expect(e).toBeInstanceOf(DomainError);
+    expect(e.name).toBe('NotFoundError');
+    expect(JSON.parse(JSON.stringify(e))).toMatchObject({ code: 'reservation.not_found', details: { reservationId: 'r1' } });
+  });
+
+  it('event types are unique across aggregates; upcastAny routes by type', () => {
+    const types = Object.values(EVENT_VERSIONS).flatMap((v) => Object.keys(v));
+    expect(new Set(types).size).toBe(types.length);
+    expect(types).toHaveLength(7 + 3 + 9 + 5 + 7 + 5);
+    expect(Object.keys(deciders)).toEqual(['clinic', 'schedule', 'reservation', 'payment', 'visit', 'patient']);
+    expect(streamKindOfEventType('SlotHeld')).toBe('schedule');
+    expect(upcastAny({ type: 'TreatmentUnlisted', schemaVersion: 1, data: { treatmentId: 't1' } })).toEqual({
+      type: 'TreatmentUnlisted',
+      schemaVersion: 1,
+      data: { treatmentId: 't1' },
+    });
+    expect(() => upcastAny({ type: 'Nope', schemaVersion: 1, data: {} })).toThrow(EventSchemaError);
+  });
+
+  it('the domain does no I/O and reads no clock or randomness (source scan)', () => {
+    const root = path.resolve(import.meta.dirname, '..');
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const p = path.join(dir, name);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (p.endsWith('.ts') && !p.endsWith('.test.ts')) files.push(p);
+      }
+    };
+    walk(root);
+    const forbidden = [
+      /from ['"]node:/,
+      /from ['"](fs|path|crypto|postgres|drizzle-orm[^'"]*|pg)['"]/,
+      /\bfetch\(/,
+      /Date\.now\(/,
+      /new Date\(\)/,
+      /Math\.random/,
+      /randomUUID/,
+      /process\.env/,
+    ];
+    const offences = files.flatMap((f) => {
+      const src = readFileSync(f, 'utf8');
+      return forbidden.filter((re) => re.test(src)).map((re) => `${path.relative(root, f)}: ${re}`);
+    });
+    expect(offences).toEqual([]);
+  });
+});
