@@ -1,0 +1,134 @@
+/** Envelope checks and helpers shared by both backends (pure). */
+import { v7 as uuidv7, validate as uuidValidate, version as uuidVersion } from 'uuid';
+import { z } from 'zod';
+import { InvalidEvent } from './errors';
+import { integrityFor, toStoredJson } from './hash-chain';
+import type { EventFilter, EventMetadata, ExpectedRevision, JsonObject, NewEvent, Position, RecordedMetadata } from './types';
+
+const metadataSchema = z
+  .object({
+    actor: z.object({ id: z.string().min(1), role: z.string().min(1) }),
+    occurredAt: z.string().min(1),
+    commandId: z.string().nullish(),
+    correlationId: z.string().nullish(),
+    causationId: z.string().nullish(),
+    clinicId: z.string().nullish(),
+    ip: z.string().nullish(),
+    userAgent: z.string().nullish(),
+  })
+  .passthrough();
+
+/** An event checked and normalised for writing: id set, JSON as it will be stored. */
+export interface PreparedEvent {
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  data: JsonObject;
+  metadata: EventMetadata;
+}
+
+export function newEventId(): string {
+  return uuidv7();
+}
+
+export function isUuidV7(id: string): boolean {
+  return uuidValidate(id) && uuidVersion(id) === 7;
+}
+
+export function validateStreamId(streamId: string): void {
+  if (typeof streamId !== 'string' || streamId.length === 0 || streamId.length > 512) {
+    throw new InvalidEvent(`Invalid stream id ${JSON.stringify(streamId)}`);
+  }
+  if (streamId.startsWith('$')) throw new InvalidEvent(`Stream ids starting with $ are reserved: ${streamId}`);
+}
+
+export function validateExpectedRevision(expected: ExpectedRevision): void {
+  if (expected === 'any' || expected === 'no_stream' || expected === 'stream_exists') return;
+  if (typeof expected !== 'number' || !Number.isSafeInteger(expected) || expected < 0) {
+    throw new InvalidEvent(`Invalid expectedRevision ${String(expected)}`);
+  }
+}
+
+export function prepareEvents(streamId: string, events: NewEvent[]): PreparedEvent[] {
+  validateStreamId(streamId);
+  if (!Array.isArray(events) || events.length === 0) throw new InvalidEvent('append needs at least one event');
+  const seen = new Set<string>();
+  return events.map((event, i) => {
+    if (!event || typeof event.type !== 'string' || event.type.length === 0) throw new InvalidEvent(`Event ${i} has no type`);
+    if (event.type.startsWith('$')) throw new InvalidEvent(`Event types starting with $ are reserved: ${event.type}`);
+    if (!Number.isInteger(event.schemaVersion) || event.schemaVersion < 1) {
+      throw new InvalidEvent(`Event ${i} (${event.type}) needs an integer schemaVersion >= 1`);
+    }
+    if (!event.data || typeof event.data !== 'object' || Array.isArray(event.data)) {
+      throw new InvalidEvent(`Event ${i} (${event.type}) data must be a JSON object`);
+    }
+    const parsed = metadataSchema.safeParse(event.metadata);
+    if (!parsed.success) throw new InvalidEvent(`Event ${i} (${event.type}) metadata: ${parsed.error.message}`);
+    const eventId = (event.eventId ?? newEventId()).toLowerCase();
+    if (!isUuidV7(eventId)) throw new InvalidEvent(`Event ${i} (${event.type}) id ${eventId} is not a UUID v7`);
+    if (seen.has(eventId)) throw new InvalidEvent(`Event id ${eventId} appears twice in one append`);
+    seen.add(eventId);
+    const { integrity: _ignored, ...metadata } = event.metadata as EventMetadata & { integrity?: unknown };
+    return {
+      eventId,
+      type: event.type,
+      schemaVersion: event.schemaVersion,
+      data: toStoredJson(event.data),
+      metadata: toStoredJson(metadata) as EventMetadata,
+    };
+  });
+}
+
+/** Adds the hash chain to prepared events written after `previousHash` at revision `firstRevision`. */
+export function chainEvents(
+  key: string | Buffer,
+  streamId: string,
+  events: PreparedEvent[],
+  firstRevision: number,
+  previousHash: string | null,
+): { events: Array<PreparedEvent & { metadata: RecordedMetadata }>; lastHash: string } {
+  let prev = previousHash;
+  const out = events.map((event, i) => {
+    const integrity = integrityFor(key, { ...event, streamId, revision: firstRevision + i }, prev);
+    prev = integrity.hash;
+    return { ...event, metadata: { ...event.metadata, integrity } as RecordedMetadata };
+  });
+  return { events: out, lastHash: prev! };
+}
+
+// --- positions --------------------------------------------------------------------------------
+
+export const START_POSITION: Position = Object.freeze({ commit: 0n, prepare: 0n });
+
+export function comparePositions(a: Position, b: Position): number {
+  if (a.commit !== b.commit) return a.commit < b.commit ? -1 : 1;
+  if (a.prepare !== b.prepare) return a.prepare < b.prepare ? -1 : 1;
+  return 0;
+}
+
+/** "commit/prepare", for storing a position as text (JSON, URLs, forms). */
+export function encodePosition(p: Position): string {
+  return `${p.commit}/${p.prepare}`;
+}
+
+export function decodePosition(s: string): Position {
+  const m = /^(\d+)\/(\d+)$/.exec(s);
+  if (!m) throw new InvalidEvent(`Not an encoded position: ${s}`);
+  return { commit: BigInt(m[1]!), prepare: BigInt(m[2]!) };
+}
+
+// --- filters ----------------------------------------------------------------------------------
+
+export function normalizeFilter(filter: EventFilter | undefined): EventFilter {
+  const out: EventFilter = {};
+  if (filter?.streamPrefixes && filter.streamPrefixes.length > 0) out.streamPrefixes = [...filter.streamPrefixes];
+  if (filter?.eventTypes && filter.eventTypes.length > 0) out.eventTypes = [...filter.eventTypes];
+  return out;
+}
+
+export function matchesFilter(filter: EventFilter | undefined, streamId: string, type: string): boolean {
+  if (streamId.startsWith('$') || type.startsWith('$')) return false;
+  if (filter?.streamPrefixes?.length && !filter.streamPrefixes.some((p) => streamId.startsWith(p))) return false;
+  if (filter?.eventTypes?.length && !filter.eventTypes.includes(type)) return false;
+  return true;
+}

@@ -1,0 +1,158 @@
+/**
+ * Tamper evidence, shared by both backends (pure: no I/O).
+ *
+ * Every event carries in metadata.integrity an HMAC-SHA-256 over the canonical JSON of the fields
+ * that matter (stream, revision, event id, type, schema version, data, the writer's metadata) and the
+ * previous event's hash in the same stream. Changing, removing or reordering any event therefore breaks
+ * the chain from there on, and because the hash is keyed, nobody without the key can recompute a
+ * consistent chain after tampering. The store's own fields (position, recordedAt) are not covered:
+ * they are assigned by the backend after the hash is computed; occurredAt (in metadata) is covered.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { BrokenLink, EventMetadata, IntegrityMetadata, JsonObject, JsonValue, Position, RecordedEvent } from './types';
+
+export const HASH_ALGORITHM = 'HMAC-SHA-256/v1';
+
+/** The JSON a value becomes once stored (undefined properties dropped, Dates as ISO strings...). */
+export function toStoredJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** Deterministic JSON: object keys sorted (by UTF-16 code units), no whitespace. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    const out = JSON.stringify(value);
+    if (out === undefined) throw new TypeError(`canonicalJson: ${typeof value} is not JSON`);
+    return out;
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
+  const keys = Object.keys(value)
+    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+export interface ChainInput {
+  streamId: string;
+  revision: number;
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  data: JsonObject;
+  /** The writer's metadata, without `integrity`. */
+  metadata: EventMetadata | Record<string, JsonValue>;
+}
+
+function stripIntegrity(metadata: ChainInput['metadata']): Record<string, unknown> {
+  const { integrity: _integrity, ...rest } = metadata as Record<string, unknown>;
+  return rest;
+}
+
+export function computeEventHash(key: string | Buffer, event: ChainInput, previousHash: string | null): string {
+  const payload = canonicalJson({
+    v: 1,
+    previousHash,
+    streamId: event.streamId,
+    revision: event.revision,
+    eventId: event.eventId.toLowerCase(),
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    data: event.data,
+    metadata: stripIntegrity(event.metadata),
+  });
+  return createHmac('sha256', key).update(payload, 'utf8').digest('base64url');
+}
+
+export function integrityFor(key: string | Buffer, event: ChainInput, previousHash: string | null): IntegrityMetadata {
+  return { alg: HASH_ALGORITHM, previousHash, hash: computeEventHash(key, event, previousHash) };
+}
+
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** What a verifier needs of a stored event. */
+export type VerifiableEvent = Pick<RecordedEvent, 'streamId' | 'revision' | 'eventId' | 'type' | 'schemaVersion' | 'data'> & {
+  metadata: Record<string, unknown>;
+  position?: Position;
+};
+
+/**
+ * Incremental verifier for one stream: feed its events in revision order, get the first broken link.
+ * `expectedHead` (optional) is the hash the backend records as the stream's last one, which detects a
+ * removed tail.
+ */
+export class StreamChainVerifier {
+  private previousHash: string | null = null;
+  private nextRevision = 0;
+  count = 0;
+  constructor(
+    private readonly key: string | Buffer,
+    readonly streamId: string,
+  ) {}
+
+  check(event: VerifiableEvent): BrokenLink | null {
+    this.count++;
+    const link = (problem: BrokenLink['problem'], expected: string, found: string): BrokenLink => ({
+      streamId: event.streamId,
+      revision: event.revision,
+      eventId: event.eventId,
+      position: event.position,
+      problem,
+      expected,
+      found,
+    });
+    if (event.streamId !== this.streamId) return link('hash-mismatch', `stream ${this.streamId}`, `stream ${event.streamId}`);
+    if (event.revision !== this.nextRevision) {
+      return link('revision-gap', `revision ${this.nextRevision}`, `revision ${event.revision}`);
+    }
+    const integrity = event.metadata.integrity as Partial<IntegrityMetadata> | undefined;
+    if (!integrity || typeof integrity.hash !== 'string') {
+      return link('missing-integrity', 'metadata.integrity with a hash', JSON.stringify(integrity ?? null));
+    }
+    if ((integrity.previousHash ?? null) !== this.previousHash) {
+      return link('previous-hash-mismatch', String(this.previousHash), String(integrity.previousHash ?? null));
+    }
+    const recomputed = computeEventHash(
+      this.key,
+      { ...event, metadata: event.metadata as Record<string, JsonValue> },
+      this.previousHash,
+    );
+    if (!sameHash(recomputed, integrity.hash)) return link('hash-mismatch', recomputed, integrity.hash);
+    this.previousHash = integrity.hash;
+    this.nextRevision++;
+    return null;
+  }
+
+  /** After the last event: does the backend's recorded head match where the chain ended? */
+  checkHead(head: { revision: number; hash: string } | undefined): BrokenLink | null {
+    if (!head) return null;
+    if (head.revision === this.nextRevision - 1 && this.previousHash !== null && sameHash(head.hash, this.previousHash)) return null;
+    return {
+      streamId: this.streamId,
+      revision: head.revision,
+      eventId: '',
+      position: undefined,
+      problem: 'head-mismatch',
+      expected: `head at revision ${head.revision} with hash ${head.hash}`,
+      found: `chain ends at revision ${this.nextRevision - 1} with hash ${String(this.previousHash)}`,
+    };
+  }
+}
+
+/** Verifies a whole stream given in revision order. */
+export function verifyStreamEvents(
+  key: string | Buffer,
+  streamId: string,
+  events: Iterable<VerifiableEvent>,
+  head?: { revision: number; hash: string },
+): { broken: BrokenLink | null; count: number } {
+  const verifier = new StreamChainVerifier(key, streamId);
+  for (const event of events) {
+    const broken = verifier.check(event);
+    if (broken) return { broken, count: verifier.count };
+  }
+  return { broken: verifier.checkHead(head), count: verifier.count };
+}

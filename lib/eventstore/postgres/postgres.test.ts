@@ -1,0 +1,159 @@
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../testing/db';
+import { chainEvents, comparePositions, prepareEvents } from '../envelope';
+import { DuplicateEventId } from '../errors';
+import { eventStoreContract, ev, waitFor } from '../testing/contract';
+import type { EventStore, RecordedEvent } from '../types';
+import { PostgresEventStore } from './store';
+
+const HMAC_KEY = 'test-key-for-the-event-store-contract-suite';
+const t: TestDatabase = await createTestDatabase({ max: 4 });
+
+function pgStore(): PostgresEventStore {
+  const store = new PostgresEventStore({ databaseUrl: t.url, hmacKey: HMAC_KEY, maxConnections: 4, applicationName: 'eventstore-test' });
+  store.groups.leaseMs = 1000;
+  return store;
+}
+
+eventStoreContract('PostgreSQL', {
+  create: async () => pgStore(),
+  takeoverMs: 5000,
+  tamper: async (_store: EventStore, streamId: string, revision: number) => {
+    // As a superuser with the immutability triggers bypassed: the database cannot stop this, the chain shows it.
+    await t.sql.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`update es_events set data = data || '{"amountKrw": 1}'::jsonb where stream_id = ${streamId} and revision = ${revision}`;
+    });
+  },
+});
+
+describe('PostgreSQL backend specifics', () => {
+  let store: PostgresEventStore;
+  beforeAll(() => {
+    store = pgStore();
+  });
+  afterAll(() => store.close());
+
+  /**
+   * Runs the store's append statement inside a transaction we control, so a test can hold it open
+   * (as a slow append would be) and commit it after later ones.
+   */
+  async function heldAppend(streamId: string, head: { revision: number; hash: string } | null, type: string) {
+    const prepared = prepareEvents(streamId, [ev(type)]);
+    const chained = chainEvents(HMAC_KEY, streamId, prepared, head ? head.revision + 1 : 0, head?.hash ?? null);
+    const payload = chained.events.map((e) => ({ id: e.eventId, type: e.type, schemaVersion: e.schemaVersion, data: e.data, metadata: e.metadata }));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let written!: () => void;
+    const wasWritten = new Promise<void>((r) => (written = r));
+    const done = t.sql.begin(async (tx) => {
+      const rows = await tx`select last_position::text, last_xid::text from es_append(${streamId}, ${head ? head.revision : -1}, ${chained.lastHash}, ${JSON.stringify(payload)}::jsonb)`;
+      written();
+      await released;
+      return rows;
+    });
+    await wasWritten;
+    return { commit: async () => (release(), await done), eventId: prepared[0]!.eventId };
+  }
+
+  it('the database rejects UPDATE, DELETE and TRUNCATE of events', async () => {
+    await store.append('immutable-1', [ev('A')]);
+    await expect(t.sql`update es_events set type = 'B' where stream_id = 'immutable-1'`).rejects.toThrow(/append-only/);
+    await expect(t.sql`delete from es_events where stream_id = 'immutable-1'`).rejects.toThrow(/append-only/);
+    await expect(t.sql`truncate es_events cascade`).rejects.toThrow(/append-only/);
+    expect(await store.readStream('immutable-1')).toHaveLength(1);
+  });
+
+  it('never skips an event whose transaction commits after a later-numbered one', async () => {
+    const received: RecordedEvent[] = [];
+    const sub = store.subscribeToAll((e) => void received.push(e), { filter: { streamPrefixes: ['ooo-'] } });
+    // T1 writes first (lower position) and stays open; T2 writes after it (higher position) and commits.
+    const t1 = await heldAppend('ooo-slow', null, 'Slow');
+    await store.append('ooo-fast', [ev('Fast')]);
+    // A reader checkpointing the position alone would now see Fast, store its position and later skip Slow.
+    const naive = await t.sql<{ position: string }[]>`select position::text from es_events where stream_id like 'ooo-%' order by position`;
+    expect(naive).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(received).toHaveLength(0); // Fast is held back behind the running T1, not delivered ahead of it.
+    await t1.commit();
+    await waitFor(() => received.length === 2, 5000, 'both events');
+    expect(received.map((e) => e.type)).toEqual(['Slow', 'Fast']);
+    expect(received[0]!.position.prepare).toBeLessThan(received[1]!.position.prepare);
+    await sub.stop();
+  });
+
+  it('keeps per-stream revision order when an append waits for the previous one of its stream', async () => {
+    const received: RecordedEvent[] = [];
+    const sub = store.subscribeToAll((e) => void received.push(e), { filter: { streamPrefixes: ['order-'] } });
+    // T1 creates the stream (revision 0) and stays open; a concurrent append to it must wait and end
+    // up with revision 1 in a later transaction (its stream-row write fails once T1 commits, it re-reads).
+    const t1 = await heldAppend('order-s', null, 'First');
+    const second = store.append('order-s', [ev('Second')]);
+    await new Promise((r) => setTimeout(r, 150));
+    await t1.commit();
+    const r2 = await second;
+    expect(r2.nextExpectedRevision).toBe(1);
+    await waitFor(() => received.length === 2, 5000, 'both events');
+    expect(received.map((e) => [e.type, e.revision])).toEqual([
+      ['First', 0],
+      ['Second', 1],
+    ]);
+    expect(comparePositions(received[0]!.position, received[1]!.position)).toBeLessThan(0);
+    await sub.stop();
+    expect((await store.verify({ streamId: 'order-s' })).ok).toBe(true);
+  });
+
+  it('under concurrent appends, xid order agrees with revision order in every stream', async () => {
+    const stores = [store, pgStore(), pgStore()];
+    await Promise.all(
+      Array.from({ length: 12 }, async (_, w) => {
+        for (let i = 0; i < 10; i++) await stores[w % 3]!.append(`xo-${i % 3}`, [ev('X', { w, i })]);
+      }),
+    );
+    await Promise.all(stores.slice(1).map((s) => s.close()));
+    const [row] = await t.sql<{ inversions: number; total: number }[]>`
+      select count(*) filter (where revision <> expected)::int as inversions, count(*)::int as total from (
+        select revision, row_number() over (partition by stream_id order by xid, position) - 1 as expected
+        from es_events where stream_id like 'xo-%') x`;
+    expect(row).toEqual({ inversions: 0, total: 120 });
+  });
+
+  it('refuses an event id stored in another stream with DuplicateEventId', async () => {
+    const [first] = await store.readStream('immutable-1');
+    await expect(store.append('dup-elsewhere', [ev('A', {}, first!.eventId)])).rejects.toBeInstanceOf(DuplicateEventId);
+  });
+
+  it('detects a removed event and a tampered stream head', async () => {
+    await store.append('gap-1', [ev('A'), ev('B'), ev('C')]);
+    await t.sql.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`delete from es_events where stream_id = 'gap-1' and revision = 1`;
+    });
+    expect((await store.verify({ streamId: 'gap-1' })).firstBroken).toMatchObject({ problem: 'revision-gap', revision: 2, expected: 'revision 1' });
+
+    await store.append('head-1', [ev('A'), ev('B')]);
+    await t.sql.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`delete from es_events where stream_id = 'head-1' and revision = 1`;
+    });
+    expect((await store.verify({ streamId: 'head-1' })).firstBroken).toMatchObject({ problem: 'head-mismatch' });
+  });
+
+  it('a consumer that lost its lease cannot move the checkpoint', async () => {
+    await store.groups.create('fenced', { filter: { streamPrefixes: ['fence-'] }, checkpointAfterMs: 0 });
+    await store.append('fence-1', [ev('A')]);
+    const got: string[] = [];
+    const consumer = store.groups.connect('fenced', async (m) => {
+      got.push(m.event.type);
+      // Someone else takes the lease while we hold the message.
+      await t.sql`update es_groups set lease_owner = 'intruder', lease_epoch = lease_epoch + 1 where name = 'fenced'`;
+      await m.ack();
+    });
+    await waitFor(() => got.length === 1, 5000, 'delivery');
+    await new Promise((r) => setTimeout(r, 300));
+    const [row] = await t.sql<{ checkpoint_position: string }[]>`select checkpoint_position::text from es_groups where name = 'fenced'`;
+    expect(row!.checkpoint_position).toBe('0');
+    expect(consumer.active).toBe(false);
+    await consumer.abort();
+  });
+});
