@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const roles = ['patient', 'staff', 'auditor', 'admin'] as const;
 export type Role = (typeof roles)[number];
@@ -87,3 +87,91 @@ export const seedRuns = pgTable('seed_runs', {
   name: text('name').primaryKey(),
   appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Personal data keys (lib/privacy/vault.ts): one AES-256 data key per patient, stored wrapped
+ * (AES-256-GCM under the master key PERSONAL_DATA_MASTER_KEY, AAD = patient id). Erasing a patient
+ * deletes the row (crypto-shredding): the patient's encrypted event fields become unreadable.
+ */
+export const personalDataKeys = pgTable(
+  'personal_data_keys',
+  {
+    patientId: text('patient_id').primaryKey(),
+    /** Named in every envelope the key encrypts (`patient-<id>#<random>`); new after an erasure. */
+    keyId: text('key_id').notNull(),
+    /** `v1.<master key id>.<iv>.<ciphertext>.<tag>` (base64url parts). */
+    wrappedKey: text('wrapped_key').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('personal_data_keys_key_id_idx').on(t.keyId)],
+);
+
+/**
+ * Payment gateway sandbox (lib/payments/sandbox.ts): the state a PG keeps in test mode, in the
+ * database so the web server and the worker see the same orders, payments and refunds.
+ * Amounts are integer KRW.
+ */
+export const paymentSandboxOrders = pgTable(
+  'payment_sandbox_orders',
+  {
+    orderId: text('order_id').primaryKey(),
+    orderName: text('order_name').notNull(),
+    amount: integer('amount').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check('payment_sandbox_orders_amount_check', sql`${t.amount} > 0`)],
+);
+
+export const paymentSandboxStatuses = ['IN_PROGRESS', 'DONE', 'PARTIAL_CANCELED', 'CANCELED', 'ABORTED'] as const;
+
+export const paymentSandboxPayments = pgTable(
+  'payment_sandbox_payments',
+  {
+    paymentKey: text('payment_key').primaryKey(),
+    orderId: text('order_id')
+      .notNull()
+      .references(() => paymentSandboxOrders.orderId),
+    status: text('status').$type<(typeof paymentSandboxStatuses)[number]>().notNull(),
+    totalAmount: integer('total_amount').notNull(),
+    /** What can still be refunded: total minus every cancellation. */
+    balanceAmount: integer('balance_amount').notNull(),
+    /** Masked test card number (the full number is never stored). */
+    cardNumber: text('card_number').notNull(),
+    /** What the test card does at confirmation: approve, decline, or time out (approve or decline behind it). */
+    scenario: text('scenario').notNull(),
+    failureCode: text('failure_code'),
+    failureMessage: text('failure_message'),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
+    approvedAt: timestamp('approved_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('payment_sandbox_payments_order_idx').on(t.orderId),
+    // One order is paid at most once.
+    uniqueIndex('payment_sandbox_payments_paid_order_idx')
+      .on(t.orderId)
+      .where(sql`${t.status} in ('DONE', 'PARTIAL_CANCELED', 'CANCELED')`),
+    check('payment_sandbox_payments_balance_check', sql`${t.balanceAmount} >= 0 and ${t.balanceAmount} <= ${t.totalAmount}`),
+  ],
+);
+
+export const paymentSandboxCancels = pgTable(
+  'payment_sandbox_cancels',
+  {
+    transactionKey: text('transaction_key').primaryKey(),
+    paymentKey: text('payment_key')
+      .notNull()
+      .references(() => paymentSandboxPayments.paymentKey),
+    /** The caller's idempotency key: a repeated cancel with it refunds nothing more. */
+    idempotencyKey: text('idempotency_key').notNull(),
+    cancelAmount: integer('cancel_amount').notNull(),
+    cancelReason: text('cancel_reason').notNull(),
+    /** The payment's refundable balance after this cancellation. */
+    refundableAmount: integer('refundable_amount').notNull(),
+    canceledAt: timestamp('canceled_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('payment_sandbox_cancels_idempotency_idx').on(t.idempotencyKey),
+    index('payment_sandbox_cancels_payment_idx').on(t.paymentKey, t.canceledAt),
+    check('payment_sandbox_cancels_amount_check', sql`${t.cancelAmount} > 0`),
+  ],
+);
