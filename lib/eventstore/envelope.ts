@@ -3,7 +3,7 @@ import { v7 as uuidv7, validate as uuidValidate, version as uuidVersion } from '
 import { z } from 'zod';
 import { InvalidEvent } from './errors';
 import { integrityFor, toStoredJson } from './hash-chain';
-import type { EventFilter, EventMetadata, ExpectedRevision, JsonObject, NewEvent, Position, RecordedMetadata } from './types';
+import type { CurrentRevision, EventFilter, EventMetadata, ExpectedRevision, GroupSettings, JsonObject, NewEvent, Position, RecordedMetadata } from './types';
 
 const metadataSchema = z
   .object({
@@ -64,6 +64,8 @@ export function prepareEvents(streamId: string, events: NewEvent[]): PreparedEve
     }
     const parsed = metadataSchema.safeParse(event.metadata);
     if (!parsed.success) throw new InvalidEvent(`Event ${i} (${event.type}) metadata: ${parsed.error.message}`);
+    const reserved = Object.keys(event.metadata).find((k) => k.startsWith('$') || k === 'integrity');
+    if (reserved && reserved !== 'integrity') throw new InvalidEvent(`Event ${i} (${event.type}) metadata key ${reserved} is reserved`);
     const eventId = (event.eventId ?? newEventId()).toLowerCase();
     if (!isUuidV7(eventId)) throw new InvalidEvent(`Event ${i} (${event.type}) id ${eventId} is not a UUID v7`);
     if (seen.has(eventId)) throw new InvalidEvent(`Event id ${eventId} appears twice in one append`);
@@ -132,3 +134,34 @@ export function matchesFilter(filter: EventFilter | undefined, streamId: string,
   if (filter?.eventTypes?.length && !filter.eventTypes.includes(type)) return false;
   return true;
 }
+
+// --- expectations and group settings ---------------------------------------------------------
+
+export function satisfies(expected: ExpectedRevision, actual: CurrentRevision): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return actual === 'no_stream';
+  if (expected === 'stream_exists') return actual !== 'no_stream';
+  return actual === expected;
+}
+
+
+export const DEFAULT_GROUP_SETTINGS: GroupSettings = {
+  maxRetryCount: 10,
+  messageTimeoutMs: 30_000,
+  maxInFlight: 10,
+  checkpointAfterMs: 1000,
+};
+
+export function resolveSettings(base: Partial<GroupSettings>, update: Partial<GroupSettings> = {}): GroupSettings {
+  const s = { ...DEFAULT_GROUP_SETTINGS, ...stripUndefined(base), ...stripUndefined(update) };
+  if (!Number.isInteger(s.maxRetryCount) || s.maxRetryCount < 0) throw new InvalidEvent('maxRetryCount must be an integer >= 0');
+  if (!(s.messageTimeoutMs > 0)) throw new InvalidEvent('messageTimeoutMs must be > 0');
+  if (!Number.isInteger(s.maxInFlight) || s.maxInFlight < 1) throw new InvalidEvent('maxInFlight must be an integer >= 1');
+  if (!(s.checkpointAfterMs >= 0)) throw new InvalidEvent('checkpointAfterMs must be >= 0');
+  return s;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+

@@ -1,9 +1,550 @@
-/** EventStoreDB backend (work in progress). */
-import type { EventStore } from '../types';
+/**
+ * EventStoreDB backend of the port, over @eventstore/db-client (selected by EVENTSTORE_URL).
+ *
+ * Appends read the stream's tail, chain the new events to the last hash and append with that exact
+ * revision as expected revision, so the chain never forks; a conflict re-reads and retries when the
+ * caller's expectation still allows it. Groups are persistent subscriptions to $all with a filter and
+ * maxSubscriberCount 1: a second consumer is refused by the server and stands by, retrying every
+ * second, and gets the subscription when the first one's connection is gone. The group's filter is
+ * kept in the custom metadata of a dedicated stream (a system event, invisible to $all readers).
+ * Mapping (envelope, positions, errors) lives in ./mapping.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  EventStoreDBClient,
+  type AllStreamResolvedEvent,
+  type AllStreamSubscription,
+  type PersistentSubscriptionToAll,
+  type PersistentSubscriptionToAllResolvedEvent,
+  type ResolvedEvent,
+} from '@eventstore/db-client';
+import { DuplicateEventId, EventStoreClosed, EventStoreUnavailable, GroupNotFound, InvalidEvent, StreamNotFound, WrongExpectedVersion } from '../errors';
+import { chainEvents, comparePositions, DEFAULT_GROUP_SETTINGS, normalizeFilter, prepareEvents, resolveSettings, satisfies, validateExpectedRevision, validateStreamId } from '../envelope';
+import { StreamChainVerifier } from '../hash-chain';
+import type {
+  AppendOptions,
+  AppendResult,
+  BrokenLink,
+  CatchUpSubscription,
+  ConnectGroupOptions,
+  CreateGroupOptions,
+  CurrentRevision,
+  EventFilter,
+  EventHandler,
+  EventStore,
+  GroupConsumer,
+  GroupHandler,
+  GroupInfo,
+  NewEvent,
+  ParkedEvent,
+  PersistentGroups,
+  Position,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeToAllOptions,
+  UpdateGroupOptions,
+  VerifyOptions,
+  VerifyResult,
+} from '../types';
+import {
+  expectedForHead,
+  fromEsdbGroupInfo,
+  fromResolvedEvent,
+  groupConfigStream,
+  isMaxSubscribersReached,
+  mapEsdbError,
+  parkedStreamName,
+  toEsdbExpected,
+  toEsdbFilter,
+  toEsdbGroupSettings,
+  toEventData,
+  toReadPosition,
+} from './mapping';
 
-export class EsdbEventStore {
-  constructor(_options: { connectionString: string; hmacKey: string | Buffer; onError?: (error: unknown) => void }) {
-    throw new Error('The EventStoreDB backend is not implemented yet');
+export interface EsdbEventStoreOptions {
+  connectionString: string;
+  hmacKey: string | Buffer;
+  onError?: (error: unknown) => void;
+  /** How often a standby consumer asks for the subscription (default 1000 ms). */
+  standbyRetryMs?: number;
+}
+
+/** Events read from the tail before an append: the head, and ids for idempotency checks. */
+const TAIL_WINDOW = 100;
+const MAX_APPEND_ATTEMPTS = 50;
+
+export class EsdbEventStore implements EventStore {
+  readonly backend = 'eventstoredb' as const;
+  readonly client: EventStoreDBClient;
+  readonly groups: EsdbGroups;
+  private readonly key: string | Buffer;
+  private closed = false;
+  private readonly subscriptions = new Set<EsdbCatchUp>();
+  readonly onError: (error: unknown) => void;
+  readonly standbyRetryMs: number;
+
+  constructor(options: EsdbEventStoreOptions) {
+    if (!options.hmacKey || options.hmacKey.length < 16) throw new InvalidEvent('The event HMAC key must be at least 16 bytes');
+    this.key = options.hmacKey;
+    this.client = EventStoreDBClient.connectionString(options.connectionString);
+    this.onError = options.onError ?? (() => {});
+    this.standbyRetryMs = options.standbyRetryMs ?? 1000;
+    this.groups = new EsdbGroups(this);
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new EventStoreClosed();
+  }
+
+  private async readTail(streamId: string): Promise<RecordedEvent[]> {
+    try {
+      const out: RecordedEvent[] = [];
+      for await (const resolved of this.client.readStream(streamId, { direction: 'backwards', fromRevision: 'end', maxCount: TAIL_WINDOW })) {
+        const e = fromResolvedEvent(resolved);
+        if (e) out.push(e);
+      }
+      return out;
+    } catch (error) {
+      const mapped = mapEsdbError(error, { streamId });
+      if (mapped instanceof StreamNotFound) return [];
+      throw mapped;
+    }
+  }
+
+  async append(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    this.assertOpen();
+    const expected = options.expectedRevision ?? 'any';
+    validateExpectedRevision(expected);
+    const prepared = prepareEvents(streamId, events);
+    const ids = prepared.map((e) => e.eventId);
+
+    for (let attempt = 0; ; attempt++) {
+      const tail = await this.readTail(streamId); // newest first
+      const head = tail[0];
+      const actual: CurrentRevision = head ? head.revision : 'no_stream';
+
+      // Idempotent repeat visible in the tail: same ids, in order, at the revision the expectation allows.
+      const firstIndex = tail.findIndex((e) => e.eventId === ids[0]);
+      if (firstIndex >= 0) {
+        const original = tail.slice(0, firstIndex + 1).reverse().slice(0, ids.length);
+        const sameIds = original.length === ids.length && original.every((e, i) => e.eventId === ids[i]);
+        const first = tail[firstIndex]!.revision;
+        const allowed =
+          expected === 'any' ||
+          (expected === 'no_stream' && first === 0) ||
+          (expected === 'stream_exists' && first > 0) ||
+          (typeof expected === 'number' && first === expected + 1);
+        if (sameIds && allowed) {
+          const last = original[original.length - 1]!;
+          return { nextExpectedRevision: last.revision, position: last.position };
+        }
+        if (satisfies(expected, actual)) throw new DuplicateEventId(streamId, ids[0]!);
+      }
+      if (!satisfies(expected, actual)) {
+        // An older repeat beyond the tail window: the server recognises those (event ids after the
+        // expected revision). Only send when the server cannot accept it as a new write.
+        const cannotBeNew = (typeof expected === 'number' && head && expected < head.revision) || (expected === 'no_stream' && head);
+        if (cannotBeNew && firstIndex < 0) {
+          try {
+            const placeholder = chainEvents(this.key, streamId, prepared, 0, null);
+            const r = await this.client.appendToStream(streamId, placeholder.events.map(toEventData), { expectedRevision: toEsdbExpected(expected) });
+            return { nextExpectedRevision: Number(r.nextExpectedRevision), position: r.position ?? (await this.positionOf(streamId, Number(r.nextExpectedRevision))) };
+          } catch (error) {
+            const mapped = mapEsdbError(error, { streamId, expected });
+            if (mapped instanceof WrongExpectedVersion) throw new WrongExpectedVersion(streamId, expected, actual);
+            throw mapped;
+          }
+        }
+        throw new WrongExpectedVersion(streamId, expected, actual);
+      }
+
+      const chained = chainEvents(this.key, streamId, prepared, head ? head.revision + 1 : 0, head?.metadata.integrity?.hash ?? null);
+      try {
+        const result = await this.client.appendToStream(streamId, chained.events.map(toEventData), {
+          expectedRevision: expectedForHead(head ? head.revision : null),
+        });
+        const revision = Number(result.nextExpectedRevision);
+        return { nextExpectedRevision: revision, position: result.position ?? (await this.positionOf(streamId, revision)) };
+      } catch (error) {
+        const mapped = mapEsdbError(error, { streamId, expected });
+        if (!(mapped instanceof WrongExpectedVersion)) throw mapped;
+        if (attempt >= MAX_APPEND_ATTEMPTS) throw new EventStoreUnavailable(`Append to ${streamId} kept conflicting (${attempt + 1} attempts)`);
+        // The head moved between our read and the append: re-read and re-check the expectation.
+      }
+    }
+  }
+
+  private async positionOf(streamId: string, revision: number): Promise<Position> {
+    const [e] = await this.readStream(streamId, { fromRevision: revision, maxCount: 1 });
+    return e?.position ?? { commit: -1n, prepare: -1n };
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    validateStreamId(streamId);
+    const direction = options.direction ?? 'forwards';
+    const from = options.fromRevision ?? (direction === 'forwards' ? 'start' : 'end');
+    if (options.maxCount !== undefined && options.maxCount <= 0) return [];
+    const out: RecordedEvent[] = [];
+    try {
+      for await (const resolved of this.client.readStream(streamId, {
+        direction,
+        fromRevision: typeof from === 'number' ? BigInt(from) : from,
+        maxCount: options.maxCount ?? Number.MAX_SAFE_INTEGER,
+      })) {
+        const e = fromResolvedEvent(resolved);
+        if (e) out.push(e);
+      }
+    } catch (error) {
+      throw mapEsdbError(error, { streamId });
+    }
+    return out;
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const direction = options.direction ?? 'forwards';
+    const maxCount = options.maxCount ?? 1000;
+    if (maxCount <= 0) return [];
+    const from = options.fromPosition ?? (direction === 'forwards' ? 'start' : 'end');
+    const { matches } = toEsdbFilter(options.filter);
+    const out: RecordedEvent[] = [];
+    // This client version has no server-side filter for reads: filter here, stop at maxCount.
+    const read = this.client.readAll({ direction, fromPosition: toReadPosition(from), maxCount: Number.MAX_SAFE_INTEGER });
+    try {
+      for await (const resolved of read) {
+        const e = fromResolvedEvent(resolved);
+        if (!e || !matches(e)) continue;
+        if (direction === 'backwards' && from !== 'end' && from !== 'start' && comparePositions(e.position, from) > 0) continue;
+        out.push(e);
+        if (out.length >= maxCount) break;
+      }
+    } catch (error) {
+      throw mapEsdbError(error);
+    } finally {
+      await read.cancel().catch(() => {});
+    }
+    // Backwards reads from a position are inclusive in the port: add the event at that position.
+    if (direction === 'backwards' && typeof from === 'object' && !out.some((e) => comparePositions(e.position, from) === 0)) {
+      const [at] = await this.readAll({ fromPosition: from, maxCount: 1, filter: options.filter });
+      if (at && comparePositions(at.position, from) === 0) {
+        out.unshift(at);
+        if (out.length > maxCount) out.pop();
+      }
+    }
+    return out;
+  }
+
+  subscribeToAll(handler: EventHandler, options: SubscribeToAllOptions = {}): CatchUpSubscription {
+    this.assertOpen();
+    const sub = new EsdbCatchUp(this, handler, options);
+    this.subscriptions.add(sub);
+    void sub.done.catch(() => {}).finally(() => this.subscriptions.delete(sub));
+    return sub;
+  }
+
+  async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
+    this.assertOpen();
+    if (options.streamId) {
+      const events = await this.readStream(options.streamId);
+      const verifier = new StreamChainVerifier(this.key, options.streamId);
+      let broken: BrokenLink | null = null;
+      for (const e of events) if ((broken = verifier.check(e))) break;
+      return { ok: !broken, streamsChecked: 1, eventsChecked: verifier.count, firstBroken: broken };
+    }
+    // Whole log in $all order, one verifier per stream; a broken stream is reported once, first found first.
+    const verifiers = new Map<string, StreamChainVerifier>();
+    let firstBroken: BrokenLink | null = null;
+    let eventsChecked = 0;
+    const read = this.client.readAll({ fromPosition: 'start', maxCount: Number.MAX_SAFE_INTEGER });
+    try {
+      for await (const resolved of read) {
+        const e = fromResolvedEvent(resolved);
+        if (!e) continue;
+        let v = verifiers.get(e.streamId);
+        if (!v) verifiers.set(e.streamId, (v = new StreamChainVerifier(this.key, e.streamId)));
+        eventsChecked++;
+        const broken = v.check(e);
+        if (broken) {
+          firstBroken = broken;
+          break;
+        }
+      }
+    } finally {
+      await read.cancel().catch(() => {});
+    }
+    return { ok: !firstBroken, streamsChecked: verifiers.size, eventsChecked, firstBroken };
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
+    await this.groups.stopAll();
+    await this.client.dispose();
   }
 }
-export type _Check = EventStore;
+
+class EsdbCatchUp implements CatchUpSubscription {
+  private stopped = false;
+  private last: Position | undefined;
+  private readonly subscription: AllStreamSubscription;
+  readonly done: Promise<void>;
+
+  constructor(
+    store: EsdbEventStore,
+    private readonly handler: EventHandler,
+    options: SubscribeToAllOptions,
+  ) {
+    const { server, matches } = toEsdbFilter(options.filter);
+    const subscription = store.client.subscribeToAll({ fromPosition: toReadPosition(options.fromPosition ?? 'start'), filter: server });
+    this.subscription = subscription;
+    if (options.onCaughtUp) subscription.once('caughtUp', options.onCaughtUp);
+    this.done = (async () => {
+      try {
+        for await (const resolved of subscription as AsyncIterable<AllStreamResolvedEvent>) {
+          if (this.stopped) break;
+          const e = fromResolvedEvent(resolved);
+          if (!e || !matches(e)) continue;
+          await this.handler(e);
+          this.last = e.position;
+        }
+      } catch (error) {
+        if (!this.stopped) throw mapEsdbError(error);
+      } finally {
+        await subscription.unsubscribe().catch(() => {});
+      }
+    })();
+    this.done.catch(() => {});
+  }
+
+  get lastPosition(): Position | undefined {
+    return this.last;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.subscription.unsubscribe().catch(() => {});
+    await this.done.catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface StoredGroupConfig {
+  filter: EventFilter;
+  maxInFlight: number;
+}
+
+class EsdbGroups implements PersistentGroups {
+  private readonly consumers = new Set<EsdbGroupConsumer>();
+  constructor(readonly store: EsdbEventStore) {}
+
+  private get client() {
+    return this.store.client;
+  }
+
+  async config(name: string): Promise<StoredGroupConfig | null> {
+    try {
+      const { metadata } = await this.client.getStreamMetadata<{ yeyakGroup?: StoredGroupConfig }>(groupConfigStream(name));
+      return metadata?.yeyakGroup ?? null;
+    } catch (error) {
+      const mapped = mapEsdbError(error);
+      if (mapped instanceof StreamNotFound) return null;
+      throw mapped;
+    }
+  }
+
+  async create(name: string, options: CreateGroupOptions = {}): Promise<void> {
+    const { filter, startFrom = 'start', ...rest } = options;
+    const settings = resolveSettings(rest);
+    const { server } = toEsdbFilter(filter);
+    try {
+      await this.client.createPersistentSubscriptionToAll(name, toEsdbGroupSettings(settings, startFrom), { filter: server });
+    } catch (error) {
+      throw mapEsdbError(error, { group: name });
+    }
+    await this.client.setStreamMetadata(groupConfigStream(name), { yeyakGroup: { filter: normalizeFilter(filter), maxInFlight: settings.maxInFlight } });
+  }
+
+  async update(name: string, options: UpdateGroupOptions): Promise<void> {
+    const current = await this.info(name);
+    const settings = resolveSettings(current.settings, options);
+    try {
+      // EventStoreDB keeps the filter and ignores startFrom changes of a running group here.
+      const esdbSettings = toEsdbGroupSettings(settings, 'start');
+      const { startFrom: _startFrom, ...withoutStart } = esdbSettings;
+      const info = await this.client.getPersistentSubscriptionToAllInfo(name);
+      await this.client.updatePersistentSubscriptionToAll(name, { ...withoutStart, startFrom: info.settings.startFrom });
+    } catch (error) {
+      throw mapEsdbError(error, { group: name });
+    }
+    await this.client.setStreamMetadata(groupConfigStream(name), { yeyakGroup: { filter: current.filter, maxInFlight: settings.maxInFlight } });
+  }
+
+  async delete(name: string): Promise<void> {
+    try {
+      await this.client.deletePersistentSubscriptionToAll(name);
+    } catch (error) {
+      throw mapEsdbError(error, { group: name });
+    }
+  }
+
+  async list(): Promise<GroupInfo[]> {
+    const infos = await this.client.listPersistentSubscriptionsToAll();
+    return Promise.all(infos.map(async (i) => fromEsdbGroupInfo(i, await this.config(i.groupName), DEFAULT_GROUP_SETTINGS)));
+  }
+
+  async info(name: string): Promise<GroupInfo> {
+    try {
+      const info = await this.client.getPersistentSubscriptionToAllInfo(name);
+      return fromEsdbGroupInfo(info, await this.config(name), DEFAULT_GROUP_SETTINGS);
+    } catch (error) {
+      throw mapEsdbError(error, { group: name });
+    }
+  }
+
+  connect(name: string, handler: GroupHandler, options: ConnectGroupOptions = {}): GroupConsumer {
+    const consumer = new EsdbGroupConsumer(this, name, handler, options);
+    this.consumers.add(consumer);
+    void consumer.finished.finally(() => this.consumers.delete(consumer));
+    return consumer;
+  }
+
+  async listParked(name: string, options: { maxCount?: number } = {}): Promise<ParkedEvent[]> {
+    await this.info(name);
+    const out: ParkedEvent[] = [];
+    try {
+      for await (const resolved of this.client.readStream(parkedStreamName(name), { resolveLinkTos: true, maxCount: options.maxCount ?? 1000 })) {
+        const e = fromResolvedEvent(resolved as ResolvedEvent);
+        if (!e) continue;
+        const linkMeta = (resolved.link?.metadata ?? {}) as Record<string, unknown>;
+        out.push({
+          event: e,
+          reason: typeof linkMeta.reason === 'string' ? linkMeta.reason : 'parked (EventStoreDB does not record the reason)',
+          retryCount: 0,
+          parkedAt: resolved.link?.created,
+          replayRequested: false,
+        });
+      }
+    } catch (error) {
+      const mapped = mapEsdbError(error, { group: name });
+      if (mapped instanceof StreamNotFound) return [];
+      throw mapped;
+    }
+    return out;
+  }
+
+  async replayParked(name: string): Promise<undefined> {
+    try {
+      await this.client.replayParkedMessagesToAll(name);
+    } catch (error) {
+      throw mapEsdbError(error, { group: name });
+    }
+    return undefined;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.allSettled([...this.consumers].map((c) => c.stop()));
+  }
+}
+
+class EsdbGroupConsumer implements GroupConsumer {
+  readonly consumerId: string;
+  private stopped = false;
+  private isActive = false;
+  private subscription: PersistentSubscriptionToAll | null = null;
+  readonly finished: Promise<void>;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly groups: EsdbGroups,
+    readonly group: string,
+    private readonly handler: GroupHandler,
+    private readonly options: ConnectGroupOptions,
+  ) {
+    this.consumerId = options.consumerId ?? `consumer-${randomUUID()}`;
+    this.finished = this.run();
+    this.finished.catch(() => {});
+  }
+
+  get active(): boolean {
+    return this.isActive && !this.stopped;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    const client = this.groups.store.client;
+    while (!this.stopped) {
+      try {
+        const config = await this.groups.config(this.group);
+        const filter = config?.filter ?? {};
+        const { matches } = toEsdbFilter(filter);
+        const sub = client.subscribeToPersistentSubscriptionToAll(this.group, { bufferSize: config?.maxInFlight ?? DEFAULT_GROUP_SETTINGS.maxInFlight });
+        this.subscription = sub;
+        sub.once('confirmation', () => {
+          this.isActive = true;
+          this.options.onActive?.();
+        });
+        for await (const resolved of sub as AsyncIterable<PersistentSubscriptionToAllResolvedEvent>) {
+          if (this.stopped) break;
+          const event = fromResolvedEvent(resolved);
+          if (!event || !matches(event)) {
+            await sub.ack(resolved);
+            continue;
+          }
+          const message = {
+            event,
+            retryCount: resolved.retryCount,
+            replayed: false,
+            ack: () => sub.ack(resolved),
+            nack: (action: 'retry' | 'park' | 'skip', reason: string) => sub.nack(action, reason, resolved),
+          };
+          try {
+            await this.handler(message);
+          } catch (error) {
+            await sub.nack('retry', error instanceof Error ? error.message : String(error), resolved).catch(() => {});
+          }
+        }
+      } catch (error) {
+        if (this.stopped) break;
+        const mapped = mapEsdbError(error, { group: this.group });
+        if (mapped instanceof GroupNotFound) {
+          this.options.onError?.(mapped);
+          return;
+        }
+        if (!isMaxSubscribersReached(error)) this.options.onError?.(mapped);
+      } finally {
+        this.isActive = false;
+        this.subscription = null;
+      }
+      if (!this.stopped) await this.sleep(this.groups.store.standbyRetryMs);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.subscription?.unsubscribe().catch(() => {});
+    await this.finished.catch(() => {});
+  }
+
+  /** Dropping the connection without acks: the server retries the in-flight events to the next consumer. */
+  async abort(): Promise<void> {
+    await this.stop();
+  }
+}

@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GroupAlreadyExists, GroupNotFound, InvalidEvent } from '../errors';
-import { comparePositions, normalizeFilter } from '../envelope';
+import { comparePositions, DEFAULT_GROUP_SETTINGS, normalizeFilter, resolveSettings } from '../envelope';
 import type {
   ConnectGroupOptions,
   CreateGroupOptions,
@@ -38,26 +38,6 @@ import type {
 import { Wakeable } from './notifier';
 import { EVENT_COLUMNS, pgPosition, toRecordedEvent, type EventRow } from './rows';
 import type { PostgresEventStore } from './store';
-
-export const DEFAULT_GROUP_SETTINGS: GroupSettings = {
-  maxRetryCount: 10,
-  messageTimeoutMs: 30_000,
-  maxInFlight: 10,
-  checkpointAfterMs: 1000,
-};
-
-export function resolveSettings(base: Partial<GroupSettings>, update: Partial<GroupSettings> = {}): GroupSettings {
-  const s = { ...DEFAULT_GROUP_SETTINGS, ...stripUndefined(base), ...stripUndefined(update) };
-  if (!Number.isInteger(s.maxRetryCount) || s.maxRetryCount < 0) throw new InvalidEvent('maxRetryCount must be an integer >= 0');
-  if (!(s.messageTimeoutMs > 0)) throw new InvalidEvent('messageTimeoutMs must be > 0');
-  if (!Number.isInteger(s.maxInFlight) || s.maxInFlight < 1) throw new InvalidEvent('maxInFlight must be an integer >= 1');
-  if (!(s.checkpointAfterMs >= 0)) throw new InvalidEvent('checkpointAfterMs must be >= 0');
-  return s;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 function validateGroupName(name: string): void {
   if (typeof name !== 'string' || name.length === 0 || name.length > 200) throw new InvalidEvent(`Invalid group name ${JSON.stringify(name)}`);

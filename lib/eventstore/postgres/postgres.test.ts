@@ -24,6 +24,7 @@ eventStoreContract('PostgreSQL', {
       await tx`set local session_replication_role = replica`;
       await tx`update es_events set data = data || '{"amountKrw": 1}'::jsonb where stream_id = ${streamId} and revision = ${revision}`;
     });
+    return revision;
   },
 });
 

@@ -17,7 +17,7 @@
  */
 import postgres from 'postgres';
 import { DuplicateEventId, EventStoreClosed, EventStoreUnavailable, InvalidEvent, StreamNotFound, WrongExpectedVersion } from '../errors';
-import { chainEvents, comparePositions, prepareEvents, validateExpectedRevision, validateStreamId, type PreparedEvent } from '../envelope';
+import { chainEvents, comparePositions, prepareEvents, satisfies, validateExpectedRevision, validateStreamId, type PreparedEvent } from '../envelope';
 import { StreamChainVerifier } from '../hash-chain';
 import type {
   AppendOptions,
@@ -60,13 +60,6 @@ interface Head {
 }
 
 const MAX_APPEND_ATTEMPTS = 50;
-
-export function satisfies(expected: ExpectedRevision, actual: CurrentRevision): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return actual === 'no_stream';
-  if (expected === 'stream_exists') return actual !== 'no_stream';
-  return actual === expected;
-}
 
 export class PostgresEventStore implements EventStore {
   readonly backend = 'postgres' as const;
