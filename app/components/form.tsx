@@ -41,7 +41,7 @@ export function Field({
         required={required}
         aria-invalid={hasErrors || undefined}
         aria-describedby={describedBy}
-        className={`rounded border px-3 py-2 ${hasErrors ? 'border-red-600' : 'border-stone-300'}`}
+        className={`rounded border bg-white px-3 py-2 ${hasErrors ? 'border-red-600' : 'border-stone-300'}`}
       />
       {hint && (
         <p id={`${id}-hint`} className="text-xs text-stone-500">
