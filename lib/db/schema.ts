@@ -175,3 +175,23 @@ export const paymentSandboxCancels = pgTable(
     check('payment_sandbox_cancels_amount_check', sql`${t.cancelAmount} > 0`),
   ],
 );
+
+/**
+ * Process managers (lib/process-managers): unconfirmed slot holds and when they expire, kept by the
+ * process manager from SlotHeld / HoldConfirmed / SlotReleased, so the hold-expiry timer knows which
+ * clinic days to send ExpireHolds to without scanning the log. Derived data: it can be rebuilt from
+ * the events (replay the group), and a lost row only delays a release (the next PlaceHold on that
+ * day releases expired holds itself).
+ */
+export const pmPendingHolds = pgTable(
+  'pm_pending_holds',
+  {
+    streamId: text('stream_id').notNull(),
+    holdId: text('hold_id').notNull(),
+    clinicId: text('clinic_id').notNull(),
+    day: text('day').notNull(),
+    reservationId: text('reservation_id').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [uniqueIndex('pm_pending_holds_pk').on(t.streamId, t.holdId), index('pm_pending_holds_expires_idx').on(t.expiresAt)],
+);
