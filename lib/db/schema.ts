@@ -195,3 +195,21 @@ export const pmPendingHolds = pgTable(
   },
   (t) => [uniqueIndex('pm_pending_holds_pk').on(t.streamId, t.holdId), index('pm_pending_holds_expires_idx').on(t.expiresAt)],
 );
+
+/**
+ * Process managers: payments asked for and not yet captured or failed, for the reconciliation timer
+ * that asks the gateway about them (a confirm that timed out may have charged the card: the timer
+ * finds out with getPaymentByOrderId and records the outcome). Derived from the payment events.
+ */
+export const pmPendingPayments = pgTable(
+  'pm_pending_payments',
+  {
+    paymentId: text('payment_id').primaryKey(),
+    /** The gateway order id (the payment id). */
+    orderId: text('order_id').notNull(),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
+    nextCheckAt: timestamp('next_check_at', { withTimezone: true }).notNull(),
+    checks: integer('checks').notNull().default(0),
+  },
+  (t) => [index('pm_pending_payments_next_check_idx').on(t.nextCheckAt)],
+);
