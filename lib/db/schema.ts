@@ -47,8 +47,11 @@ export const users = pgTable(
     name: text('name').notNull(),
     passwordHash: text('password_hash').notNull(),
     role: text('role').$type<Role>().notNull(),
-    /** Set for staff only: the one clinic they work for. */
-    clinicId: text('clinic_id').references(() => clinics.id),
+    /**
+     * Set for staff only: the one clinic they work for. Not a foreign key: clinics are an
+     * event-sourced catalogue whose table is a projection that can be rebuilt.
+     */
+    clinicId: text('clinic_id'),
     active: boolean('active').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
