@@ -140,6 +140,23 @@ describe('PostgreSQL backend specifics', () => {
     expect((await store.verify({ streamId: 'head-1' })).firstBroken).toMatchObject({ problem: 'head-mismatch' });
   });
 
+  it('marks replayed parked events and removes them from the parked table once acked', async () => {
+    await store.groups.create('replay', { filter: { streamPrefixes: ['replay-'] }, maxRetryCount: 0 });
+    await store.append('replay-1', [ev('A')]);
+    const got: string[] = [];
+    const consumer = store.groups.connect('replay', async (m) => {
+      got.push(`${m.retryCount}:${m.replayed}`);
+      await (m.replayed ? m.ack() : m.nack('retry', 'boom'));
+    });
+    await waitFor(async () => (await store.groups.info('replay')).parkedCount === 1, 5000, 'parked');
+    const [parked] = await store.groups.listParked('replay');
+    expect(parked).toMatchObject({ reason: expect.stringContaining('boom'), retryCount: 0, replayRequested: false });
+    expect(await store.groups.replayParked('replay')).toBe(1);
+    await waitFor(async () => (await store.groups.info('replay')).parkedCount === 0, 5000, 'replayed and acked');
+    expect(got).toEqual(['0:false', '0:true']);
+    await consumer.stop();
+  });
+
   it('a consumer that lost its lease cannot move the checkpoint', async () => {
     await store.groups.create('fenced', { filter: { streamPrefixes: ['fence-'] }, checkpointAfterMs: 0 });
     await store.append('fence-1', [ev('A')]);
