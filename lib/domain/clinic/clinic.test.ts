@@ -36,6 +36,12 @@ describe('clinic catalogue', () => {
     given([]).when(register, ctx).then([clinicRegistered]);
   });
 
+  it('registers a clinic with its bilingual profile, which the state keeps', () => {
+    const profile = { nameEn: 'Yeyak Skin Clinic', district: 'Gangnam-gu', address: '서울 강남구 강남대로 1', phone: '02-555-0101' };
+    given([]).when({ ...register, profile }, ctx).then([ev('ClinicRegistered', { ...clinicRegistered.data, profile })]);
+    given([]).when({ ...register, profile }, ctx).thenState((s) => expect(s.status === 'registered' && s.profile).toEqual(profile));
+  });
+
   it('re-registering with the same content is a no-op; different content is refused', () => {
     given([clinicRegistered]).when(register, ctx).then([]);
     given([clinicRegistered])

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Krw } from '../shared/money';
-import { CancellationPolicy, Id, OpeningHours, SlotConfiguration, TreatmentDetails } from './values';
+import { CancellationPolicy, ClinicProfile, Id, OpeningHours, SlotConfiguration, TreatmentDetails } from './values';
 
 export const RegisterClinic = z.object({
   type: z.literal('RegisterClinic'),
@@ -10,6 +10,7 @@ export const RegisterClinic = z.object({
   slotLengthMinutes: SlotConfiguration.shape.slotLengthMinutes,
   slotCapacity: SlotConfiguration.shape.slotCapacity,
   policy: CancellationPolicy,
+  profile: ClinicProfile.optional(),
 });
 
 export const ListTreatment = TreatmentDetails.extend({ type: z.literal('ListTreatment') });

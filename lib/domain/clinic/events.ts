@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { eventFactory, eventSchema, makeUpcaster, type Upcasters } from '../shared/events';
 import { Krw } from '../shared/money';
 import { Instant } from '../shared/time';
-import { CancellationPolicy, Id, OpeningHours, SlotConfiguration, TreatmentDetails } from './values';
+import { CancellationPolicy, ClinicProfile, Id, OpeningHours, SlotConfiguration, TreatmentDetails } from './values';
 
 export const ClinicRegistered = eventSchema(
   'ClinicRegistered',
@@ -14,6 +14,7 @@ export const ClinicRegistered = eventSchema(
     slotLengthMinutes: SlotConfiguration.shape.slotLengthMinutes,
     slotCapacity: SlotConfiguration.shape.slotCapacity,
     policy: CancellationPolicy,
+    profile: ClinicProfile.optional(),
   }),
 );
 

@@ -1,5 +1,5 @@
 import type { ClinicEvent } from './events';
-import type { CancellationPolicy, OpeningHours, TreatmentDetails } from './values';
+import type { CancellationPolicy, ClinicProfile, OpeningHours, TreatmentDetails } from './values';
 
 export interface Treatment extends TreatmentDetails {
   /** False once unlisted: existing reservations keep their frozen terms; no new bookings. */
@@ -16,6 +16,7 @@ export type ClinicState =
       readonly slotLengthMinutes: number;
       readonly slotCapacity: number;
       readonly policy: CancellationPolicy;
+      readonly profile?: ClinicProfile;
       readonly treatments: Readonly<Record<string, Treatment>>;
     };
 

@@ -41,9 +41,22 @@ export const SlotConfiguration = z.object({
 });
 export type SlotConfiguration = z.infer<typeof SlotConfiguration>;
 
+/** How a clinic presents itself besides its (Korean) name: English name, district, address, phone. */
+export const ClinicProfile = z
+  .object({
+    nameEn: z.string().min(1).max(200),
+    district: z.string().min(1).max(100),
+    address: z.string().min(1).max(300),
+    phone: z.string().regex(/^[0-9+-]{7,20}$/, 'phone digits'),
+  })
+  .partial();
+export type ClinicProfile = z.infer<typeof ClinicProfile>;
+
 export const TreatmentDetails = z.object({
   treatmentId: Id,
+  /** The name patients see in Korean (the default UI language). */
   name: z.string().min(1).max(200),
+  nameEn: z.string().min(1).max(200).optional(),
   /** Free category code, e.g. skin, laser, injectable, lifting, body, hair-removal. */
   category: z.string().min(1).max(50),
   /** VAT-inclusive price in KRW. */
