@@ -1,0 +1,133 @@
+import type { clinic } from '../../domain';
+import { clinics, treatments, type OpeningHours } from '../../db/schema';
+import { RowCache } from '../rows';
+import { rmClinicPolicies, rmrevCatalogue } from '../schema';
+import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
+
+type ClinicRow = typeof clinics.$inferSelect;
+type TreatmentRow = typeof treatments.$inferSelect;
+type PolicyRow = typeof rmClinicPolicies.$inferSelect;
+type Interval = { weekday: number; opens: string; closes: string };
+
+/**
+ * The public catalogue tables' opening hours are one interval per ISO weekday (1 = Monday … 7 =
+ * Sunday); the domain allows several per day (lunch breaks): the page shows first opening to last
+ * closing, and the full intervals are kept in rm_clinic_policies.
+ */
+export function catalogueOpeningHours(intervals: readonly Interval[]): OpeningHours {
+  const out: Record<string, { opens: string; closes: string }> = {};
+  for (const i of intervals) {
+    const key = String(i.weekday === 0 ? 7 : i.weekday);
+    const prev = out[key];
+    out[key] = prev ? { opens: prev.opens < i.opens ? prev.opens : i.opens, closes: prev.closes > i.closes ? prev.closes : i.closes } : { opens: i.opens, closes: i.closes };
+  }
+  return out as OpeningHours;
+}
+
+/** Columns of clinics this projection writes (the address, district and phone are not in the events). */
+const CLINIC_COLUMNS = ['nameKo', 'nameEn', 'openingHours', 'slotMinutes', 'slotCapacity'] as const;
+const TREATMENT_COLUMNS = ['clinicId', 'category', 'nameKo', 'nameEn', 'priceKrw', 'depositKrw', 'durationMinutes', 'bookingMode'] as const;
+
+/**
+ * The clinic catalogue: writes the foundation tables `clinics` and `treatments` that the public
+ * pages show (event names fill both name columns; district/address/phone are kept as they are, ''
+ * for a clinic first known from events), and the cancellation policy and full opening intervals in
+ * rm_clinic_policies. An unlisted treatment is removed from `treatments`.
+ */
+export const catalogueProjection: Projection = {
+  name: 'catalogue',
+  version: 1,
+  streams: ['clinic-'],
+  eventTypes: [
+    'ClinicRegistered',
+    'TreatmentListed',
+    'TreatmentPriceChanged',
+    'TreatmentUnlisted',
+    'OpeningHoursSet',
+    'SlotConfigurationSet',
+    'CancellationPolicySet',
+  ],
+  revisions: rmrevCatalogue,
+  tables: [
+    { table: clinics, mode: 'merge', mergeKey: 'id', mergeColumns: ['id', ...CLINIC_COLUMNS] },
+    {
+      table: treatments,
+      mode: 'merge',
+      mergeKey: 'id',
+      mergeColumns: ['id', ...TREATMENT_COLUMNS],
+      mergeDeleteMissing: { scopeColumn: 'clinic_id', scopeTable: 'clinics', scopeKey: 'id' },
+    },
+    { table: rmClinicPolicies },
+  ],
+  async handle(tx: ProjectionTx, events: readonly ProjectedEvent[]) {
+    const clinicRows = new RowCache<ClinicRow>(clinics, 'id', CLINIC_COLUMNS);
+    const treatmentRows = new RowCache<TreatmentRow>(treatments, 'id', TREATMENT_COLUMNS);
+    const policies = new RowCache<PolicyRow>(rmClinicPolicies, 'clinicId');
+    const clinicIds = events.map((e) => e.recorded.streamId.slice('clinic-'.length));
+    await clinicRows.load(tx, clinicIds);
+    await policies.load(tx, clinicIds);
+    await treatmentRows.load(
+      tx,
+      events.map((e) => (e.domain!.data as { treatmentId?: string }).treatmentId).filter((id): id is string => typeof id === 'string'),
+    );
+    for (const { recorded, domain } of events) {
+      const e = domain as clinic.ClinicEvent;
+      const clinicId = recorded.streamId.slice('clinic-'.length);
+      const at = new Date(recorded.metadata.occurredAt);
+      if (e.type === 'ClinicRegistered') {
+        const existing = clinicRows.get(clinicId);
+        clinicRows.put({
+          id: clinicId,
+          nameKo: e.data.name,
+          nameEn: e.data.name,
+          district: existing?.district ?? '',
+          address: existing?.address ?? '',
+          phone: existing?.phone ?? '',
+          openingHours: catalogueOpeningHours(e.data.openingHours),
+          slotMinutes: e.data.slotLengthMinutes,
+          slotCapacity: e.data.slotCapacity,
+          createdAt: existing?.createdAt ?? at,
+        });
+        policies.put({ clinicId, policy: e.data.policy, openingIntervals: e.data.openingHours, updatedAt: at });
+        continue;
+      }
+      switch (e.type) {
+        case 'TreatmentListed': {
+          const d = e.data;
+          treatmentRows.put({
+            id: d.treatmentId,
+            clinicId,
+            category: d.category,
+            nameKo: d.name,
+            nameEn: d.name,
+            priceKrw: d.priceKrw,
+            depositKrw: d.depositKrw,
+            durationMinutes: d.durationMinutes,
+            bookingMode: d.bookingMode,
+          });
+          break;
+        }
+        case 'TreatmentPriceChanged':
+          treatmentRows.update(e.data.treatmentId, { priceKrw: e.data.priceKrw, depositKrw: e.data.depositKrw });
+          break;
+        case 'TreatmentUnlisted':
+          treatmentRows.delete(e.data.treatmentId);
+          break;
+        case 'OpeningHoursSet':
+          clinicRows.update(clinicId, { openingHours: catalogueOpeningHours(e.data.openingHours) });
+          policies.update(clinicId, { openingIntervals: e.data.openingHours, updatedAt: at });
+          break;
+        case 'SlotConfigurationSet':
+          clinicRows.update(clinicId, { slotMinutes: e.data.slotLengthMinutes, slotCapacity: e.data.slotCapacity });
+          break;
+        case 'CancellationPolicySet':
+          policies.update(clinicId, { policy: e.data.policy, updatedAt: at });
+          break;
+      }
+    }
+    // Clinics before treatments (treatments.clinic_id references clinics.id).
+    await clinicRows.flush(tx);
+    await treatmentRows.flush(tx);
+    await policies.flush(tx);
+  },
+};

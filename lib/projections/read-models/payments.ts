@@ -1,0 +1,110 @@
+import type { payment } from '../../domain';
+import { RowCache, seoulDay } from '../rows';
+import { rmPaymentDays, rmPayments, rmrevPayments } from '../schema';
+import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
+
+type Row = typeof rmPayments.$inferSelect;
+type DayRow = typeof rmPaymentDays.$inferSelect;
+type E = payment.PaymentEvent;
+
+const dayId = (clinicId: string, day: string) => `${clinicId}|${day}`;
+
+/** The payment ledger: per payment, and per clinic and day (captured, refunded, who took it). */
+export const paymentLedgerProjection: Projection = {
+  name: 'payment-ledger',
+  version: 1,
+  streams: ['payment-'],
+  eventTypes: ['PaymentRequested', 'PaymentAuthorized', 'PaymentCaptured', 'PaymentRefunded', 'PaymentFailed'],
+  revisions: rmrevPayments,
+  tables: [{ table: rmPayments }, { table: rmPaymentDays }],
+  async handle(tx: ProjectionTx, events: readonly ProjectedEvent[]) {
+    const rows = new RowCache<Row>(rmPayments, 'id');
+    const days = new RowCache<DayRow>(rmPaymentDays, 'id');
+    await rows.load(
+      tx,
+      events.map((e) => (e.domain!.data as { paymentId: string }).paymentId),
+    );
+    const dayKeys = new Set<string>();
+    for (const { recorded, domain } of events) {
+      if (domain!.type !== 'PaymentCaptured' && domain!.type !== 'PaymentRefunded') continue;
+      const id = (domain!.data as { paymentId: string }).paymentId;
+      const clinicId =
+        rows.get(id)?.clinicId ??
+        (events.find((x) => x.domain!.type === 'PaymentRequested' && (x.domain!.data as { paymentId: string }).paymentId === id)?.domain!.data as
+          | { clinicId: string }
+          | undefined)?.clinicId;
+      if (clinicId) dayKeys.add(dayId(clinicId, seoulDay(recorded.metadata.occurredAt)));
+    }
+    await days.load(tx, dayKeys);
+    const addDay = (clinicId: string, day: string, change: (row: DayRow) => DayRow) => {
+      const id = dayId(clinicId, day);
+      const row = days.get(id) ?? { id, clinicId, day, capturedKrw: 0, refundedKrw: 0, captures: 0, refunds: 0, capturedByStaff: {} };
+      days.put(change(row));
+    };
+
+    for (const { recorded, domain } of events) {
+      const e = domain as E;
+      const at = recorded.metadata.occurredAt;
+      const actor = recorded.metadata.actor?.id ?? 'unknown';
+      const version = recorded.revision;
+      if (e.type === 'PaymentRequested') {
+        const d = e.data;
+        rows.put({
+          id: d.paymentId,
+          clinicId: d.clinicId,
+          patientId: d.patientId,
+          purpose: d.purpose,
+          reservationId: d.reservationId ?? null,
+          visitId: d.visitId ?? null,
+          status: 'requested',
+          amountKrw: d.amountKrw,
+          vatKrw: d.vatKrw,
+          capturedKrw: 0,
+          refundedKrw: 0,
+          provider: null,
+          providerRef: null,
+          capturedBy: null,
+          capturedAt: null,
+          failureReason: null,
+          refunds: [],
+          requestedAt: new Date(at),
+          day: seoulDay(at),
+          updatedAt: new Date(at),
+          version,
+        });
+        continue;
+      }
+      const row = rows.get(e.data.paymentId);
+      if (!row) throw new Error(`${e.type} for unknown payment ${e.data.paymentId}`);
+      const base = { updatedAt: new Date(at), version };
+      switch (e.type) {
+        case 'PaymentAuthorized':
+          rows.update(row.id, { ...base, status: 'authorized', provider: e.data.provider, providerRef: e.data.providerRef });
+          break;
+        case 'PaymentCaptured':
+          rows.update(row.id, { ...base, status: 'captured', capturedKrw: row.capturedKrw + e.data.amountKrw, capturedBy: actor, capturedAt: new Date(at) });
+          addDay(row.clinicId, seoulDay(at), (d) => ({
+            ...d,
+            capturedKrw: d.capturedKrw + e.data.amountKrw,
+            captures: d.captures + 1,
+            capturedByStaff: { ...d.capturedByStaff, [actor]: (d.capturedByStaff[actor] ?? 0) + e.data.amountKrw },
+          }));
+          break;
+        case 'PaymentRefunded':
+          rows.update(row.id, {
+            ...base,
+            status: e.data.full ? 'refunded' : 'partially-refunded',
+            refundedKrw: e.data.refundedKrw,
+            refunds: [...row.refunds, { refundId: e.data.refundId, amountKrw: e.data.amountKrw, reason: e.data.reason, at, by: actor }],
+          });
+          addDay(row.clinicId, seoulDay(at), (d) => ({ ...d, refundedKrw: d.refundedKrw + e.data.amountKrw, refunds: d.refunds + 1 }));
+          break;
+        case 'PaymentFailed':
+          rows.update(row.id, { ...base, status: 'failed', failureReason: e.data.reason });
+          break;
+      }
+    }
+    await rows.flush(tx);
+    await days.flush(tx);
+  },
+};

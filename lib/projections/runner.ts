@@ -1,0 +1,180 @@
+/**
+ * Applies a batch of events to a set of projections inside one transaction (the caller's): per
+ * projection, duplicate/gap detection from its per-stream revisions, the handler on the whole batch,
+ * and, if the handler throws, one event at a time in savepoints so a poison event is isolated.
+ */
+import { inArray, sql } from 'drizzle-orm';
+import { upcastAny, type AnyDomainEvent } from '../domain';
+import type { RecordedEvent } from '../eventstore';
+import { followsStream, handlesType, type ProjectedEvent, type Projection, type ProjectionTx } from './types';
+
+export type Outcome =
+  | { kind: 'applied' }
+  | { kind: 'duplicate' }
+  | { kind: 'gap'; reason: string }
+  | { kind: 'failed'; reason: string };
+
+export interface DecodedEvent {
+  recorded: RecordedEvent;
+  domain: AnyDomainEvent | null;
+  error?: Error;
+}
+
+/** Decrypts personal data (lib/privacy's vault). */
+export interface PersonalDecryptor {
+  decryptEvent<E extends { type: string; data: unknown }>(event: E): Promise<E>;
+}
+
+function hasEncryptedPersonal(data: unknown): boolean {
+  const personal = (data as { personal?: { kind?: unknown } } | null)?.personal;
+  return typeof personal === 'object' && personal !== null && personal.kind === 'encrypted';
+}
+
+/** Upcasts and validates each event (and decrypts personal data); an event that fails keeps its error. */
+export async function decodeEvents(events: readonly RecordedEvent[], decryptor?: PersonalDecryptor): Promise<DecodedEvent[]> {
+  const out: DecodedEvent[] = [];
+  for (const recorded of events) {
+    try {
+      let domain: AnyDomainEvent | null;
+      try {
+        domain = upcastAny({ type: recorded.type, schemaVersion: recorded.schemaVersion, data: recorded.data });
+      } catch (error) {
+        if ((error as Error).message?.startsWith('unknown event type')) domain = null;
+        else throw error;
+      }
+      if (domain && hasEncryptedPersonal(domain.data)) {
+        if (!decryptor) throw new Error('personal data is encrypted and no vault is configured (PERSONAL_DATA_MASTER_KEY)');
+        domain = await decryptor.decryptEvent(domain);
+      }
+      out.push({ recorded, domain });
+    } catch (error) {
+      out.push({ recorded, domain: null, error: error instanceof Error ? error : new Error(String(error)) });
+    }
+  }
+  return out;
+}
+
+export interface ApplyOptions {
+  /** Event ids to acknowledge without handling (the admin's "skip" of a parked event). */
+  skip?: ReadonlySet<string>;
+}
+
+export interface ApplyResult {
+  outcomes: Outcome[];
+  /** Events handed to handlers (per batch, over all projections). */
+  handled: number;
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2000);
+
+/**
+ * Applies `events` (in the given order) to each projection within `tx`. Never throws for a handler
+ * error: the event's outcome says 'failed' (other events and projections go on).
+ */
+export async function applyBatch(
+  tx: ProjectionTx,
+  projections: readonly Projection[],
+  events: readonly DecodedEvent[],
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
+  const perEvent: Array<Outcome[]> = events.map(() => []);
+  let handled = 0;
+  for (const projection of projections) {
+    const followed = events.map((e) => followsStream(projection, e.recorded.streamId));
+    const streams = [...new Set(events.filter((_, i) => followed[i]).map((e) => e.recorded.streamId))];
+    if (streams.length === 0) continue;
+    const rev = projection.revisions as unknown as { streamId: never; revision: never };
+    const stored = new Map<string, number>();
+    for (let i = 0; i < streams.length; i += 5000) {
+      const rows = (await tx
+        .select({ streamId: rev.streamId, revision: rev.revision })
+        .from(projection.revisions)
+        .where(inArray(rev.streamId, streams.slice(i, i + 5000)))) as Array<{ streamId: string; revision: number }>;
+      for (const r of rows) stored.set(r.streamId, Number(r.revision));
+    }
+
+    const plan = (isolate: boolean) => {
+      const revisions = new Map(stored);
+      const blocked = new Map<string, string>();
+      const outcomes = new Map<number, Outcome>();
+      const toHandle: Array<{ index: number; event: ProjectedEvent }> = [];
+      return { revisions, blocked, outcomes, toHandle, isolate };
+    };
+
+    const walk = async (isolate: boolean) => {
+      const p = plan(isolate);
+      for (let i = 0; i < events.length; i++) {
+        if (!followed[i]) continue;
+        const e = events[i]!;
+        const { streamId, revision } = e.recorded;
+        const last = p.revisions.get(streamId) ?? -1;
+        if (revision <= last) {
+          p.outcomes.set(i, { kind: 'duplicate' });
+          continue;
+        }
+        const blockedBy = p.blocked.get(streamId);
+        if (blockedBy !== undefined) {
+          p.outcomes.set(i, { kind: 'gap', reason: `${projection.name}: waiting for ${blockedBy}` });
+          continue;
+        }
+        if (revision > last + 1) {
+          p.outcomes.set(i, { kind: 'gap', reason: `${projection.name}: gap in ${streamId}: revision ${revision} after ${last}` });
+          p.blocked.set(streamId, `${streamId}@${last + 1}`);
+          continue;
+        }
+        const wanted = handlesType(projection, e.recorded.type) && !options.skip?.has(e.recorded.eventId);
+        if (wanted && e.error && !projection.rawOnly) {
+          p.outcomes.set(i, { kind: 'failed', reason: `${projection.name}: ${errorText(e.error)}` });
+          p.blocked.set(streamId, `${streamId}@${revision} (failed)`);
+          continue;
+        }
+        if (wanted && isolate) {
+          try {
+            await tx.transaction(async (sp) => projection.handle(sp as ProjectionTx, [{ recorded: e.recorded, domain: e.domain }]));
+            handled++;
+          } catch (error) {
+            p.outcomes.set(i, { kind: 'failed', reason: `${projection.name}: ${errorText(error)}` });
+            p.blocked.set(streamId, `${streamId}@${revision} (failed)`);
+            continue;
+          }
+        } else if (wanted) {
+          p.toHandle.push({ index: i, event: { recorded: e.recorded, domain: e.domain } });
+        }
+        p.revisions.set(streamId, revision);
+        p.outcomes.set(i, { kind: 'applied' });
+      }
+      return p;
+    };
+
+    let p = await walk(false);
+    if (p.toHandle.length > 0) {
+      try {
+        await tx.transaction(async (sp) => projection.handle(sp as ProjectionTx, p.toHandle.map((h) => h.event)));
+        handled += p.toHandle.length;
+      } catch {
+        // Rolled back to the savepoint: isolate the poison event(s) one at a time.
+        p = await walk(true);
+      }
+    }
+    const changed: Array<{ streamId: string; revision: number }> = [];
+    for (const [streamId, revision] of p.revisions) if (stored.get(streamId) !== revision) changed.push({ streamId, revision });
+    for (let i = 0; i < changed.length; i += 5000) {
+      const chunk = changed.slice(i, i + 5000);
+      await tx.execute(sql`
+        insert into ${projection.revisions} (stream_id, revision)
+        select x.stream_id, x.revision from jsonb_to_recordset(${JSON.stringify(chunk.map((c) => ({ stream_id: c.streamId, revision: c.revision })))}::jsonb)
+          as x(stream_id text, revision bigint)
+        on conflict (stream_id) do update set revision = excluded.revision`);
+    }
+    for (const [i, outcome] of p.outcomes) perEvent[i]!.push(outcome);
+  }
+  const outcomes = perEvent.map((list): Outcome => {
+    const failed = list.filter((o) => o.kind === 'failed') as Array<{ reason: string }>;
+    if (failed.length > 0) return { kind: 'failed', reason: failed.map((f) => f.reason).join('; ') };
+    const gaps = list.filter((o) => o.kind === 'gap') as Array<{ reason: string }>;
+    if (gaps.length > 0) return { kind: 'gap', reason: gaps.map((g) => g.reason).join('; ') };
+    if (list.some((o) => o.kind === 'applied')) return { kind: 'applied' };
+    return list.length > 0 ? { kind: 'duplicate' } : { kind: 'applied' };
+  });
+  return { outcomes, handled };
+}
