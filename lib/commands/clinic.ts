@@ -1,0 +1,33 @@
+/** Clinic catalogue commands (stream clinic-<clinicId>). */
+import { clinic, streams } from '../domain';
+import type { ClinicCommand } from '../domain/clinic';
+import { run, type CommandDeps } from './deps';
+import type { CommandMetadata } from './metadata';
+
+type Input<T extends ClinicCommand['type']> = Omit<Extract<ClinicCommand, { type: T }>, 'type'>;
+type WithClinic<T extends ClinicCommand['type']> = { clinicId: string } & Input<T>;
+
+function clinicCommand(deps: CommandDeps, clinicId: string, command: ClinicCommand, meta: CommandMetadata) {
+  return run(deps, clinic.clinicDecider, streams.clinic(clinicId), command, meta);
+}
+
+export const registerClinic = (deps: CommandDeps, input: Input<'RegisterClinic'>, meta: CommandMetadata) =>
+  clinicCommand(deps, input.clinicId, { type: 'RegisterClinic', ...input }, meta);
+
+export const listTreatment = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'ListTreatment'>, meta: CommandMetadata) =>
+  clinicCommand(deps, clinicId, { type: 'ListTreatment', ...input }, meta);
+
+export const changeTreatmentPrice = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'ChangeTreatmentPrice'>, meta: CommandMetadata) =>
+  clinicCommand(deps, clinicId, { type: 'ChangeTreatmentPrice', ...input }, meta);
+
+export const unlistTreatment = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'UnlistTreatment'>, meta: CommandMetadata) =>
+  clinicCommand(deps, clinicId, { type: 'UnlistTreatment', ...input }, meta);
+
+export const setOpeningHours = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'SetOpeningHours'>, meta: CommandMetadata) =>
+  clinicCommand(deps, clinicId, { type: 'SetOpeningHours', ...input }, meta);
+
+export const setSlotConfiguration = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'SetSlotConfiguration'>, meta: CommandMetadata) =>
+  clinicCommand(deps, clinicId, { type: 'SetSlotConfiguration', ...input }, meta);
+
+export const setCancellationPolicy = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'SetCancellationPolicy'>, meta: CommandMetadata) =>
+  clinicCommand(deps, clinicId, { type: 'SetCancellationPolicy', ...input }, meta);

@@ -1,0 +1,232 @@
+/**
+ * Payment commands (stream payment-<id>) and the gateway flows: deposit checkout (create the order,
+ * confirm after the client's authorization), refunds (gateway cancel with an idempotency key, then
+ * record), and reconciliation after an unknown outcome (gateway timeout).
+ *
+ * Money rule: nothing is recorded as paid unless the gateway says it is charged, and a confirm whose
+ * answer was lost leaves the payment `requested` — the reconciliation timer (process managers) asks
+ * the gateway (`getPaymentByOrderId`) until it knows, and records the outcome then.
+ */
+import { NotFoundError, payment, streams } from '../domain';
+import { AmountMismatchError } from '../domain/payment';
+import type { ActivePayment, PaymentCommand, PaymentEvent, PaymentState } from '../domain/payment';
+import {
+  AlreadyProcessed,
+  GatewayTimeout,
+  PaymentDeclined,
+  PaymentGatewayError as GatewayError,
+  type Payment as GatewayPayment,
+  type PaymentGateway,
+} from '../payments/gateway';
+import type { Position } from '../eventstore';
+import { nowOf, run, type CommandDeps } from './deps';
+import { PaymentGatewayError } from './errors';
+import { laterPosition, loadStream, type CommandResult } from './handle';
+import { derivedId, subCommand, type CommandMetadata } from './metadata';
+
+export type PaymentResult = CommandResult<PaymentEvent, PaymentState>;
+
+export function paymentCommand(deps: CommandDeps, paymentId: string, command: PaymentCommand, meta: CommandMetadata) {
+  return run(deps, payment.paymentDecider, streams.payment(paymentId), command, meta);
+}
+
+type Input<T extends PaymentCommand['type']> = Omit<Extract<PaymentCommand, { type: T }>, 'type'>;
+
+export const requestPayment = (deps: CommandDeps, input: Input<'RequestPayment'>, meta: CommandMetadata) =>
+  paymentCommand(deps, input.paymentId, { type: 'RequestPayment', ...input }, meta);
+export const authorizePayment = (deps: CommandDeps, { paymentId, ...input }: { paymentId: string } & Input<'AuthorizePayment'>, meta: CommandMetadata) =>
+  paymentCommand(deps, paymentId, { type: 'AuthorizePayment', ...input }, meta);
+export const capturePayment = (deps: CommandDeps, { paymentId, ...input }: { paymentId: string } & Input<'CapturePayment'>, meta: CommandMetadata) =>
+  paymentCommand(deps, paymentId, { type: 'CapturePayment', ...input }, meta);
+export const failPayment = (deps: CommandDeps, { paymentId, ...input }: { paymentId: string } & Input<'FailPayment'>, meta: CommandMetadata) =>
+  paymentCommand(deps, paymentId, { type: 'FailPayment', ...input }, meta);
+
+/** The deposit payment of a reservation (first attempt); a retry after a decline derives from the failure. */
+export const depositPaymentId = (reservationId: string, attempt?: string) =>
+  attempt === undefined ? derivedId('deposit', reservationId) : derivedId('deposit', reservationId, attempt);
+
+/** The gateway order of a payment: the payment id itself when the gateway accepts it as an order id. */
+export const orderIdOf = (paymentId: string) => (/^[A-Za-z0-9_-]{6,64}$/.test(paymentId) ? paymentId : derivedId('order', paymentId));
+
+function gatewayOf(deps: CommandDeps): { gateway: PaymentGateway; provider: string } {
+  if (!deps.payments) throw new Error('this command needs deps.payments (the payment gateway)');
+  return deps.payments;
+}
+
+const isCharged = (p: GatewayPayment) => p.status === 'DONE' || p.status === 'PARTIAL_CANCELED' || p.status === 'CANCELED';
+
+async function loadPayment(deps: CommandDeps, paymentId: string) {
+  const loaded = await loadStream(deps.store, payment.paymentDecider, streams.payment(paymentId));
+  if (loaded.state.status === 'none') throw new NotFoundError('payment', { paymentId });
+  return { loaded, state: loaded.state as ActivePayment };
+}
+
+// ── Deposit checkout ────────────────────────────────────────────────────────────────────────────
+
+export interface RequestDepositInput {
+  paymentId: string;
+  reservationId: string;
+  clinicId: string;
+  patientId: string;
+  amountKrw: number;
+  /** Shown in the checkout (≤ 100 characters). */
+  orderName: string;
+}
+
+/** RequestPayment (deposit), then the gateway order the checkout pays (idempotent: same order again is harmless). */
+export async function requestDeposit(deps: CommandDeps, input: RequestDepositInput, meta: CommandMetadata): Promise<PaymentResult & { orderId: string }> {
+  const { gateway } = gatewayOf(deps);
+  const requested = await requestPayment(
+    deps,
+    { paymentId: input.paymentId, clinicId: input.clinicId, patientId: input.patientId, purpose: 'deposit', reservationId: input.reservationId, amountKrw: input.amountKrw },
+    meta,
+  );
+  const orderId = orderIdOf(input.paymentId);
+  await gateway.createOrder({ orderId, orderName: input.orderName.slice(0, 100), amount: input.amountKrw });
+  return { ...requested, orderId };
+}
+
+export interface PaymentOutcome {
+  readonly paymentId: string;
+  /** captured: charged and recorded; failed: declined and recorded; pending: outcome unknown, left for reconciliation. */
+  readonly outcome: 'captured' | 'failed' | 'pending';
+  readonly position: Position | null;
+  readonly state: PaymentState;
+}
+
+/**
+ * Records what the gateway says about a payment: charged → AuthorizePayment + CapturePayment;
+ * aborted → FailPayment; in progress → nothing. Each step is idempotent (`<commandId>/authorize`…).
+ */
+export async function recordGatewayOutcome(deps: CommandDeps, paymentId: string, gw: GatewayPayment, meta: CommandMetadata): Promise<PaymentOutcome> {
+  const { provider } = gatewayOf(deps);
+  const { state } = await loadPayment(deps, paymentId);
+  if (isCharged(gw)) {
+    let position: Position | null = null;
+    let after: PaymentState = state;
+    if (state.status === 'requested') {
+      const authorized = await authorizePayment(deps, { paymentId, provider, providerRef: gw.paymentKey, amountKrw: gw.totalAmount }, subCommand(meta, 'authorize'));
+      position = authorized.position;
+      after = authorized.state;
+    }
+    if (after.status === 'authorized') {
+      const captured = await capturePayment(deps, { paymentId, amountKrw: gw.totalAmount }, subCommand(meta, 'capture'));
+      position = laterPosition(position, captured.position);
+      after = captured.state;
+    }
+    return { paymentId, outcome: 'captured', position, state: after };
+  }
+  if (gw.status === 'ABORTED') {
+    if (state.status === 'requested' || state.status === 'authorized') {
+      const failed = await failPayment(
+        deps,
+        { paymentId, reason: gw.failure?.message ?? 'declined by the payment gateway', ...(gw.failure ? { providerCode: gw.failure.code } : {}) },
+        subCommand(meta, 'fail'),
+      );
+      return { paymentId, outcome: 'failed', position: failed.position, state: failed.state };
+    }
+    return { paymentId, outcome: 'failed', position: null, state };
+  }
+  return { paymentId, outcome: 'pending', position: null, state };
+}
+
+export interface ConfirmDepositInput {
+  /** What the checkout's success redirect carries. */
+  paymentKey: string;
+  orderId: string;
+  amount: number;
+}
+
+/**
+ * The server side of the checkout: confirm the authorized payment at the gateway and record it.
+ * The gateway checks the amount against the order; we check it against the payment first.
+ * Declined → PaymentFailed recorded, then `payment.declined`. Timeout → the gateway is asked
+ * (getPayment); if it still cannot say, nothing is recorded and `payment.pending` is thrown: the
+ * payment stays `requested` and the reconciliation timer records the outcome once known.
+ */
+export async function confirmDeposit(deps: CommandDeps, input: ConfirmDepositInput, meta: CommandMetadata): Promise<PaymentOutcome> {
+  const { gateway } = gatewayOf(deps);
+  const paymentId = input.orderId;
+  const { state } = await loadPayment(deps, paymentId);
+  if (state.providerRef === input.paymentKey && state.status !== 'requested' && state.status !== 'authorized') {
+    return { paymentId, outcome: state.status === 'failed' ? 'failed' : 'captured', position: null, state }; // confirmed before
+  }
+  if (input.amount !== state.amountKrw) throw new AmountMismatchError({ requestedKrw: state.amountKrw, authorizedKrw: input.amount });
+
+  let gw: GatewayPayment;
+  try {
+    gw = await gateway.confirm({ paymentKey: input.paymentKey, orderId: orderIdOf(paymentId), amount: input.amount });
+  } catch (error) {
+    if (error instanceof PaymentDeclined) {
+      await failPayment(deps, { paymentId, reason: error.message.slice(0, 1000), providerCode: error.code }, subCommand(meta, 'fail'));
+      throw new PaymentGatewayError('payment.declined', 'the card was declined', { paymentId, providerCode: error.code });
+    }
+    if (error instanceof GatewayTimeout || error instanceof AlreadyProcessed) {
+      // Unknown outcome (or paid by another attempt): ask the gateway what happened to the order.
+      let known: GatewayPayment | null = null;
+      try {
+        known = error instanceof GatewayTimeout ? await gateway.getPayment(input.paymentKey) : await gateway.getPaymentByOrderId(orderIdOf(paymentId));
+      } catch {
+        known = null;
+      }
+      const outcome = known ? await recordGatewayOutcome(deps, paymentId, known, meta) : null;
+      if (outcome?.outcome === 'captured') return outcome;
+      if (outcome?.outcome === 'failed') throw new PaymentGatewayError('payment.declined', 'the card was declined', { paymentId });
+      throw new PaymentGatewayError('payment.pending', 'the payment provider has not confirmed the payment yet', { paymentId });
+    }
+    if (error instanceof GatewayError) {
+      throw new PaymentGatewayError('payment.gateway_refused', error.message, { paymentId, providerCode: error.code });
+    }
+    throw error;
+  }
+  return recordGatewayOutcome(deps, paymentId, gw, meta);
+}
+
+/**
+ * Asks the gateway about a payment still `requested` or `authorized` and records the outcome
+ * (the reconciliation timer's command). Returns the outcome, 'pending' when still unknown.
+ */
+export async function reconcilePayment(deps: CommandDeps, paymentId: string, meta: CommandMetadata): Promise<PaymentOutcome> {
+  const { gateway } = gatewayOf(deps);
+  const { state } = await loadPayment(deps, paymentId);
+  if (state.status !== 'requested' && state.status !== 'authorized') {
+    return { paymentId, outcome: state.status === 'failed' ? 'failed' : 'captured', position: null, state };
+  }
+  const gw = await gateway.getPaymentByOrderId(orderIdOf(paymentId));
+  if (!gw) return { paymentId, outcome: 'pending', position: null, state };
+  return recordGatewayOutcome(deps, paymentId, gw, meta);
+}
+
+// ── Refunds ─────────────────────────────────────────────────────────────────────────────────────
+
+export interface RefundInput {
+  paymentId: string;
+  /** Idempotency key (e.g. derived from the cancellation event id); the gateway's idempotency key too. */
+  refundId: string;
+  amountKrw: number;
+  reason: string;
+}
+
+/**
+ * Refund through the gateway, then record PaymentRefunded. The rules (never beyond what was
+ * captured) are checked by the decider before the gateway is called; the gateway's idempotency key
+ * is the refundId, so a retry after a timeout or a crash never refunds twice.
+ */
+export async function refundPayment(deps: CommandDeps, input: RefundInput, meta: CommandMetadata): Promise<PaymentResult> {
+  const { gateway } = gatewayOf(deps);
+  const { loaded, state } = await loadPayment(deps, input.paymentId);
+  const command: PaymentCommand = { type: 'RefundPayment', refundId: input.refundId, amountKrw: input.amountKrw, reason: input.reason };
+  if (state.refundIds.includes(input.refundId)) return paymentCommand(deps, input.paymentId, command, meta); // recorded before: no-op
+  // The same decision the stream will make, before any money moves.
+  payment.paymentDecider.decide(command, loaded.state, { now: nowOf(deps) });
+  if (!state.providerRef) throw new PaymentGatewayError('payment.not_refundable', 'the payment has no gateway reference', { paymentId: input.paymentId });
+  try {
+    await gateway.cancel({ paymentKey: state.providerRef, cancelAmount: input.amountKrw, cancelReason: input.reason.slice(0, 200), idempotencyKey: input.refundId });
+  } catch (error) {
+    if (error instanceof GatewayError && !(error instanceof GatewayTimeout)) {
+      throw new PaymentGatewayError('payment.refund_refused', error.message, { paymentId: input.paymentId, providerCode: error.code });
+    }
+    throw error; // timeout: unknown outcome, retry with the same refundId (idempotent at the gateway)
+  }
+  return paymentCommand(deps, input.paymentId, command, meta);
+}

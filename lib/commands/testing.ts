@@ -1,0 +1,60 @@
+/** Test and benchmark helpers for the command side (no test code here; imported by specs and bench). */
+import { BOTOX, OPENING_HOURS, POLICY, ULTHERA } from '../domain/clinic/fixtures';
+import type { CancellationPolicy, TreatmentDetails } from '../domain/clinic';
+import { listTreatment, registerClinic } from './clinic';
+import type { CommandDeps } from './deps';
+import { commandMetadata, type CommandMetadata } from './metadata';
+
+/** A clock tests move by hand. */
+export function manualClock(start: string | Date) {
+  let now = new Date(start);
+  const clock = () => new Date(now);
+  return Object.assign(clock, {
+    set(at: string | Date) {
+      now = new Date(at);
+    },
+    advanceMinutes(minutes: number) {
+      now = new Date(now.getTime() + minutes * 60_000);
+    },
+  });
+}
+
+export const staffActor = { id: 'staff-1', role: 'staff' };
+export const patientActor = (patientId: string) => ({ id: patientId, role: 'patient' });
+
+export function meta(overrides: Partial<Parameters<typeof commandMetadata>[0]> = {}): CommandMetadata {
+  return commandMetadata({ actor: staffActor, clinicId: null, ip: '203.0.113.7', userAgent: 'vitest', ...overrides });
+}
+
+export const FREE_CONSULT: TreatmentDetails = {
+  treatmentId: 'tx-consult',
+  name: 'Skin consultation',
+  category: 'consultation',
+  priceKrw: 30_000,
+  durationMinutes: 30,
+  depositKrw: 0,
+  bookingMode: 'instant',
+};
+
+/** Registers a clinic (Mon–Fri 10–13, 14–19; 30-minute slots) with Botox, Ulthera and a consultation. */
+export async function registerTestClinic(
+  deps: CommandDeps,
+  clinicId: string,
+  options: { slotCapacity?: number; policy?: CancellationPolicy; treatments?: TreatmentDetails[] } = {},
+): Promise<void> {
+  await registerClinic(
+    deps,
+    {
+      clinicId,
+      name: `Test clinic ${clinicId}`,
+      openingHours: OPENING_HOURS,
+      slotLengthMinutes: 30,
+      slotCapacity: options.slotCapacity ?? 2,
+      policy: options.policy ?? POLICY,
+    },
+    meta({ clinicId }),
+  );
+  for (const t of options.treatments ?? [BOTOX, ULTHERA, FREE_CONSULT]) {
+    await listTreatment(deps, { clinicId, ...t }, meta({ clinicId }));
+  }
+}
