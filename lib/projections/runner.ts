@@ -118,8 +118,8 @@ export async function applyBatch(
           continue;
         }
         if (revision > last + 1) {
+          // Not blocking the stream: the missing revision may come later in this very batch.
           p.outcomes.set(i, { kind: 'gap', reason: `${projection.name}: gap in ${streamId}: revision ${revision} after ${last}` });
-          p.blocked.set(streamId, `${streamId}@${last + 1}`);
           continue;
         }
         const wanted = handlesType(projection, e.recorded.type) && !options.skip?.has(e.recorded.eventId);

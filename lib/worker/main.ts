@@ -1,32 +1,71 @@
 /**
- * The read-side worker (`npm run worker`). It will consume the projections' persistent
- * subscription; until projections exist it checks its database connection, reports that
- * it is idle, and waits to be stopped.
+ * The read-side worker (`npm run worker`; started by `npm start` / `npm run dev`): runs the
+ * projections (lib/projections/worker.ts) on the persistent subscription group `projections`,
+ * and builds projections that are new or changed version. Structured logs (pino) on stdout.
+ * SIGTERM / SIGINT: finish the batch in progress, release the group, exit 0.
+ *
+ * Environment: DATABASE_URL (required), EVENTSTORE_URL, EVENT_HMAC_KEY, PERSONAL_DATA_MASTER_KEY,
+ * WORKER_ID (consumer id), PROJECTIONS_BATCH_SIZE (default 500), LOG_LEVEL.
  */
 import pino from 'pino';
 import { connect } from '../db/client';
+import { createEventStore, eventStoreOptionsFromEnv } from '../eventstore';
+import { createPersonalDataVault } from '../privacy/vault';
+import { allProjections } from '../projections/registry';
+import { ProjectionWorker } from '../projections/worker';
+import { loadOrCreateDevSecrets } from '../runtime/secrets';
 
-const log = pino({ name: 'worker' });
+const log = pino({ name: 'worker', level: process.env.LOG_LEVEL ?? 'info' });
 const url = process.env.DATABASE_URL;
 if (!url) {
   log.fatal('DATABASE_URL is not set');
   process.exit(2);
 }
 
-const database = connect(url, { max: 1 });
-const [{ version }] = (await database.sql`select version()`) as unknown as [{ version: string }];
-log.info({ postgres: version.split(' ').slice(0, 2).join(' ') }, 'connected; idle: no projections are registered yet');
+const devSecrets = () => loadOrCreateDevSecrets();
+const database = connect(url, { max: 6 });
+const store = await createEventStore({
+  ...eventStoreOptionsFromEnv(process.env, process.env.EVENT_HMAC_KEY ? undefined : devSecrets().EVENT_HMAC_KEY),
+  applicationName: 'yeyak-worker',
+  maxConnections: 4,
+  onError: (error) => log.warn({ err: error }, 'event store recovered from an error'),
+});
+const vault = createPersonalDataVault(database.sql, process.env.PERSONAL_DATA_MASTER_KEY || devSecrets().PERSONAL_DATA_MASTER_KEY);
+
+const worker = new ProjectionWorker({
+  store,
+  database,
+  projections: allProjections,
+  log,
+  decryptor: vault,
+  consumerId: process.env.WORKER_ID || undefined,
+  batchSize: process.env.PROJECTIONS_BATCH_SIZE ? Number(process.env.PROJECTIONS_BATCH_SIZE) : undefined,
+});
+await worker.start();
+log.info({ backend: store.backend, projections: allProjections.map((p) => `${p.name}@${p.version}`), group: worker.group }, 'worker started');
+
+// Process managers (lib/commands) are started here once lib/commands exports startProcessManagers.
 
 let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'stopping');
-  clearInterval(keepAlive);
-  await database.close();
-  log.info('stopped cleanly');
-  process.exit(0);
+  const force = setTimeout(() => {
+    log.error('graceful stop took too long; exiting');
+    process.exit(1);
+  }, 20_000);
+  force.unref();
+  try {
+    await worker.stop();
+    await store.close();
+    await database.close();
+    log.info({ stats: worker.stats }, 'stopped cleanly');
+    process.exit(0);
+  } catch (error) {
+    log.error({ err: error }, 'error while stopping');
+    process.exit(1);
+  }
 };
-const keepAlive = setInterval(() => {}, 60_000);
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));

@@ -24,14 +24,14 @@ export function catalogueOpeningHours(intervals: readonly Interval[]): OpeningHo
   return out as OpeningHours;
 }
 
-/** Columns of clinics this projection writes (the address, district and phone are not in the events). */
-const CLINIC_COLUMNS = ['nameKo', 'nameEn', 'openingHours', 'slotMinutes', 'slotCapacity'] as const;
+/** Columns of clinics this projection writes (created_at is kept). */
+const CLINIC_COLUMNS = ['nameKo', 'nameEn', 'district', 'address', 'phone', 'openingHours', 'slotMinutes', 'slotCapacity'] as const;
 const TREATMENT_COLUMNS = ['clinicId', 'category', 'nameKo', 'nameEn', 'priceKrw', 'depositKrw', 'durationMinutes', 'bookingMode'] as const;
 
 /**
  * The clinic catalogue: writes the foundation tables `clinics` and `treatments` that the public
- * pages show (event names fill both name columns; district/address/phone are kept as they are, ''
- * for a clinic first known from events), and the cancellation policy and full opening intervals in
+ * pages show (the profile's English name, district, address and phone; the Korean name stands in
+ * for a missing English one, '' for missing profile fields), and the cancellation policy and full opening intervals in
  * rm_clinic_policies. An unlisted treatment is removed from `treatments`.
  */
 export const catalogueProjection: Projection = {
@@ -76,13 +76,14 @@ export const catalogueProjection: Projection = {
       const at = new Date(recorded.metadata.occurredAt);
       if (e.type === 'ClinicRegistered') {
         const existing = clinicRows.get(clinicId);
+        const profile = e.data.profile ?? {};
         clinicRows.put({
           id: clinicId,
           nameKo: e.data.name,
-          nameEn: e.data.name,
-          district: existing?.district ?? '',
-          address: existing?.address ?? '',
-          phone: existing?.phone ?? '',
+          nameEn: profile.nameEn ?? e.data.name,
+          district: profile.district ?? '',
+          address: profile.address ?? '',
+          phone: profile.phone ?? '',
           openingHours: catalogueOpeningHours(e.data.openingHours),
           slotMinutes: e.data.slotLengthMinutes,
           slotCapacity: e.data.slotCapacity,
@@ -99,7 +100,7 @@ export const catalogueProjection: Projection = {
             clinicId,
             category: d.category,
             nameKo: d.name,
-            nameEn: d.name,
+            nameEn: d.nameEn ?? d.name,
             priceKrw: d.priceKrw,
             depositKrw: d.depositKrw,
             durationMinutes: d.durationMinutes,

@@ -1,0 +1,272 @@
+/**
+ * Rebuild: replay the whole log (a catch-up read with readAll, not the group) into shadow tables in
+ * the schema `projections_next`, then switch in one transaction once caught up. Pages keep reading
+ * the old tables (and the live worker keeps updating them) until the switch.
+ *
+ *   1. take the rebuild lock (one rebuild at a time); create projections_next.<table> LIKE each live
+ *      table (indexes renamed to the live names), revision tables included;
+ *   2. read pages from the start, apply them with search_path = projections_next, public (the same
+ *      handlers and runner as the live worker, so the same per-stream revisions are built);
+ *   3. when a page comes back short, open the switch transaction: take the apply lock (the live
+ *      worker waits), read and apply what is left, then move each live table out
+ *      (projections_old) and its shadow in (or, for shared tables in 'merge' mode, upsert the rows),
+ *      mark the projections live at this code's version with the rebuild's checkpoint, and commit.
+ *
+ * Every event the live worker applied before the switch is in the log before it (the group only
+ * delivers committed events below the read horizon), so the final read under the apply lock sees it;
+ * events the rebuild applied and the group delivers later are skipped as duplicates by the new
+ * revision tables.
+ */
+import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { comparePositions, type EventStore, type Position, type RecordedEvent } from '../eventstore';
+import { APPLY_LOCK, CHECKPOINT_CHANNEL, ensureRegistry, REBUILD_LOCK } from './engine';
+import { applyBatch, decodeEvents, type PersonalDecryptor } from './runner';
+import type { Projection, ProjectionTable, ProjectionTx } from './types';
+
+export const SHADOW_SCHEMA = 'projections_next';
+const OLD_SCHEMA = 'projections_old';
+
+export class RebuildInProgress extends Error {
+  override readonly name = 'RebuildInProgress';
+}
+
+export class RebuildFailed extends Error {
+  override readonly name = 'RebuildFailed';
+  constructor(
+    readonly event: RecordedEvent,
+    readonly reason: string,
+  ) {
+    super(`event ${event.eventId} (${event.type}, ${event.streamId}@${event.revision}) failed: ${reason}`);
+  }
+}
+
+export interface RebuildProgress {
+  /** Events read from the log so far. */
+  events: number;
+  /** Position reached and the log's head when the rebuild started (progress is by position). */
+  position: Position | undefined;
+  head: Position | undefined;
+  /** 0..1 */
+  fraction: number;
+  eventsPerSecond: number;
+  etaSeconds: number | undefined;
+  phase: 'copying' | 'switching' | 'done';
+}
+
+export interface RebuildOptions {
+  store: EventStore;
+  database: Database;
+  projections: readonly Projection[];
+  decryptor?: PersonalDecryptor;
+  pageSize?: number;
+  onProgress?: (progress: RebuildProgress) => void;
+  /** Aborts between pages (the shadow tables are dropped; the live ones are untouched). */
+  signal?: AbortSignal;
+}
+
+export interface RebuildResult {
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  checkpoint: Position | undefined;
+}
+
+const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+function tablesOf(projection: Projection): ProjectionTable[] {
+  return [...projection.tables, { table: projection.revisions as PgTable }];
+}
+
+function tableName(table: PgTable): string {
+  return getTableConfig(table).name;
+}
+
+/** Index definitions without their name and schema, to match a shadow table's indexes with the live ones. */
+function normalizeIndexDef(def: string): string {
+  return def.replace(/INDEX \S+ ON (ONLY )?\S+ /, 'INDEX ON ');
+}
+
+async function createShadow(database: Database, liveSchema: string, projections: readonly Projection[]): Promise<void> {
+  const s = database.sql;
+  await s.unsafe(`drop schema if exists ${q(SHADOW_SCHEMA)} cascade`);
+  await s.unsafe(`create schema ${q(SHADOW_SCHEMA)}`);
+  for (const projection of projections) {
+    for (const { table } of tablesOf(projection)) {
+      const name = tableName(table);
+      await s.unsafe(`create table ${q(SHADOW_SCHEMA)}.${q(name)} (like ${q(liveSchema)}.${q(name)} including all)`);
+      const live = await s<{ indexname: string; indexdef: string }[]>`select indexname, indexdef from pg_indexes where schemaname = ${liveSchema} and tablename = ${name}`;
+      const shadow = await s<{ indexname: string; indexdef: string }[]>`select indexname, indexdef from pg_indexes where schemaname = ${SHADOW_SCHEMA} and tablename = ${name}`;
+      const byDef = new Map(live.map((i) => [normalizeIndexDef(i.indexdef), i.indexname]));
+      for (const index of shadow) {
+        const wanted = byDef.get(normalizeIndexDef(index.indexdef));
+        if (wanted && wanted !== index.indexname) {
+          const isConstraint = await s`select 1 from pg_constraint c join pg_namespace n on n.oid = c.connamespace where n.nspname = ${SHADOW_SCHEMA} and c.conname = ${index.indexname}`;
+          if (isConstraint.length > 0) {
+            await s.unsafe(`alter table ${q(SHADOW_SCHEMA)}.${q(name)} rename constraint ${q(index.indexname)} to ${q(wanted)}`);
+          } else {
+            await s.unsafe(`alter index ${q(SHADOW_SCHEMA)}.${q(index.indexname)} rename to ${q(wanted)}`);
+          }
+        }
+      }
+    }
+  }
+}
+
+async function switchTables(tx: ProjectionTx, liveSchema: string, projections: readonly Projection[]): Promise<void> {
+  await tx.execute(sql.raw(`drop schema if exists ${q(OLD_SCHEMA)} cascade`));
+  await tx.execute(sql.raw(`create schema ${q(OLD_SCHEMA)}`));
+  for (const projection of projections) {
+    for (const spec of tablesOf(projection)) {
+      const name = tableName(spec.table);
+      const live = `${q(liveSchema)}.${q(name)}`;
+      const shadow = `${q(SHADOW_SCHEMA)}.${q(name)}`;
+      if (spec.mode === 'merge') {
+        const cols = (spec.mergeColumns ?? []).map((js) => {
+          const column = (spec.table as unknown as Record<string, { name: string }>)[js];
+          if (!column) throw new Error(`merge column ${js} not in ${name}`);
+          return column.name;
+        });
+        const key = (spec.table as unknown as Record<string, { name: string }>)[spec.mergeKey ?? 'id']!.name;
+        const list = cols.map(q).join(', ');
+        const updates = cols.filter((c) => c !== key).map((c) => `${q(c)} = excluded.${q(c)}`).join(', ');
+        await tx.execute(
+          sql.raw(`insert into ${live} (${list}) select ${list} from ${shadow} on conflict (${q(key)}) do update set ${updates}`),
+        );
+        if (spec.mergeDeleteMissing) {
+          const m = spec.mergeDeleteMissing;
+          await tx.execute(
+            sql.raw(
+              `delete from ${live} l where l.${q(m.scopeColumn)} in (select ${q(m.scopeKey)} from ${q(SHADOW_SCHEMA)}.${q(m.scopeTable)})
+               and not exists (select 1 from ${shadow} s where s.${q(key)} = l.${q(key)})`,
+            ),
+          );
+        }
+      } else {
+        await tx.execute(sql.raw(`alter table ${live} set schema ${q(OLD_SCHEMA)}`));
+        await tx.execute(sql.raw(`alter table ${shadow} set schema ${q(liveSchema)}`));
+      }
+    }
+  }
+  await tx.execute(sql.raw(`drop schema ${q(OLD_SCHEMA)} cascade`));
+  await tx.execute(sql.raw(`drop schema ${q(SHADOW_SCHEMA)} cascade`));
+}
+
+async function headPosition(store: EventStore): Promise<Position | undefined> {
+  const [last] = await store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 });
+  return last?.position;
+}
+
+/** Rebuilds `projections` from the whole log and switches them live. */
+export async function rebuildProjections(options: RebuildOptions): Promise<RebuildResult> {
+  const { store, database, projections } = options;
+  const pageSize = options.pageSize ?? 2000;
+  const names = projections.map((p) => p.name);
+  if (names.length === 0) return { events: 0, seconds: 0, eventsPerSecond: 0, checkpoint: undefined };
+  await ensureRegistry(database, projections);
+  const lockConnection = await database.sql.reserve();
+  const [{ locked }] = (await lockConnection`select pg_try_advisory_lock(${REBUILD_LOCK}) as locked`) as unknown as [{ locked: boolean }];
+  if (!locked) {
+    lockConnection.release();
+    throw new RebuildInProgress('another rebuild is running');
+  }
+  const started = Date.now();
+  let events = 0;
+  let cursor: Position | undefined;
+  try {
+    const [{ schema: liveSchema }] = (await database.sql`select current_schema() as schema`) as unknown as [{ schema: string }];
+    const head = await headPosition(store);
+    await database.sql`
+      update projection_registry set rebuild_started_at = now(), rebuild_finished_at = null, rebuild_events = 0,
+        rebuild_total = ${head ? Number(head.prepare) : 0}, rebuild_error = null, rebuild_requested_at = null,
+        rebuild_events_per_second = null, updated_at = now()
+      where name in ${database.sql(names)}`;
+    await createShadow(database, liveSchema, projections);
+
+    let lastReport = 0;
+    const report = async (phase: RebuildProgress['phase'], force = false) => {
+      const now = Date.now();
+      if (!force && now - lastReport < 500) return;
+      lastReport = now;
+      const seconds = Math.max(0.001, (now - started) / 1000);
+      const eventsPerSecond = events / seconds;
+      const fraction = phase === 'done' ? 1 : head && cursor && head.prepare > 0n ? Math.min(1, Number(cursor.prepare) / Number(head.prepare)) : head ? 0 : 1;
+      const etaSeconds = fraction > 0 && fraction < 1 ? (seconds / fraction) * (1 - fraction) : phase === 'done' ? 0 : undefined;
+      options.onProgress?.({ events, position: cursor, head, fraction, eventsPerSecond, etaSeconds, phase });
+      await database.sql`
+        update projection_registry set rebuild_events = ${events}, rebuild_events_per_second = ${eventsPerSecond},
+          rebuild_total = ${head ? Number(head.prepare) : 0}, updated_at = now()
+        where name in ${database.sql(names)}`.catch(() => {});
+    };
+
+    /** Reads the next page after the cursor (readAll is inclusive of its start). */
+    const readAfter = async (from: Position | undefined): Promise<RecordedEvent[]> => {
+      const page = await store.readAll({ fromPosition: from ?? 'start', maxCount: pageSize + (from ? 1 : 0) });
+      return from ? page.filter((e) => comparePositions(e.position, from) > 0).slice(0, pageSize) : page;
+    };
+    const nextPage = () => readAfter(cursor);
+
+    const applyPage = async (tx: ProjectionTx, page: RecordedEvent[]) => {
+      const decoded = await decodeEvents(page, options.decryptor);
+      const { outcomes } = await applyBatch(tx, projections, decoded);
+      outcomes.forEach((o, i) => {
+        if (o.kind === 'failed' || o.kind === 'gap') throw new RebuildFailed(page[i]!, o.reason);
+      });
+      events += page.length;
+      cursor = page[page.length - 1]!.position;
+    };
+
+    // Copy: page by page, each in its own transaction, into the shadow tables. The next page is read
+    // while the current one is written.
+    let page = await nextPage();
+    while (page.length > 0) {
+      if (options.signal?.aborted) throw new Error('rebuild aborted');
+      const current = page;
+      const short = current.length < pageSize;
+      const prefetch = short ? undefined : readAfter(current[current.length - 1]!.position);
+      prefetch?.catch(() => {});
+      await database.db.transaction(async (tx) => {
+        await tx.execute(sql.raw(`set local search_path to ${q(SHADOW_SCHEMA)}, ${q(liveSchema)}`));
+        await applyPage(tx as unknown as ProjectionTx, current);
+      });
+      await report('copying');
+      if (!prefetch) break;
+      page = await prefetch;
+    }
+
+    // Switch: under the apply lock, catch up with what was appended meanwhile, then swap.
+    await report('switching', true);
+    await database.db.transaction(async (tx) => {
+      const t = tx as unknown as ProjectionTx;
+      await tx.execute(sql`select pg_advisory_xact_lock(${APPLY_LOCK})`);
+      await tx.execute(sql.raw(`set local search_path to ${q(SHADOW_SCHEMA)}, ${q(liveSchema)}`));
+      for (let rest = await nextPage(); rest.length > 0; rest = await nextPage()) await applyPage(t, rest);
+      await tx.execute(sql.raw(`set local search_path to ${q(liveSchema)}`));
+      await switchTables(t, liveSchema, projections);
+      const cp = cursor ?? { commit: 0n, prepare: 0n };
+      for (const projection of projections) {
+        await tx.execute(sql`
+          update projection_registry set version = ${projection.version}, status = 'live',
+            checkpoint_commit = ${cp.commit.toString()}::bigint, checkpoint_prepare = ${cp.prepare.toString()}::bigint,
+            checkpoint_at = now(), events_applied = ${events}, rebuild_finished_at = now(), rebuild_events = ${events},
+            rebuild_events_per_second = ${events / Math.max(0.001, (Date.now() - started) / 1000)}, rebuild_error = null, updated_at = now()
+          where name = ${projection.name}`);
+      }
+      await tx.execute(sql`select pg_notify(${CHECKPOINT_CHANNEL}, ${`${cp.commit}:${cp.prepare}`})`);
+    });
+    await report('done', true);
+    const seconds = (Date.now() - started) / 1000;
+    return { events, seconds, eventsPerSecond: events / Math.max(0.001, seconds), checkpoint: cursor };
+  } catch (error) {
+    await database.sql`
+      update projection_registry set rebuild_error = ${String(error instanceof Error ? error.message : error).slice(0, 2000)},
+        rebuild_finished_at = now(), updated_at = now()
+      where name in ${database.sql(names)}`.catch(() => {});
+    await database.sql.unsafe(`drop schema if exists ${q(SHADOW_SCHEMA)} cascade`).catch(() => {});
+    throw error;
+  } finally {
+    await lockConnection`select pg_advisory_unlock(${REBUILD_LOCK})`.catch(() => {});
+    lockConnection.release();
+  }
+}
