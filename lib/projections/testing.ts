@@ -227,7 +227,7 @@ export async function snapshotReadModels(sql: postgres.Sql, projections: readonl
     for (const table of [...p.tables.map((t) => t.table), p.revisions as PgTable]) {
       const name = getTableConfig(table).name;
       const rows = await sql.unsafe(`select coalesce(jsonb_agg(to_jsonb(t) order by to_jsonb(t)::text), '[]'::jsonb)::text as rows from "${name}" t`);
-      out[name] = (rows[0] as { rows: string }).rows;
+      out[name] = (rows[0] as unknown as { rows: string }).rows;
     }
   }
   return out;
