@@ -1,0 +1,269 @@
+/**
+ * What the process managers do for each event they follow (docs/commands.md, "Process managers").
+ * Every reaction is one or more commands whose ids derive from the triggering event's id
+ * (`followUpMetadata(event, '<reaction>')`), so a redelivered event sends the same commands again,
+ * which append nothing: reactions are idempotent and can run any number of times.
+ */
+import type postgres from 'postgres';
+import { NotFoundError, payment, reservation, streams, upcastAny, visit, type AnyDomainEvent } from '../domain';
+import type { ActivePayment } from '../domain/payment';
+import { refundable } from '../domain/payment';
+import type { ActiveReservation } from '../domain/reservation';
+import { ReservationClosedError } from '../domain/reservation';
+import type { ActiveVisit } from '../domain/visit';
+import type { RecordedEvent } from '../eventstore';
+import {
+  cancelReservation,
+  completeReservation,
+  confirmHold,
+  depositPaymentId,
+  derivedId,
+  followUpMetadata,
+  loadStream,
+  orderIdOf,
+  recordDepositPaid,
+  refundPayment,
+  releaseHold,
+  requestDeposit,
+  requestPayment,
+  type CommandDeps,
+} from '../commands';
+
+/** The event types the process managers react to (the persistent group's filter). */
+export const PROCESS_MANAGER_EVENT_TYPES = [
+  'SlotHeld',
+  'HoldConfirmed',
+  'SlotReleased',
+  'ReservationRequested',
+  'ReservationRescheduled',
+  'ReservationCancelled',
+  'ReservationRejected',
+  'NoShowRecorded',
+  'PaymentRequested',
+  'PaymentCaptured',
+  'PaymentFailed',
+  'PatientDischarged',
+] as const;
+
+export interface ReactionOptions {
+  deps: CommandDeps;
+  /** The application database (pm_pending_holds, pm_pending_payments). */
+  sql: postgres.Sql;
+  /** Delay before the reconciliation timer first asks the gateway about a requested deposit (default 2 min). */
+  paymentCheckDelayMs?: number;
+}
+
+type Of<T extends AnyDomainEvent['type']> = Extract<AnyDomainEvent, { type: T }>['data'];
+
+export function createReactions({ deps, sql, paymentCheckDelayMs = 120_000 }: ReactionOptions) {
+  async function loadReservation(reservationId: string): Promise<ActiveReservation | null> {
+    const loaded = await loadStream(deps.store, reservation.reservationDecider, streams.reservation(reservationId));
+    return loaded.state.status === 'none' ? null : (loaded.state as ActiveReservation);
+  }
+
+  /**
+   * Refunds `amountKrw` of a reservation's deposit across its captured payments (normally one),
+   * each refund with an id derived from the triggering event and the payment, so a redelivery
+   * neither refunds twice nor refunds a different amount.
+   */
+  async function refundDeposit(event: RecordedEvent, reservationId: string, amountKrw: number, reason: string): Promise<void> {
+    if (amountKrw <= 0) return;
+    const r = await loadReservation(reservationId);
+    if (!r) throw new NotFoundError('reservation', { reservationId });
+    let remaining = amountKrw;
+    for (const paymentId of r.paymentIds) {
+      if (remaining <= 0) break;
+      const refundId = derivedId('refund', event.eventId, paymentId);
+      const loaded = await loadStream(deps.store, payment.paymentDecider, streams.payment(paymentId));
+      if (loaded.state.status === 'none') continue;
+      const done = loaded.events.find((e) => e.type === 'PaymentRefunded' && (e.data as { refundId: string }).refundId === refundId);
+      if (done) {
+        remaining -= (done.data as { amountKrw: number }).amountKrw;
+        continue;
+      }
+      const amount = Math.min(remaining, refundable(loaded.state as ActivePayment));
+      if (amount <= 0) continue;
+      await refundPayment(deps, { paymentId, refundId, amountKrw: amount, reason }, followUpMetadata(event, `refund:${paymentId}`));
+      remaining -= amount;
+    }
+    if (remaining > 0) throw new Error(`refund of ${amountKrw} KRW for reservation ${reservationId}: ${remaining} KRW found no captured payment to refund`);
+  }
+
+  async function onReservationRequested(event: RecordedEvent, d: Of<'ReservationRequested'>): Promise<void> {
+    // Safety net for a booking that crashed after recording the reservation: confirm its hold
+    // (a no-op when the booking did). If the hold expired meanwhile, the reservation has no seat:
+    // cancel it (nothing was paid yet; the deposit is only asked below).
+    try {
+      await confirmHold(deps, { clinicId: d.clinicId, day: d.day, holdId: d.holdId, reservationId: d.reservationId }, followUpMetadata(event, 'confirm-hold'));
+    } catch (error) {
+      // Released already: by a cancellation, rejection or reschedule handled since (a redelivery), nothing to do;
+      // by expiry, see below. Never held at all: an inconsistency, parked for a human.
+      if (!(error instanceof NotFoundError) || !error.details.released) throw error;
+      if (error.details.released !== 'expired') return;
+      const r = await loadReservation(d.reservationId);
+      if (r && r.holdId === d.holdId && (r.status === 'requested' || r.status === 'confirmed')) {
+        await cancelReservation(
+          deps,
+          { reservationId: d.reservationId, by: 'staff', reason: 'The held time expired before the booking was completed.' },
+          followUpMetadata(event, 'void'),
+        );
+      }
+      return;
+    }
+    if (d.depositDueKrw > 0) {
+      await requestDeposit(
+        deps,
+        {
+          paymentId: depositPaymentId(d.reservationId),
+          reservationId: d.reservationId,
+          clinicId: d.clinicId,
+          patientId: d.patientId,
+          amountKrw: d.depositDueKrw,
+          orderName: `${d.treatmentName} deposit`,
+        },
+        followUpMetadata(event, 'request-deposit'),
+      );
+    }
+  }
+
+  async function onPaymentCaptured(event: RecordedEvent, d: Of<'PaymentCaptured'>): Promise<void> {
+    await sql`delete from pm_pending_payments where payment_id = ${d.paymentId}`;
+    const loaded = await loadStream(deps.store, payment.paymentDecider, streams.payment(d.paymentId));
+    if (loaded.state.status === 'none') return;
+    const p = loaded.state as ActivePayment;
+    if (p.purpose !== 'deposit' || !p.reservationId) return;
+    try {
+      await recordDepositPaid(deps, { reservationId: p.reservationId, paymentId: d.paymentId, amountKrw: d.amountKrw }, followUpMetadata(event, 'record-deposit'));
+    } catch (error) {
+      if (!(error instanceof ReservationClosedError)) throw error;
+      // Paid after the reservation closed (cancelled or rejected while the patient was paying):
+      // the money goes back in full.
+      const refundId = derivedId('refund', event.eventId, d.paymentId);
+      if (p.refundIds.includes(refundId) || refundable(p) <= 0) return;
+      await refundPayment(
+        deps,
+        { paymentId: d.paymentId, refundId, amountKrw: refundable(p), reason: 'Deposit paid after the reservation was closed' },
+        followUpMetadata(event, 'refund-late-deposit'),
+      );
+    }
+  }
+
+  async function onPaymentFailed(event: RecordedEvent, d: Of<'PaymentFailed'>): Promise<void> {
+    await sql`delete from pm_pending_payments where payment_id = ${d.paymentId}`;
+    const loaded = await loadStream(deps.store, payment.paymentDecider, streams.payment(d.paymentId));
+    if (loaded.state.status === 'none') return;
+    const p = loaded.state as ActivePayment;
+    if (p.purpose !== 'deposit' || !p.reservationId) return;
+    const r = await loadReservation(p.reservationId);
+    // The reservation still waits for its deposit: ask again (a new payment and order, so the patient can retry with another card).
+    if (!r || r.status !== 'requested' || r.depositPaidKrw >= r.depositDueKrw) return;
+    await requestDeposit(
+      deps,
+      {
+        paymentId: depositPaymentId(r.reservationId, event.eventId),
+        reservationId: r.reservationId,
+        clinicId: r.clinicId,
+        patientId: r.patientId,
+        amountKrw: r.depositDueKrw - r.depositPaidKrw,
+        orderName: `${r.treatmentName} deposit`,
+      },
+      followUpMetadata(event, 'request-deposit-again'),
+    );
+  }
+
+  async function onPatientDischarged(event: RecordedEvent, d: Of<'PatientDischarged'>): Promise<void> {
+    const loaded = await loadStream(deps.store, visit.visitDecider, streams.visit(d.visitId));
+    if (loaded.state.status === 'none') throw new NotFoundError('visit', { visitId: d.visitId });
+    const v = loaded.state as ActiveVisit;
+    let depositPaidKrw = 0;
+    if (v.reservationId) {
+      const done = await completeReservation(deps, { reservationId: v.reservationId }, followUpMetadata(event, 'complete-reservation'));
+      depositPaidKrw = (done.state as ActiveReservation).depositPaidKrw;
+    }
+    const dueKrw = d.totalKrw - depositPaidKrw;
+    if (dueKrw > 0) {
+      await requestPayment(
+        deps,
+        { paymentId: derivedId('bill', d.visitId), clinicId: v.clinicId, patientId: v.patientId, purpose: 'bill', visitId: d.visitId, amountKrw: dueKrw },
+        followUpMetadata(event, 'request-bill'),
+      );
+    }
+  }
+
+  /** Handles one event; throws when it should be retried (or parked, for a DomainError). */
+  async function react(event: RecordedEvent): Promise<void> {
+    if (!(PROCESS_MANAGER_EVENT_TYPES as readonly string[]).includes(event.type)) return;
+    const e = upcastAny({ type: event.type, schemaVersion: event.schemaVersion, data: event.data });
+    switch (e.type) {
+      case 'SlotHeld': {
+        const d = e.data;
+        await sql`
+          insert into pm_pending_holds (stream_id, hold_id, clinic_id, day, reservation_id, expires_at)
+          values (${event.streamId}, ${d.holdId}, ${d.clinicId}, ${d.day}, ${d.reservationId}, ${new Date(d.expiresAt).toISOString()}::timestamptz)
+          on conflict (stream_id, hold_id) do nothing`;
+        return;
+      }
+      case 'HoldConfirmed':
+      case 'SlotReleased':
+        await sql`delete from pm_pending_holds where stream_id = ${event.streamId} and hold_id = ${e.data.holdId}`;
+        return;
+      case 'ReservationRequested':
+        return onReservationRequested(event, e.data);
+      case 'ReservationRescheduled': {
+        // The rescheduling command does both; this finishes them if it crashed half-way.
+        const d = e.data;
+        const r = await loadReservation(d.reservationId);
+        if (r && r.holdId === d.holdId && (r.status === 'requested' || r.status === 'confirmed')) {
+          try {
+            await confirmHold(deps, { clinicId: r.clinicId, day: d.day, holdId: d.holdId, reservationId: d.reservationId }, followUpMetadata(event, 'confirm-hold'));
+          } catch (error) {
+            if (!(error instanceof NotFoundError) || !error.details.released) throw error;
+          }
+        }
+        if (r && d.previousHoldId !== d.holdId) {
+          await releaseHold(deps, { clinicId: r.clinicId, day: d.previousDay, holdId: d.previousHoldId, reason: 'rescheduled' }, followUpMetadata(event, 'release-hold'));
+        }
+        return;
+      }
+      case 'ReservationCancelled': {
+        const d = e.data;
+        const r = await loadReservation(d.reservationId);
+        if (!r) throw new NotFoundError('reservation', { reservationId: d.reservationId });
+        await releaseHold(deps, { clinicId: r.clinicId, day: d.day, holdId: d.holdId, reason: 'cancelled' }, followUpMetadata(event, 'release-hold'));
+        await refundDeposit(event, d.reservationId, d.refundDueKrw, d.late ? `Cancellation refund (late fee ${d.feeKrw} KRW withheld)` : 'Cancellation refund');
+        return;
+      }
+      case 'ReservationRejected': {
+        const d = e.data;
+        const r = await loadReservation(d.reservationId);
+        if (!r) throw new NotFoundError('reservation', { reservationId: d.reservationId });
+        await releaseHold(deps, { clinicId: r.clinicId, day: r.day, holdId: r.holdId, reason: 'rejected' }, followUpMetadata(event, 'release-hold'));
+        await refundDeposit(event, d.reservationId, d.refundDueKrw, 'Reservation rejected by the clinic');
+        return;
+      }
+      case 'NoShowRecorded':
+        // The slot's time has passed: nothing to release. The frozen policy decided what is forfeited.
+        return refundDeposit(event, e.data.reservationId, e.data.refundDueKrw, 'No-show: deposit not forfeited under the policy');
+      case 'PaymentRequested': {
+        const d = e.data;
+        if (d.purpose !== 'deposit') return;
+        const requestedAt = new Date(event.metadata.occurredAt);
+        await sql`
+          insert into pm_pending_payments (payment_id, order_id, requested_at, next_check_at)
+          values (${d.paymentId}, ${orderIdOf(d.paymentId)}, ${requestedAt.toISOString()}::timestamptz, ${new Date(requestedAt.getTime() + paymentCheckDelayMs).toISOString()}::timestamptz)
+          on conflict (payment_id) do nothing`;
+        return;
+      }
+      case 'PaymentCaptured':
+        return onPaymentCaptured(event, e.data);
+      case 'PaymentFailed':
+        return onPaymentFailed(event, e.data);
+      case 'PatientDischarged':
+        return onPatientDischarged(event, e.data);
+      default:
+        return;
+    }
+  }
+
+  return { react, refundDeposit };
+}
