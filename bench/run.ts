@@ -1,7 +1,11 @@
 /** `npm run bench`: every benchmark, one after the other (each writes bench/results/<name>.json). */
 import { runEventStoreBench } from './eventstore';
+import { runCommandsBench } from './commands';
 
-const benchmarks: Array<[string, () => Promise<unknown>]> = [['eventstore', runEventStoreBench]];
+const benchmarks: Array<[string, () => Promise<unknown>]> = [
+  ['eventstore', runEventStoreBench],
+  ['commands', runCommandsBench],
+];
 
 for (const [name, run] of benchmarks) {
   console.log(`\n=== bench: ${name} ===`);

@@ -83,8 +83,13 @@ describe('booking', () => {
 
   it('200 concurrent bookings of a slot of capacity 3: exactly 3 reservations, "slot full" for the rest', async () => {
     const clinicId = await newClinic(3);
+    // Four "processes" (store instances, 5 connections each): in-process commands on a stream queue up,
+    // across processes they race on the expected revision; two of them do not queue at all.
+    const stores = await Promise.all(Array.from({ length: 4 }, () => createEventStore({ databaseUrl: t.url, hmacKey: 'test-key-at-least-16-bytes', maxConnections: 5 })));
+    const variants: CommandDeps[] = stores.map((s, i) => ({ store: s, clock, ...(i % 2 === 1 ? { serialize: false, streamCache: false } : {}) }));
     const attempts = Array.from({ length: 200 }, () => booking(clinicId, monday('15:00')));
-    const outcomes = await Promise.allSettled(attempts.map((a) => bookReservation(deps, a.input, a.meta)));
+    const outcomes = await Promise.allSettled(attempts.map((a, i) => bookReservation(variants[i % variants.length]!, a.input, a.meta)));
+    await Promise.all(stores.map((s) => s.close()));
 
     const booked = outcomes.filter((o) => o.status === 'fulfilled');
     const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));

@@ -18,13 +18,16 @@ export interface CommandDeps {
   readonly maxAttempts?: number;
   /** Lifetime of an unconfirmed slot hold (default the schedule's 15 minutes). */
   readonly holdTtlMinutes?: number;
+  /** Per-process stream cache and per-stream command queue (default true; false for measurements). */
+  readonly streamCache?: boolean;
+  readonly serialize?: boolean;
 }
 
 export const nowOf = (deps: Pick<CommandDeps, 'clock'>): Date => (deps.clock ? deps.clock() : new Date());
 
 /** The registered clinic (clinic-<id> folded); NotFoundError('clinic') when it was never registered. */
 export async function loadClinic(deps: CommandDeps, clinicId: string): Promise<RegisteredClinic> {
-  const loaded = await loadStream(deps.store, clinicDomain.clinicDecider, streams.clinic(clinicId));
+  const loaded = await loadStream(deps.store, clinicDomain.clinicDecider, streams.clinic(clinicId), undefined, { cache: deps.streamCache });
   if (loaded.state.status !== 'registered') throw new NotFoundError('clinic', { clinicId });
   return loaded.state;
 }
@@ -46,6 +49,8 @@ export function run<C extends { type: string }, E extends { type: string; schema
     metadata,
     privacy: deps.privacy,
     maxAttempts: deps.maxAttempts,
+    cache: deps.streamCache,
+    serialize: deps.serialize,
     context: (loaded) => context(loaded, nowOf(deps)),
   });
 }

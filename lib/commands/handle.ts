@@ -46,29 +46,63 @@ function hasPersonalField(data: unknown): boolean {
   return typeof data === 'object' && data !== null && 'personal' in data;
 }
 
+/**
+ * Per-process cache of folded streams (per store): the state and events up to a revision, so the
+ * next load reads only the events after it. Events are immutable, so a cached prefix is always
+ * right; whatever another process appended is read as usual. It matters on long, hot streams (a busy
+ * clinic day: every booking loads it twice) — measured in bench/commands.ts. Streams with personal
+ * data are never cached (no decrypted data kept in memory; an erasure must take effect).
+ */
+interface CachedStream {
+  readonly decider: string;
+  readonly state: unknown;
+  readonly events: readonly RecordedEvent[];
+}
+const STREAM_CACHE_SIZE = 2000;
+const streamCaches = new WeakMap<EventStore, Map<string, CachedStream>>();
+
+function cacheOf(store: EventStore): Map<string, CachedStream> {
+  let cache = streamCaches.get(store);
+  if (!cache) streamCaches.set(store, (cache = new Map()));
+  return cache;
+}
+
 /** Reads the stream (an absent stream is the initial state) and folds it with the decider's upcast and evolve. */
 export async function loadStream<C extends { type: string }, E extends { type: string }, S, Ctx>(
   store: EventStore,
   decider: AnyDecider<C, E, S, Ctx>,
   streamId: string,
   privacy?: PersonalDataProtection,
+  options: { cache?: boolean } = {},
 ): Promise<LoadedStream<S>> {
+  const cache = options.cache === false ? null : cacheOf(store);
+  const cached = cache?.get(streamId);
+  const usable = cached && cached.decider === decider.name ? cached : undefined;
   let recorded: RecordedEvent[];
   try {
-    recorded = await store.readStream(streamId);
+    recorded = usable ? await store.readStream(streamId, { fromRevision: usable.events.length }) : await store.readStream(streamId);
   } catch (error) {
     if (error instanceof StreamNotFound) recorded = [];
     else throw error;
   }
-  let state = decider.initialState();
-  const events: RecordedEvent[] = [];
+  let state = usable ? (usable.state as S) : decider.initialState();
+  const events: RecordedEvent[] = usable ? [...usable.events] : [];
+  let personal = false;
   for (const r of recorded) {
     let e = r;
-    if (privacy && hasPersonalField(r.data)) e = { ...r, data: (await privacy.decryptEvent({ type: r.type, data: r.data })).data };
+    if (hasPersonalField(r.data)) {
+      personal = true;
+      if (privacy) e = { ...r, data: (await privacy.decryptEvent({ type: r.type, data: r.data })).data };
+    }
     state = decider.evolve(state, decider.upcast({ type: e.type, schemaVersion: e.schemaVersion, data: e.data }));
     events.push(e);
   }
-  const last = recorded.at(-1);
+  const last = events.at(-1);
+  if (cache && last && !personal && last.revision === events.length - 1) {
+    cache.delete(streamId);
+    cache.set(streamId, { decider: decider.name, state, events });
+    if (cache.size > STREAM_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  }
   return { streamId, state, events, expectedRevision: last ? last.revision : 'no_stream' };
 }
 
@@ -86,6 +120,10 @@ export interface HandleOptions<C extends { type: string }, E extends { type: str
   privacy?: PersonalDataProtection;
   /** Attempts before ConcurrencyConflict (default DEFAULT_MAX_ATTEMPTS). */
   maxAttempts?: number;
+  /** Queue behind this process's other commands on the stream (default true; see `serialized`). */
+  serialize?: boolean;
+  /** Use the per-process stream cache (default true; see `loadStream`). */
+  cache?: boolean;
 }
 
 export interface CommandResult<E, S> {
@@ -120,7 +158,38 @@ export function parseCommand<C extends { type: string }>(decider: { commandSchem
   return parsed.data;
 }
 
+/**
+ * Commands on one stream from this process run one at a time (per store and stream), in arrival order.
+ * Without it, N concurrent commands on a hot stream (a busy clinic day) race: one append wins and
+ * N − 1 reload and retry, so work grows with N² and the retry budget runs out (measured: bench/commands.ts,
+ * docs/PERFORMANCE.md). Queued, each loads the state the previous one wrote and appends at once. Other
+ * processes still race on the expected revision, which stays the guard; the queue only removes the
+ * conflicts a process would have with itself.
+ */
+const streamQueues = new WeakMap<EventStore, Map<string, Promise<unknown>>>();
+
+async function serialized<T>(store: EventStore, streamId: string, work: () => Promise<T>): Promise<T> {
+  let queues = streamQueues.get(store);
+  if (!queues) streamQueues.set(store, (queues = new Map()));
+  const previous = queues.get(streamId) ?? Promise.resolve();
+  const mine = previous.then(work, work);
+  const tail = mine.catch(() => undefined);
+  queues.set(streamId, tail);
+  try {
+    return await mine;
+  } finally {
+    if (queues.get(streamId) === tail) queues.delete(streamId);
+  }
+}
+
 export async function handle<C extends { type: string }, E extends { type: string; schemaVersion: number; data: unknown }, S, Ctx extends { now: Date }>(
+  options: HandleOptions<C, E, S, Ctx>,
+): Promise<CommandResult<E, S>> {
+  if (options.serialize === false) return handleNow(options);
+  return serialized(options.store, options.streamId, () => handleNow(options));
+}
+
+async function handleNow<C extends { type: string }, E extends { type: string; schemaVersion: number; data: unknown }, S, Ctx extends { now: Date }>(
   options: HandleOptions<C, E, S, Ctx>,
 ): Promise<CommandResult<E, S>> {
   const { store, decider, streamId, metadata, privacy } = options;
@@ -129,7 +198,7 @@ export async function handle<C extends { type: string }, E extends { type: strin
   let lastConflict: WrongExpectedVersion | undefined;
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const loaded = await loadStream(store, decider, streamId, privacy);
+    const loaded = await loadStream(store, decider, streamId, privacy, { cache: options.cache });
 
     // Idempotency: this command id already appended here → its first result, nothing appended.
     const earlier = loaded.events.filter((e) => e.metadata.commandId === metadata.commandId);

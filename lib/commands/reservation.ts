@@ -50,6 +50,8 @@ export interface BookingResult {
   readonly position: Position | null;
   /** True when this command id had completed before and nothing was appended now. */
   readonly duplicate: boolean;
+  /** Attempts the hold took on the clinic day (1 without contention; each retry followed a WrongExpectedVersion). */
+  readonly holdAttempts: number;
 }
 
 /**
@@ -127,6 +129,7 @@ export async function bookReservation(deps: CommandDeps, input: BookReservationI
     reservation: reserved,
     position: laterPosition(hold.position, reserved.position, confirmed.position),
     duplicate: hold.duplicate && reserved.duplicate && (confirmed.duplicate || confirmed.events.length === 0),
+    holdAttempts: hold.attempts,
   };
 }
 

@@ -23,6 +23,7 @@ import {
   loadStream,
   placeHold,
   recordNoShow,
+  refundPayment,
   setCancellationPolicy,
   subCommand,
   type CommandDeps,
@@ -309,6 +310,29 @@ describe('process managers', () => {
     const retry = await authorizeDeposit(booked.reservationId, '4242424242424242', retryId);
     await confirmDeposit(deps, retry, meta());
     await eventually(async () => expect(await reservationState(booked.reservationId)).toMatchObject({ status: 'confirmed', paymentIds: [retryId] }));
+  });
+
+  it('a refund whose answer is lost is retried with the same idempotency key: refunded once, recorded once', async () => {
+    const clinicId = await newClinic();
+    const booked = await book(clinicId);
+    const checkout = await payDeposit(booked.reservationId);
+    const refundId = derivedId('refund', 'manual', checkout.orderId);
+    const input = { paymentId: checkout.orderId, refundId, amountKrw: 20_000, reason: 'goodwill' };
+    const lossy: PaymentGateway = {
+      ...sandbox,
+      cancel: async (request) => {
+        await sandbox.cancel(request);
+        throw new GatewayTimeout('cancel', request.paymentKey);
+      },
+    };
+    await expect(refundPayment({ ...deps, payments: { gateway: lossy, provider: 'sandbox' } }, input, meta())).rejects.toBeInstanceOf(GatewayTimeout);
+    expect((await paymentState(checkout.orderId)).refundedKrw).toBe(0); // nothing recorded yet: the outcome is unknown
+    await refundPayment(deps, input, meta()); // the retry (the process manager's redelivery does the same)
+    await refundPayment(deps, input, meta());
+    expect(await paymentState(checkout.orderId)).toMatchObject({ status: 'partially-refunded', refundedKrw: 20_000 });
+    const gw = await sandbox.getPayment(checkout.paymentKey);
+    expect(gw.cancels).toHaveLength(1);
+    expect(gw.balanceAmount).toBe(30_000);
   });
 
   it('reactions are idempotent: redelivering handled events appends nothing and refunds nothing more', async () => {
