@@ -114,6 +114,11 @@ export async function recordGatewayOutcome(deps: CommandDeps, paymentId: string,
       position = laterPosition(position, captured.position);
       after = captured.state;
     }
+    if (after.status === 'requested' || after.status === 'authorized' || after.status === 'failed' || (after as ActivePayment).providerRef !== gw.paymentKey) {
+      // The gateway charged a payment our stream does not record as this capture: never report
+      // success over money we cannot account for (retried, then parked for a human).
+      throw new Error(`gateway payment ${gw.paymentKey} of order ${gw.orderId} is charged but payment ${paymentId} is ${after.status} (${(after as ActivePayment).providerRef ?? 'no provider ref'})`);
+    }
     return { paymentId, outcome: 'captured', position, state: after };
   }
   if (gw.status === 'ABORTED') {
@@ -150,6 +155,10 @@ export async function confirmDeposit(deps: CommandDeps, input: ConfirmDepositInp
   const { state } = await loadPayment(deps, paymentId);
   if (state.providerRef === input.paymentKey && state.status !== 'requested' && state.status !== 'authorized') {
     return { paymentId, outcome: state.status === 'failed' ? 'failed' : 'captured', position: null, state }; // confirmed before
+  }
+  if (state.status !== 'requested' && state.status !== 'authorized') {
+    // Failed (declined) or settled with another payment key: this payment takes no more money.
+    throw new PaymentGatewayError('payment.not_payable', 'this payment can no longer be paid', { paymentId, status: state.status });
   }
   if (input.amount !== state.amountKrw) throw new AmountMismatchError({ requestedKrw: state.amountKrw, authorizedKrw: input.amount });
 

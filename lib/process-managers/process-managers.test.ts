@@ -306,6 +306,10 @@ describe('process managers', () => {
     await expect(confirmDeposit(deps, declined, meta())).rejects.toMatchObject({ code: 'payment.declined' });
     const failed = (await read(streams.payment(declined.orderId))).at(-1)!;
     expect(failed.type).toBe('PaymentFailed');
+    // The failed payment takes no more money, even with a good card on its old order.
+    const again = await sandbox.authorize({ orderId: declined.orderId, amount: declined.amount, cardNumber: '4242424242424242' });
+    await expect(confirmDeposit(deps, { ...declined, paymentKey: again.paymentKey }, meta())).rejects.toMatchObject({ code: 'payment.not_payable' });
+    expect((await sandbox.getPayment(again.paymentKey)).status).toBe('IN_PROGRESS');
     const retryId = depositPaymentId(booked.reservationId, failed.eventId);
     const retry = await authorizeDeposit(booked.reservationId, '4242424242424242', retryId);
     await confirmDeposit(deps, retry, meta());
