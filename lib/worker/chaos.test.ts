@@ -1,0 +1,114 @@
+/**
+ * Chaos: the real worker process (lib/worker/main.ts) is SIGKILLed at seeded random moments, ten
+ * times, while 5,000 events are appended; each time a new one is started. In the end the read models
+ * must equal a clean rebuild from the log exactly (every table, row for row).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createEventStore, type EventStore, type Position } from '../eventstore';
+import { createPersonalDataVault } from '../privacy/vault';
+import { rebuildProjections } from '../projections/rebuild';
+import { allProjections } from '../projections/registry';
+import { appendOne, generateHistory, seededRandom, snapshotReadModels } from '../projections/testing';
+import { waitForProjections } from '../projections/wait';
+import { createTestDatabase, type TestDatabase } from '../testing/db';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const hmacKey = 'chaos-test-hmac-key-0123456789';
+const masterKey = randomBytes(32).toString('base64');
+let t: TestDatabase;
+let store: EventStore;
+const children = new Set<ChildProcess>();
+
+function startWorker(n: number): ChildProcess {
+  // `node --import tsx` runs the worker in this one process (the tsx CLI would run it in a child of
+  // its own, and a SIGKILL of the CLI would leave that child running).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/worker/main.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      DATABASE_URL: t.url,
+      EVENT_HMAC_KEY: hmacKey,
+      PERSONAL_DATA_MASTER_KEY: masterKey,
+      EVENTSTORE_URL: '',
+      WORKER_ID: `chaos-${n}`,
+      YEYAK_GROUP_LEASE_MS: '1500',
+      PROJECTIONS_BATCH_SIZE: '200',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  (child as ChildProcess & { output: () => string }).output = () => output;
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  store = await createEventStore({ databaseUrl: t.url, hmacKey });
+});
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await store?.close();
+});
+
+it('SIGKILLed ten times while 5,000 events are appended, the worker ends with exactly what a clean rebuild gives', { timeout: 170_000 }, async () => {
+  const vault = createPersonalDataVault(t.sql, masterKey);
+  const history = generateHistory({ events: 5000, seed: 42 });
+  const rnd = seededRandom(2026);
+  let last: Position | undefined;
+  let appended = 0;
+  // Spread the appends over the kills: about 40 s in all.
+  const appender = (async () => {
+    const perTick = Math.ceil(history.length / 80);
+    for (let i = 0; i < history.length; i += perTick) {
+      for (const a of history.slice(i, i + perTick)) {
+        last = (await appendOne(store, a, vault.encryptEvent)).position;
+        appended += a.events.length;
+      }
+      await sleep(500);
+    }
+  })();
+
+  for (let round = 0; round < 10; round++) {
+    const worker = startWorker(round);
+    await sleep(2500 + Math.floor(rnd() * 2500));
+    worker.kill('SIGKILL');
+    const { signal } = await exited(worker);
+    expect(signal).toBe('SIGKILL');
+  }
+  await appender;
+  expect(appended).toBeGreaterThanOrEqual(5000);
+
+  const survivor = startWorker(99);
+  const caughtUp = await waitForProjections(last!, { sql: t.sql, timeoutMs: 60_000 });
+  if (caughtUp !== 'caught-up') console.error((survivor as ChildProcess & { output: () => string }).output());
+  expect(caughtUp).toBe('caught-up');
+  survivor.kill('SIGTERM');
+  const stopped = await exited(survivor);
+  expect({ ...stopped, output: (survivor as ChildProcess & { output: () => string }).output().slice(-3000) }).toMatchObject({ code: 0 });
+
+  expect(await store.groups.listParked('projections')).toEqual([]);
+  const events = (await store.readAll({ maxCount: 100_000 })).length;
+  const [{ n }] = (await t.sql`select count(*)::int as n from rm_audit_log`) as unknown as [{ n: number }];
+  expect(n).toBe(events);
+
+  const live = await snapshotReadModels(t.sql);
+  await rebuildProjections({ store, database: t, projections: allProjections, decryptor: vault });
+  const rebuilt = await snapshotReadModels(t.sql);
+  for (const table of Object.keys(rebuilt)) expect(live[table], table).toEqual(rebuilt[table]);
+});
