@@ -9,7 +9,8 @@ import { signIn, signOut } from '@/lib/auth';
 import { currentUser } from '@/lib/auth/guard';
 import { EmailAlreadyRegistered, registerPatient, registrationSchema } from '@/lib/auth/registration';
 import { decideRoute, homeFor, type SessionUser } from '@/lib/auth/roles';
-import { originFrom, recordSecurityEvent } from '@/lib/auth/security-log';
+import { recordSecurityEvent } from '@/lib/auth/security-log';
+import { requestOrigin } from '@/lib/runtime/request-origin';
 import { signInSchema } from '@/lib/auth/sign-in';
 import { db } from '@/lib/db/client';
 import { users } from '@/lib/db/schema';
@@ -67,7 +68,7 @@ export async function registerAction(_prev: FormState, formData: FormData): Prom
   const parsed = registrationSchema.safeParse(raw);
   if (!parsed.success) return { formError: 'register.fixErrors', fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
   try {
-    await registerPatient(db(), parsed.data, originFrom(await headers()));
+    await registerPatient(db(), parsed.data, requestOrigin(await headers()));
   } catch (error) {
     if (error instanceof EmailAlreadyRegistered) return { formError: 'register.fixErrors', fieldErrors: { email: ['emailTaken'] }, values };
     throw error;
@@ -79,7 +80,7 @@ export async function registerAction(_prev: FormState, formData: FormData): Prom
 export async function signOutAction(): Promise<void> {
   const user = await currentUser();
   if (user) {
-    await recordSecurityEvent(db(), { type: 'sign_out', userId: user.id, email: user.email, origin: originFrom(await headers()) });
+    await recordSecurityEvent(db(), { type: 'sign_out', userId: user.id, email: user.email, origin: requestOrigin(await headers()) });
   }
   await signOut({ redirectTo: '/signin' });
 }

@@ -2,7 +2,7 @@ import NextAuth, { CredentialsSignin } from 'next-auth';
 import Credentials from 'next-auth/providers/credentials';
 import { db } from '../db/client';
 import { authConfig } from './config';
-import { originFrom } from './security-log';
+import { requestOrigin } from '../runtime/request-origin';
 import { signInSchema, signInWithPassword } from './sign-in';
 
 /** Thrown to Auth.js when sign-in fails; `code` tells the form which message to show. */
@@ -21,7 +21,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
       async authorize(credentials, request) {
         const parsed = signInSchema.safeParse(credentials);
         if (!parsed.success) throw new SignInRefused('invalid');
-        const result = await signInWithPassword(db(), parsed.data, originFrom(request.headers));
+        const result = await signInWithPassword(db(), parsed.data, requestOrigin(request.headers));
         if (result.ok) return result.user;
         throw new SignInRefused(result.reason, result.reason === 'throttled' ? result.retryAfterSeconds : 0);
       },

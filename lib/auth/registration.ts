@@ -4,7 +4,8 @@ import type { Db } from '../db/client';
 import { users } from '../db/schema';
 import { hashPassword } from './password';
 import type { SessionUser } from './roles';
-import { recordSecurityEvent, type RequestOrigin } from './security-log';
+import type { RequestOrigin } from '../runtime/request-origin';
+import { recordSecurityEvent } from './security-log';
 
 /** Error messages are i18n keys under `errors.` so the form shows them in the reader's language. */
 export const registrationSchema = z

@@ -1,19 +1,6 @@
 import { securityEvents, type SecurityEventType } from '../db/schema';
 import type { Db } from '../db/client';
-
-export interface RequestOrigin {
-  ip: string;
-  userAgent: string | null;
-}
-
-/** Where a request came from, as far as the headers can tell. */
-export function originFrom(headers: Headers): RequestOrigin {
-  // The first X-Forwarded-For hop is the client as seen by our own proxy (Next's server sets it
-  // for direct connections). Behind a load balancer, it must be configured to overwrite the header.
-  const forwarded = headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-  const ip = forwarded || headers.get('x-real-ip') || 'unknown';
-  return { ip: ip.replace(/^::ffff:/, ''), userAgent: headers.get('user-agent') };
-}
+import type { RequestOrigin } from '../runtime/request-origin';
 
 export async function recordSecurityEvent(
   db: Db,
@@ -23,7 +10,7 @@ export async function recordSecurityEvent(
     type: event.type,
     userId: event.userId ?? null,
     email: event.email?.toLowerCase() ?? null,
-    ip: event.origin.ip,
+    ip: event.origin.ip ?? 'unknown',
     userAgent: event.origin.userAgent,
     detail: event.detail ?? null,
     occurredAt: event.at ?? new Date(),

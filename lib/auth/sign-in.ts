@@ -4,7 +4,8 @@ import type { Db } from '../db/client';
 import { securityEvents, users } from '../db/schema';
 import { dummyPasswordHash, verifyPassword } from './password';
 import type { SessionUser } from './roles';
-import { recordSecurityEvent, type RequestOrigin } from './security-log';
+import type { RequestOrigin } from '../runtime/request-origin';
+import { recordSecurityEvent } from './security-log';
 
 /** Failed sign-ins allowed in a window before further attempts are refused. */
 export const throttlePolicy = {
@@ -60,7 +61,7 @@ export async function throttleDelay(db: Db, email: string, ip: string, now: Date
  */
 export async function signInWithPassword(db: Db, input: SignInInput, origin: RequestOrigin, now = new Date()): Promise<SignInResult> {
   const email = input.email.trim().toLowerCase();
-  const retryAfterSeconds = await throttleDelay(db, email, origin.ip, now);
+  const retryAfterSeconds = await throttleDelay(db, email, origin.ip ?? 'unknown', now);
   if (retryAfterSeconds > 0) {
     await recordSecurityEvent(db, { type: 'sign_in_throttled', email, origin, at: now, detail: { retryAfterSeconds } });
     return { ok: false, reason: 'throttled', retryAfterSeconds };

@@ -9,7 +9,8 @@ import { registerClinic } from './clinic';
 import type { CommandDeps } from './deps';
 import { CommandIdReusedError, ConcurrencyConflict, InvalidCommandError, PlaintextPersonalDataError } from './errors';
 import { handle, loadStream } from './handle';
-import { commandMetadata, followUpMetadata, requestInfo } from './metadata';
+import { requestOrigin } from '../runtime/request-origin';
+import { commandMetadata, followUpMetadata } from './metadata';
 import { registerPatient } from './patient';
 import { manualClock, meta } from './testing';
 import { OPENING_HOURS, POLICY } from '../domain/clinic/fixtures';
@@ -168,7 +169,7 @@ describe('handle (generic command handler)', () => {
 
   it('builds metadata from a request and derives follow-up metadata from an event', () => {
     const headers = new Headers({ 'x-forwarded-for': '203.0.113.9, 10.0.0.1', 'user-agent': 'Mozilla/5.0' });
-    const m = commandMetadata({ actor: { id: 'u1', role: 'patient' }, ...requestInfo(headers), commandId: 'cmd-1' });
+    const m = commandMetadata({ actor: { id: 'u1', role: 'patient' }, ...requestOrigin(headers), commandId: 'cmd-1' });
     expect(m).toEqual({ actor: { id: 'u1', role: 'patient' }, clinicId: null, ip: '203.0.113.9', userAgent: 'Mozilla/5.0', commandId: 'cmd-1', correlationId: 'cmd-1', causationId: 'cmd-1' });
     const f = followUpMetadata({ eventId: 'ev-1', metadata: { actor: m.actor, occurredAt: 'x', correlationId: 'cmd-1', clinicId: 'c1', integrity: { alg: '', previousHash: null, hash: '' } } }, 'release-hold');
     expect(f).toMatchObject({ commandId: 'ev-1/release-hold', correlationId: 'cmd-1', causationId: 'ev-1', clinicId: 'c1', actor: { role: 'system' } });

@@ -3,7 +3,7 @@
  * `(deps, input, metadata) → result with the position it wrote`.
  *
  *   const deps: CommandDeps = { store: await appEventStore(), privacy: vault, payments: { gateway, provider: 'toss' } };
- *   const meta = commandMetadata({ actor: { id: user.id, role: user.role }, clinicId, ...requestInfo(await headers()), commandId });
+ *   const meta = commandMetadata({ actor: { id: user.id, role: user.role }, clinicId, ...requestOrigin(await headers()), commandId });
  *   const { reservationId, position } = await bookReservation(deps, { ... }, meta);
  */
 export * from './errors';

@@ -52,12 +52,6 @@ export function commandMetadata(input: CommandMetadataInput): CommandMetadata {
   };
 }
 
-/** IP (first X-Forwarded-For hop, else X-Real-IP) and user agent of a request's headers. */
-export function requestInfo(headers: Pick<Headers, 'get'>): { ip: string | null; userAgent: string | null } {
-  const forwarded = headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-  return { ip: forwarded || headers.get('x-real-ip') || null, userAgent: headers.get('user-agent') };
-}
-
 /**
  * A step of a multi-stream command (`booking/hold`, `booking/reserve`…): its own command id, derived,
  * so each step is idempotent on its stream and a retry of the whole command skips the steps done.
