@@ -2,8 +2,11 @@
  * Wake-ups for subscribers and group consumers: LISTEN/NOTIFY across processes, direct calls within
  * this process.
  *
- * The store sends NOTIFY after an append commits, from its own short transaction, and coalesces them
- * (at most one in flight; appends during it cause exactly one more). It deliberately does not NOTIFY
+ * The store sends NOTIFY after an append commits, from its own short transaction, and throttles them:
+ * at most one NOTIFY in flight and at most one per `minIntervalMs` (5 ms) per process; appends in
+ * between are covered by exactly one more NOTIFY sent when the interval is over (trailing edge), so a
+ * subscriber elsewhere learns of an append at most ≈ 5 ms + one round trip later. Without the throttle
+ * 16 concurrent writers sent a NOTIFY (a transaction and a round trip) for nearly every append. It deliberately does not NOTIFY
  * inside the appending transaction: PostgreSQL takes a database-wide lock at commit for transactions
  * that notified and holds it through the WAL flush, so every append would commit one after the other
  * and concurrent appends could no longer share a flush (group commit). A NOTIFY-only transaction writes
@@ -22,12 +25,19 @@ export class Notifier {
   private readonly listeners = new Set<Listener>();
   private listening: Promise<void> | null = null;
   private unlisten: (() => Promise<void>) | null = null;
-  private appendNotify: 'idle' | 'sending' | 'pending' = 'idle';
+  /** idle; waiting (timer set for the trailing NOTIFY); sending (one in flight). */
+  private appendNotify: 'idle' | 'waiting' | 'sending' = 'idle';
+  /** An append happened since the last NOTIFY was sent (while waiting or sending). */
+  private appendPending = false;
+  private lastSentAt = -Infinity;
+  private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(
     private readonly sql: postgres.Sql,
     private readonly onError: (error: unknown) => void = () => {},
+    /** Minimum time between two append NOTIFYs of this process. */
+    private readonly minIntervalMs = 5,
   ) {}
 
   /** Starts LISTEN (once) and registers a listener; returns the unregister function. */
@@ -55,24 +65,37 @@ export class Notifier {
     }
   }
 
-  /** After an append committed: wake local subscribers now, others through NOTIFY. */
+  /** After an append committed: wake local subscribers now, others through NOTIFY (throttled). */
   appended(): void {
     this.dispatch({ kind: 'appended' });
     if (this.closed) return;
-    if (this.appendNotify !== 'idle') {
-      this.appendNotify = 'pending';
+    this.appendPending = true;
+    if (this.appendNotify === 'idle') this.schedule();
+  }
+
+  /** From idle with an append pending: send now, or when the interval since the last NOTIFY is over. */
+  private schedule(): void {
+    const wait = this.lastSentAt + this.minIntervalMs - performance.now();
+    if (wait <= 0) {
+      this.sendAppended();
       return;
     }
-    this.sendAppended();
+    this.appendNotify = 'waiting';
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.sendAppended();
+    }, wait);
   }
 
   private sendAppended(): void {
     this.appendNotify = 'sending';
+    this.appendPending = false;
+    this.lastSentAt = performance.now();
     this.sql`select pg_notify(${CHANNEL}, 'a')`
       .catch((e) => this.onError(e))
       .finally(() => {
-        if (this.appendNotify === 'pending' && !this.closed) this.sendAppended();
-        else this.appendNotify = 'idle';
+        this.appendNotify = 'idle';
+        if (this.appendPending && !this.closed) this.schedule();
       });
   }
 
@@ -84,6 +107,13 @@ export class Notifier {
   async close(): Promise<void> {
     this.closed = true;
     this.listeners.clear();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.appendPending) {
+      // An append is still waiting for its NOTIFY: send it now rather than leave others to their 1 s poll.
+      this.appendPending = false;
+      await this.sql`select pg_notify(${CHANNEL}, 'a')`.catch((e) => this.onError(e));
+    }
     if (this.unlisten) await this.unlisten().catch(() => {});
   }
 }
