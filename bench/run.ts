@@ -1,10 +1,12 @@
 /** `npm run bench`: every benchmark, one after the other (each writes bench/results/<name>.json). */
 import { runEventStoreBench } from './eventstore';
 import { runCommandsBench } from './commands';
+import { runProjectionsBench } from './projections';
 
 const benchmarks: Array<[string, () => Promise<unknown>]> = [
   ['eventstore', runEventStoreBench],
   ['commands', runCommandsBench],
+  ['projections', runProjectionsBench],
 ];
 
 for (const [name, run] of benchmarks) {

@@ -33,7 +33,7 @@ if (!url) {
   url = `postgres://postgres:postgres@127.0.0.1:${port}/yeyak`;
 }
 const secrets = loadOrCreateDevSecrets();
-const database = connect(url, { max: 4 });
+const database = connect(url, { max: 6 });
 const store = await createEventStore({
   ...eventStoreOptionsFromEnv({ ...process.env, DATABASE_URL: url }, process.env.EVENT_HMAC_KEY ? undefined : secrets.EVENT_HMAC_KEY),
   applicationName: 'yeyak-rebuild',

@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { comparePositions, type Position } from '../eventstore';
-import { applyBatch, type ApplyResult, type DecodedEvent } from './runner';
+import { applyBatch, HandlerFailed, type ApplyResult, type DecodedEvent } from './runner';
 import { projectionRegistry } from './schema';
 import type { Projection, ProjectionTx } from './types';
 
@@ -60,11 +60,27 @@ export async function applyLiveBatch(
     checkpoint?: (outcomes: ApplyResult['outcomes']) => Position | undefined;
   } = {},
 ): Promise<LiveBatchResult & { checkpoint: Position | undefined }> {
+  try {
+    return await liveTransaction(database, projections, events, options, false);
+  } catch (error) {
+    // A handler threw: everything was rolled back; apply again, isolating the failing event(s).
+    if (error instanceof HandlerFailed) return liveTransaction(database, projections, events, options, true);
+    throw error;
+  }
+}
+
+async function liveTransaction(
+  database: Database,
+  projections: readonly Projection[],
+  events: readonly DecodedEvent[],
+  options: Parameters<typeof applyLiveBatch>[3] & object,
+  isolate: boolean,
+): Promise<LiveBatchResult & { checkpoint: Position | undefined }> {
   return database.db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${APPLY_LOCK})`);
     const registry = new Map((await readRegistry(tx as unknown as ProjectionTx)).map((r) => [r.name, r]));
     const live = projections.filter((p) => isLive(p, registry.get(p.name)));
-    const result = await applyBatch(tx as unknown as ProjectionTx, live, events, { skip: options.skip });
+    const result = await applyBatch(tx as unknown as ProjectionTx, live, events, { skip: options.skip, isolate });
     if (live.length > 0) {
       const names = live.map((p) => p.name);
       const cp = options.checkpoint?.(result.outcomes);

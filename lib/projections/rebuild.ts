@@ -22,7 +22,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { comparePositions, type EventStore, type Position, type RecordedEvent } from '../eventstore';
 import { APPLY_LOCK, CHECKPOINT_CHANNEL, ensureRegistry, REBUILD_LOCK } from './engine';
-import { applyBatch, decodeEvents, type PersonalDecryptor } from './runner';
+import { applyBatch, decodeEvents, HandlerFailed, type DecodedEvent, type PersonalDecryptor } from './runner';
 import type { Projection, ProjectionTable, ProjectionTx } from './types';
 
 export const SHADOW_SCHEMA = 'projections_next';
@@ -62,6 +62,8 @@ export interface RebuildOptions {
   decryptor?: PersonalDecryptor;
   pageSize?: number;
   onProgress?: (progress: RebuildProgress) => void;
+  /** Projections applied at once during the copy (each needs a connection of the pool). Default 4. */
+  concurrency?: number;
   /** Aborts between pages (the shadow tables are dropped; the live ones are untouched). */
   signal?: AbortSignal;
 }
@@ -88,7 +90,12 @@ function normalizeIndexDef(def: string): string {
   return def.replace(/INDEX \S+ ON (ONLY )?\S+ /, 'INDEX ON ');
 }
 
-async function createShadow(database: Database, liveSchema: string, projections: readonly Projection[]): Promise<void> {
+/**
+ * Creates the shadow tables. Their non-unique indexes are dropped and returned, to be built once
+ * after the copy (one bulk index build is much cheaper than maintaining them row by row).
+ */
+async function createShadow(database: Database, liveSchema: string, projections: readonly Projection[]): Promise<string[]> {
+  const deferred: string[] = [];
   const s = database.sql;
   await s.unsafe(`drop schema if exists ${q(SHADOW_SCHEMA)} cascade`);
   await s.unsafe(`create schema ${q(SHADOW_SCHEMA)}`);
@@ -99,7 +106,20 @@ async function createShadow(database: Database, liveSchema: string, projections:
       const live = await s<{ indexname: string; indexdef: string }[]>`select indexname, indexdef from pg_indexes where schemaname = ${liveSchema} and tablename = ${name}`;
       const shadow = await s<{ indexname: string; indexdef: string }[]>`select indexname, indexdef from pg_indexes where schemaname = ${SHADOW_SCHEMA} and tablename = ${name}`;
       const byDef = new Map(live.map((i) => [normalizeIndexDef(i.indexdef), i.indexname]));
+      const unique = new Set(
+        (
+          await s<{ indexname: string }[]>`
+            select c.relname as indexname from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = ${SHADOW_SCHEMA} and i.indisunique`
+        ).map((r) => r.indexname),
+      );
       for (const index of shadow) {
+        if (!unique.has(index.indexname)) {
+          const live = byDef.get(normalizeIndexDef(index.indexdef));
+          await s.unsafe(`drop index ${q(SHADOW_SCHEMA)}.${q(index.indexname)}`);
+          deferred.push(index.indexdef.replace(/^CREATE INDEX \S+ ON /, `CREATE INDEX ${q(live ?? index.indexname)} ON `));
+          continue;
+        }
         const wanted = byDef.get(normalizeIndexDef(index.indexdef));
         if (wanted && wanted !== index.indexname) {
           const isConstraint = await s`select 1 from pg_constraint c join pg_namespace n on n.oid = c.connamespace where n.nspname = ${SHADOW_SCHEMA} and c.conname = ${index.indexname}`;
@@ -112,6 +132,7 @@ async function createShadow(database: Database, liveSchema: string, projections:
       }
     }
   }
+  return deferred;
 }
 
 async function switchTables(tx: ProjectionTx, liveSchema: string, projections: readonly Projection[]): Promise<void> {
@@ -162,6 +183,7 @@ async function headPosition(store: EventStore): Promise<Position | undefined> {
 export async function rebuildProjections(options: RebuildOptions): Promise<RebuildResult> {
   const { store, database, projections } = options;
   const pageSize = options.pageSize ?? 2000;
+  const concurrency = options.concurrency ?? 4;
   const names = projections.map((p) => p.name);
   if (names.length === 0) return { events: 0, seconds: 0, eventsPerSecond: 0, checkpoint: undefined };
   await ensureRegistry(database, projections);
@@ -182,7 +204,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
         rebuild_total = ${head ? Number(head.prepare) : 0}, rebuild_error = null, rebuild_requested_at = null,
         rebuild_events_per_second = null, updated_at = now()
       where name in ${database.sql(names)}`;
-    await createShadow(database, liveSchema, projections);
+    const deferredIndexes = await createShadow(database, liveSchema, projections);
 
     let lastReport = 0;
     const report = async (phase: RebuildProgress['phase'], force = false) => {
@@ -207,14 +229,37 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     };
     const nextPage = () => readAfter(cursor);
 
-    const applyPage = async (tx: ProjectionTx, page: RecordedEvent[]) => {
-      const decoded = await decodeEvents(page, options.decryptor);
-      const { outcomes } = await applyBatch(tx, projections, decoded);
-      outcomes.forEach((o, i) => {
+    /** A page in `tx`; a handler error is reported with its event (found by applying again, isolated, in a throwaway transaction). */
+    const applyTo = async (targets: readonly Projection[], page: RecordedEvent[], decoded: DecodedEvent[]) => {
+      let result: Awaited<ReturnType<typeof applyBatch>> | undefined;
+      await database.db
+          .transaction(async (probe) => {
+            await probe.execute(sql.raw(`set local search_path to ${q(SHADOW_SCHEMA)}, ${q(liveSchema)}`));
+            result = await applyBatch(probe as unknown as ProjectionTx, targets, decoded, { isolate: true });
+            throw new Error('probe');
+          })
+          .catch(() => {});
+      result?.outcomes.forEach((o, i) => {
         if (o.kind === 'failed' || o.kind === 'gap') throw new RebuildFailed(page[i]!, o.reason);
       });
+      throw new Error('a projection failed on this page but not when isolated');
+    };
+    const applyPage = async (tx: ProjectionTx, page: RecordedEvent[]) => {
+      const decoded = await decodeEvents(page, options.decryptor);
+      await applyChecked(tx, projections, page, decoded);
       events += page.length;
       cursor = page[page.length - 1]!.position;
+    };
+    const applyChecked = async (tx: ProjectionTx, targets: readonly Projection[], page: RecordedEvent[], decoded: DecodedEvent[]) => {
+      try {
+        const { outcomes } = await applyBatch(tx, targets, decoded);
+        outcomes.forEach((o, i) => {
+          if (o.kind === 'failed' || o.kind === 'gap') throw new RebuildFailed(page[i]!, o.reason);
+        });
+      } catch (error) {
+        if (error instanceof HandlerFailed) await applyTo(targets, page, decoded);
+        throw error;
+      }
     };
 
     // Copy: page by page, each in its own transaction, into the shadow tables. The next page is read
@@ -226,14 +271,30 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
       const short = current.length < pageSize;
       const prefetch = short ? undefined : readAfter(current[current.length - 1]!.position);
       prefetch?.catch(() => {});
-      await database.db.transaction(async (tx) => {
-        await tx.execute(sql.raw(`set local search_path to ${q(SHADOW_SCHEMA)}, ${q(liveSchema)}`));
-        await applyPage(tx as unknown as ProjectionTx, current);
-      });
+      // Projections are independent (each writes and reads its own tables only): each page is applied
+      // to them in parallel, each in its own transaction, `concurrency` at a time.
+      const decoded = await decodeEvents(current, options.decryptor);
+      const queue = [...projections];
+      await Promise.all(
+        Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+          for (let p = queue.shift(); p; p = queue.shift()) {
+            const projection = p;
+            await database.db.transaction(async (tx) => {
+              await tx.execute(sql.raw(`set local search_path to ${q(SHADOW_SCHEMA)}, ${q(liveSchema)}`));
+              await applyChecked(tx as unknown as ProjectionTx, [projection], current, decoded);
+            });
+          }
+        }),
+      );
+      events += current.length;
+      cursor = current[current.length - 1]!.position;
       await report('copying');
       if (!prefetch) break;
       page = await prefetch;
     }
+
+    // Secondary indexes, built once (outside the switch, which should hold the apply lock briefly).
+    for (const ddl of deferredIndexes) await database.sql.unsafe(ddl);
 
     // Switch: under the apply lock, catch up with what was appended meanwhile, then swap.
     await report('switching', true);

@@ -3,17 +3,14 @@
  * rows a batch touches in one statement, change them in memory event by event, write them back in
  * one upsert and one delete. This is what lets a rebuild apply thousands of events per second.
  */
-import { getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
-import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { getTableColumns, inArray, sql } from 'drizzle-orm';
+import { getTableConfig, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
 import type { ProjectionTx } from './types';
-
-const MAX_PARAMS = 30_000;
 
 export class RowCache<Row extends Record<string, unknown>> {
   private readonly rows = new Map<string, Row | null>();
   private readonly dirty = new Set<string>();
   private readonly keyColumn: PgColumn;
-  private readonly columnCount: number;
 
   constructor(
     private readonly table: PgTable,
@@ -23,7 +20,6 @@ export class RowCache<Row extends Record<string, unknown>> {
   ) {
     const columns = getTableColumns(table) as Record<string, PgColumn>;
     this.keyColumn = columns[key]!;
-    this.columnCount = Object.keys(columns).length;
   }
 
   /** Loads the given keys (those not loaded yet); missing rows read as undefined. */
@@ -80,18 +76,31 @@ export class RowCache<Row extends Record<string, unknown>> {
       for (let i = 0; i < deletes.length; i += 5000) await tx.delete(this.table).where(inArray(this.keyColumn, deletes.slice(i, i + 5000)));
     }
     if (upserts.length === 0) return;
-    const columns = getTableColumns(this.table) as Record<string, PgColumn>;
-    const set: Record<string, SQL> = {};
-    for (const [js, column] of Object.entries(columns)) {
-      if (js === this.key) continue;
-      if (this.updateColumns && !this.updateColumns.includes(js as keyof Row & string)) continue;
-      set[js] = sql.raw(`excluded."${column.name}"`);
-    }
-    const perChunk = Math.max(1, Math.floor(MAX_PARAMS / this.columnCount));
-    for (let i = 0; i < upserts.length; i += perChunk) {
-      const chunk = upserts.slice(i, i + perChunk);
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      await (tx.insert(this.table).values(chunk as any) as any).onConflictDoUpdate({ target: this.keyColumn, set });
+    // One statement, one parameter: the rows as JSON, turned back into the table's row type by
+    // jsonb_populate_recordset (much faster than a many-parameter INSERT for thousands of rows).
+    const columns = Object.entries(getTableColumns(this.table) as Record<string, PgColumn>);
+    const name = getTableConfig(this.table).name;
+    const keyName = this.keyColumn.name;
+    const written = columns.filter(([js]) => js === this.key || !this.updateColumns || this.updateColumns.includes(js as keyof Row & string));
+    const list = written.map(([, c]) => `"${c.name}"`).join(', ');
+    const updates = written
+      .filter(([js]) => js !== this.key)
+      .map(([, c]) => `"${c.name}" = excluded."${c.name}"`)
+      .join(', ');
+    const payload = upserts.map((row) => {
+      const out: Record<string, unknown> = {};
+      for (const [js, column] of written) {
+        const v = row[js];
+        out[column.name] = v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? v.toString() : v;
+      }
+      return out;
+    });
+    for (let i = 0; i < payload.length; i += 5000) {
+      const json = JSON.stringify(payload.slice(i, i + 5000));
+      await tx.execute(
+        sql`insert into ${sql.raw(`"${name}"`)} (${sql.raw(list)}) select ${sql.raw(list)} from jsonb_populate_recordset(null::${sql.raw(`"${name}"`)}, ${json}::jsonb)
+            on conflict (${sql.raw(`"${keyName}"`)}) do ${sql.raw(updates ? `update set ${updates}` : 'nothing')}`,
+      );
     }
   }
 }

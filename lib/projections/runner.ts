@@ -57,6 +57,13 @@ export async function decodeEvents(events: readonly RecordedEvent[], decryptor?:
 export interface ApplyOptions {
   /** Event ids to acknowledge without handling (the admin's "skip" of a parked event). */
   skip?: ReadonlySet<string>;
+  /**
+   * false (default): every projection at once (their statements pipelined on the transaction's
+   * connection), no savepoints; a handler error throws HandlerFailed and the caller must roll back and
+   * call again with isolate: true. true: one projection after the other, each event in a savepoint,
+   * so a poison event is isolated and reported as 'failed'.
+   */
+  isolate?: boolean;
 }
 
 export interface ApplyResult {
@@ -65,11 +72,22 @@ export interface ApplyResult {
   handled: number;
 }
 
+/** A handler threw in the fast (non-isolating) mode: roll back and apply again with isolate: true. */
+export class HandlerFailed extends Error {
+  override readonly name = 'HandlerFailed';
+  constructor(
+    readonly projection: string,
+    readonly error: unknown,
+  ) {
+    super(`${projection}: ${errorText(error)}`);
+  }
+}
+
 const errorText = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2000);
 
 /**
- * Applies `events` (in the given order) to each projection within `tx`. Never throws for a handler
- * error: the event's outcome says 'failed' (other events and projections go on).
+ * Applies `events` (in the given order) to each projection within `tx`. In isolate mode it never
+ * throws for a handler error: the event's outcome says 'failed' (other events and projections go on).
  */
 export async function applyBatch(
   tx: ProjectionTx,
@@ -79,10 +97,12 @@ export async function applyBatch(
 ): Promise<ApplyResult> {
   const perEvent: Array<Outcome[]> = events.map(() => []);
   let handled = 0;
-  for (const projection of projections) {
+  const isolate = options.isolate ?? false;
+
+  const one = async (projection: Projection) => {
     const followed = events.map((e) => followsStream(projection, e.recorded.streamId));
     const streams = [...new Set(events.filter((_, i) => followed[i]).map((e) => e.recorded.streamId))];
-    if (streams.length === 0) continue;
+    if (streams.length === 0) return;
     const rev = projection.revisions as unknown as { streamId: never; revision: never };
     const stored = new Map<string, number>();
     for (let i = 0; i < streams.length; i += 5000) {
@@ -93,80 +113,78 @@ export async function applyBatch(
       for (const r of rows) stored.set(r.streamId, Number(r.revision));
     }
 
-    const plan = (isolate: boolean) => {
-      const revisions = new Map(stored);
-      const blocked = new Map<string, string>();
-      const outcomes = new Map<number, Outcome>();
-      const toHandle: Array<{ index: number; event: ProjectedEvent }> = [];
-      return { revisions, blocked, outcomes, toHandle, isolate };
-    };
-
-    const walk = async (isolate: boolean) => {
-      const p = plan(isolate);
-      for (let i = 0; i < events.length; i++) {
-        if (!followed[i]) continue;
-        const e = events[i]!;
-        const { streamId, revision } = e.recorded;
-        const last = p.revisions.get(streamId) ?? -1;
-        if (revision <= last) {
-          p.outcomes.set(i, { kind: 'duplicate' });
-          continue;
-        }
-        const blockedBy = p.blocked.get(streamId);
-        if (blockedBy !== undefined) {
-          p.outcomes.set(i, { kind: 'gap', reason: `${projection.name}: waiting for ${blockedBy}` });
-          continue;
-        }
-        if (revision > last + 1) {
-          // Not blocking the stream: the missing revision may come later in this very batch.
-          p.outcomes.set(i, { kind: 'gap', reason: `${projection.name}: gap in ${streamId}: revision ${revision} after ${last}` });
-          continue;
-        }
-        const wanted = handlesType(projection, e.recorded.type) && !options.skip?.has(e.recorded.eventId);
-        if (wanted && e.error && !projection.rawOnly) {
-          p.outcomes.set(i, { kind: 'failed', reason: `${projection.name}: ${errorText(e.error)}` });
-          p.blocked.set(streamId, `${streamId}@${revision} (failed)`);
-          continue;
-        }
-        if (wanted && isolate) {
-          try {
-            await tx.transaction(async (sp) => projection.handle(sp as ProjectionTx, [{ recorded: e.recorded, domain: e.domain }]));
-            handled++;
-          } catch (error) {
-            p.outcomes.set(i, { kind: 'failed', reason: `${projection.name}: ${errorText(error)}` });
-            p.blocked.set(streamId, `${streamId}@${revision} (failed)`);
-            continue;
-          }
-        } else if (wanted) {
-          p.toHandle.push({ index: i, event: { recorded: e.recorded, domain: e.domain } });
-        }
-        p.revisions.set(streamId, revision);
-        p.outcomes.set(i, { kind: 'applied' });
+    const revisions = new Map(stored);
+    const blocked = new Map<string, string>();
+    const outcomes = new Map<number, Outcome>();
+    const toHandle: ProjectedEvent[] = [];
+    for (let i = 0; i < events.length; i++) {
+      if (!followed[i]) continue;
+      const e = events[i]!;
+      const { streamId, revision } = e.recorded;
+      const last = revisions.get(streamId) ?? -1;
+      if (revision <= last) {
+        outcomes.set(i, { kind: 'duplicate' });
+        continue;
       }
-      return p;
-    };
-
-    let p = await walk(false);
-    if (p.toHandle.length > 0) {
-      try {
-        await tx.transaction(async (sp) => projection.handle(sp as ProjectionTx, p.toHandle.map((h) => h.event)));
-        handled += p.toHandle.length;
-      } catch {
-        // Rolled back to the savepoint: isolate the poison event(s) one at a time.
-        p = await walk(true);
+      const blockedBy = blocked.get(streamId);
+      if (blockedBy !== undefined) {
+        outcomes.set(i, { kind: 'gap', reason: `${projection.name}: waiting for ${blockedBy}` });
+        continue;
       }
+      if (revision > last + 1) {
+        // Not blocking the stream: the missing revision may come later in this very batch.
+        outcomes.set(i, { kind: 'gap', reason: `${projection.name}: gap in ${streamId}: revision ${revision} after ${last}` });
+        continue;
+      }
+      const wanted = handlesType(projection, e.recorded.type) && !options.skip?.has(e.recorded.eventId);
+      if (wanted && e.error && !projection.rawOnly) {
+        if (!isolate) throw new HandlerFailed(projection.name, e.error);
+        outcomes.set(i, { kind: 'failed', reason: `${projection.name}: ${errorText(e.error)}` });
+        blocked.set(streamId, `${streamId}@${revision} (failed)`);
+        continue;
+      }
+      if (wanted && isolate) {
+        try {
+          await tx.transaction(async (sp) => projection.handle(sp as ProjectionTx, [{ recorded: e.recorded, domain: e.domain }]));
+          handled++;
+        } catch (error) {
+          outcomes.set(i, { kind: 'failed', reason: `${projection.name}: ${errorText(error)}` });
+          blocked.set(streamId, `${streamId}@${revision} (failed)`);
+          continue;
+        }
+      } else if (wanted) {
+        toHandle.push({ recorded: e.recorded, domain: e.domain });
+      }
+      revisions.set(streamId, revision);
+      outcomes.set(i, { kind: 'applied' });
     }
-    const changed: Array<{ streamId: string; revision: number }> = [];
-    for (const [streamId, revision] of p.revisions) if (stored.get(streamId) !== revision) changed.push({ streamId, revision });
+    if (toHandle.length > 0) {
+      try {
+        await projection.handle(tx, toHandle);
+      } catch (error) {
+        throw new HandlerFailed(projection.name, error);
+      }
+      handled += toHandle.length;
+    }
+    const changed: Array<{ stream_id: string; revision: number }> = [];
+    for (const [streamId, revision] of revisions) if (stored.get(streamId) !== revision) changed.push({ stream_id: streamId, revision });
     for (let i = 0; i < changed.length; i += 5000) {
-      const chunk = changed.slice(i, i + 5000);
       await tx.execute(sql`
         insert into ${projection.revisions} (stream_id, revision)
-        select x.stream_id, x.revision from jsonb_to_recordset(${JSON.stringify(chunk.map((c) => ({ stream_id: c.streamId, revision: c.revision })))}::jsonb)
+        select x.stream_id, x.revision from jsonb_to_recordset(${JSON.stringify(changed.slice(i, i + 5000))}::jsonb)
           as x(stream_id text, revision bigint)
         on conflict (stream_id) do update set revision = excluded.revision`);
     }
-    for (const [i, outcome] of p.outcomes) perEvent[i]!.push(outcome);
+    for (const [i, outcome] of outcomes) perEvent[i]!.push(outcome);
+  };
+
+  if (isolate) {
+    for (const projection of projections) await one(projection);
+  } else {
+    // Disjoint tables: the projections' statements can interleave on the one connection.
+    const results = await Promise.allSettled(projections.map((p) => one(p)));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
   }
   const outcomes = perEvent.map((list): Outcome => {
     const failed = list.filter((o) => o.kind === 'failed') as Array<{ reason: string }>;

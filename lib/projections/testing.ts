@@ -46,7 +46,7 @@ const HOURS = [1, 2, 3, 4, 5, 6].map((weekday) => ({ weekday, opens: '10:00', cl
  * Generates appends (one stream each, like command handlers do) totalling at least `events` events.
  * Personal data is plain here; pass `encrypt` to store it as the command layer does.
  */
-export function generateHistory(options: { events: number; seed?: number; clinics?: number }): Append[] {
+export function generateHistory(options: { events: number; seed?: number; clinics?: number; idPrefix?: string }): Append[] {
   const rnd = seededRandom(options.seed ?? 1);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const out: Append[] = [];
@@ -80,7 +80,7 @@ export function generateHistory(options: { events: number; seed?: number; clinic
   const patients: string[] = [];
   const open: OpenReservation[] = [];
   let seq = 0;
-  const uid = (p: string) => `${p}${++seq}`;
+  const uid = (p: string) => `${options.idPrefix ?? ''}${p}${++seq}`;
   while (count < options.events) {
     const r = rnd();
     if (patients.length < 3 || r < 0.12) {

@@ -51,13 +51,15 @@ export interface WorkerStats {
   gaps: number;
   failures: number;
   parked: number;
+  /** Time spent applying batches (decode + transaction + acks). */
+  batchMs: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ProjectionWorker {
   readonly group: string;
-  readonly stats: WorkerStats = { batches: 0, applied: 0, duplicates: 0, gaps: 0, failures: 0, parked: 0 };
+  readonly stats: WorkerStats = { batches: 0, applied: 0, duplicates: 0, gaps: 0, failures: 0, parked: 0, batchMs: 0 };
   private consumer: GroupConsumer | undefined;
   private queue: GroupMessage[] = [];
   private wake: (() => void) | undefined;
@@ -162,6 +164,7 @@ export class ProjectionWorker {
   }
 
   private async process(batch: GroupMessage[]): Promise<void> {
+    const began = performance.now();
     const { database, projections, decryptor } = this.options;
     for (const m of batch) this.pendingRetry.delete(key(m.event.position));
     const replayedIds = batch.filter((m) => m.replayed).map((m) => m.event.eventId);
@@ -218,6 +221,7 @@ export class ProjectionWorker {
     if (skip.size > 0) await database.db.update(projectionSkips).set({ appliedAt: new Date() }).where(inArray(projectionSkips.eventId, [...skip]));
     await Promise.all(acks);
     this.stats.batches++;
+    this.stats.batchMs += performance.now() - began;
   }
 
   private nackLater(message: GroupMessage, reason: string, delayMs: number): void {

@@ -23,7 +23,7 @@ if (!url) {
 }
 
 const devSecrets = () => loadOrCreateDevSecrets();
-const database = connect(url, { max: 6 });
+const database = connect(url, { max: 8 });
 const store = await createEventStore({
   ...eventStoreOptionsFromEnv(process.env, process.env.EVENT_HMAC_KEY ? undefined : devSecrets().EVENT_HMAC_KEY),
   applicationName: 'yeyak-worker',
