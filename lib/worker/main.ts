@@ -1,7 +1,8 @@
 /**
- * The read-side worker (`npm run worker`; started by `npm start` / `npm run dev`): runs the
- * projections (lib/projections/worker.ts) on the persistent subscription group `projections`,
- * and builds projections that are new or changed version. Structured logs (pino) on stdout.
+ * The worker (`npm run worker`; started by `npm start` / `npm run dev`): runs the projections
+ * (lib/projections/worker.ts) on the persistent subscription group `projections`, building
+ * projections that are new or changed version, and the process managers (lib/process-managers)
+ * on their own group, with their hold-expiry and payment-reconciliation timers. Structured logs (pino) on stdout.
  * SIGTERM / SIGINT: finish the batch in progress, release the group, exit 0.
  *
  * Environment: DATABASE_URL (required), EVENTSTORE_URL, EVENT_HMAC_KEY, PERSONAL_DATA_MASTER_KEY,
@@ -10,9 +11,10 @@
 import pino from 'pino';
 import { connect } from '../db/client';
 import { createEventStore, eventStoreOptionsFromEnv } from '../eventstore';
-import { createPersonalDataVault } from '../privacy/vault';
+import { startProcessManagers } from '../process-managers';
 import { allProjections } from '../projections/registry';
 import { ProjectionWorker } from '../projections/worker';
+import { commandDepsFor } from '../runtime/command-deps';
 import { loadOrCreateDevSecrets } from '../runtime/secrets';
 
 const log = pino({ name: 'worker', level: process.env.LOG_LEVEL ?? 'info' });
@@ -34,21 +36,28 @@ const store = await createEventStore({
 if (process.env.YEYAK_GROUP_LEASE_MS && 'leaseMs' in store.groups) {
   (store.groups as { leaseMs: number }).leaseMs = Number(process.env.YEYAK_GROUP_LEASE_MS);
 }
-const vault = createPersonalDataVault(database.sql, process.env.PERSONAL_DATA_MASTER_KEY || devSecrets().PERSONAL_DATA_MASTER_KEY);
+const { privacy: vault, payments } = commandDepsFor(database.sql, store);
 
 const worker = new ProjectionWorker({
   store,
   database,
   projections: allProjections,
   log,
-  decryptor: vault,
+  decryptor: vault!,
   consumerId: process.env.WORKER_ID || undefined,
   batchSize: process.env.PROJECTIONS_BATCH_SIZE ? Number(process.env.PROJECTIONS_BATCH_SIZE) : undefined,
 });
 await worker.start();
 log.info({ backend: store.backend, projections: allProjections.map((p) => `${p.name}@${p.version}`), group: worker.group }, 'worker started');
 
-// Process managers (lib/commands) are started here once lib/commands exports startProcessManagers.
+const processManagers = await startProcessManagers({
+  store,
+  sql: database.sql,
+  privacy: vault,
+  payments,
+  onError: (error, context) => log.warn({ err: error, eventId: context.event?.eventId, type: context.event?.type, timer: context.timer }, 'process manager step failed'),
+});
+log.info({ group: 'process-managers' }, 'process managers started');
 
 let stopping = false;
 const stop = async (signal: string) => {
@@ -61,6 +70,7 @@ const stop = async (signal: string) => {
   }, 20_000);
   force.unref();
   try {
+    await processManagers.stop();
     await worker.stop();
     await store.close();
     await database.close();
