@@ -1,4 +1,14 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
+
+async function fillValidForm(page: Page, values: { name?: string; email: string; birthDate?: string }) {
+  await page.getByLabel('이름').fill(values.name ?? '정하은');
+  await page.getByLabel('이메일').fill(values.email);
+  await page.getByLabel('비밀번호', { exact: true }).fill('a-good-password-42');
+  await page.getByLabel('비밀번호 확인').fill('a-good-password-42');
+  await page.getByLabel('휴대폰 번호').fill('010-9876-5432');
+  await page.getByLabel('생년월일').fill(values.birthDate ?? '1996-04-18');
+  await page.getByLabel('예약 및 진료를 위한 개인정보 수집·이용에 동의합니다.').check();
+}
 
 test('registration shows each validation error next to its field and keeps what was typed', async ({ page }) => {
   await page.goto('/register');
@@ -6,6 +16,7 @@ test('registration shows each validation error next to its field and keeps what 
   await page.getByLabel('이메일').fill('not-an-email');
   await page.getByLabel('비밀번호', { exact: true }).fill('short1');
   await page.getByLabel('비밀번호 확인').fill('different');
+  await page.getByLabel('휴대폰 번호').fill('02-123');
   await page.getByRole('button', { name: '가입하기' }).click();
 
   await expect(page.getByTestId('form-error')).toHaveText('아래 표시된 항목을 확인해 주세요.');
@@ -13,6 +24,8 @@ test('registration shows each validation error next to its field and keeps what 
   await expect(page.getByTestId('error-email')).toHaveText('올바른 이메일 주소를 입력하세요.');
   await expect(page.getByTestId('error-password')).toHaveText('비밀번호는 10자 이상이어야 합니다.');
   await expect(page.getByTestId('error-confirmPassword')).toHaveText('비밀번호가 일치하지 않습니다.');
+  await expect(page.getByTestId('error-phone')).toHaveText('010-1234-5678 형식의 휴대폰 번호를 입력하세요.');
+  await expect(page.getByTestId('error-birthDate')).toHaveText('생년월일을 입력하세요.');
   await expect(page.getByTestId('error-consent')).toHaveText('가입하려면 개인정보 수집·이용에 동의해야 합니다.');
 
   // Errors are tied to their inputs for screen readers, and the typed values survive.
@@ -21,26 +34,26 @@ test('registration shows each validation error next to its field and keeps what 
   await expect(email).toHaveAttribute('aria-describedby', 'field-email-error');
   await expect(email).toHaveValue('not-an-email');
   await expect(page.getByLabel('이름')).toHaveValue('김');
+  await expect(page.getByLabel('휴대폰 번호')).toHaveValue('02-123');
+});
+
+test('a child under 14 cannot register without a guardian', async ({ page }) => {
+  await page.goto('/register');
+  await fillValidForm(page, { email: 'child@yeyak.example', birthDate: '2020-05-05' });
+  await page.getByRole('button', { name: '가입하기' }).click();
+  await expect(page.getByTestId('error-birthDate')).toHaveText('만 14세 미만은 법정대리인이 대신 가입해야 합니다.');
 });
 
 test('an e-mail that already has an account is refused', async ({ page }) => {
   await page.goto('/register');
-  await page.getByLabel('이름').fill('김민지');
-  await page.getByLabel('이메일').fill('MINJI@yeyak.example');
-  await page.getByLabel('비밀번호', { exact: true }).fill('a-good-password-42');
-  await page.getByLabel('비밀번호 확인').fill('a-good-password-42');
-  await page.getByLabel('예약 및 진료를 위한 개인정보 수집·이용에 동의합니다.').check();
+  await fillValidForm(page, { name: '김민지', email: 'MINJI@yeyak.example' });
   await page.getByRole('button', { name: '가입하기' }).click();
   await expect(page.getByTestId('error-email')).toHaveText('이미 가입된 이메일입니다.');
 });
 
 test('a new patient registers and lands on their reservations', async ({ page }) => {
   await page.goto('/register');
-  await page.getByLabel('이름').fill('정하은');
-  await page.getByLabel('이메일').fill('haeun@yeyak.example');
-  await page.getByLabel('비밀번호', { exact: true }).fill('a-good-password-42');
-  await page.getByLabel('비밀번호 확인').fill('a-good-password-42');
-  await page.getByLabel('예약 및 진료를 위한 개인정보 수집·이용에 동의합니다.').check();
+  await fillValidForm(page, { name: '정하은', email: 'haeun@yeyak.example' });
   await page.getByRole('button', { name: '가입하기' }).click();
   await expect(page).toHaveURL('/me');
   await expect(page.getByText('정하은님, 환영합니다.')).toBeVisible();

@@ -4,11 +4,9 @@
  * seeds the demo world once, builds if the build is missing or stale, and runs the worker
  * and the web server until Ctrl-C, which stops all of it.
  */
-import { connect } from '../lib/db/client';
-import { migrateDatabase } from '../lib/db/migrate';
-import { seedDemoData } from '../lib/db/seed';
 import { ensureDatabase, startEmbeddedPostgres, withDatabase, type PostgresServer } from '../lib/runtime/postgres-server';
 import { buildIfStale } from './lib/build';
+import { prepareDatabase } from './lib/prepare';
 import { serveApp } from './lib/serve';
 
 const dev = process.argv.includes('--dev');
@@ -27,14 +25,7 @@ if (!databaseUrl) {
 }
 
 try {
-  await migrateDatabase(databaseUrl);
-  log('database migrated');
-  const database = connect(databaseUrl, { max: 1 });
-  try {
-    log((await seedDemoData(database.db)) ? 'demo data seeded (accounts are listed in README.md)' : 'demo data already present');
-  } finally {
-    await database.close();
-  }
+  await prepareDatabase(databaseUrl, log);
   if (!dev) await buildIfStale(log);
 } catch (error) {
   await embedded?.stop();

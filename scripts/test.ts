@@ -10,11 +10,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
-import { connect } from '../lib/db/client';
-import { migrateDatabase } from '../lib/db/migrate';
-import { seedDemoData } from '../lib/db/seed';
 import { quoteIdent, resolveTestServer, withDatabase } from '../lib/runtime/postgres-server';
 import { buildIfStale } from './lib/build';
+import { prepareDatabase } from './lib/prepare';
 import { exitCodeOf } from './lib/processes';
 
 const e2eOnly = process.argv.includes('--e2e-only');
@@ -57,10 +55,7 @@ try {
   await admin.unsafe(`create database ${quoteIdent(e2eDb)}`);
   try {
     const e2eUrl = withDatabase(server.adminUrl, e2eDb);
-    await migrateDatabase(e2eUrl);
-    const database = connect(e2eUrl, { max: 1 });
-    await seedDemoData(database.db);
-    await database.close();
+    await prepareDatabase(e2eUrl, log);
     await buildIfStale(log);
     await step('browser tests (playwright)', () =>
       exitCodeOf(process.execPath, [bin('@playwright/test', 'cli.js'), 'test'], { env: { ...env, E2E_DATABASE_URL: e2eUrl } }),

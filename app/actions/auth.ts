@@ -7,9 +7,10 @@ import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import { signIn, signOut } from '@/lib/auth';
 import { currentUser } from '@/lib/auth/guard';
-import { EmailAlreadyRegistered, registerPatient, registrationSchema } from '@/lib/auth/registration';
+import { birthDateError, EmailAlreadyRegistered, registerPatient, registrationSchema } from '@/lib/auth/registration';
 import { decideRoute, homeFor, type SessionUser } from '@/lib/auth/roles';
 import { recordSecurityEvent } from '@/lib/auth/security-log';
+import { appCommandDeps } from '@/lib/runtime/command-deps';
 import { requestOrigin } from '@/lib/runtime/request-origin';
 import { signInSchema } from '@/lib/auth/sign-in';
 import { db } from '@/lib/db/client';
@@ -63,12 +64,22 @@ export async function signInAction(_prev: FormState, formData: FormData): Promis
 }
 
 export async function registerAction(_prev: FormState, formData: FormData): Promise<FormState> {
-  const raw = Object.fromEntries(['name', 'email', 'password', 'confirmPassword', 'consent'].map((k) => [k, formData.get(k) ?? undefined]));
-  const values = { name: String(raw.name ?? ''), email: String(raw.email ?? ''), consent: raw.consent === 'on' ? 'on' : '' };
+  const fields = ['name', 'email', 'password', 'confirmPassword', 'phone', 'birthDate', 'consent'] as const;
+  const raw = Object.fromEntries(fields.map((k) => [k, formData.get(k) ?? undefined]));
+  const values = {
+    name: String(raw.name ?? ''),
+    email: String(raw.email ?? ''),
+    phone: String(raw.phone ?? ''),
+    birthDate: String(raw.birthDate ?? ''),
+    consent: raw.consent === 'on' ? 'on' : '',
+  };
   const parsed = registrationSchema.safeParse(raw);
-  if (!parsed.success) return { formError: 'register.fixErrors', fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
+  const fieldErrors: Record<string, string[]> = parsed.success ? {} : z.flattenError(parsed.error).fieldErrors;
+  const ageError = typeof raw.birthDate === 'string' && !fieldErrors.birthDate ? birthDateError(raw.birthDate, new Date()) : null;
+  if (ageError) fieldErrors.birthDate = [ageError];
+  if (!parsed.success || ageError) return { formError: 'register.fixErrors', fieldErrors, values };
   try {
-    await registerPatient(db(), parsed.data, requestOrigin(await headers()));
+    await registerPatient(db(), await appCommandDeps(), parsed.data, requestOrigin(await headers()));
   } catch (error) {
     if (error instanceof EmailAlreadyRegistered) return { formError: 'register.fixErrors', fieldErrors: { email: ['emailTaken'] }, values };
     throw error;

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import { getTranslations } from 'next-intl/server';
 import { listAccounts } from '@/lib/queries/admin';
 
@@ -12,6 +13,9 @@ export default async function AdminPage() {
   return (
     <section>
       <h1 className="text-2xl font-bold">{t('title')}</h1>
+      <p className="mt-2">
+        <Link href="/admin/projections" className="text-brand-700 underline">{t('projections')}</Link>
+      </p>
       <h2 className="mt-6 text-lg font-semibold">{t('accounts')}</h2>
       <div className="mt-2 overflow-x-auto">
         <table className="w-full border-collapse bg-white text-sm">

@@ -20,6 +20,8 @@ export function RegisterForm() {
       <Field name="email" type="email" label={t('email')} autoComplete="email" required defaultValue={state.values?.email} errors={e.email} />
       <Field name="password" type="password" label={t('password')} hint={t('passwordHint')} autoComplete="new-password" required errors={e.password} />
       <Field name="confirmPassword" type="password" label={t('confirmPassword')} autoComplete="new-password" required errors={e.confirmPassword} />
+      <Field name="phone" type="tel" label={t('phone')} hint={t('phoneHint')} autoComplete="tel-national" required defaultValue={state.values?.phone} errors={e.phone} />
+      <Field name="birthDate" type="date" label={t('birthDate')} autoComplete="bday" required defaultValue={state.values?.birthDate} errors={e.birthDate} />
       <div className="flex flex-col gap-1">
         <label className="flex items-start gap-2 text-sm">
           <input

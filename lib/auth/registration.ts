@@ -1,6 +1,10 @@
+import { eq } from 'drizzle-orm';
+import { differenceInYears } from 'date-fns';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
+import { commandMetadata, giveConsent, registerPatient as registerPatientRecord, type CommandDeps } from '../commands';
 import type { Db } from '../db/client';
+import type { Position } from '../eventstore';
 import { users } from '../db/schema';
 import { hashPassword } from './password';
 import type { SessionUser } from './roles';
@@ -19,6 +23,13 @@ export const registrationSchema = z
       .regex(/[A-Za-z]/, { error: 'passwordNeedsLetter' })
       .regex(/[0-9]/, { error: 'passwordNeedsDigit' }),
     confirmPassword: z.string(),
+    /** Korean mobile numbers (010-1234-5678), stored with dashes. */
+    phone: z
+      .string()
+      .trim()
+      .regex(/^01[016789]-?\d{3,4}-?\d{4}$/, { error: 'phoneInvalid' })
+      .transform((p) => p.replace(/^(\d{3})-?(\d{3,4})-?(\d{4})$/, '$1-$2-$3')),
+    birthDate: z.iso.date({ error: 'birthDateInvalid' }),
     consent: z.literal('on', { error: 'consentRequired' }),
   })
   .refine((v) => v.password === v.confirmPassword, {
@@ -30,6 +41,19 @@ export const registrationSchema = z
 
 export type RegistrationInput = z.infer<typeof registrationSchema>;
 
+/** The version of the consent text the registration form shows. */
+export const personalDataConsentVersion = '2026-01';
+/** PIPA: children under 14 need a legal guardian's consent, which this form cannot take. */
+export const minimumAge = 14;
+
+/** Age check against `today`, kept out of the schema so the schema stays free of the clock. */
+export function birthDateError(birthDate: string, today: Date): 'birthDateInFuture' | 'birthDateUnderMinimumAge' | null {
+  const born = new Date(`${birthDate}T00:00:00+09:00`);
+  if (born > today) return 'birthDateInFuture';
+  if (differenceInYears(today, born) < minimumAge) return 'birthDateUnderMinimumAge';
+  return null;
+}
+
 export class EmailAlreadyRegistered extends Error {
   constructor(readonly email: string) {
     super(`An account with ${email} already exists`);
@@ -37,8 +61,17 @@ export class EmailAlreadyRegistered extends Error {
   }
 }
 
-/** Creates a patient account. Throws EmailAlreadyRegistered if the e-mail is taken. */
-export async function registerPatient(db: Db, input: RegistrationInput, origin: RequestOrigin): Promise<SessionUser> {
+/**
+ * Creates a patient: the sign-in account, then the patient record (its personal data encrypted in
+ * the patient's events) and the consent given on the form. Throws EmailAlreadyRegistered if the
+ * e-mail is taken. If recording the patient fails, the account is removed again, so a retry starts clean.
+ */
+export async function registerPatient(
+  db: Db,
+  deps: CommandDeps,
+  input: RegistrationInput,
+  origin: RequestOrigin,
+): Promise<SessionUser & { position: Position | null }> {
   const id = uuidv7();
   const passwordHash = await hashPassword(input.password);
   const inserted = await db
@@ -47,6 +80,15 @@ export async function registerPatient(db: Db, input: RegistrationInput, origin: 
     .onConflictDoNothing() // the only unique key besides the new id is lower(email)
     .returning({ id: users.id });
   if (inserted.length === 0) throw new EmailAlreadyRegistered(input.email);
+  const meta = (step: string) => commandMetadata({ actor: { id, role: 'patient' }, ...origin, commandId: `register-${id}/${step}` });
+  let position: Position | null;
+  try {
+    await registerPatientRecord(deps, { patientId: id, name: input.name, email: input.email, phone: input.phone, birthDate: input.birthDate }, meta('patient'));
+    ({ position } = await giveConsent(deps, { patientId: id, purpose: 'personal-data', version: personalDataConsentVersion }, meta('consent')));
+  } catch (error) {
+    await db.delete(users).where(eq(users.id, id));
+    throw error;
+  }
   await recordSecurityEvent(db, { type: 'registered', userId: id, email: input.email, origin });
-  return { id, email: input.email, name: input.name, role: 'patient', clinicId: null };
+  return { id, email: input.email, name: input.name, role: 'patient', clinicId: null, position };
 }

@@ -1,16 +1,44 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createEventStore } from '../eventstore';
+import { commandDepsFor } from '../runtime/command-deps';
 import { createTestDatabase } from '../testing/db';
 import { demoAccounts, demoClinics } from './demo-data';
 import { seedDemoData } from './seed';
 
 describe('demo data', async () => {
   const t = await createTestDatabase();
+  const store = await createEventStore({ databaseUrl: t.url, hmacKey: 'seed-test-hmac-key-0123456789' });
+  const deps = commandDepsFor(t.sql, store, Buffer.alloc(32, 7).toString('base64'));
+  afterAll(() => store.close());
 
-  it('is seeded once: a second start finds it and adds nothing', async () => {
-    expect(await seedDemoData(t.db)).toBe(true);
-    expect(await seedDemoData(t.db)).toBe(false);
-    const [counts] = await t.sql`select (select count(*)::int from users) as users, (select count(*)::int from clinics) as clinics`;
-    expect(counts).toEqual({ users: demoAccounts.length, clinics: demoClinics.length });
+  it('is seeded once through the clinic and patient commands; a second start adds nothing', async () => {
+    expect(await seedDemoData(t.db, deps)).toBe(true);
+    const eventsAfterFirst = (await store.readAll({ maxCount: 10_000 })).length;
+    expect(await seedDemoData(t.db, deps)).toBe(false);
+    expect((await store.readAll({ maxCount: 10_000 })).length).toBe(eventsAfterFirst);
+
+    const [counts] = await t.sql`select count(*)::int as users from users`;
+    expect(counts).toEqual({ users: demoAccounts.length });
+    for (const clinic of demoClinics) {
+      const stream = await store.readStream(`clinic-${clinic.id}`);
+      expect(stream.map((e) => e.type)).toEqual(['ClinicRegistered', ...clinic.treatments.map(() => 'TreatmentListed')]);
+    }
+  });
+
+  it('an interrupted seed runs again without duplicating anything', async () => {
+    await t.sql`delete from seed_runs`;
+    const before = (await store.readAll({ maxCount: 10_000 })).length;
+    expect(await seedDemoData(t.db, deps)).toBe(true);
+    expect((await store.readAll({ maxCount: 10_000 })).length).toBe(before);
+  });
+
+  it('keeps patients’ personal data encrypted in their events', async () => {
+    const minji = demoAccounts.find((a) => a.email === 'minji@yeyak.example')!;
+    const [row] = await t.sql`select id from users where email = ${minji.email}`;
+    const [registered] = await store.readStream(`patient-${row!.id}`);
+    expect(registered?.type).toBe('PatientRegistered');
+    expect(JSON.stringify(registered?.data)).not.toContain(minji.patient!.phone);
+    expect((registered?.data as { personal: { kind: string } }).personal.kind).toBe('encrypted');
   });
 
   it('gives every staff account a clinic, and no one else one', async () => {
