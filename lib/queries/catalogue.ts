@@ -1,6 +1,8 @@
 import { asc, eq } from 'drizzle-orm';
 import { db } from '../db/client';
+import type { clinic as clinicDomain } from '../domain';
 import { clinics, treatments } from '../db/schema';
+import { rmClinicPolicies } from '../projections/schema';
 
 // The catalogue (clinics, treatments, prices, hours) is public: no sign-in needed.
 
@@ -12,9 +14,20 @@ export async function listClinicsWithTreatments() {
   return clinicRows.map((clinic) => ({ ...clinic, treatments: treatmentRows.filter((t) => t.clinicId === clinic.id) }));
 }
 
+/** A clinic with its treatments, its opening intervals (lunch breaks included) and its cancellation policy. */
 export async function getClinicWithTreatments(clinicId: string) {
-  const [clinic] = await db().select().from(clinics).where(eq(clinics.id, clinicId)).limit(1);
-  if (!clinic) return null;
+  const [row] = await db()
+    .select({ clinic: clinics, policy: rmClinicPolicies.policy, openingIntervals: rmClinicPolicies.openingIntervals })
+    .from(clinics)
+    .leftJoin(rmClinicPolicies, eq(rmClinicPolicies.clinicId, clinics.id))
+    .where(eq(clinics.id, clinicId))
+    .limit(1);
+  if (!row) return null;
   const list = await db().select().from(treatments).where(eq(treatments.clinicId, clinicId)).orderBy(asc(treatments.category), asc(treatments.priceKrw));
-  return { ...clinic, treatments: list };
+  return {
+    ...row.clinic,
+    openingIntervals: row.openingIntervals ?? [],
+    policy: row.policy as clinicDomain.CancellationPolicy | null,
+    treatments: list,
+  };
 }

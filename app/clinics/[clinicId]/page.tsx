@@ -34,8 +34,19 @@ export default async function ClinicPage({ params }: Props) {
       </header>
       <section aria-labelledby="hours">
         <h2 id="hours" className="text-lg font-semibold">{t('hours')}</h2>
-        <OpeningHoursList hours={clinic.openingHours} />
+        <OpeningHoursList intervals={clinic.openingIntervals} />
       </section>
+      {clinic.policy && (
+        <section aria-labelledby="policy">
+          <h2 id="policy" className="text-lg font-semibold">{t('policy')}</h2>
+          <ul className="mt-2 list-inside list-disc text-sm" data-testid="cancellation-policy">
+            <li>{t('policyFree', { hours: clinic.policy.freeCancellationHours })}</li>
+            <li>{t('policyLateFee', { fee: formatKrw(clinic.policy.lateCancellationFeeKrw, locale) })}</li>
+            {clinic.policy.noShowForfeitsDeposit && <li>{t('policyNoShow')}</li>}
+            <li>{t('policyNotice', { hours: clinic.policy.minimumNoticeHours })}</li>
+          </ul>
+        </section>
+      )}
       <section aria-labelledby="treatments">
         <h2 id="treatments" className="text-lg font-semibold">{t('treatments')}</h2>
         <div className="mt-2 overflow-x-auto">
