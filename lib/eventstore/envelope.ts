@@ -1,22 +1,35 @@
 /** Envelope checks and helpers shared by both backends (pure). */
 import { v7 as uuidv7, validate as uuidValidate, version as uuidVersion } from 'uuid';
-import { z } from 'zod';
 import { InvalidEvent } from './errors';
-import { integrityFor, toStoredJson } from './hash-chain';
+import type { KeyObject } from 'node:crypto';
+import { canonicalStoredJson, computeEventHashFromJson, HASH_ALGORITHM, integrityFor, toStoredJson } from './hash-chain';
 import type { CurrentRevision, EventFilter, EventMetadata, ExpectedRevision, GroupSettings, JsonObject, NewEvent, Position, RecordedMetadata } from './types';
 
-const metadataSchema = z
-  .object({
-    actor: z.object({ id: z.string().min(1), role: z.string().min(1) }),
-    occurredAt: z.string().min(1),
-    commandId: z.string().nullish(),
-    correlationId: z.string().nullish(),
-    causationId: z.string().nullish(),
-    clinicId: z.string().nullish(),
-    ip: z.string().nullish(),
-    userAgent: z.string().nullish(),
-  })
-  .passthrough();
+const NULLISH_STRING_METADATA = ['commandId', 'correlationId', 'causationId', 'clinicId', 'ip', 'userAgent'] as const;
+
+function isPlainObjectLike(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof Map) && !(v instanceof Set) && !(v instanceof Promise);
+}
+
+/**
+ * The metadata every event needs (a hand-written check: it runs on every append, and a schema
+ * library cost several microseconds per event): actor {id, role} and occurredAt as non-empty
+ * strings, the usual ids as strings or null; further keys are kept as they are. Returns the problem,
+ * or null.
+ */
+export function metadataProblem(metadata: unknown): string | null {
+  if (!isPlainObjectLike(metadata)) return 'must be an object';
+  const actor = metadata.actor;
+  if (!isPlainObjectLike(actor)) return 'actor must be an object {id, role}';
+  if (typeof actor.id !== 'string' || actor.id.length === 0) return 'actor.id must be a non-empty string';
+  if (typeof actor.role !== 'string' || actor.role.length === 0) return 'actor.role must be a non-empty string';
+  if (typeof metadata.occurredAt !== 'string' || metadata.occurredAt.length === 0) return 'occurredAt must be a non-empty string';
+  for (const k of NULLISH_STRING_METADATA) {
+    const v = metadata[k];
+    if (v !== undefined && v !== null && typeof v !== 'string') return `${k} must be a string or null`;
+  }
+  return null;
+}
 
 /** An event checked and normalised for writing: id set, JSON as it will be stored. */
 export interface PreparedEvent {
@@ -49,27 +62,36 @@ export function validateExpectedRevision(expected: ExpectedRevision): void {
   }
 }
 
+/** Checks one event of an append (shared by prepareEvents and encodeEventsForAppend); returns its id. */
+function checkEvent(event: NewEvent, i: number, seen: Set<string>): string {
+  if (!event || typeof event.type !== 'string' || event.type.length === 0) throw new InvalidEvent(`Event ${i} has no type`);
+  if (event.type.startsWith('$')) throw new InvalidEvent(`Event types starting with $ are reserved: ${event.type}`);
+  if (!Number.isInteger(event.schemaVersion) || event.schemaVersion < 1) {
+    throw new InvalidEvent(`Event ${i} (${event.type}) needs an integer schemaVersion >= 1`);
+  }
+  if (!event.data || typeof event.data !== 'object' || Array.isArray(event.data)) {
+    throw new InvalidEvent(`Event ${i} (${event.type}) data must be a JSON object`);
+  }
+  const problem = metadataProblem(event.metadata);
+  if (problem) throw new InvalidEvent(`Event ${i} (${event.type}) metadata: ${problem}`);
+  for (const k in event.metadata) {
+    if (k.startsWith('$') && Object.prototype.hasOwnProperty.call(event.metadata, k)) {
+      throw new InvalidEvent(`Event ${i} (${event.type}) metadata key ${k} is reserved`);
+    }
+  }
+  const eventId = (event.eventId ?? newEventId()).toLowerCase();
+  if (!isUuidV7(eventId)) throw new InvalidEvent(`Event ${i} (${event.type}) id ${eventId} is not a UUID v7`);
+  if (seen.has(eventId)) throw new InvalidEvent(`Event id ${eventId} appears twice in one append`);
+  seen.add(eventId);
+  return eventId;
+}
+
 export function prepareEvents(streamId: string, events: NewEvent[]): PreparedEvent[] {
   validateStreamId(streamId);
   if (!Array.isArray(events) || events.length === 0) throw new InvalidEvent('append needs at least one event');
   const seen = new Set<string>();
   return events.map((event, i) => {
-    if (!event || typeof event.type !== 'string' || event.type.length === 0) throw new InvalidEvent(`Event ${i} has no type`);
-    if (event.type.startsWith('$')) throw new InvalidEvent(`Event types starting with $ are reserved: ${event.type}`);
-    if (!Number.isInteger(event.schemaVersion) || event.schemaVersion < 1) {
-      throw new InvalidEvent(`Event ${i} (${event.type}) needs an integer schemaVersion >= 1`);
-    }
-    if (!event.data || typeof event.data !== 'object' || Array.isArray(event.data)) {
-      throw new InvalidEvent(`Event ${i} (${event.type}) data must be a JSON object`);
-    }
-    const parsed = metadataSchema.safeParse(event.metadata);
-    if (!parsed.success) throw new InvalidEvent(`Event ${i} (${event.type}) metadata: ${parsed.error.message}`);
-    const reserved = Object.keys(event.metadata).find((k) => k.startsWith('$') || k === 'integrity');
-    if (reserved && reserved !== 'integrity') throw new InvalidEvent(`Event ${i} (${event.type}) metadata key ${reserved} is reserved`);
-    const eventId = (event.eventId ?? newEventId()).toLowerCase();
-    if (!isUuidV7(eventId)) throw new InvalidEvent(`Event ${i} (${event.type}) id ${eventId} is not a UUID v7`);
-    if (seen.has(eventId)) throw new InvalidEvent(`Event id ${eventId} appears twice in one append`);
-    seen.add(eventId);
+    const eventId = checkEvent(event, i, seen);
     const { integrity: _ignored, ...metadata } = event.metadata as EventMetadata & { integrity?: unknown };
     return {
       eventId,
@@ -79,6 +101,61 @@ export function prepareEvents(streamId: string, events: NewEvent[]): PreparedEve
       metadata: toStoredJson(metadata) as EventMetadata,
     };
   });
+}
+
+/** An event checked for appending, its data and metadata (without integrity) as canonical stored JSON. */
+export interface EncodedEvent {
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  dataJson: string;
+  metadataJson: string;
+}
+
+/**
+ * prepareEvents for a backend that sends JSON text (PostgreSQL): the same checks, and data and
+ * metadata serialised once, canonically (canonicalStoredJson), so that the string that is hashed is
+ * also the one written; no intermediate copies.
+ */
+export function encodeEventsForAppend(streamId: string, events: NewEvent[]): EncodedEvent[] {
+  validateStreamId(streamId);
+  if (!Array.isArray(events) || events.length === 0) throw new InvalidEvent('append needs at least one event');
+  const seen = new Set<string>();
+  return events.map((event, i) => {
+    const eventId = checkEvent(event, i, seen);
+    const { integrity: _ignored, ...metadata } = event.metadata as EventMetadata & { integrity?: unknown };
+    return {
+      eventId,
+      type: event.type,
+      schemaVersion: event.schemaVersion,
+      dataJson: canonicalStoredJson(event.data),
+      metadataJson: canonicalStoredJson(metadata),
+    };
+  });
+}
+
+/**
+ * Chains encoded events written after `previousHash` at revision `firstRevision` and returns the
+ * JSON array es_append takes ({id, type, schemaVersion, data, metadata with integrity}) and the last hash.
+ */
+export function chainEncodedEvents(
+  key: string | Buffer | KeyObject,
+  streamId: string,
+  events: EncodedEvent[],
+  firstRevision: number,
+  previousHash: string | null,
+): { json: string; lastHash: string } {
+  let prev = previousHash;
+  let json = '[';
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    const hash = computeEventHashFromJson(key, { ...e, streamId, revision: firstRevision + i }, prev);
+    const integrity = `{"alg":${JSON.stringify(HASH_ALGORITHM)},"previousHash":${JSON.stringify(prev)},"hash":${JSON.stringify(hash)}}`;
+    const metadata = e.metadataJson === '{}' ? `{"integrity":${integrity}}` : `${e.metadataJson.slice(0, -1)},"integrity":${integrity}}`;
+    json += `${i > 0 ? ',' : ''}{"id":${JSON.stringify(e.eventId)},"type":${JSON.stringify(e.type)},"schemaVersion":${JSON.stringify(e.schemaVersion)},"data":${e.dataJson},"metadata":${metadata}}`;
+    prev = hash;
+  }
+  return { json: `${json}]`, lastHash: prev! };
 }
 
 /** Adds the hash chain to prepared events written after `previousHash` at revision `firstRevision`. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { chainEvents, prepareEvents } from './envelope';
-import { canonicalJson, computeEventHash, verifyStreamEvents } from './hash-chain';
+import { chainEncodedEvents, chainEvents, encodeEventsForAppend, metadataProblem, newEventId, prepareEvents } from './envelope';
+import { InvalidEvent } from './errors';
+import { canonicalJson, canonicalStoredJson, computeEventHash, hmacKeyObject, toStoredJson, verifyStreamEvents } from './hash-chain';
 import { ev } from './testing/contract';
 
 const KEY = 'unit-test-key-unit-test-key';
@@ -40,5 +41,59 @@ describe('hash chain', () => {
 
     const truncated = verifyStreamEvents(KEY, 'visit-1', events.slice(0, 3), { revision: 3, hash: events[3]!.metadata.integrity.hash });
     expect(truncated.broken).toMatchObject({ problem: 'head-mismatch' });
+  });
+});
+
+describe('append path encoding (one-pass canonical JSON)', () => {
+  class WithToJson {
+    constructor(readonly at: Date) {}
+    toJSON(key: string) {
+      return { key, at: this.at };
+    }
+  }
+  const tricky: unknown[] = [
+    { b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } },
+    { date: new Date('2026-01-02T03:04:05.678Z'), nested: [new Date(0), undefined, () => 1, Symbol('s'), NaN, Infinity, -0, null] },
+    { f: () => 1, s: Symbol('x'), u: undefined, n: -Infinity, neg: -0, big: 1e21, small: 5e-7, exp: 1.5e300 },
+    { wrappers: [Object(1), Object('s'), Object(true)], obj: new WithToJson(new Date(5)), arr: [new WithToJson(new Date(6))] },
+    { '10': 'a', '2': 'b', b: 'c', A: 'd', é: 'e', '한': 'f', '': 'g', 'a"b': 'h', '\u2028': 'i', lone: '\ud800x' },
+    { map: new Map([[1, 2]]), set: new Set([1]), sparse: [1, , 3], typed: new Uint8Array([1, 2]) },
+    { deep: { a: { b: { c: [[[{ y: 1, x: [] }]]] } } }, emptyObj: {}, emptyArr: [] },
+  ];
+
+  it('canonicalStoredJson = canonicalJson(toStoredJson(x))', () => {
+    for (const value of tricky) expect(canonicalStoredJson(value)).toBe(canonicalJson(toStoredJson(value)));
+    expect(() => canonicalStoredJson({ n: 1n })).toThrow(TypeError);
+  });
+
+  it('encodes, chains and hashes exactly as prepareEvents + chainEvents do', () => {
+    const events = tricky.map((data, i) => {
+      const e = ev(`T${i}`, data as never);
+      return { ...e, eventId: newEventId().toUpperCase(), metadata: { ...e.metadata, when: new Date(1000 * i), skip: undefined, $ok: undefined } as never };
+    }).map((e) => {
+      const { $ok: _x, ...metadata } = e.metadata as Record<string, unknown>;
+      return { ...e, metadata: metadata as never };
+    });
+    const reference = chainEvents(KEY, 'visit-2', prepareEvents('visit-2', events), 7, 'previous-hash');
+    const encoded = chainEncodedEvents(hmacKeyObject(KEY), 'visit-2', encodeEventsForAppend('visit-2', events), 7, 'previous-hash');
+    expect(encoded.lastHash).toBe(reference.lastHash);
+    const written = JSON.parse(encoded.json) as Array<{ id: string; type: string; schemaVersion: number; data: unknown; metadata: unknown }>;
+    expect(written).toEqual(reference.events.map((e) => ({ id: e.eventId, type: e.type, schemaVersion: e.schemaVersion, data: e.data, metadata: e.metadata })));
+    const recorded = written.map((w, i) => ({ streamId: 'visit-2', revision: 7 + i, eventId: w.id, type: w.type, schemaVersion: w.schemaVersion, data: w.data as never, metadata: w.metadata as { integrity: { hash: string } } & Record<string, never> }));
+    for (const [i, r] of recorded.entries()) {
+      expect(computeEventHash(KEY, r, i === 0 ? 'previous-hash' : recorded[i - 1]!.metadata.integrity.hash)).toBe(r.metadata.integrity.hash);
+    }
+  });
+
+  it('checks metadata as before: actor {id, role} and occurredAt required, ids string or null, $ keys reserved', () => {
+    const ok = ev('A').metadata;
+    expect(metadataProblem(ok)).toBeNull();
+    expect(metadataProblem({ ...ok, extra: { any: 1 }, commandId: null, ip: undefined })).toBeNull();
+    for (const bad of [null, [], 'x', { ...ok, actor: undefined }, { ...ok, actor: { id: '', role: 'r' } }, { ...ok, actor: { id: 'i' } },
+      { ...ok, occurredAt: '' }, { ...ok, occurredAt: 1 }, { ...ok, commandId: 1 }, { ...ok, userAgent: {} }]) {
+      expect(metadataProblem(bad)).not.toBeNull();
+    }
+    expect(() => encodeEventsForAppend('s', [{ ...ev('A'), metadata: { ...ok, integrity: 1, $x: 1 } as never }])).toThrow(InvalidEvent);
+    expect(() => prepareEvents('s', [{ ...ev('A'), metadata: { ...ok, $x: 1 } as never }])).toThrow(InvalidEvent);
   });
 });

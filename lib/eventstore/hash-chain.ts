@@ -8,7 +8,7 @@
  * consistent chain after tampering. The store's own fields (position, recordedAt) are not covered:
  * they are assigned by the backend after the hash is computed; occurredAt (in metadata) is covered.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { BrokenLink, EventMetadata, IntegrityMetadata, JsonObject, JsonValue, Position, RecordedEvent } from './types';
 
 export const HASH_ALGORITHM = 'HMAC-SHA-256/v1';
@@ -30,6 +30,63 @@ export function canonicalJson(value: unknown): string {
     .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
     .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+/**
+ * canonicalJson(toStoredJson(value)) in one pass, without building the intermediate copy: JSON.stringify's
+ * rules (toJSON, wrapper objects, undefined / functions / symbols dropped in objects and null in
+ * arrays, non-finite numbers as null, BigInt refused) with the keys sorted. Used on the append path,
+ * where the same string is both hashed and sent to the database.
+ */
+export function canonicalStoredJson(value: unknown): string {
+  const out = serializeStored(value, '');
+  if (out === undefined) throw new TypeError(`canonicalStoredJson: ${typeof value} is not JSON`);
+  return out;
+}
+
+function serializeStored(input: unknown, key: string): string | undefined {
+  let value = input;
+  if ((typeof value === 'object' && value !== null) || typeof value === 'bigint') {
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') value = toJSON.call(value, key);
+  }
+  if (typeof value === 'object' && value !== null) {
+    if (value instanceof Number) value = Number(value);
+    else if (value instanceof String) value = String(value);
+    else if (value instanceof Boolean || value instanceof BigInt) value = value.valueOf();
+  }
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+    case 'bigint':
+      throw new TypeError('Do not know how to serialize a BigInt');
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) {
+        let s = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) s += ',';
+          s += serializeStored(value[i], String(i)) ?? 'null';
+        }
+        return `${s}]`;
+      }
+      const keys = Object.keys(value).sort();
+      let s = '{';
+      let first = true;
+      for (const k of keys) {
+        const v = serializeStored((value as Record<string, unknown>)[k], k);
+        if (v === undefined) continue;
+        s += `${first ? '' : ','}${JSON.stringify(k)}:${v}`;
+        first = false;
+      }
+      return `${s}}`;
+    }
+    default:
+      return undefined; // undefined, function, symbol
+  }
 }
 
 export interface ChainInput {
@@ -61,6 +118,37 @@ export function computeEventHash(key: string | Buffer, event: ChainInput, previo
     metadata: stripIntegrity(event.metadata),
   });
   return createHmac('sha256', key).update(payload, 'utf8').digest('base64url');
+}
+
+/** An event whose data and metadata (without integrity) are already canonical stored JSON. */
+export interface ChainJsonInput {
+  streamId: string;
+  revision: number;
+  /** Lower case. */
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  dataJson: string;
+  metadataJson: string;
+}
+
+/**
+ * computeEventHash for an event given as canonical JSON (canonicalStoredJson of its data and of its
+ * metadata without integrity): the same bytes are hashed, assembled without re-serialising.
+ */
+export function computeEventHashFromJson(key: string | Buffer | KeyObject, event: ChainJsonInput, previousHash: string | null): string {
+  // canonicalJson's key order: data, eventId, metadata, previousHash, revision, schemaVersion, streamId, type, v.
+  const payload =
+    `{"data":${event.dataJson},"eventId":${JSON.stringify(event.eventId)},"metadata":${event.metadataJson},` +
+    `"previousHash":${JSON.stringify(previousHash)},"revision":${JSON.stringify(event.revision)},` +
+    `"schemaVersion":${JSON.stringify(event.schemaVersion)},"streamId":${JSON.stringify(event.streamId)},` +
+    `"type":${JSON.stringify(event.type)},"v":1}`;
+  return createHmac('sha256', key).update(payload, 'utf8').digest('base64url');
+}
+
+/** The HMAC key as a KeyObject (a string key is taken as its UTF-8 bytes, as createHmac does). */
+export function hmacKeyObject(key: string | Buffer): KeyObject {
+  return createSecretKey(typeof key === 'string' ? Buffer.from(key, 'utf8') : key);
 }
 
 export function integrityFor(key: string | Buffer, event: ChainInput, previousHash: string | null): IntegrityMetadata {

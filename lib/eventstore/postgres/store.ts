@@ -17,8 +17,9 @@
  */
 import postgres from 'postgres';
 import { DuplicateEventId, EventStoreClosed, EventStoreUnavailable, InvalidEvent, StreamNotFound, WrongExpectedVersion } from '../errors';
-import { chainEvents, comparePositions, prepareEvents, satisfies, validateExpectedRevision, validateStreamId, type PreparedEvent } from '../envelope';
-import { StreamChainVerifier } from '../hash-chain';
+import { chainEncodedEvents, comparePositions, encodeEventsForAppend, satisfies, validateExpectedRevision, validateStreamId } from '../envelope';
+import { hmacKeyObject, StreamChainVerifier } from '../hash-chain';
+import type { KeyObject } from 'node:crypto';
 import type {
   AppendOptions,
   AppendResult,
@@ -67,6 +68,8 @@ export class PostgresEventStore implements EventStore {
   readonly notifier: Notifier;
   readonly groups: PgGroups;
   private readonly key: string | Buffer;
+  /** The same key, prepared once for the append path's HMACs. */
+  private readonly keyObject: KeyObject;
   private readonly heads = new Map<string, Head>();
   private readonly headCacheSize: number;
   private readonly subscriptions = new Set<PgCatchUpSubscription>();
@@ -76,6 +79,7 @@ export class PostgresEventStore implements EventStore {
   constructor(options: PostgresEventStoreOptions) {
     if (!options.hmacKey || options.hmacKey.length < 16) throw new InvalidEvent('The event HMAC key must be at least 16 bytes');
     this.key = options.hmacKey;
+    this.keyObject = hmacKeyObject(options.hmacKey);
     this.headCacheSize = options.headCacheSize ?? 10_000;
     this.onError = options.onError ?? (() => {});
     this.sql = postgres(options.databaseUrl, {
@@ -97,7 +101,7 @@ export class PostgresEventStore implements EventStore {
     this.assertOpen();
     const expected = options.expectedRevision ?? 'any';
     validateExpectedRevision(expected);
-    const prepared = prepareEvents(streamId, events);
+    const prepared = encodeEventsForAppend(streamId, events);
 
     for (let attempt = 0; ; attempt++) {
       // 1. The head to chain to: on the first attempt a remembered one if it satisfies the
@@ -117,19 +121,14 @@ export class PostgresEventStore implements EventStore {
 
       // 2. Chain and write in one statement.
       const first = head ? head.revision + 1 : 0;
-      const chained = chainEvents(this.key, streamId, prepared, first, head?.hash ?? null);
-      const payload = chained.events.map((e) => ({
-        id: e.eventId,
-        type: e.type,
-        schemaVersion: e.schemaVersion,
-        data: e.data,
-        metadata: e.metadata,
-      }));
+      // The events as es_append's JSON array, data and metadata serialised once (what is hashed is
+      // what is written). Sent as text: postgres.js would serialise a string for a jsonb parameter again.
+      const chained = chainEncodedEvents(this.keyObject, streamId, prepared, first, head?.hash ?? null);
       let rows: Array<{ last_position: string; last_xid: string; last_revision: string }>;
       try {
         rows = await this.sql`
           select last_position::text, last_xid::text, last_revision::text
-          from es_append(${streamId}, ${head ? head.revision : -1}, ${chained.lastHash}, ${this.sql.json(payload as never)}::jsonb)`;
+          from es_append(${streamId}, ${head ? head.revision : -1}, ${chained.lastHash}, ${chained.json}::text::jsonb)`;
       } catch (error) {
         if (isUniqueViolation(error, 'es_events_event_id_key')) {
           const original = await this.findOriginal(streamId, prepared, expected);
@@ -176,7 +175,7 @@ export class PostgresEventStore implements EventStore {
    * Is this append a repeat of one already stored (same event ids, in order, in this stream, at the
    * revision the expectation allows)? Then its original result.
    */
-  private async findOriginal(streamId: string, events: PreparedEvent[], expected: ExpectedRevision): Promise<AppendResult | null> {
+  private async findOriginal(streamId: string, events: ReadonlyArray<{ eventId: string }>, expected: ExpectedRevision): Promise<AppendResult | null> {
     const ids = events.map((e) => e.eventId);
     const rows = await this.sql<{ event_id: string; stream_id: string; revision: string; position: string; xid: string }[]>`
       select event_id::text, stream_id, revision::text, position::text, xid::text
