@@ -6,7 +6,8 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { comparePositions, type Position } from '../eventstore';
-import { applyBatch, HandlerFailed, type ApplyResult, type DecodedEvent } from './runner';
+import { writeStatements } from './rows';
+import { applyBatch, HandlerFailed, rawClient, type ApplyResult, type DecodedEvent } from './runner';
 import { projectionRegistry } from './schema';
 import type { Projection, ProjectionTx } from './types';
 
@@ -69,6 +70,20 @@ export async function applyLiveBatch(
   }
 }
 
+/**
+ * The live projections at the last batch (per database): the next batch issues its statements for
+ * them at once, pipelined behind the apply lock, and checks the registry (read after the lock, in the
+ * same pipeline) before committing; if it changed (a rebuild switched), the transaction is rolled back
+ * and run again with the registry just read.
+ */
+const liveCache = new WeakMap<Database, Map<string, Pick<RegistryRow, 'status' | 'version'>>>();
+
+class RegistryChanged extends Error {
+  constructor(readonly registry: Map<string, Pick<RegistryRow, 'status' | 'version'>>) {
+    super('projection_registry changed: apply the batch again');
+  }
+}
+
 async function liveTransaction(
   database: Database,
   projections: readonly Projection[],
@@ -76,29 +91,82 @@ async function liveTransaction(
   options: Parameters<typeof applyLiveBatch>[3] & object,
   isolate: boolean,
 ): Promise<LiveBatchResult & { checkpoint: Position | undefined }> {
-  return database.db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${APPLY_LOCK})`);
-    const registry = new Map((await readRegistry(tx as unknown as ProjectionTx)).map((r) => [r.name, r]));
-    const live = projections.filter((p) => isLive(p, registry.get(p.name)));
-    const result = await applyBatch(tx as unknown as ProjectionTx, live, events, { skip: options.skip, isolate });
-    if (live.length > 0) {
-      const names = live.map((p) => p.name);
-      const cp = options.checkpoint?.(result.outcomes);
-      await tx.execute(sql`
-        update projection_registry set
-          events_applied = events_applied + ${result.handled},
-          checkpoint_commit = case when ${cp !== undefined} and (checkpoint_commit, checkpoint_prepare) < (${(cp?.commit ?? 0n).toString()}::bigint, ${(cp?.prepare ?? 0n).toString()}::bigint)
-            then ${(cp?.commit ?? 0n).toString()}::bigint else checkpoint_commit end,
-          checkpoint_prepare = case when ${cp !== undefined} and (checkpoint_commit, checkpoint_prepare) < (${(cp?.commit ?? 0n).toString()}::bigint, ${(cp?.prepare ?? 0n).toString()}::bigint)
-            then ${(cp?.prepare ?? 0n).toString()}::bigint else checkpoint_prepare end,
-          checkpoint_at = now(), updated_at = now()
-        where name in ${sql`(${sql.join(
-          names.map((n) => sql`${n}`),
-          sql`, `,
-        )})`}`);
-      if (cp) await tx.execute(sql`select pg_notify(${CHECKPOINT_CHANNEL}, ${`${cp.commit}:${cp.prepare}`})`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await liveAttempt(database, projections, events, options, isolate);
+    } catch (error) {
+      if (!(error instanceof RegistryChanged) || attempt >= 3) throw error;
+      liveCache.set(database, error.registry);
     }
-    return { ...result, live: live.map((p) => p.name), checkpoint: live.length > 0 ? options.checkpoint?.(result.outcomes) : undefined };
+  }
+}
+
+async function liveAttempt(
+  database: Database,
+  projections: readonly Projection[],
+  events: readonly DecodedEvent[],
+  options: Parameters<typeof applyLiveBatch>[3] & object,
+  isolate: boolean,
+): Promise<LiveBatchResult & { checkpoint: Position | undefined }> {
+  return database.db.transaction(async (tx) => {
+    // Sent together, in this order (rawClient: call order is wire order): the lock; then the registry,
+    // whose snapshot is taken once the lock is held; then (applyBatch) the revisions.
+    const pg = rawClient(tx as unknown as ProjectionTx);
+    let lock: Promise<unknown> | undefined;
+    let registryRead!: Promise<Array<{ name: string; status: RegistryRow['status']; version: number | null }>>;
+    const send = () => {
+      lock = pg`select pg_advisory_xact_lock(${APPLY_LOCK})`.execute();
+      registryRead = pg<Array<{ name: string; status: RegistryRow['status']; version: number | null }>>`select name, status, version from projection_registry`.execute();
+      lock.catch(() => {});
+      registryRead.catch(() => {});
+    };
+    let cached = liveCache.get(database);
+    if (!cached) {
+      send();
+      cached = new Map((await registryRead).map((r) => [r.name, r]));
+      liveCache.set(database, cached);
+    }
+    const known = cached;
+    const live = projections.filter((p) => isLive(p, known.get(p.name) as RegistryRow | undefined));
+    // The registry must say the same as the cache; it is read before anything of this batch is
+    // written (sent first), and if it changed (a rebuild switched) this attempt is rolled back.
+    let check: Promise<unknown> | undefined;
+    const checked = () =>
+      (check ??= Promise.all([lock, registryRead]).then(([, rows]) => {
+        const now = new Map(rows.map((r) => [r.name, r]));
+        const same = projections.every((p) => isLive(p, now.get(p.name) as RegistryRow | undefined) === isLive(p, known.get(p.name) as RegistryRow | undefined));
+        if (!same) throw new RegistryChanged(now);
+      }));
+    let cp: Position | undefined;
+    const result = await applyBatch(tx as unknown as ProjectionTx, live, events, {
+      skip: options.skip,
+      isolate,
+      beforeRead: lock ? undefined : send,
+      onOutcomes: async (outcomes, collector) => {
+        await checked();
+        if (live.length === 0) return;
+        cp = options.checkpoint?.(outcomes.outcomes);
+        const c = cp ? { commit: cp.commit.toString(), prepare: cp.prepare.toString() } : undefined;
+        const names = live.map((p) => p.name);
+        const advance = c
+          ? sql`, checkpoint_commit = case when (checkpoint_commit, checkpoint_prepare) < (${c.commit}::bigint, ${c.prepare}::bigint) then ${c.commit}::bigint else checkpoint_commit end,
+              checkpoint_prepare = case when (checkpoint_commit, checkpoint_prepare) < (${c.commit}::bigint, ${c.prepare}::bigint) then ${c.prepare}::bigint else checkpoint_prepare end`
+          : sql``;
+        const update = sql`
+          update projection_registry set events_applied = events_applied + ${outcomes.handled}${advance}, checkpoint_at = now(), updated_at = now()
+          where name = any(${sql.param(names)}::text[])`;
+        const notify = cp ? sql`select pg_notify(${CHECKPOINT_CHANNEL}, ${`${cp.commit}:${cp.prepare}`})` : undefined;
+        if (collector) {
+          await writeStatements(tx as unknown as ProjectionTx, projectionRegistry, [update]);
+          if (notify) collector.setFinal(notify);
+        } else {
+          await tx.execute(update);
+          if (notify) await tx.execute(notify);
+        }
+      },
+    });
+    await checked();
+    return { ...result, live: live.map((p) => p.name), checkpoint: cp };
   });
 }
 

@@ -3,9 +3,74 @@
  * rows a batch touches in one statement, change them in memory event by event, write them back in
  * one upsert and one delete. This is what lets a rebuild apply thousands of events per second.
  */
-import { getTableColumns, inArray, sql } from 'drizzle-orm';
+import { getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
 import { getTableConfig, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
 import type { ProjectionTx } from './types';
+
+/**
+ * The writes of a whole batch in one statement: while a collector is open on a transaction, RowCache
+ * flushes (and the runner's revision and checkpoint writes) are added to it as data-modifying CTEs of
+ * a single `WITH … SELECT` instead of being sent one by one. Every part writes other rows (a table is
+ * written at most once per statement; a cache deletes or upserts a key, never both), so they do not
+ * depend on each other's effects. A table written a second time makes the collector send what it
+ * holds first.
+ */
+export class WriteCollector {
+  private parts: SQL[] = [];
+  private owners = new Set<object>();
+  private final: SQL | undefined;
+
+  /**
+   * Adds the statements of one write of `owner` (a cache's flush: its deletes and upserts touch
+   * distinct keys). A second write by the same owner sends what the collector holds first, so no
+   * row is written twice by one statement.
+   */
+  async add(tx: ProjectionTx, owner: object, statements: readonly SQL[]): Promise<void> {
+    if (this.owners.has(owner)) await this.send(tx);
+    this.owners.add(owner);
+    this.parts.push(...statements);
+  }
+
+  /** The statement's final SELECT (e.g. a pg_notify); default `select 1`. */
+  setFinal(statement: SQL): void {
+    this.final = statement;
+  }
+
+  /** Sends what was collected (one statement) and starts over. */
+  async send(tx: ProjectionTx): Promise<void> {
+    const parts = this.parts;
+    const final = this.final;
+    this.parts = [];
+    this.owners = new Set();
+    this.final = undefined;
+    if (parts.length === 0 && !final) return;
+    if (parts.length === 0) {
+      await tx.execute(final!);
+      return;
+    }
+    const ctes = sql.join(
+      parts.map((part, i) => sql`${sql.raw(`w${i}`)} as (${part})`),
+      sql`, `,
+    );
+    await tx.execute(sql`with ${ctes} ${final ?? sql`select 1`}`);
+  }
+}
+
+const collectors = new WeakMap<object, WriteCollector>();
+
+/** Routes the writes made through `tx` (RowCache flushes, writeStatements) into `collector` until the returned function is called. */
+export function collectWrites(tx: ProjectionTx, collector: WriteCollector): () => void {
+  collectors.set(tx, collector);
+  return () => collectors.delete(tx);
+}
+
+/** The statements of one write of `owner`: into the open collector of `tx` if there is one, else sent at once (pipelined). */
+export async function writeStatements(tx: ProjectionTx, owner: object, statements: readonly SQL[]): Promise<void> {
+  if (statements.length === 0) return;
+  const collector = collectors.get(tx);
+  if (collector) await collector.add(tx, owner, statements);
+  else await Promise.all(statements.map((statement) => tx.execute(statement)));
+}
 
 export class RowCache<Row extends Record<string, unknown>> {
   private readonly rows = new Map<string, Row | null>();
@@ -72,10 +137,17 @@ export class RowCache<Row extends Record<string, unknown>> {
       else deletes.push(key);
     }
     this.dirty.clear();
-    if (deletes.length > 0) {
-      for (let i = 0; i < deletes.length; i += 5000) await tx.delete(this.table).where(inArray(this.keyColumn, deletes.slice(i, i + 5000)));
+    const name = `"${getTableConfig(this.table).name}"`;
+    const statements: SQL[] = [];
+    // A key is either deleted or upserted: the statements can go together, in any order.
+    for (let i = 0; i < deletes.length; i += 5000) {
+      statements.push(sql`delete from ${sql.raw(name)} where ${this.keyColumn} = any(${sql.param(deletes.slice(i, i + 5000))}::${sql.raw(this.keyColumn.getSQLType())}[])`);
     }
-    if (upserts.length === 0) return;
+    if (upserts.length > 0) statements.push(...this.upserts(upserts));
+    await writeStatements(tx, this, statements);
+  }
+
+  private upserts(upserts: Row[]): SQL[] {
     // One statement, one parameter: the rows as JSON, turned back into the table's row type by
     // jsonb_populate_recordset (much faster than a many-parameter INSERT for thousands of rows).
     const columns = Object.entries(getTableColumns(this.table) as Record<string, PgColumn>);
@@ -95,14 +167,21 @@ export class RowCache<Row extends Record<string, unknown>> {
       }
       return out;
     });
+    const statements: SQL[] = [];
     for (let i = 0; i < payload.length; i += 5000) {
       const json = JSON.stringify(payload.slice(i, i + 5000));
-      await tx.execute(
+      statements.push(
         sql`insert into ${sql.raw(`"${name}"`)} (${sql.raw(list)}) select ${sql.raw(list)} from jsonb_populate_recordset(null::${sql.raw(`"${name}"`)}, ${json}::jsonb)
             on conflict (${sql.raw(`"${keyName}"`)}) do ${sql.raw(updates ? `update set ${updates}` : 'nothing')}`,
       );
     }
+    return statements;
   }
+}
+
+/** Flushes several caches at once (their statements pipelined on the transaction's connection). */
+export async function flushAll(tx: ProjectionTx, ...caches: Array<{ flush(tx: ProjectionTx): Promise<void> }>): Promise<void> {
+  await Promise.all(caches.map((c) => c.flush(tx)));
 }
 
 /** Asia/Seoul is UTC+9 all year (no daylight saving since 1988): the clinic day of an instant, fast. */

@@ -3,9 +3,12 @@
  * projection, duplicate/gap detection from its per-stream revisions, the handler on the whole batch,
  * and, if the handler throws, one event at a time in savepoints so a poison event is isolated.
  */
-import { inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
+import { getTableConfig } from 'drizzle-orm/pg-core';
+import type postgres from 'postgres';
 import { upcastAny, type AnyDomainEvent } from '../domain';
 import type { RecordedEvent } from '../eventstore';
+import { collectWrites, WriteCollector, writeStatements } from './rows';
 import { followsStream, handlesType, type ProjectedEvent, type Projection, type ProjectionTx } from './types';
 
 export type Outcome =
@@ -64,6 +67,18 @@ export interface ApplyOptions {
    * so a poison event is isolated and reported as 'failed'.
    */
   isolate?: boolean;
+  /**
+   * Called once every outcome is final, with the batch's result. Fast mode: before the handlers
+   * finish, with the batch's write collector (statements written with writeStatements(tx, …) go out
+   * in the batch's single write statement; collector.setFinal for a closing SELECT such as a
+   * pg_notify). Isolate mode: after everything, without a collector (statements are sent at once).
+   */
+  onOutcomes?: (result: ApplyResult, collector?: WriteCollector) => Promise<unknown>;
+  /**
+   * Called synchronously just before the revisions are read: statements it starts with
+   * rawClient(tx)…execute() run before that read (the apply lock, the registry).
+   */
+  beforeRead?: () => void;
 }
 
 export interface ApplyResult {
@@ -86,8 +101,55 @@ export class HandlerFailed extends Error {
 const errorText = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2000);
 
 /**
+ * The transaction's postgres.js client. Statements started with `.execute()` are written to the
+ * connection in call order (drizzle's query builders start theirs a varying number of microtasks
+ * later), which is what lets the live batch pipeline the apply lock and the reads that must follow it.
+ */
+export function rawClient(tx: ProjectionTx): postgres.Sql {
+  return (tx as unknown as { session: { client: postgres.Sql } }).session.client;
+}
+
+/** Reads the last applied revision of the given streams for several projections in one statement. */
+function readRevisions(tx: ProjectionTx, wanted: ReadonlyArray<{ projection: Projection; streams: string[] }>): Promise<Array<Map<string, number>>> {
+  const maps = wanted.map(() => new Map<string, number>());
+  const parts: string[] = [];
+  const params: string[][] = [];
+  wanted.forEach(({ projection, streams }, i) => {
+    if (streams.length === 0) return;
+    params.push(streams);
+    const table = getTableConfig(projection.revisions).name.replaceAll('"', '""');
+    parts.push(`select ${i}::int as p, stream_id, revision from "${table}" where stream_id = any($${params.length}::text[])`);
+  });
+  if (parts.length === 0) return Promise.resolve(maps);
+  return rawClient(tx)
+    .unsafe<Array<{ p: number; stream_id: string; revision: string | number }>>(parts.join(' union all '), params)
+    .execute()
+    .then((rows) => {
+      for (const r of rows) maps[Number(r.p)]!.set(r.stream_id, Number(r.revision));
+      return maps;
+    });
+}
+
+/** Writes the revisions that changed (one statement; collected with the batch's other writes if a collector is open). */
+function writeRevisions(tx: ProjectionTx, projection: Projection, stored: Map<string, number>, revisions: Map<string, number>): Promise<unknown> {
+  const changed: Array<{ stream_id: string; revision: number }> = [];
+  for (const [streamId, revision] of revisions) if (stored.get(streamId) !== revision) changed.push({ stream_id: streamId, revision });
+  if (changed.length === 0) return Promise.resolve();
+  return writeStatements(tx, projection.revisions, [
+    sql`insert into ${projection.revisions} (stream_id, revision)
+    select x.stream_id, x.revision from jsonb_to_recordset(${JSON.stringify(changed)}::jsonb)
+      as x(stream_id text, revision bigint)
+    on conflict (stream_id) do update set revision = excluded.revision`,
+  ]);
+}
+
+/**
  * Applies `events` (in the given order) to each projection within `tx`. In isolate mode it never
  * throws for a handler error: the event's outcome says 'failed' (other events and projections go on).
+ *
+ * Round trips (fast mode): one statement reads every projection's revisions; then each handler's
+ * loads and writes and each projection's revision upsert are issued together (pipelined on the
+ * transaction's connection), and `onOutcomes` (the caller's checkpoint statements) with them.
  */
 export async function applyBatch(
   tx: ProjectionTx,
@@ -99,20 +161,18 @@ export async function applyBatch(
   let handled = 0;
   const isolate = options.isolate ?? false;
 
-  const one = async (projection: Projection) => {
+  const followedBy = projections.map((projection) => {
     const followed = events.map((e) => followsStream(projection, e.recorded.streamId));
     const streams = [...new Set(events.filter((_, i) => followed[i]).map((e) => e.recorded.streamId))];
-    if (streams.length === 0) return;
-    const rev = projection.revisions as unknown as { streamId: never; revision: never };
-    const stored = new Map<string, number>();
-    for (let i = 0; i < streams.length; i += 5000) {
-      const rows = (await tx
-        .select({ streamId: rev.streamId, revision: rev.revision })
-        .from(projection.revisions)
-        .where(inArray(rev.streamId, streams.slice(i, i + 5000)))) as Array<{ streamId: string; revision: number }>;
-      for (const r of rows) stored.set(r.streamId, Number(r.revision));
-    }
+    return { projection, followed, streams };
+  });
+  options.beforeRead?.();
+  const storedAll = await readRevisions(tx, followedBy);
 
+  const classify = async (index: number) => {
+    const { projection, followed, streams } = followedBy[index]!;
+    if (streams.length === 0) return undefined;
+    const stored = storedAll[index]!;
     const revisions = new Map(stored);
     const blocked = new Map<string, string>();
     const outcomes = new Map<number, Outcome>();
@@ -158,35 +218,60 @@ export async function applyBatch(
       revisions.set(streamId, revision);
       outcomes.set(i, { kind: 'applied' });
     }
-    if (toHandle.length > 0) {
-      try {
-        await projection.handle(tx, toHandle);
-      } catch (error) {
-        throw new HandlerFailed(projection.name, error);
-      }
-      handled += toHandle.length;
-    }
-    const changed: Array<{ stream_id: string; revision: number }> = [];
-    for (const [streamId, revision] of revisions) if (stored.get(streamId) !== revision) changed.push({ stream_id: streamId, revision });
-    for (let i = 0; i < changed.length; i += 5000) {
-      await tx.execute(sql`
-        insert into ${projection.revisions} (stream_id, revision)
-        select x.stream_id, x.revision from jsonb_to_recordset(${JSON.stringify(changed.slice(i, i + 5000))}::jsonb)
-          as x(stream_id text, revision bigint)
-        on conflict (stream_id) do update set revision = excluded.revision`);
-    }
     for (const [i, outcome] of outcomes) perEvent[i]!.push(outcome);
+    return { projection, stored, revisions, toHandle };
   };
 
   if (isolate) {
-    for (const projection of projections) await one(projection);
+    // One projection after the other, each event in a savepoint (classify runs the handlers).
+    for (let i = 0; i < projections.length; i++) {
+      const c = await classify(i);
+      if (c) await writeRevisions(tx, c.projection, c.stored, c.revisions);
+    }
   } else {
-    // Disjoint tables: the projections' statements can interleave on the one connection.
-    const results = await Promise.allSettled(projections.map((p) => one(p)));
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    // Every outcome is known before any handler runs (a handler error throws HandlerFailed).
+    const classified = [];
+    for (let i = 0; i < projections.length; i++) classified.push(await classify(i));
+    for (const c of classified) if (c) handled += c.toHandle.length;
+    const result = { outcomes: summarize(perEvent), handled };
+    // The handlers run together (disjoint tables: their loads interleave on the one connection) and
+    // their writes, the revisions and the caller's checkpoint go out as one statement at the end.
+    const collector = new WriteCollector();
+    const stop = collectWrites(tx, collector);
+    const work: Array<Promise<unknown>> = [];
+    for (const c of classified) {
+      if (!c) continue;
+      if (c.toHandle.length > 0) {
+        work.push(
+          c.projection.handle(tx, c.toHandle).catch((error) => {
+            throw new HandlerFailed(c.projection.name, error);
+          }),
+        );
+      }
+      work.push(writeRevisions(tx, c.projection, c.stored, c.revisions));
+    }
+    if (options.onOutcomes) work.push(options.onOutcomes(result, collector));
+    const settled = await Promise.allSettled(work);
+    stop();
+    const failure =
+      settled.find((r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason instanceof HandlerFailed) ??
+      settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
+    try {
+      await collector.send(tx);
+    } catch (error) {
+      // A write the handlers produced was refused (a constraint): find the event by isolating.
+      throw new HandlerFailed('batch write', error);
+    }
+    return result;
   }
-  const outcomes = perEvent.map((list): Outcome => {
+  const result = { outcomes: summarize(perEvent), handled };
+  if (options.onOutcomes) await options.onOutcomes(result);
+  return result;
+}
+
+function summarize(perEvent: Array<Outcome[]>): Outcome[] {
+  return perEvent.map((list): Outcome => {
     const failed = list.filter((o) => o.kind === 'failed') as Array<{ reason: string }>;
     if (failed.length > 0) return { kind: 'failed', reason: failed.map((f) => f.reason).join('; ') };
     const gaps = list.filter((o) => o.kind === 'gap') as Array<{ reason: string }>;
@@ -194,5 +279,4 @@ export async function applyBatch(
     if (list.some((o) => o.kind === 'applied')) return { kind: 'applied' };
     return list.length > 0 ? { kind: 'duplicate' } : { kind: 'applied' };
   });
-  return { outcomes, handled };
 }

@@ -1,5 +1,5 @@
 import { parseStream } from '../../domain/shared/streams';
-import { RowCache, summarize } from '../rows';
+import { RowCache, summarize, flushAll } from '../rows';
 import { rmAuditLog, rmAuditSubjects, rmrevAuditLog } from '../schema';
 import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
 
@@ -64,7 +64,6 @@ export const auditLogProjection: Projection = {
         ip: str(m.ip),
       });
     }
-    await subjects.flush(tx);
-    await log.flush(tx);
+    await flushAll(tx, subjects, log);
   },
 };

@@ -1,6 +1,6 @@
 import type { clinic } from '../../domain';
 import { clinics, treatments, type OpeningHours } from '../../db/schema';
-import { RowCache } from '../rows';
+import { RowCache, flushAll } from '../rows';
 import { rmClinicPolicies, rmrevCatalogue } from '../schema';
 import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
 
@@ -64,12 +64,14 @@ export const catalogueProjection: Projection = {
     const treatmentRows = new RowCache<TreatmentRow>(treatments, 'id', TREATMENT_COLUMNS);
     const policies = new RowCache<PolicyRow>(rmClinicPolicies, 'clinicId');
     const clinicIds = events.map((e) => e.recorded.streamId.slice('clinic-'.length));
-    await clinicRows.load(tx, clinicIds);
-    await policies.load(tx, clinicIds);
-    await treatmentRows.load(
-      tx,
-      events.map((e) => (e.domain!.data as { treatmentId?: string }).treatmentId).filter((id): id is string => typeof id === 'string'),
-    );
+    await Promise.all([
+      clinicRows.load(tx, clinicIds),
+      policies.load(tx, clinicIds),
+      treatmentRows.load(
+        tx,
+        events.map((e) => (e.domain!.data as { treatmentId?: string }).treatmentId).filter((id): id is string => typeof id === 'string'),
+      ),
+    ]);
     for (const { recorded, domain } of events) {
       const e = domain as clinic.ClinicEvent;
       const clinicId = recorded.streamId.slice('clinic-'.length);
@@ -127,8 +129,8 @@ export const catalogueProjection: Projection = {
       }
     }
     // Clinics before treatments (treatments.clinic_id references clinics.id).
+    // In this order: treatments reference clinics (foreign key).
     await clinicRows.flush(tx);
-    await treatmentRows.flush(tx);
-    await policies.flush(tx);
+    await flushAll(tx, treatmentRows, policies);
   },
 };

@@ -1,4 +1,4 @@
-import { RowCache, seoulDay } from '../rows';
+import { RowCache, seoulDay, flushAll } from '../rows';
 import { rmClinicDailyStats, rmStatsSubjects, rmrevDailyStats } from '../schema';
 import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
 
@@ -73,7 +73,6 @@ export const dailyStatsProjection: Projection = {
       next.revenueKrw = next.capturedKrw - next.refundedKrw;
       stats.put(next);
     }
-    await subjects.flush(tx);
-    await stats.flush(tx);
+    await flushAll(tx, subjects, stats);
   },
 };

@@ -1,6 +1,6 @@
 import type { patient } from '../../domain';
 import type { PersonalField } from '../../domain/patient/personal';
-import { RowCache, summarize } from '../rows';
+import { RowCache, summarize, flushAll } from '../rows';
 import { rmPatientHistory, rmPatientSubjects, rmPatients, rmrevPatients } from '../schema';
 import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
 
@@ -38,14 +38,16 @@ export const patientsProjection: Projection = {
     const patients = new RowCache<Row>(rmPatients, 'id');
     const subjects = new RowCache<SubjectRow>(rmPatientSubjects, 'streamId');
     const history = new RowCache<HistoryRow>(rmPatientHistory, 'eventId');
-    await patients.load(
-      tx,
-      events.filter((e) => e.recorded.streamId.startsWith('patient-')).map((e) => (e.domain!.data as { patientId: string }).patientId),
-    );
-    await subjects.load(
-      tx,
-      events.filter((e) => !e.recorded.streamId.startsWith('patient-')).map((e) => e.recorded.streamId),
-    );
+    await Promise.all([
+      patients.load(
+        tx,
+        events.filter((e) => e.recorded.streamId.startsWith('patient-')).map((e) => (e.domain!.data as { patientId: string }).patientId),
+      ),
+      subjects.load(
+        tx,
+        events.filter((e) => !e.recorded.streamId.startsWith('patient-')).map((e) => e.recorded.streamId),
+      ),
+    ]);
     for (const { recorded, domain } of events) {
       if (!domain) continue;
       const data = domain.data as Record<string, unknown>;
@@ -106,8 +108,6 @@ export const patientsProjection: Projection = {
         position: recorded.position.prepare,
       });
     }
-    await patients.flush(tx);
-    await subjects.flush(tx);
-    await history.flush(tx);
+    await flushAll(tx, patients, subjects, history);
   },
 };

@@ -1,5 +1,5 @@
 import type { payment } from '../../domain';
-import { RowCache, seoulDay } from '../rows';
+import { RowCache, seoulDay, flushAll } from '../rows';
 import { rmPaymentDays, rmPayments, rmrevPayments } from '../schema';
 import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
 
@@ -104,7 +104,6 @@ export const paymentLedgerProjection: Projection = {
           break;
       }
     }
-    await rows.flush(tx);
-    await days.flush(tx);
+    await flushAll(tx, rows, days);
   },
 };

@@ -1,5 +1,5 @@
 import type { clinic, schedule } from '../../domain';
-import { RowCache } from '../rows';
+import { RowCache, flushAll } from '../rows';
 import { rmScheduleClinics, rmScheduleHolds, rmScheduleSlots, rmrevSchedule } from '../schema';
 import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
 
@@ -96,8 +96,6 @@ export const scheduleProjection: Projection = {
         bump(hold, hold.confirmed ? 'confirmed' : 'pending', -1);
       }
     }
-    await clinics.flush(tx);
-    await holds.flush(tx);
-    await slots.flush(tx);
+    await flushAll(tx, clinics, holds, slots);
   },
 };
