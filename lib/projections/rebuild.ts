@@ -23,7 +23,7 @@ import type { Database } from '../db/client';
 import { comparePositions, type EventStore, type Position, type RecordedEvent } from '../eventstore';
 import { APPLY_LOCK, CHECKPOINT_CHANNEL, ensureRegistry, REBUILD_LOCK } from './engine';
 import { applyBatch, decodeEvents, HandlerFailed, type DecodedEvent, type PersonalDecryptor } from './runner';
-import type { Projection, ProjectionTable, ProjectionTx } from './types';
+import { followsStream, type Projection, type ProjectionTable, type ProjectionTx } from './types';
 
 export const SHADOW_SCHEMA = 'projections_next';
 const OLD_SCHEMA = 'projections_old';
@@ -182,7 +182,7 @@ async function headPosition(store: EventStore): Promise<Position | undefined> {
 /** Rebuilds `projections` from the whole log and switches them live. */
 export async function rebuildProjections(options: RebuildOptions): Promise<RebuildResult> {
   const { store, database, projections } = options;
-  const pageSize = options.pageSize ?? 2000;
+  const pageSize = options.pageSize ?? 5000;
   const concurrency = options.concurrency ?? 4;
   const names = projections.map((p) => p.name);
   if (names.length === 0) return { events: 0, seconds: 0, eventsPerSecond: 0, checkpoint: undefined };
@@ -222,6 +222,14 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
         where name in ${database.sql(names)}`.catch(() => {});
     };
 
+    // The shadow revision tables are written by this rebuild only, page after page, every event applied
+    // (a gap or failure stops the rebuild): their content is kept in memory too, so pages need not read them.
+    const revisions = new Map<Projection, Map<string, number>>(projections.map((p) => [p, new Map()]));
+    const remember = (projection: Projection, page: readonly RecordedEvent[]) => {
+      const map = revisions.get(projection)!;
+      for (const e of page) if (followsStream(projection, e.streamId) && (map.get(e.streamId) ?? -1) < e.revision) map.set(e.streamId, e.revision);
+    };
+
     /** Reads the next page after the cursor (readAll is inclusive of its start). */
     const readAfter = async (from: Position | undefined): Promise<RecordedEvent[]> => {
       const page = await store.readAll({ fromPosition: from ?? 'start', maxCount: pageSize + (from ? 1 : 0) });
@@ -247,12 +255,13 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     const applyPage = async (tx: ProjectionTx, page: RecordedEvent[]) => {
       const decoded = await decodeEvents(page, options.decryptor);
       await applyChecked(tx, projections, page, decoded);
+      for (const projection of projections) remember(projection, page); // the switch transaction: it commits or the rebuild fails
       events += page.length;
       cursor = page[page.length - 1]!.position;
     };
     const applyChecked = async (tx: ProjectionTx, targets: readonly Projection[], page: RecordedEvent[], decoded: DecodedEvent[]) => {
       try {
-        const { outcomes } = await applyBatch(tx, targets, decoded);
+        const { outcomes } = await applyBatch(tx, targets, decoded, { knownRevisions: (p) => revisions.get(p) });
         outcomes.forEach((o, i) => {
           if (o.kind === 'failed' || o.kind === 'gap') throw new RebuildFailed(page[i]!, o.reason);
         });
@@ -283,6 +292,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
               await tx.execute(sql.raw(`set local search_path to ${q(SHADOW_SCHEMA)}, ${q(liveSchema)}`));
               await applyChecked(tx as unknown as ProjectionTx, [projection], current, decoded);
             });
+            remember(projection, current);
           }
         }),
       );

@@ -79,6 +79,12 @@ export interface ApplyOptions {
    * rawClient(tx)…execute() run before that read (the apply lock, the registry).
    */
   beforeRead?: () => void;
+  /**
+   * The complete per-stream revisions of a projection, kept in memory by the caller (a rebuild writing
+   * into tables only it writes): used instead of reading its revision table (a stream not in the map
+   * has none). The caller keeps the map up to date once the transaction has committed.
+   */
+  knownRevisions?: (projection: Projection) => ReadonlyMap<string, number> | undefined;
 }
 
 export interface ApplyResult {
@@ -167,7 +173,21 @@ export async function applyBatch(
     return { projection, followed, streams };
   });
   options.beforeRead?.();
-  const storedAll = await readRevisions(tx, followedBy);
+  const known = followedBy.map(({ projection }) => options.knownRevisions?.(projection));
+  const read = await readRevisions(
+    tx,
+    followedBy.map((f, i) => (known[i] ? { ...f, streams: [] } : f)),
+  );
+  const storedAll = read.map((fromDb, i) => {
+    const map = known[i];
+    if (!map) return fromDb;
+    const stored = new Map<string, number>();
+    for (const stream of followedBy[i]!.streams) {
+      const revision = map.get(stream);
+      if (revision !== undefined) stored.set(stream, revision);
+    }
+    return stored;
+  });
 
   const classify = async (index: number) => {
     const { projection, followed, streams } = followedBy[index]!;
