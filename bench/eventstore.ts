@@ -5,12 +5,15 @@
  * PostgreSQL under .data/), in one run:
  * - append throughput with 1, 8 and 16 concurrent writers, single-event and 100-event appends, beside
  *   raw INSERTs of the same rows (same JSON, same sizes) into a plain table on the same database;
+ *   with 16 single-event writers also the es_append statement alone (same rows, no store logic), to
+ *   show how much of the gap is the database's;
  * - append latency p50/p99; readAll throughput; catch-up subscription throughput;
  * - live delivery latency from the append call to a subscriber on another store instance (which
  *   learns of new events through LISTEN/NOTIFY, as a worker process would), under 4 concurrent writers.
  * Prints a table and writes bench/results/eventstore.json. Env: BENCH_SECONDS (per side and scenario, default 4).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import os from 'node:os';
 import postgres from 'postgres';
 import { createEventStore, newEventId, type EventStore, type NewEvent } from '@/lib/eventstore';
 import { migrateDatabase } from '@/lib/db/migrate';
@@ -61,6 +64,7 @@ export async function runEventStoreBench(): Promise<Figure[]> {
     console.log(`  ${name} = ${value} ${unit}`);
   };
   const stores: EventStore[] = [];
+  const loadAverageAtStart = Math.round(os.loadavg()[0]! * 100) / 100;
   const raw = postgres(url, { max: 16, onnotice: () => {} });
   try {
     await migrateDatabase(url);
@@ -117,17 +121,37 @@ export async function runEventStoreBench(): Promise<Figure[]> {
           const rows = Array.from({ length: batch }, (_, k) => asRow(sampleEvent(k), `raw${run}-w${w}`, i * batch + k));
           await rawInsert(rows);
         });
-      // Other work on the machine comes and goes: alternate 1 s slices of both, in alternating order,
-      // so that both sides see the same conditions, and add them up.
+      // Diagnostic (16 single-event writers only): the es_append statement alone, called directly
+      // with the same rows (hash included) and no store logic (no validation, chaining, head cache,
+      // NOTIFY), to separate the database's share of the gap from the Node process's.
+      const statementHeads = new Array<number>(writers).fill(-1);
+      const statements = new Array<number>(writers).fill(0);
+      const statementOnce = (ms: number) =>
+        runFor(ms, writers, async (w) => {
+          const i = statements[w]!++;
+          if (i % 50 === 0) statementHeads[w] = -1;
+          const row = asRow(sampleEvent(0), `stmt${run}-w${w}-s${i - (i % 50)}`, 0);
+          const json = JSON.stringify([{ id: row.event_id, type: row.type, schemaVersion: row.schema_version, data: row.data, metadata: row.metadata }]);
+          const [r] = await raw<{ last_revision: string }[]>`
+            select last_revision::text from es_append(${row.stream_id}, ${statementHeads[w]!}, ${row.metadata.integrity.hash}, ${json}::text::jsonb)`;
+          statementHeads[w] = Number(r!.last_revision);
+        });
+      // Other work on the machine comes and goes: alternate 1 s slices of each side, in rotating
+      // order, so that all sides see the same conditions, and add them up.
       const appends = new Array<number>(writers).fill(0);
       const inserts = new Array<number>(writers).fill(0);
       const append = { ops: 0, elapsedMs: 0 };
       const rawRun = { ops: 0, elapsedMs: 0 };
+      const statementRun = { ops: 0, elapsedMs: 0 };
+      const sides: Array<[(ms: number) => Promise<{ ops: number; elapsedMs: number }>, { ops: number; elapsedMs: number }]> = [
+        [appendOnce, append],
+        [rawOnce, rawRun],
+      ];
+      if (batch === 1 && writers === 16) sides.push([statementOnce, statementRun]);
       for (let slice = 0; slice < SECONDS; slice++) {
-        const order = slice % 2 === 0 ? [appendOnce, rawOnce] : [rawOnce, appendOnce];
-        for (const f of order) {
+        const order = slice % 2 === 0 ? sides : [...sides].reverse();
+        for (const [f, into] of order) {
           const r = await f(1000);
-          const into = f === appendOnce ? append : rawRun;
           into.ops += r.ops;
           into.elapsedMs += r.elapsedMs;
         }
@@ -138,6 +162,11 @@ export async function runEventStoreBench(): Promise<Figure[]> {
       add(`append_${kind}_w${writers}_events_per_s`, Math.round(appendRate), 'events/s');
       add(`raw_insert_${kind}_w${writers}_rows_per_s`, Math.round(rawRate), 'rows/s');
       add(`append_${kind}_w${writers}_ratio_to_raw`, round(appendRate / rawRate, 2), 'ratio');
+      if (statementRun.ops > 0) {
+        const statementRate = statementRun.ops / (statementRun.elapsedMs / 1000);
+        add(`es_append_statement_only_${kind}_w${writers}_per_s`, Math.round(statementRate), 'events/s');
+        add(`es_append_statement_only_${kind}_w${writers}_ratio_to_raw`, round(statementRate / rawRate, 2), 'ratio');
+      }
       if (batch === 1) appendLatencies.set(writers, latencies);
     };
 
@@ -216,6 +245,7 @@ export async function runEventStoreBench(): Promise<Figure[]> {
       fsync: pg!.fsync,
       synchronousCommit: pg!.synchronous_commit,
       secondsPerScenario: SECONDS,
+      loadAverage1mAtStart: loadAverageAtStart,
     });
     printTable('Event store (PostgreSQL backend)', figures);
     const file = writeResult('eventstore', { machine, figures });
