@@ -1,7 +1,7 @@
 import { connect } from '../../lib/db/client';
 import { migrateDatabase } from '../../lib/db/migrate';
 import { seedDemoData } from '../../lib/db/seed';
-import { createEventStore } from '../../lib/eventstore';
+import { createEventStore, eventStoreOptionsFromEnv } from '../../lib/eventstore';
 import { rebuildProjections } from '../../lib/projections/rebuild';
 import { allProjections } from '../../lib/projections/registry';
 import { commandDepsFor } from '../../lib/runtime/command-deps';
@@ -16,7 +16,11 @@ export async function prepareDatabase(url: string, log: (m: string) => void): Pr
   log('database migrated');
   const secrets = loadOrCreateDevSecrets();
   const database = connect(url, { max: 6 });
-  const store = await createEventStore({ databaseUrl: url, hmacKey: process.env.EVENT_HMAC_KEY || secrets.EVENT_HMAC_KEY, applicationName: 'yeyak-setup' });
+  // EVENTSTORE_URL, when set, selects EventStoreDB here as everywhere else.
+  const store = await createEventStore({
+    ...eventStoreOptionsFromEnv({ ...process.env, DATABASE_URL: url }, secrets.EVENT_HMAC_KEY),
+    applicationName: 'yeyak-setup',
+  });
   try {
     const deps = commandDepsFor(database.sql, store, process.env.PERSONAL_DATA_MASTER_KEY || secrets.PERSONAL_DATA_MASTER_KEY);
     if (await seedDemoData(database.db, deps)) {
