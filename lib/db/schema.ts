@@ -4,8 +4,8 @@ import { bigserial, boolean, check, index, integer, jsonb, pgTable, text, timest
 export const roles = ['patient', 'staff', 'auditor', 'admin'] as const;
 export type Role = (typeof roles)[number];
 
-/** Opening hours per ISO weekday (1 = Monday … 7 = Sunday), local Seoul time "HH:mm". */
-export type OpeningHours = Partial<Record<'1' | '2' | '3' | '4' | '5' | '6' | '7', { opens: string; closes: string }>>;
+/** A clinic's opening intervals in Seoul time, as the domain has them: weekday 0 = Sunday … 6 = Saturday, several per day for a lunch break. */
+export type OpeningIntervals = Array<{ weekday: number; opens: string; closes: string }>;
 
 export const clinics = pgTable('clinics', {
   id: text('id').primaryKey(),
@@ -14,7 +14,7 @@ export const clinics = pgTable('clinics', {
   district: text('district').notNull(),
   address: text('address').notNull(),
   phone: text('phone').notNull(),
-  openingHours: jsonb('opening_hours').$type<OpeningHours>().notNull(),
+  openingHours: jsonb('opening_hours').$type<OpeningIntervals>().notNull(),
   slotMinutes: integer('slot_minutes').notNull(),
   slotCapacity: integer('slot_capacity').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

@@ -374,6 +374,5 @@ export const rmrevCatalogue = revisionTable('rmrev_catalogue');
 export const rmClinicPolicies = pgTable('rm_clinic_policies', {
   clinicId: text('clinic_id').primaryKey(),
   policy: jsonb('policy').notNull(),
-  openingIntervals: jsonb('opening_intervals').$type<Array<{ weekday: number; opens: string; closes: string }>>().notNull(),
   updatedAt: tz('updated_at').notNull(),
 });

@@ -14,10 +14,10 @@ export async function listClinicsWithTreatments() {
   return clinicRows.map((clinic) => ({ ...clinic, treatments: treatmentRows.filter((t) => t.clinicId === clinic.id) }));
 }
 
-/** A clinic with its treatments, its opening intervals (lunch breaks included) and its cancellation policy. */
+/** A clinic with its treatments, opening intervals (lunch breaks included) and cancellation policy. */
 export async function getClinicWithTreatments(clinicId: string) {
   const [row] = await db()
-    .select({ clinic: clinics, policy: rmClinicPolicies.policy, openingIntervals: rmClinicPolicies.openingIntervals })
+    .select({ clinic: clinics, policy: rmClinicPolicies.policy })
     .from(clinics)
     .leftJoin(rmClinicPolicies, eq(rmClinicPolicies.clinicId, clinics.id))
     .where(eq(clinics.id, clinicId))
@@ -26,7 +26,6 @@ export async function getClinicWithTreatments(clinicId: string) {
   const list = await db().select().from(treatments).where(eq(treatments.clinicId, clinicId)).orderBy(asc(treatments.category), asc(treatments.priceKrw));
   return {
     ...row.clinic,
-    openingIntervals: row.openingIntervals ?? [],
     policy: row.policy as clinicDomain.CancellationPolicy | null,
     treatments: list,
   };

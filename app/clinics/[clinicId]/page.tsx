@@ -34,7 +34,7 @@ export default async function ClinicPage({ params }: Props) {
       </header>
       <section aria-labelledby="hours">
         <h2 id="hours" className="text-lg font-semibold">{t('hours')}</h2>
-        <OpeningHoursList intervals={clinic.openingIntervals} />
+        <OpeningHoursList intervals={clinic.openingHours} />
       </section>
       {clinic.policy && (
         <section aria-labelledby="policy">

@@ -23,7 +23,7 @@ export default async function StaffClinicPage({ params }: { params: Promise<{ cl
       </header>
       <section aria-labelledby="hours">
         <h2 id="hours" className="text-lg font-semibold">{tClinic('hours')}</h2>
-        <OpeningHoursList intervals={clinic.openingIntervals} />
+        <OpeningHoursList intervals={clinic.openingHours} />
       </section>
       <section aria-labelledby="team">
         <h2 id="team" className="text-lg font-semibold">{t('team')}</h2>

@@ -1,5 +1,5 @@
 import type { clinic } from '../../domain';
-import { clinics, treatments, type OpeningHours } from '../../db/schema';
+import { clinics, treatments } from '../../db/schema';
 import { RowCache, flushAll } from '../rows';
 import { rmClinicPolicies, rmrevCatalogue } from '../schema';
 import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
@@ -7,22 +7,6 @@ import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
 type ClinicRow = typeof clinics.$inferSelect;
 type TreatmentRow = typeof treatments.$inferSelect;
 type PolicyRow = typeof rmClinicPolicies.$inferSelect;
-type Interval = { weekday: number; opens: string; closes: string };
-
-/**
- * The public catalogue tables' opening hours are one interval per ISO weekday (1 = Monday … 7 =
- * Sunday); the domain allows several per day (lunch breaks): the page shows first opening to last
- * closing, and the full intervals are kept in rm_clinic_policies.
- */
-export function catalogueOpeningHours(intervals: readonly Interval[]): OpeningHours {
-  const out: Record<string, { opens: string; closes: string }> = {};
-  for (const i of intervals) {
-    const key = String(i.weekday === 0 ? 7 : i.weekday);
-    const prev = out[key];
-    out[key] = prev ? { opens: prev.opens < i.opens ? prev.opens : i.opens, closes: prev.closes > i.closes ? prev.closes : i.closes } : { opens: i.opens, closes: i.closes };
-  }
-  return out as OpeningHours;
-}
 
 /** Columns of clinics this projection writes (created_at is kept). */
 const CLINIC_COLUMNS = ['nameKo', 'nameEn', 'district', 'address', 'phone', 'openingHours', 'slotMinutes', 'slotCapacity'] as const;
@@ -31,12 +15,14 @@ const TREATMENT_COLUMNS = ['clinicId', 'category', 'nameKo', 'nameEn', 'priceKrw
 /**
  * The clinic catalogue: writes the foundation tables `clinics` and `treatments` that the public
  * pages show (the profile's English name, district, address and phone; the Korean name stands in
- * for a missing English one, '' for missing profile fields), and the cancellation policy and full opening intervals in
- * rm_clinic_policies. An unlisted treatment is removed from `treatments`.
+ * for a missing English one, '' for missing profile fields; the opening intervals as the domain has
+ * them, lunch breaks included), and the cancellation policy in rm_clinic_policies. An unlisted
+ * treatment is removed from `treatments`.
+ * v2: opening hours are the intervals (v1 merged each day into first opening–last closing).
  */
 export const catalogueProjection: Projection = {
   name: 'catalogue',
-  version: 1,
+  version: 2,
   streams: ['clinic-'],
   eventTypes: [
     'ClinicRegistered',
@@ -86,12 +72,12 @@ export const catalogueProjection: Projection = {
           district: profile.district ?? '',
           address: profile.address ?? '',
           phone: profile.phone ?? '',
-          openingHours: catalogueOpeningHours(e.data.openingHours),
+          openingHours: e.data.openingHours,
           slotMinutes: e.data.slotLengthMinutes,
           slotCapacity: e.data.slotCapacity,
           createdAt: existing?.createdAt ?? at,
         });
-        policies.put({ clinicId, policy: e.data.policy, openingIntervals: e.data.openingHours, updatedAt: at });
+        policies.put({ clinicId, policy: e.data.policy, updatedAt: at });
         continue;
       }
       switch (e.type) {
@@ -117,8 +103,7 @@ export const catalogueProjection: Projection = {
           treatmentRows.delete(e.data.treatmentId);
           break;
         case 'OpeningHoursSet':
-          clinicRows.update(clinicId, { openingHours: catalogueOpeningHours(e.data.openingHours) });
-          policies.update(clinicId, { openingIntervals: e.data.openingHours, updatedAt: at });
+          clinicRows.update(clinicId, { openingHours: e.data.openingHours });
           break;
         case 'SlotConfigurationSet':
           clinicRows.update(clinicId, { slotMinutes: e.data.slotLengthMinutes, slotCapacity: e.data.slotCapacity });

@@ -1,0 +1,1 @@
+ALTER TABLE "rm_clinic_policies" DROP COLUMN "opening_intervals";
