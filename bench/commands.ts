@@ -14,15 +14,13 @@
  * - command_cancel_p50_ms: a single-stream command (load, decide, append) for comparison.
  * Prints a table and writes bench/results/commands.json. Env: BENCH_SECONDS (default 4), HOT_DAY_ROUNDS (default 3).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import postgres from 'postgres';
+import { randomUUID } from 'node:crypto';
 import { createEventStore } from '@/lib/eventstore';
-import { migrateDatabase } from '@/lib/db/migrate';
-import { quoteIdent, resolveTestServer, withDatabase } from '@/lib/runtime/postgres-server';
+import { createScratchDatabase } from '@/lib/db/scratch';
 import { atLocal, timeOfMinutes } from '@/lib/domain';
 import { bookReservation, cancelReservation, commandMetadata, ConcurrencyConflict, type CommandDeps } from '@/lib/commands';
 import { registerTestClinic } from '@/lib/commands/testing';
-import { isMain, machineInfo, percentile, printTable, round, writeResult, type Figure } from './lib';
+import { benchMachine, isMain, percentile, printTable, round, writeResult, type Figure } from './lib';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const HOT_DAY_ROUNDS = Number(process.env.HOT_DAY_ROUNDS ?? 3);
@@ -51,16 +49,12 @@ const booking = (clinicId: string, day: string, slot: string) => ({
 });
 
 export async function runCommandsBench(): Promise<Figure[]> {
-  const server = await resolveTestServer((m) => console.log(`[bench] ${m}`));
-  const dbName = `yeyak_bench_cmd_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const admin = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${quoteIdent(dbName)}`);
-  const url = withDatabase(server.adminUrl, dbName);
+  const scratch = await createScratchDatabase('yeyak_bench_cmd', (m) => console.log(`[bench] ${m}`));
+  const { url } = scratch;
   const figures: Figure[] = [];
   const add = (name: string, value: number, unit: string) => figures.push({ name, value, unit });
   const store = await createEventStore({ databaseUrl: url, hmacKey: 'bench-key-at-least-16-bytes', maxConnections: 20 });
   try {
-    await migrateDatabase(url);
     const deps: CommandDeps = { store, clock: () => NOW };
 
     // 1. Booking latency, one writer, no contention.
@@ -143,13 +137,7 @@ export async function runCommandsBench(): Promise<Figure[]> {
     await hotDay(deps, HOT_DAY_ROUNDS, 'default');
     await hotDay({ ...deps, serialize: false, streamCache: false }, 1, 'unqueued_uncached');
 
-    const [pg] = await admin<{ version: string; fsync: string; synchronous_commit: string }[]>`
-      select current_setting('server_version') as version, current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit`;
-    const machine = machineInfo({
-      postgres: `PostgreSQL ${pg!.version}`,
-      postgresServer: server.kind === 'embedded' ? 'embedded' : new URL(server.adminUrl).host,
-      fsync: pg!.fsync,
-      synchronousCommit: pg!.synchronous_commit,
+    const machine = await benchMachine(scratch, {
       secondsPerScenario: SECONDS,
       hotDayRounds: HOT_DAY_ROUNDS,
       hotDayWriters: WRITERS,
@@ -160,9 +148,7 @@ export async function runCommandsBench(): Promise<Figure[]> {
     return figures;
   } finally {
     await store.close();
-    await admin.unsafe(`drop database if exists ${quoteIdent(dbName)} with (force)`);
-    await admin.end({ timeout: 5 });
-    await server.stop();
+    await scratch.drop();
   }
 }
 

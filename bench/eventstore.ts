@@ -16,9 +16,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import postgres from 'postgres';
 import { createEventStore, newEventId, type EventStore, type NewEvent } from '@/lib/eventstore';
-import { migrateDatabase } from '@/lib/db/migrate';
-import { quoteIdent, resolveTestServer, withDatabase } from '@/lib/runtime/postgres-server';
-import { isMain, machineInfo, percentile, printTable, round, runFor, writeResult, type Figure } from './lib';
+import { createScratchDatabase } from '@/lib/db/scratch';
+import { benchMachine, isMain, percentile, printTable, round, runFor, writeResult, type Figure } from './lib';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 
@@ -53,11 +52,8 @@ function sampleEvent(i: number): NewEvent {
 }
 
 export async function runEventStoreBench(): Promise<Figure[]> {
-  const server = await resolveTestServer((m) => console.log(`[bench] ${m}`));
-  const dbName = `yeyak_bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const admin = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${quoteIdent(dbName)}`);
-  const url = withDatabase(server.adminUrl, dbName);
+  const scratch = await createScratchDatabase('yeyak_bench_es', (m) => console.log(`[bench] ${m}`));
+  const { url } = scratch;
   const figures: Figure[] = [];
   const add = (name: string, value: number, unit: string) => {
     figures.push({ name, value, unit });
@@ -67,13 +63,10 @@ export async function runEventStoreBench(): Promise<Figure[]> {
   const loadAverageAtStart = Math.round(os.loadavg()[0]! * 100) / 100;
   const raw = postgres(url, { max: 16, onnotice: () => {} });
   try {
-    await migrateDatabase(url);
     await raw`create table bench_raw (
       id bigserial primary key, stream_id text not null, revision bigint not null, event_id uuid not null,
       type text not null, schema_version integer not null, data jsonb not null, metadata jsonb not null,
       recorded_at timestamptz not null default now())`;
-    const [pg] = await raw<{ version: string; fsync: string; synchronous_commit: string }[]>`
-      select current_setting('server_version') as version, current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit`;
     const hmacKey = process.env.EVENT_HMAC_KEY || randomBytes(32).toString('base64');
     const store = await createEventStore({ databaseUrl: url, hmacKey, maxConnections: 16, applicationName: 'bench' });
     stores.push(store);
@@ -239,11 +232,7 @@ export async function runEventStoreBench(): Promise<Figure[]> {
     add('live_delivery_p50_ms', round(percentile(liveLatencies, 50), 2), 'ms');
     add('live_delivery_p99_ms', round(percentile(liveLatencies, 99), 2), 'ms');
 
-    const machine = machineInfo({
-      postgres: `PostgreSQL ${pg!.version}`,
-      postgresServer: server.kind === 'embedded' ? 'embedded' : new URL(server.adminUrl).host,
-      fsync: pg!.fsync,
-      synchronousCommit: pg!.synchronous_commit,
+    const machine = await benchMachine(scratch, {
       secondsPerScenario: SECONDS,
       loadAverage1mAtStart: loadAverageAtStart,
     });
@@ -254,9 +243,7 @@ export async function runEventStoreBench(): Promise<Figure[]> {
   } finally {
     await Promise.allSettled(stores.map((s) => s.close()));
     await raw.end({ timeout: 5 });
-    await admin.unsafe(`drop database if exists ${quoteIdent(dbName)} with (force)`);
-    await admin.end({ timeout: 5 });
-    await server.stop();
+    await scratch.drop();
   }
 }
 

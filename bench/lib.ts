@@ -2,6 +2,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import postgres from 'postgres';
+import type { ScratchDatabase } from '@/lib/db/scratch';
 
 export interface Figure {
   name: string;
@@ -28,6 +30,18 @@ export function machineInfo(extra: Record<string, unknown> = {}): Record<string,
     loadAverage1m: Math.round(os.loadavg()[0]! * 100) / 100,
     ...extra,
   };
+}
+
+/** machineInfo plus the PostgreSQL the benchmark ran on: version, server, durability settings. */
+export async function benchMachine(scratch: ScratchDatabase, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const sql = postgres(scratch.url, { max: 1, onnotice: () => {} });
+  try {
+    const [pg] = await sql<{ version: string; fsync: string; synchronous_commit: string }[]>`
+      select current_setting('server_version') as version, current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit`;
+    return machineInfo({ postgres: `PostgreSQL ${pg!.version}`, postgresServer: scratch.server, fsync: pg!.fsync, synchronousCommit: pg!.synchronous_commit, ...extra });
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
 }
 
 /** p in [0, 100], nearest-rank on a copy of the samples. */

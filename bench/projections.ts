@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import postgres from 'postgres';
 import { connect } from '@/lib/db/client';
-import { migrateDatabase } from '@/lib/db/migrate';
+import { createScratchDatabase } from '@/lib/db/scratch';
 import { comparePositions, createEventStore, type Position } from '@/lib/eventstore';
 import { createPersonalDataVault } from '@/lib/privacy/vault';
 import { CHECKPOINT_CHANNEL } from '@/lib/projections/engine';
@@ -24,8 +24,7 @@ import { rebuildProjections } from '@/lib/projections/rebuild';
 import { allProjections } from '@/lib/projections/registry';
 import { appendOne, generateHistory, type Append } from '@/lib/projections/testing';
 import { ProjectionWorker } from '@/lib/projections/worker';
-import { quoteIdent, resolveTestServer, withDatabase } from '@/lib/runtime/postgres-server';
-import { isMain, machineInfo, percentile, printTable, round, writeResult, type Figure } from './lib';
+import { benchMachine, isMain, percentile, printTable, round, writeResult, type Figure } from './lib';
 
 const REBUILD_EVENTS = Number(process.env.REBUILD_EVENTS ?? 100_000);
 const LAG_RATE = Number(process.env.LAG_RATE ?? 200);
@@ -54,14 +53,10 @@ async function loadLog(append: (a: Append) => Promise<unknown>, appends: Append[
 }
 
 export async function runProjectionsBench(): Promise<Figure[]> {
-  const server = await resolveTestServer((m) => console.log(`[bench] ${m}`));
-  const dbName = `yeyak_bench_proj_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const admin = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${quoteIdent(dbName)}`);
-  const url = withDatabase(server.adminUrl, dbName);
+  const scratch = await createScratchDatabase('yeyak_bench_proj', (m) => console.log(`[bench] ${m}`));
+  const { url } = scratch;
   const figures: Figure[] = [];
   const add = (name: string, value: number, unit: string) => figures.push({ name, value, unit });
-  await migrateDatabase(url);
   const database = connect(url, { max: 8 });
   const store = await createEventStore({ databaseUrl: url, hmacKey: randomBytes(32).toString('base64'), maxConnections: 10 });
   const vault = createPersonalDataVault(database.sql, randomBytes(32).toString('base64'));
@@ -129,11 +124,7 @@ export async function runProjectionsBench(): Promise<Figure[]> {
     add('projection_lag_commands_per_s', round(achieved, 1), 'commands/s');
     add('projection_lag_unseen', pending.length, 'appends');
 
-    const [pg] = await database.sql`select current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit`;
-    const machine = machineInfo({
-      postgresServer: server.kind === 'embedded' ? 'embedded' : new URL(server.adminUrl).host,
-      fsync: pg!.fsync,
-      synchronousCommit: pg!.synchronous_commit,
+    const machine = await benchMachine(scratch, {
       rebuildEvents: REBUILD_EVENTS,
       lagRate: LAG_RATE,
       lagSeconds: LAG_SECONDS,
@@ -146,9 +137,7 @@ export async function runProjectionsBench(): Promise<Figure[]> {
     await listener.end({ timeout: 1 });
     await store.close();
     await database.close();
-    await admin.unsafe(`drop database if exists ${quoteIdent(dbName)} with (force)`);
-    await admin.end({ timeout: 5 });
-    await server.stop();
+    await scratch.drop();
   }
 }
 

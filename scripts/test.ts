@@ -9,8 +9,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import postgres from 'postgres';
-import { quoteIdent, resolveTestServer, withDatabase } from '../lib/runtime/postgres-server';
+import { createScratchDatabase } from '../lib/db/scratch';
+import { resolveTestServer } from '../lib/runtime/postgres-server';
 import { buildIfStale } from './lib/build';
 import { prepareDatabase } from './lib/prepare';
 import { exitCodeOf } from './lib/processes';
@@ -23,7 +23,9 @@ fs.mkdirSync(resultsDir, { recursive: true });
 
 const server = await resolveTestServer(log);
 log(`PostgreSQL: ${server.kind} (${new URL(server.adminUrl).host})`);
-const env = { ...process.env, YEYAK_TEST_PG_URL: server.adminUrl };
+// Every later step (and the runners we start) uses this same server.
+process.env.YEYAK_TEST_PG_URL = server.adminUrl;
+const env = { ...process.env };
 const bin = (name: string, file: string) => path.resolve('node_modules', name, file);
 
 interface Totals { passed: number; failed: number; skipped: number }
@@ -50,25 +52,21 @@ try {
     }
   }
 
-  const e2eDb = `yeyak_e2e_${Date.now().toString(36)}`;
-  const admin = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${quoteIdent(e2eDb)}`);
+  const e2e = await createScratchDatabase('yeyak_e2e', log);
   try {
-    const e2eUrl = withDatabase(server.adminUrl, e2eDb);
-    await prepareDatabase(e2eUrl, log);
+    await prepareDatabase(e2e.url, log);
     await buildIfStale(log);
     await step('browser tests (playwright)', () =>
-      exitCodeOf(process.execPath, [bin('@playwright/test', 'cli.js'), 'test'], { env: { ...env, E2E_DATABASE_URL: e2eUrl } }),
+      exitCodeOf(process.execPath, [bin('@playwright/test', 'cli.js'), 'test'], { env: { ...env, E2E_DATABASE_URL: e2e.url } }),
     );
-    const e2e = readJson<{ stats: { expected: number; unexpected: number; skipped: number; flaky: number } }>(`${resultsDir}/e2e.json`);
-    if (e2e) {
-      totals.passed += e2e.stats.expected + e2e.stats.flaky;
-      totals.failed += e2e.stats.unexpected;
-      totals.skipped += e2e.stats.skipped;
+    const results = readJson<{ stats: { expected: number; unexpected: number; skipped: number; flaky: number } }>(`${resultsDir}/e2e.json`);
+    if (results) {
+      totals.passed += results.stats.expected + results.stats.flaky;
+      totals.failed += results.stats.unexpected;
+      totals.skipped += results.stats.skipped;
     }
   } finally {
-    await admin.unsafe(`drop database if exists ${quoteIdent(e2eDb)} with (force)`);
-    await admin.end({ timeout: 5 });
+    await e2e.drop();
   }
 } catch (error) {
   failedSteps.push(`set-up: ${(error as Error).message}`);
