@@ -86,21 +86,27 @@ function checkEvent(event: NewEvent, i: number, seen: Set<string>): string {
   return eventId;
 }
 
-export function prepareEvents(streamId: string, events: NewEvent[]): PreparedEvent[] {
+/** Checks an append's events (stream id, event ids, types, metadata) and builds each one's stored form. */
+function mapCheckedEvents<T>(streamId: string, events: NewEvent[], build: (event: NewEvent, eventId: string, metadata: EventMetadata) => T): T[] {
   validateStreamId(streamId);
   if (!Array.isArray(events) || events.length === 0) throw new InvalidEvent('append needs at least one event');
   const seen = new Set<string>();
   return events.map((event, i) => {
     const eventId = checkEvent(event, i, seen);
+    // The store computes integrity itself; whatever the writer put there is dropped.
     const { integrity: _ignored, ...metadata } = event.metadata as EventMetadata & { integrity?: unknown };
-    return {
-      eventId,
-      type: event.type,
-      schemaVersion: event.schemaVersion,
-      data: toStoredJson(event.data),
-      metadata: toStoredJson(metadata) as EventMetadata,
-    };
+    return build(event, eventId, metadata as EventMetadata);
   });
+}
+
+export function prepareEvents(streamId: string, events: NewEvent[]): PreparedEvent[] {
+  return mapCheckedEvents(streamId, events, (event, eventId, metadata) => ({
+    eventId,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    data: toStoredJson(event.data),
+    metadata: toStoredJson(metadata) as EventMetadata,
+  }));
 }
 
 /** An event checked for appending, its data and metadata (without integrity) as canonical stored JSON. */
@@ -118,20 +124,13 @@ export interface EncodedEvent {
  * also the one written; no intermediate copies.
  */
 export function encodeEventsForAppend(streamId: string, events: NewEvent[]): EncodedEvent[] {
-  validateStreamId(streamId);
-  if (!Array.isArray(events) || events.length === 0) throw new InvalidEvent('append needs at least one event');
-  const seen = new Set<string>();
-  return events.map((event, i) => {
-    const eventId = checkEvent(event, i, seen);
-    const { integrity: _ignored, ...metadata } = event.metadata as EventMetadata & { integrity?: unknown };
-    return {
-      eventId,
-      type: event.type,
-      schemaVersion: event.schemaVersion,
-      dataJson: canonicalStoredJson(event.data),
-      metadataJson: canonicalStoredJson(metadata),
-    };
-  });
+  return mapCheckedEvents(streamId, events, (event, eventId, metadata) => ({
+    eventId,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    dataJson: canonicalStoredJson(event.data),
+    metadataJson: canonicalStoredJson(metadata),
+  }));
 }
 
 /**
