@@ -10,6 +10,7 @@ import { currentUser } from '@/lib/auth/guard';
 import { birthDateError, EmailAlreadyRegistered, registerPatient, registrationSchema } from '@/lib/auth/registration';
 import { decideRoute, homeFor, type SessionUser } from '@/lib/auth/roles';
 import { recordSecurityEvent } from '@/lib/auth/security-log';
+import { waitForProjections } from '@/lib/projections/wait';
 import { appCommandDeps } from '@/lib/runtime/command-deps';
 import { requestOrigin } from '@/lib/runtime/request-origin';
 import { signInSchema } from '@/lib/auth/sign-in';
@@ -78,14 +79,17 @@ export async function registerAction(_prev: FormState, formData: FormData): Prom
   const ageError = typeof raw.birthDate === 'string' && !fieldErrors.birthDate ? birthDateError(raw.birthDate, new Date()) : null;
   if (ageError) fieldErrors.birthDate = [ageError];
   if (!parsed.success || ageError) return { formError: 'register.fixErrors', fieldErrors, values };
+  let registered;
   try {
-    await registerPatient(db(), await appCommandDeps(), parsed.data, requestOrigin(await headers()));
+    registered = await registerPatient(db(), await appCommandDeps(), parsed.data, requestOrigin(await headers()));
   } catch (error) {
     if (error instanceof EmailAlreadyRegistered) return { formError: 'register.fixErrors', fieldErrors: { email: ['emailTaken'] }, values };
     throw error;
   }
+  // Read-your-writes: the patient's pages read the projections, so wait (bounded) until they have the registration.
+  const projections = registered.position ? await waitForProjections(registered.position) : 'caught-up';
   await signIn('credentials', { email: parsed.data.email, password: parsed.data.password, redirect: false });
-  redirect('/me');
+  redirect(projections === 'caught-up' ? '/me' : '/me?processing=1');
 }
 
 export async function signOutAction(): Promise<void> {
