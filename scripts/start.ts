@@ -15,6 +15,14 @@ const started = Date.now();
 const log = (m: string) => console.log(`[yeyak] ${m}`);
 
 let embedded: PostgresServer | undefined;
+// Until the worker and web server run (they bring their own handling), a stop signal during set-up
+// stops the embedded PostgreSQL we started before exiting.
+const stopDuringSetUp = (signal: NodeJS.Signals) => {
+  log(`${signal} received during set-up, stopping`);
+  void (embedded?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+};
+process.once('SIGINT', stopDuringSetUp);
+process.once('SIGTERM', stopDuringSetUp);
 let databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) {
   embedded = await startEmbeddedPostgres('.data/pg', Number(process.env.EMBEDDED_PG_PORT ?? 54329), log);
@@ -33,6 +41,8 @@ try {
 }
 
 log(`set-up took ${((Date.now() - started) / 1000).toFixed(1)} s; starting the worker and the ${dev ? 'development' : 'production'} server on http://localhost:${port}`);
+process.off('SIGINT', stopDuringSetUp);
+process.off('SIGTERM', stopDuringSetUp);
 const group = serveApp({ databaseUrl, dev, port, log });
 const code = await group.wait();
 if (embedded) {

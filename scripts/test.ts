@@ -76,6 +76,8 @@ try {
 }
 
 if (failedSteps.length) log(`failed: ${failedSteps.join('; ')}`);
+// A step that failed without failing tests of its own (type-check, set-up) still counts as a failure.
+if (failedSteps.length && totals.failed === 0) totals.failed = failedSteps.length;
 console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(failedSteps.length || totals.failed ? 1 : 0);
 

@@ -37,6 +37,8 @@ function safeCallback(raw: FormDataEntryValue | null, user: Pick<SessionUser, 'r
   } catch {
     return home;
   }
+  // Never another site: '/.//evil.example' parses to the path '//evil.example', which a browser follows off-site.
+  if (target.origin !== 'http://same-site' || target.pathname.startsWith('//') || target.pathname.includes('\\')) return home;
   if (target.pathname === '/signin' || target.pathname === '/register') return home;
   return decideRoute(target.pathname, user) === 'allow' ? `${target.pathname}${target.search}` : home;
 }

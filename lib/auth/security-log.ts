@@ -1,9 +1,9 @@
 import { securityEvents, type SecurityEventType } from '../db/schema';
-import type { Db } from '../db/client';
+import type { DbOrTx } from '../db/client';
 import type { RequestOrigin } from '../runtime/request-origin';
 
 export async function recordSecurityEvent(
-  db: Db,
+  db: DbOrTx,
   event: { type: SecurityEventType; userId?: string | null; email?: string | null; origin: RequestOrigin; detail?: Record<string, unknown>; at?: Date },
 ): Promise<void> {
   await db.insert(securityEvents).values({

@@ -46,6 +46,15 @@ describe('signing in with a password', () => {
     expect(await signInWithPassword(t.db, { email, password: 'guess' }, { ip: '192.0.2.99', userAgent: null }, at(26))).toMatchObject({ reason: 'invalid' });
   });
 
+  it('parallel guesses for one account cannot slip under the limit', async () => {
+    const email = 'parallel@clinic.example';
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => signInWithPassword(t.db, { email, password: `guess-${i}` }, { ip: `192.0.2.${100 + i}`, userAgent: null }, at(50))),
+    );
+    expect(results.filter((r) => !r.ok && r.reason === 'invalid')).toHaveLength(throttlePolicy.perAccount);
+    expect(results.filter((r) => !r.ok && r.reason === 'throttled')).toHaveLength(12 - throttlePolicy.perAccount);
+  });
+
   it('throttles an IP that tries many accounts', async () => {
     const ip = '203.0.113.50';
     for (let i = 0; i < throttlePolicy.perIp; i++) {

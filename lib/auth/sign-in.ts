@@ -1,6 +1,6 @@
 import { and, eq, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../db/client';
+import type { Db, DbOrTx } from '../db/client';
 import { securityEvents, users } from '../db/schema';
 import { dummyPasswordHash, verifyPassword } from './password';
 import type { SessionUser } from './roles';
@@ -26,7 +26,7 @@ export type SignInResult =
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 /** Seconds until the account or IP may try again, or 0 if it may try now. */
-export async function throttleDelay(db: Db, email: string, ip: string, now: Date): Promise<number> {
+export async function throttleDelay(db: DbOrTx, email: string, ip: string, now: Date): Promise<number> {
   const windowMs = throttlePolicy.windowMinutes * 60_000;
   const since = new Date(now.getTime() - windowMs);
   // A successful sign-in clears the account's earlier failures.
@@ -61,31 +61,36 @@ export async function throttleDelay(db: Db, email: string, ip: string, now: Date
  */
 export async function signInWithPassword(db: Db, input: SignInInput, origin: RequestOrigin, now = new Date()): Promise<SignInResult> {
   const email = input.email.trim().toLowerCase();
-  const retryAfterSeconds = await throttleDelay(db, email, origin.ip ?? 'unknown', now);
-  if (retryAfterSeconds > 0) {
-    await recordSecurityEvent(db, { type: 'sign_in_throttled', email, origin, at: now, detail: { retryAfterSeconds } });
-    return { ok: false, reason: 'throttled', retryAfterSeconds };
-  }
+  // One attempt per account at a time: the count, the password check and the record of the outcome
+  // happen under the account's lock, so parallel guesses cannot all slip under the limit.
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`sign-in:${email}`}))`);
+    const retryAfterSeconds = await throttleDelay(tx, email, origin.ip ?? 'unknown', now);
+    if (retryAfterSeconds > 0) {
+      await recordSecurityEvent(tx, { type: 'sign_in_throttled', email, origin, at: now, detail: { retryAfterSeconds } });
+      return { ok: false, reason: 'throttled', retryAfterSeconds } as const;
+    }
 
-  const [user] = await db
-    .select()
-    .from(users)
-    .where(sql`lower(${users.email}) = ${email}`)
-    .limit(1);
-  const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), input.password);
+    const [user] = await tx
+      .select()
+      .from(users)
+      .where(sql`lower(${users.email}) = ${email}`)
+      .limit(1);
+    const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), input.password);
 
-  if (!user || !passwordOk || !user.active) {
-    await recordSecurityEvent(db, {
-      type: 'sign_in_failed',
-      userId: user?.id ?? null,
-      email,
-      origin,
-      at: now,
-      detail: { reason: !user ? 'unknown_account' : !user.active ? 'inactive_account' : 'wrong_password' },
-    });
-    return { ok: false, reason: 'invalid' };
-  }
+    if (!user || !passwordOk || !user.active) {
+      await recordSecurityEvent(tx, {
+        type: 'sign_in_failed',
+        userId: user?.id ?? null,
+        email,
+        origin,
+        at: now,
+        detail: { reason: !user ? 'unknown_account' : !user.active ? 'inactive_account' : 'wrong_password' },
+      });
+      return { ok: false, reason: 'invalid' } as const;
+    }
 
-  await recordSecurityEvent(db, { type: 'sign_in', userId: user.id, email, origin, at: now, detail: { role: user.role } });
-  return { ok: true, user: { id: user.id, email: user.email, name: user.name, role: user.role, clinicId: user.clinicId } };
+    await recordSecurityEvent(tx, { type: 'sign_in', userId: user.id, email, origin, at: now, detail: { role: user.role } });
+    return { ok: true, user: { id: user.id, email: user.email, name: user.name, role: user.role, clinicId: user.clinicId } } as const;
+  });
 }
