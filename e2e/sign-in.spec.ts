@@ -85,3 +85,18 @@ test('signing out ends the session', async ({ page }) => {
   await page.goto('/me');
   await expect(page).toHaveURL(/\/signin/);
 });
+
+test('a client cannot choose the IP address recorded for its sign-in', async ({ browser }) => {
+  const spoofing = await browser.newContext({ extraHTTPHeaders: { 'x-forwarded-for': '203.0.113.99', 'x-real-ip': '203.0.113.98' } });
+  const page = await spoofing.newPage();
+  await signIn(page, 'spoofer@yeyak.example', 'wrong-password-0');
+  await expect(page.getByTestId('form-error')).toBeVisible();
+  await spoofing.close();
+
+  const auditor = await browser.newPage();
+  await signIn(auditor, 'auditor@yeyak.example');
+  await expect(auditor).toHaveURL('/audit');
+  const row = auditor.getByRole('row').filter({ hasText: 'spoofer@yeyak.example' });
+  await expect(row).toContainText('127.0.0.1');
+  await expect(row).not.toContainText('203.0.113.9');
+});

@@ -5,8 +5,8 @@ export interface RequestOrigin {
 }
 
 export function requestOrigin(headers: Pick<Headers, 'get'>): RequestOrigin {
-  // The first X-Forwarded-For hop is the client as seen by our own front (Next's server sets the header
-  // for direct connections). Behind a load balancer, it must be configured to overwrite the header.
+  // scripts/web-server.ts sets X-Forwarded-For to the socket's address, replacing anything a client
+  // sent; with TRUST_PROXY=true it keeps the load balancer's header, whose first hop is then the client.
   const forwarded = headers.get('x-forwarded-for')?.split(',')[0]?.trim();
   const ip = forwarded || headers.get('x-real-ip') || null;
   return { ip: ip ? ip.replace(/^::ffff:/, '') : null, userAgent: headers.get('user-agent') };

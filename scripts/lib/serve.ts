@@ -15,8 +15,13 @@ export function serveApp(options: { databaseUrl: string; dev: boolean; port: num
   const group = new ProcessGroup(options.log);
   // RUN_WORKER=false when the worker runs as its own service (docker-compose.yml).
   if (process.env.RUN_WORKER !== 'false') group.spawn('worker', process.execPath, [tsxBin, 'lib/worker/main.ts'], env);
-  const nextArgs = [nextBin, options.dev ? 'dev' : 'start', '-p', String(options.port)];
-  if (options.hostname) nextArgs.push('-H', options.hostname);
-  group.spawn('web', process.execPath, nextArgs, env);
+  if (options.dev) {
+    const devArgs = [nextBin, 'dev', '-p', String(options.port)];
+    if (options.hostname) devArgs.push('-H', options.hostname);
+    group.spawn('web', process.execPath, devArgs, env);
+  } else {
+    // Our own server around Next (scripts/web-server.ts): it pins the client address to the socket's.
+    group.spawn('web', process.execPath, [tsxBin, 'scripts/web-server.ts'], { ...env, SERVE_HOST: options.hostname ?? '' });
+  }
   return group;
 }
