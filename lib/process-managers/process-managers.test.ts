@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { payment, reservation, schedule, streams } from '../domain';
-import { monday, POLICY } from '../domain/clinic/fixtures';
+import { monday, POLICY, tuesday } from '../domain/clinic/fixtures';
 import type { ActivePayment } from '../domain/payment';
 import type { ActiveReservation, ReservationKind } from '../domain/reservation';
 import { SlotOverCapacityError } from '../domain/schedule';
@@ -24,6 +24,7 @@ import {
   placeHold,
   recordNoShow,
   refundPayment,
+  rescheduleReservation,
   setCancellationPolicy,
   subCommand,
   type CommandDeps,
@@ -212,6 +213,90 @@ describe('process managers', () => {
     await discharge(deps, { visitId, staffId: 'staff-1' }, meta());
     await eventually(async () => expect((await reservationState(booked.reservationId)).status).toBe('completed'));
     await eventually(async () => expect(await paymentState(derivedId('bill', visitId))).toMatchObject({ purpose: 'bill', visitId, amountKrw: 49_000 }));
+  });
+
+  // Sunday 18:00 in Seoul: Monday 11:00 is 17 h away, inside the 24 h free-cancellation window (late, fee 30 000).
+  const SUNDAY_18 = '2025-03-02T09:00:00Z';
+  const refundsOf = async (paymentId: string) =>
+    (await read(streams.payment(paymentId))).filter((e) => e.type === 'PaymentRefunded').map((e) => (e.data as { amountKrw: number }).amountKrw);
+
+  it('a late reschedule’s fee is collected at discharge: the deposit credited is the deposit minus the fee', async () => {
+    const clinicId = await newClinic();
+    const booked = await book(clinicId);
+    await payDeposit(booked.reservationId);
+    clock.set(SUNDAY_18);
+    try {
+      await rescheduleReservation(deps, { reservationId: booked.reservationId, startsAt: tuesday('15:00'), by: 'patient' }, meta());
+      expect((await reservationState(booked.reservationId)).feesDueKrw).toBe(30_000);
+      const visitId = `v-${uid()}`;
+      clock.set('2025-03-04T05:55:00Z'); // Tuesday 14:55 in Seoul
+      await checkInReservation(deps, { reservationId: booked.reservationId, visitId }, meta());
+      await addTreatment(deps, { visitId, lineId: 'l1', treatmentId: 'tx-botox' }, meta());
+      await discharge(deps, { visitId, staffId: 'staff-1' }, meta());
+      await eventually(async () => expect((await reservationState(booked.reservationId)).status).toBe('completed'));
+      // 99 000 of treatment − (50 000 deposit − 30 000 fee) = 79 000 (was 49 000: the fee was never paid).
+      await eventually(async () => expect(await paymentState(derivedId('bill', visitId))).toMatchObject({ purpose: 'bill', amountKrw: 79_000 }));
+    } finally {
+      clock.set(SUNDAY_9);
+    }
+  });
+
+  it('a no-show after a late reschedule, at a clinic that does not forfeit deposits, refunds the deposit minus the fee', async () => {
+    const clinicId = await newClinic({ policy: { ...POLICY, noShowForfeitsDeposit: false } });
+    const booked = await book(clinicId);
+    const checkout = await payDeposit(booked.reservationId);
+    clock.set(SUNDAY_18);
+    try {
+      await rescheduleReservation(deps, { reservationId: booked.reservationId, startsAt: tuesday('15:00'), by: 'patient' }, meta());
+      clock.set('2025-03-04T06:30:00Z'); // Tuesday 15:30 in Seoul
+      await recordNoShow(deps, { reservationId: booked.reservationId, staffId: 'staff-1' }, meta());
+      const noShow = (await read(streams.reservation(booked.reservationId))).find((e) => e.type === 'NoShowRecorded')!;
+      expect(noShow.data).toMatchObject({ depositForfeitedKrw: 0, refundDueKrw: 20_000 });
+      await eventually(async () => expect(await refundsOf(checkout.orderId)).toEqual([20_000]));
+      expect(await paymentState(checkout.orderId)).toMatchObject({ status: 'partially-refunded', refundedKrw: 20_000 });
+      expect((await sandbox.getPayment(checkout.paymentKey)).balanceAmount).toBe(30_000);
+    } finally {
+      clock.set(SUNDAY_9);
+    }
+  });
+
+  it('a deposit captured after a late patient cancellation is refunded minus the late fee', async () => {
+    const clinicId = await newClinic();
+    const booked = await book(clinicId);
+    const checkout = await authorizeDeposit(booked.reservationId); // the patient is at the checkout…
+    clock.set(SUNDAY_18);
+    try {
+      // …and cancels late before the payment is confirmed: nothing recorded to refund yet.
+      await cancelReservation(deps, { reservationId: booked.reservationId, by: 'patient', reason: 'x' }, meta());
+      const cancelled = (await read(streams.reservation(booked.reservationId))).find((e) => e.type === 'ReservationCancelled')!;
+      expect(cancelled.data).toMatchObject({ late: true, feeKrw: 30_000, refundDueKrw: 0 });
+      expect((await confirmDeposit(deps, checkout, meta())).outcome).toBe('captured');
+      await eventually(async () => expect(await refundsOf(checkout.orderId)).toEqual([20_000]));
+      expect(await paymentState(checkout.orderId)).toMatchObject({ status: 'partially-refunded', capturedKrw: 50_000, refundedKrw: 20_000 });
+      expect((await sandbox.getPayment(checkout.paymentKey)).balanceAmount).toBe(30_000);
+      expect((await reservationState(booked.reservationId)).depositPaidKrw).toBe(0);
+      // Redelivered: nothing more.
+      for (const event of await read(streams.payment(checkout.orderId))) await pm.react(event);
+      expect(await refundsOf(checkout.orderId)).toEqual([20_000]);
+    } finally {
+      clock.set(SUNDAY_9);
+    }
+  });
+
+  it('a deposit captured after a staff cancellation is refunded in full, late reschedule fee waived', async () => {
+    const clinicId = await newClinic();
+    const booked = await book(clinicId);
+    const checkout = await authorizeDeposit(booked.reservationId);
+    clock.set(SUNDAY_18);
+    try {
+      await rescheduleReservation(deps, { reservationId: booked.reservationId, startsAt: tuesday('15:00'), by: 'patient' }, meta());
+      await cancelReservation(deps, { reservationId: booked.reservationId, by: 'staff', staffId: 'staff-1', reason: 'doctor ill' }, meta());
+      expect((await confirmDeposit(deps, checkout, meta())).outcome).toBe('captured');
+      await eventually(async () => expect(await refundsOf(checkout.orderId)).toEqual([50_000]));
+      expect((await paymentState(checkout.orderId)).status).toBe('refunded');
+    } finally {
+      clock.set(SUNDAY_9);
+    }
   });
 
   it('a hold left without its reservation expires through the timer and frees the seat', async () => {

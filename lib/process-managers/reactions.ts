@@ -9,7 +9,7 @@ import { NotFoundError, payment, reservation, streams, upcastAny, visit, type An
 import type { ActivePayment } from '../domain/payment';
 import { refundable } from '../domain/payment';
 import type { ActiveReservation } from '../domain/reservation';
-import { ReservationClosedError } from '../domain/reservation';
+import { depositCreditKrw, lateDepositRefundKrw, ReservationClosedError } from '../domain/reservation';
 import type { ActiveVisit } from '../domain/visit';
 import type { RecordedEvent } from '../eventstore';
 import {
@@ -137,12 +137,23 @@ export function createReactions({ deps, sql, paymentCheckDelayMs = 120_000 }: Re
     } catch (error) {
       if (!(error instanceof ReservationClosedError)) throw error;
       // Paid after the reservation closed (cancelled or rejected while the patient was paying):
-      // the money goes back in full.
+      // the money goes back minus the fees the frozen policy says are due for how it closed
+      // (a late patient cancellation's fee, late reschedules'; none after a staff cancellation or a rejection).
       const refundId = derivedId('refund', event.eventId, d.paymentId);
       if (p.refundIds.includes(refundId) || refundable(p) <= 0) return;
+      const r = await loadReservation(p.reservationId);
+      if (!r) throw new NotFoundError('reservation', { reservationId: p.reservationId });
+      const amountKrw = lateDepositRefundKrw(r, refundable(p));
+      if (amountKrw <= 0) return;
+      const withheld = refundable(p) - amountKrw;
       await refundPayment(
         deps,
-        { paymentId: d.paymentId, refundId, amountKrw: refundable(p), reason: 'Deposit paid after the reservation was closed' },
+        {
+          paymentId: d.paymentId,
+          refundId,
+          amountKrw,
+          reason: withheld > 0 ? `Deposit paid after the reservation was closed (fees ${withheld} KRW withheld)` : 'Deposit paid after the reservation was closed',
+        },
         followUpMetadata(event, 'refund-late-deposit'),
       );
     }
@@ -175,12 +186,13 @@ export function createReactions({ deps, sql, paymentCheckDelayMs = 120_000 }: Re
     const loaded = await loadStream(deps.store, visit.visitDecider, streams.visit(d.visitId));
     if (loaded.state.status === 'none') throw new NotFoundError('visit', { visitId: d.visitId });
     const v = loaded.state as ActiveVisit;
-    let depositPaidKrw = 0;
+    // The deposit counts towards the bill minus the fees due (late reschedules), which it pays first.
+    let depositCreditedKrw = 0;
     if (v.reservationId) {
       const done = await completeReservation(deps, { reservationId: v.reservationId }, followUpMetadata(event, 'complete-reservation'));
-      depositPaidKrw = (done.state as ActiveReservation).depositPaidKrw;
+      depositCreditedKrw = depositCreditKrw(done.state as ActiveReservation);
     }
-    const dueKrw = d.totalKrw - depositPaidKrw;
+    const dueKrw = d.totalKrw - depositCreditedKrw;
     if (dueKrw > 0) {
       await requestPayment(
         deps,

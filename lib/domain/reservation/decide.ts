@@ -48,6 +48,30 @@ export function refundDue(depositPaidKrw: number, feesDueKrw: number): number {
   return Math.max(0, depositPaidKrw - feesDueKrw);
 }
 
+/**
+ * The part of the deposit credited against the bill at discharge: the fees due (late reschedules)
+ * are withheld from it, max(0, deposit paid − fees due). The bill is then treatments − this.
+ */
+export function depositCreditKrw(r: Pick<ActiveReservation, 'depositPaidKrw' | 'feesDueKrw'>): number {
+  return refundDue(r.depositPaidKrw, r.feesDueKrw);
+}
+
+/**
+ * What to give back of deposit money captured after the reservation closed (the patient paid while
+ * it was being cancelled, rejected…; RecordDepositPaid refuses a closed reservation, so `r` does not
+ * count it). The frozen policy decides, as it did when the reservation closed: the fees still due
+ * once the deposit recorded before closing covered what it could (`feesDueKrw` is 0 after a staff
+ * cancellation or a rejection: waived) are withheld; a no-show under a forfeiting policy forfeits it all.
+ */
+export function lateDepositRefundKrw(
+  r: Pick<ActiveReservation, 'status' | 'depositPaidKrw' | 'feesDueKrw' | 'policy'>,
+  amountKrw: number,
+): number {
+  if (r.status === 'no-show' && r.policy.noShowForfeitsDeposit) return 0;
+  const feesStillDue = Math.max(0, r.feesDueKrw - r.depositPaidKrw);
+  return refundDue(amountKrw, feesStillDue);
+}
+
 export function decideReservation(
   command: ReservationCommand,
   state: ReservationState,
@@ -187,7 +211,8 @@ export function decideReservation(
           reservationId: id,
           staffId: command.staffId,
           depositForfeitedKrw,
-          refundDueKrw: r.depositPaidKrw - depositForfeitedKrw,
+          // Fees due (late reschedules) are withheld too: max(0, paid − fees − forfeited).
+          refundDueKrw: Math.max(0, r.depositPaidKrw - r.feesDueKrw - depositForfeitedKrw),
         }),
       ];
     }

@@ -14,8 +14,11 @@ import {
   NoShowBeforeStartError,
   ReservationClosedError,
   reservationDecider,
+  depositCreditKrw,
+  lateDepositRefundKrw,
   reservationEvent as ev,
   upcastReservationEvent,
+  type ActiveReservation,
   type ReservationCommand,
   type ReservationContext,
   type ReservationEvent,
@@ -285,6 +288,85 @@ describe('reservation', () => {
 
     it('an unconfirmed request cannot be checked in', () => {
       given([requested()]).when({ type: 'CheckInReservation', visitId: 'v1' }, ctx).thenThrows(InvalidTransitionError);
+    });
+  });
+
+  describe('fees due are always withheld from the deposit', () => {
+    // A patient's late reschedule (Sunday 18:00, Monday 11:00 → Tuesday 15:00): fee 30 000 due.
+    const lateMove = ev('ReservationRescheduled', {
+      reservationId: 'r1', by: 'patient', previousStartsAt: '2025-03-03T02:00:00.000Z', previousDay: '2025-03-03', previousHoldId: 'h1',
+      startsAt: '2025-03-04T06:00:00.000Z', endsAt: '2025-03-04T06:30:00.000Z', day: '2025-03-04', holdId: 'h2', lateFeeKrw: 30_000,
+    });
+    const lenient = { ...POLICY, noShowForfeitsDeposit: false };
+    const checkedInTuesday = ev('ReservationCheckedIn', { reservationId: 'r1', visitId: 'v1', at: '2025-03-04T05:55:00.000Z' });
+    const stateOf = (events: ReservationEvent[]) => given(events).state as ActiveReservation;
+
+    it('a no-show after a late reschedule, policy not forfeiting: the refund withholds the fee', () => {
+      given([requested({ policy: lenient }), depositPaid, systemConfirmed, lateMove])
+        .when({ type: 'RecordNoShow', staffId: 's1' }, at(tuesday('15:20')))
+        .then([ev('NoShowRecorded', { reservationId: 'r1', staffId: 's1', depositForfeitedKrw: 0, refundDueKrw: 20_000 })]);
+    });
+
+    it('a no-show after a late reschedule, policy forfeiting: nothing refunded (never below zero)', () => {
+      given([...booked, lateMove])
+        .when({ type: 'RecordNoShow', staffId: 's1' }, at(tuesday('15:20')))
+        .then([ev('NoShowRecorded', { reservationId: 'r1', staffId: 's1', depositForfeitedKrw: 50_000, refundDueKrw: 0 })]);
+    });
+
+    it('a no-show whose fees exceed the deposit refunds nothing', () => {
+      const secondMove = { ...lateMove, data: { ...lateMove.data, previousStartsAt: lateMove.data.startsAt, previousDay: '2025-03-04', previousHoldId: 'h2', holdId: 'h3' } };
+      given([requested({ policy: lenient }), depositPaid, systemConfirmed, lateMove, secondMove])
+        .when({ type: 'RecordNoShow', staffId: 's1' }, at(tuesday('15:20')))
+        .then([ev('NoShowRecorded', { reservationId: 'r1', staffId: 's1', depositForfeitedKrw: 0, refundDueKrw: 0 })]);
+    });
+
+    it('at discharge the deposit credited against the bill is the deposit minus the fees due', () => {
+      given([...booked, lateMove, checkedInTuesday])
+        .when({ type: 'CompleteReservation' }, at(tuesday('16:00')))
+        .thenState((s) => expect(depositCreditKrw(s as ActiveReservation)).toBe(20_000));
+      given([...booked, checkedIn])
+        .when({ type: 'CompleteReservation' }, at(monday('12:00')))
+        .thenState((s) => expect(depositCreditKrw(s as ActiveReservation)).toBe(50_000));
+      expect(depositCreditKrw({ depositPaidKrw: 20_000, feesDueKrw: 30_000 })).toBe(0);
+    });
+
+    it('a staff cancellation or a rejection waives the fees due', () => {
+      given([...booked, lateMove])
+        .when({ type: 'CancelReservation', by: 'staff', staffId: 's1', reason: 'doctor ill' }, at(tuesday('09:00')))
+        .thenState((s, [e]) => {
+          expect(e?.type === 'ReservationCancelled' && e.data.refundDueKrw).toBe(50_000);
+          expect(s.status !== 'none' && s.feesDueKrw).toBe(0);
+        });
+      given([requested({ bookingMode: 'clinic-confirm' }), lateMove])
+        .when({ type: 'RejectReservation', staffId: 's1', reason: 'doctor unavailable' }, at(tuesday('09:00')))
+        .thenState((s) => expect(s.status !== 'none' && s.feesDueKrw).toBe(0));
+    });
+
+    it('a deposit captured after a late patient cancellation is refunded minus the fee', () => {
+      const lateCancel = ev('ReservationCancelled', { ...cancelledByPatient.data, late: true, feeKrw: 30_000, refundDueKrw: 0 });
+      // Nothing recorded before closing: the whole fee comes out of the late deposit.
+      expect(lateDepositRefundKrw(stateOf([requested(), lateCancel]), 50_000)).toBe(20_000);
+      // After a late reschedule too: both fees.
+      expect(lateDepositRefundKrw(stateOf([requested(), lateMove, { ...lateCancel, data: { ...lateCancel.data, day: '2025-03-04', holdId: 'h2' } }]), 50_000)).toBe(0);
+      // A first deposit covered part of the fees already: only the rest is withheld.
+      const partial = ev('ReservationDepositPaid', { reservationId: 'r1', paymentId: 'pay1', amountKrw: 10_000, depositPaidKrw: 10_000 });
+      expect(lateDepositRefundKrw(stateOf([requested(), partial, lateCancel]), 50_000)).toBe(30_000);
+      // A free cancellation withholds nothing.
+      expect(lateDepositRefundKrw(stateOf([requested(), cancelledByPatient]), 50_000)).toBe(50_000);
+    });
+
+    it('a deposit captured after a staff cancellation or a rejection is refunded in full', () => {
+      const staffCancel = ev('ReservationCancelled', { ...cancelledByPatient.data, by: 'staff', staffId: 's1', reason: 'doctor ill', day: '2025-03-04', holdId: 'h2' });
+      expect(lateDepositRefundKrw(stateOf([requested(), lateMove, staffCancel]), 50_000)).toBe(50_000);
+      const rejected = ev('ReservationRejected', { reservationId: 'r1', staffId: 's1', reason: 'doctor unavailable', refundDueKrw: 0 });
+      expect(lateDepositRefundKrw(stateOf([requested({ bookingMode: 'clinic-confirm' }), lateMove, rejected]), 50_000)).toBe(50_000);
+    });
+
+    it('a deposit captured after a no-show follows the frozen policy', () => {
+      const noShow = ev('NoShowRecorded', { reservationId: 'r1', staffId: 's1', depositForfeitedKrw: 0, refundDueKrw: 0 });
+      const staffConfirmed = ev('ReservationConfirmed', { reservationId: 'r1', by: 'staff', staffId: 's1' });
+      expect(lateDepositRefundKrw(stateOf([requested(), staffConfirmed, noShow]), 50_000)).toBe(0);
+      expect(lateDepositRefundKrw(stateOf([requested({ policy: lenient }), staffConfirmed, lateMove, noShow]), 50_000)).toBe(20_000);
     });
   });
 

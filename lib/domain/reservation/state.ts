@@ -32,7 +32,10 @@ export interface ActiveReservation {
   readonly policy: CancellationPolicy;
   readonly depositPaidKrw: number;
   readonly paymentIds: readonly string[];
-  /** Late fees incurred so far (late reschedules, late cancellation). */
+  /**
+   * Late fees due so far (late reschedules, late cancellation), withheld from the deposit. A staff
+   * cancellation or a rejection waives them (back to 0): the whole deposit is refunded then.
+   */
   readonly feesDueKrw: number;
   readonly visitId: string | null;
 }
@@ -52,7 +55,7 @@ export function evolveReservation(state: ReservationState, event: ReservationEve
     case 'ReservationConfirmed':
       return { ...s, status: 'confirmed' };
     case 'ReservationRejected':
-      return { ...s, status: 'rejected' };
+      return { ...s, status: 'rejected', feesDueKrw: 0 };
     case 'ReservationDepositPaid':
       return { ...s, depositPaidKrw: event.data.depositPaidKrw, paymentIds: [...s.paymentIds, event.data.paymentId] };
     case 'ReservationRescheduled':
@@ -65,7 +68,7 @@ export function evolveReservation(state: ReservationState, event: ReservationEve
         feesDueKrw: s.feesDueKrw + event.data.lateFeeKrw,
       };
     case 'ReservationCancelled':
-      return { ...s, status: 'cancelled', feesDueKrw: s.feesDueKrw + event.data.feeKrw };
+      return { ...s, status: 'cancelled', feesDueKrw: event.data.by === 'staff' ? 0 : s.feesDueKrw + event.data.feeKrw };
     case 'NoShowRecorded':
       return { ...s, status: 'no-show' };
     case 'ReservationCheckedIn':
