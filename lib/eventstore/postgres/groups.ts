@@ -172,7 +172,10 @@ export class PgGroups implements PersistentGroups {
 interface Entry {
   event: RecordedEvent;
   retryCount: number;
-  state: 'queued' | 'inflight' | 'done';
+  /** settling: an ack/nack's durable write (parking, removing a replayed parked row) is under way. */
+  state: 'queued' | 'inflight' | 'settling' | 'done';
+  /** The lease session it was read in; an entry of an earlier session is never settled. */
+  session: number;
   /** Increments per delivery; a late ack/nack of an earlier delivery is ignored. */
   delivery: number;
   deadline: number;
@@ -211,6 +214,7 @@ export class PgGroupConsumer implements GroupConsumer {
   private settingsChanged = false;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private deliverySeq = 0;
+  private session = 0;
 
   constructor(
     private readonly groups: PgGroups,
@@ -306,6 +310,7 @@ export class PgGroupConsumer implements GroupConsumer {
       return false;
     }
     this.epoch = row.lease_epoch;
+    this.session++;
     this.settings = resolveSettings(row.settings);
     this.filter = row.filter;
     const checkpoint = { commit: BigInt(row.checkpoint_xid), prepare: BigInt(row.checkpoint_position) };
@@ -389,7 +394,7 @@ export class PgGroupConsumer implements GroupConsumer {
       if (this.inflight < this.settings.maxInFlight && this.queue.length === 0) {
         const page = await this.groups.store.readPageAfter(this.readCursor, this.filter, FETCH_LIMIT);
         for (const event of page.events) {
-          const entry: Entry = { event, retryCount: 0, state: 'queued', delivery: 0, deadline: 0, replayed: false };
+          const entry: Entry = { event, retryCount: 0, state: 'queued', session: this.session, delivery: 0, deadline: 0, replayed: false };
           this.outstanding.push(entry);
           this.queue.push(entry);
           this.readCursor = event.position;
@@ -429,7 +434,7 @@ export class PgGroupConsumer implements GroupConsumer {
       order by e.xid, e.position limit 1000`;
     for (const row of rows) {
       if (this.replays.has(row.position)) continue;
-      const entry: Entry = { event: toRecordedEvent(row), retryCount: 0, state: 'queued', delivery: 0, deadline: 0, replayed: true };
+      const entry: Entry = { event: toRecordedEvent(row), retryCount: 0, state: 'queued', session: this.session, delivery: 0, deadline: 0, replayed: true };
       this.replays.set(row.position, entry);
       this.queue.push(entry);
     }
@@ -440,7 +445,8 @@ export class PgGroupConsumer implements GroupConsumer {
     const expired: Entry[] = [];
     for (const e of this.outstanding) if (e.state === 'inflight' && e.deadline <= now) expired.push(e);
     for (const e of this.replays.values()) if (e.state === 'inflight' && e.deadline <= now) expired.push(e);
-    for (const e of expired) await this.settle(e, e.delivery, 'retry', 'message timeout');
+    // A failed park write leaves the entry to be delivered again (reported, not fatal to the loop).
+    for (const e of expired) await this.settle(e, e.delivery, 'retry', 'message timeout').catch((error) => this.report(error));
   }
 
   private async deliver(entry: Entry): Promise<void> {
@@ -463,9 +469,14 @@ export class PgGroupConsumer implements GroupConsumer {
     }
   }
 
-  /** ack / nack of one delivery. Stale deliveries (timed out, lease lost) are ignored. */
+  /**
+   * ack / nack of one delivery. Stale deliveries (timed out, lease lost, an earlier lease session) are
+   * ignored. An ack/nack with a durable write (parking; removing a replayed parked row) counts as done
+   * only once that write succeeded: if it fails the entry is queued again and delivered anew (so the
+   * park is attempted again), and the checkpoint cannot pass it meanwhile; the error is rethrown.
+   */
   private async settle(entry: Entry, delivery: number, action: 'ack' | NackAction, reason: string): Promise<void> {
-    if (this.aborted || entry.delivery !== delivery || entry.state !== 'inflight') return;
+    if (this.aborted || entry.session !== this.session || entry.delivery !== delivery || entry.state !== 'inflight') return;
     if (action === 'retry' && entry.retryCount + 1 > this.settings.maxRetryCount) {
       action = 'park';
       reason = `${reason} (retried ${entry.retryCount} times, maxRetryCount ${this.settings.maxRetryCount})`;
@@ -479,8 +490,8 @@ export class PgGroupConsumer implements GroupConsumer {
       return;
     }
     // Durable effects first (fenced on our lease), then the in-memory bookkeeping.
-    entry.state = 'done';
-    this.inflight--;
+    entry.state = 'settling';
+    const session = this.session;
     try {
       const position = entry.event.position.prepare.toString();
       if (action === 'park') {
@@ -503,11 +514,22 @@ export class PgGroupConsumer implements GroupConsumer {
           if (!still) this.loseLease();
         }
       }
-    } finally {
-      if (entry.replayed) this.replays.delete(entry.event.position.prepare.toString());
-      else this.advance();
-      this.wakeable.wake();
+    } catch (error) {
+      // Not written: not done. Deliver it again (this session only; a new session re-reads from the checkpoint).
+      if (session === this.session && !this.aborted && entry.state === 'settling') {
+        entry.state = 'queued';
+        this.inflight--;
+        this.queue.unshift(entry);
+        this.wakeable.wake();
+      }
+      throw error;
     }
+    if (session !== this.session || entry.state !== 'settling') return;
+    entry.state = 'done';
+    this.inflight--;
+    if (entry.replayed) this.replays.delete(entry.event.position.prepare.toString());
+    else this.advance();
+    this.wakeable.wake();
   }
 
   private advance(): void {

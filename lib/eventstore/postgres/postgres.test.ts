@@ -157,6 +157,43 @@ describe('PostgreSQL backend specifics', () => {
     await consumer.stop();
   });
 
+  it('a park write that fails is not lost: the event is delivered again and parked, and the checkpoint waits for it', async () => {
+    // The first insert into es_parked for this group raises (a sequence: not undone by the rollback).
+    await t.sql`create sequence if not exists park_fail_once_seq`;
+    await t.sql`
+      create or replace function park_fail_once() returns trigger language plpgsql as $$
+      begin
+        if new.group_name = 'park-fail' and nextval('park_fail_once_seq') = 1 then
+          raise exception 'simulated failure of the park write';
+        end if;
+        return new;
+      end $$`;
+    await t.sql`create trigger park_fail_once before insert on es_parked for each row execute function park_fail_once()`;
+    try {
+      await store.groups.create('park-fail', { filter: { streamPrefixes: ['parkfail-'] }, maxRetryCount: 0, checkpointAfterMs: 0 });
+      await store.append('parkfail-1', [ev('Bad'), ev('Good')]);
+      const got: string[] = [];
+      const nackErrors: string[] = [];
+      const consumer = store.groups.connect('park-fail', async (m) => {
+        got.push(m.event.type);
+        if (m.event.type === 'Good') return m.ack();
+        await m.nack('park', 'cannot handle').catch((e: Error) => nackErrors.push(e.message));
+      });
+      await waitFor(async () => (await store.groups.info('park-fail')).parkedCount === 1, 5000, 'the event parked after the failed write');
+      const [parked] = await store.groups.listParked('park-fail');
+      expect(parked).toMatchObject({ reason: 'cannot handle', event: { type: 'Bad' } });
+      expect(nackErrors).toEqual([expect.stringContaining('simulated failure of the park write')]);
+      expect(got.filter((type) => type === 'Bad')).toEqual(['Bad', 'Bad']);
+      // Both settled: the checkpoint reaches the last event (it would also have reached it, without parking, before the fix).
+      const last = (await store.readStream('parkfail-1')).at(-1)!;
+      await waitFor(async () => (await store.groups.info('park-fail')).checkpoint?.prepare === last.position.prepare, 5000, 'checkpoint');
+      await consumer.stop();
+    } finally {
+      await t.sql`drop trigger if exists park_fail_once on es_parked`;
+      await t.sql`drop function if exists park_fail_once()`;
+    }
+  });
+
   it('a consumer that lost its lease cannot move the checkpoint', async () => {
     await store.groups.create('fenced', { filter: { streamPrefixes: ['fence-'] }, checkpointAfterMs: 0 });
     await store.append('fence-1', [ev('A')]);
