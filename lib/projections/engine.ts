@@ -5,6 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { safeTransaction } from './connection-loss';
 import { comparePositions, type Position } from '../eventstore';
 import { writeStatements } from './rows';
 import { applyBatch, HandlerFailed, rawClient, type ApplyResult, type DecodedEvent } from './runner';
@@ -108,7 +109,7 @@ async function liveAttempt(
   options: Parameters<typeof applyLiveBatch>[3] & object,
   isolate: boolean,
 ): Promise<LiveBatchResult & { checkpoint: Position | undefined }> {
-  return database.db.transaction(async (tx) => {
+  return safeTransaction(database.db, async (tx) => {
     // Sent together, in this order (rawClient: call order is wire order): the lock; then the registry,
     // whose snapshot is taken once the lock is held; then (applyBatch) the revisions.
     const pg = rawClient(tx as unknown as ProjectionTx);

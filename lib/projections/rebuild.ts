@@ -19,8 +19,10 @@
  */
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import type { Database } from '../db/client';
 import { comparePositions, type EventStore, type Position, type RecordedEvent } from '../eventstore';
+import { safeTransaction } from './connection-loss';
 import { APPLY_LOCK, CHECKPOINT_CHANNEL, ensureRegistry, REBUILD_LOCK } from './engine';
 import { applyBatch, decodeEvents, HandlerFailed, type DecodedEvent, type PersonalDecryptor } from './runner';
 import { followsStream, type Projection, type ProjectionTable, type ProjectionTx } from './types';
@@ -187,10 +189,21 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   const names = projections.map((p) => p.name);
   if (names.length === 0) return { events: 0, seconds: 0, eventsPerSecond: 0, checkpoint: undefined };
   await ensureRegistry(database, projections);
-  const lockConnection = await database.sql.reserve();
-  const [{ locked }] = (await lockConnection`select pg_try_advisory_lock(${REBUILD_LOCK}) as locked`) as unknown as [{ locked: boolean }];
+  // The session lock is held on a client of its own, never a reserved connection of the pool: a
+  // reserved connection whose session was cut (PostgreSQL restart) makes postgres.js 3.4.9 crash the
+  // process on the next query sent on it (see connection-loss.ts). Ending this client ends the session,
+  // which releases the lock; nothing is sent on it after the lock was taken.
+  const lockClient = postgres({ ...database.sql.options, max: 1, idle_timeout: null, max_lifetime: null } as never);
+  const endLock = () => lockClient.end({ timeout: 5 }).catch(() => {});
+  let locked = false;
+  try {
+    [{ locked }] = (await lockClient`select pg_try_advisory_lock(${REBUILD_LOCK}) as locked`) as unknown as [{ locked: boolean }];
+  } catch (error) {
+    await endLock();
+    throw error;
+  }
   if (!locked) {
-    lockConnection.release();
+    await endLock();
     throw new RebuildInProgress('another rebuild is running');
   }
   const started = Date.now();
@@ -240,13 +253,11 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     /** A page in `tx`; a handler error is reported with its event (found by applying again, isolated, in a throwaway transaction). */
     const applyTo = async (targets: readonly Projection[], page: RecordedEvent[], decoded: DecodedEvent[]) => {
       let result: Awaited<ReturnType<typeof applyBatch>> | undefined;
-      await database.db
-          .transaction(async (probe) => {
-            await probe.execute(sql.raw(`set local search_path to ${q(SHADOW_SCHEMA)}, ${q(liveSchema)}`));
-            result = await applyBatch(probe as unknown as ProjectionTx, targets, decoded, { isolate: true });
-            throw new Error('probe');
-          })
-          .catch(() => {});
+      await safeTransaction(database.db, async (probe) => {
+        await probe.execute(sql.raw(`set local search_path to ${q(SHADOW_SCHEMA)}, ${q(liveSchema)}`));
+        result = await applyBatch(probe as unknown as ProjectionTx, targets, decoded, { isolate: true });
+        throw new Error('probe');
+      }).catch(() => {});
       result?.outcomes.forEach((o, i) => {
         if (o.kind === 'failed' || o.kind === 'gap') throw new RebuildFailed(page[i]!, o.reason);
       });
@@ -288,7 +299,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
         Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
           for (let p = queue.shift(); p; p = queue.shift()) {
             const projection = p;
-            await database.db.transaction(async (tx) => {
+            await safeTransaction(database.db, async (tx) => {
               await tx.execute(sql.raw(`set local search_path to ${q(SHADOW_SCHEMA)}, ${q(liveSchema)}`));
               await applyChecked(tx as unknown as ProjectionTx, [projection], current, decoded);
             });
@@ -308,7 +319,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
 
     // Switch: under the apply lock, catch up with what was appended meanwhile, then swap.
     await report('switching', true);
-    await database.db.transaction(async (tx) => {
+    await safeTransaction(database.db, async (tx) => {
       const t = tx as unknown as ProjectionTx;
       await tx.execute(sql`select pg_advisory_xact_lock(${APPLY_LOCK})`);
       await tx.execute(sql.raw(`set local search_path to ${q(SHADOW_SCHEMA)}, ${q(liveSchema)}`));
@@ -337,7 +348,6 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     await database.sql.unsafe(`drop schema if exists ${q(SHADOW_SCHEMA)} cascade`).catch(() => {});
     throw error;
   } finally {
-    await lockConnection`select pg_advisory_unlock(${REBUILD_LOCK})`.catch(() => {});
-    lockConnection.release();
+    await endLock();
   }
 }

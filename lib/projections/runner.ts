@@ -8,6 +8,7 @@ import { getTableConfig } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
 import { upcastAny, type AnyDomainEvent } from '../domain';
 import type { RecordedEvent } from '../eventstore';
+import { guardConnectionLoss } from './connection-loss';
 import { collectWrites, WriteCollector, writeStatements } from './rows';
 import { followsStream, handlesType, type ProjectedEvent, type Projection, type ProjectionTx } from './types';
 
@@ -246,7 +247,7 @@ export async function applyBatch(
       }
       if (wanted && isolate) {
         try {
-          await tx.transaction(async (sp) => projection.handle(sp as ProjectionTx, [{ recorded: e.recorded, domain: e.domain }]));
+          await tx.transaction(async (sp) => guardConnectionLoss(() => projection.handle(sp as ProjectionTx, [{ recorded: e.recorded, domain: e.domain }])));
           handled++;
         } catch (error) {
           outcomes.set(i, { kind: 'failed', reason: `${projection.name}: ${errorText(error)}` });
