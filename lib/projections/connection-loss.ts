@@ -23,9 +23,12 @@ const LOST_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNEC
 /** admin_shutdown, crash_shutdown, cannot_connect_now: the server closes the session after these. */
 const LOST_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
 
-/** The error (or one it wraps, e.g. drizzle's DrizzleQueryError) says the connection is gone. */
+/**
+ * The error (or one it wraps: drizzle's DrizzleQueryError as `cause`, the runner's HandlerFailed as
+ * `error`) says the connection is gone.
+ */
 export function isConnectionLoss(error: unknown): boolean {
-  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause ?? (e as { error?: unknown }).error, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (LOST_CODES.has(code) || LOST_SQLSTATES.has(code))) return true;
   }
