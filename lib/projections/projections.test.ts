@@ -142,10 +142,23 @@ describe('delivery', () => {
 
   const projections = () => allProjections.filter((p) => p.name === 'reservations' || p.name === 'daily-stats');
 
+  /**
+   * readAll from `from`, once it reaches `last`: on PostgreSQL the log is read up to the oldest
+   * transaction still running on the server (any database), so under a busy test run it can lag.
+   */
+  async function readAllThrough(last: Position, from?: Position): Promise<RecordedEvent[]> {
+    for (let i = 0; ; i++) {
+      const read = await s.readAll({ maxCount: 10_000, ...(from ? { fromPosition: from } : {}) });
+      const end = read.at(-1)?.position;
+      if (end && end.commit === last.commit && end.prepare === last.prepare) return read;
+      if (i >= 300) throw new Error('the appended events never became readable');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   async function events(): Promise<RecordedEvent[]> {
     const history = generateHistory({ events: 120, seed: 3 }).filter((a) => a.stream.startsWith('reservation-') || a.stream.startsWith('payment-'));
-    await appendAll(s, history);
-    return s.readAll({ maxCount: 10_000 });
+    return readAllThrough((await appendAll(s, history))!);
   }
 
   it('skips duplicates and sends back events after a gap until the missing one arrives', async () => {
@@ -176,11 +189,11 @@ describe('delivery', () => {
   it('two writers applying the same events at once never apply one twice', async () => {
     const history = generateHistory({ events: 200, seed: 11 }).filter((a) => a.stream.startsWith('reservation-'));
     const from = await s.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 });
-    await appendAll(s, history.map((a) => ({ ...a, stream: a.stream.replace('reservation-r', 'reservation-x') })).map((a) => ({
+    const last = await appendAll(s, history.map((a) => ({ ...a, stream: a.stream.replace('reservation-r', 'reservation-x') })).map((a) => ({
       ...a,
       events: a.events.map((e) => ({ ...e, data: { ...e.data, reservationId: String(e.data.reservationId).replace(/^r/, 'x') } })),
     })));
-    const fresh = (await s.readAll({ fromPosition: from[0]!.position, maxCount: 10_000 })).slice(1);
+    const fresh = (await readAllThrough(last!, from[0]!.position)).slice(1);
     const decoded = await decodeEvents(fresh);
     const other: Database = db2;
     const [a, b] = await Promise.all([applyLiveBatch(d, projections(), decoded), applyLiveBatch(other, projections(), decoded)]);

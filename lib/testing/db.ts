@@ -43,3 +43,15 @@ export async function createTestDatabase(options: { max?: number } = {}): Promis
   afterAll(() => testDb.close());
   return testDb;
 }
+
+/**
+ * What the PostgreSQL event store holds right now, read from its table. Unlike readAll (which reads
+ * only up to the oldest transaction still running anywhere on the server, so that no reader ever
+ * skips an event), this is exact at once: for "nothing more was appended" checks in tests.
+ */
+export async function storedEvents(sql: postgres.Sql, filter: { type?: string } = {}): Promise<{ count: number; lastEventId: string | undefined }> {
+  const [row] = await sql<{ count: number; last: string | null }[]>`
+    select count(*)::int as count, (array_agg(event_id::text order by position desc))[1] as last
+    from es_events where ${filter.type ? sql`type = ${filter.type}` : sql`true`}`;
+  return { count: row?.count ?? 0, lastEventId: row?.last ?? undefined };
+}
