@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatKrw, formatSeoulDateTime, seoulDayKey } from './format';
+import { formatKrw, formatSeoulDateTime } from './format';
 
 describe('formatting for Seoul clinics', () => {
   it('formats whole-won amounts in both languages', () => {
@@ -11,6 +11,5 @@ describe('formatting for Seoul clinics', () => {
     const at = new Date('2026-11-25T23:30:00Z'); // 08:30 on the 26th in Seoul
     expect(formatSeoulDateTime(at, 'en')).toMatch(/Nov 26, 2026.*8:30/);
     expect(formatSeoulDateTime(at, 'ko')).toMatch(/2026\. 11\. 26\..*8:30/);
-    expect(seoulDayKey(at)).toBe('2026-11-26');
   });
 });

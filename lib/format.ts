@@ -16,8 +16,3 @@ export function formatSeoulDateTime(at: Date, locale: Locale): string {
 export function formatSeoulDate(at: Date, locale: Locale): string {
   return new Intl.DateTimeFormat(intlLocale[locale], { timeZone, dateStyle: 'full' }).format(at);
 }
-
-/** The Seoul calendar day of an instant as yyyy-mm-dd (the clinic-day key). */
-export function seoulDayKey(at: Date): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-}

@@ -10,6 +10,7 @@ import cliProgress from 'cli-progress';
 import { connect } from '../lib/db/client';
 import { createEventStore, eventStoreOptionsFromEnv } from '../lib/eventstore';
 import { createPersonalDataVault } from '../lib/privacy/vault';
+import { personalDataMasterKey } from '../lib/runtime/command-deps';
 import { rebuildProjections } from '../lib/projections/rebuild';
 import { allProjections, projectionByName } from '../lib/projections/registry';
 import { portOpen } from '../lib/runtime/postgres-server';
@@ -38,7 +39,7 @@ const store = await createEventStore({
   ...eventStoreOptionsFromEnv({ ...process.env, DATABASE_URL: url }, process.env.EVENT_HMAC_KEY ? undefined : secrets.EVENT_HMAC_KEY),
   applicationName: 'yeyak-rebuild',
 });
-const vault = createPersonalDataVault(database.sql, process.env.PERSONAL_DATA_MASTER_KEY || secrets.PERSONAL_DATA_MASTER_KEY);
+const vault = createPersonalDataVault(database.sql, personalDataMasterKey());
 
 const bar = new cliProgress.SingleBar(
   {
