@@ -3,6 +3,7 @@
  * decide, append with the expected revision; on WrongExpectedVersion reload and decide again, a
  * bounded number of times. Idempotent by command id. See docs/commands.md.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Decider } from '../domain';
 import { hasPlaintextPersonal } from '../domain/patient/personal';
 import {
@@ -144,7 +145,6 @@ export interface CommandResult<E, S> {
   readonly attempts: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Jittered exponential backoff: ~U(0, min(64, 2^attempt)) ms. */
 function backoff(attempt: number): Promise<void> {

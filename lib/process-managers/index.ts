@@ -21,6 +21,7 @@
  * and a row lost or stale only delays a release (PlaceHold releases expired holds itself when it
  * needs the capacity; the sweep reconciles rows with the day's state).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
 import { DomainError, EventSchemaError, reservation, streams } from '../domain';
@@ -86,7 +87,6 @@ export interface ProcessManagers {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const MAX_PAYMENT_CHECKS = 30;
 
 function timerMetadata(name: string): CommandMetadata {

@@ -15,6 +15,7 @@
  * - Projections that need a build (new, or their version changed) and rebuilds requested from the
  *   admin page are rebuilt here, in the background, while the others keep going live.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { inArray } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client';
@@ -55,7 +56,6 @@ export interface WorkerStats {
   batchMs: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ProjectionWorker {
   readonly group: string;

@@ -15,6 +15,7 @@
  * append of revision r+1 only succeeds after the append of r committed and its xid (assigned at that
  * write) is higher; xid order therefore agrees with revision order within a stream.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { DuplicateEventId, EventStoreClosed, EventStoreUnavailable, InvalidEvent, StreamNotFound, WrongExpectedVersion } from '../errors';
 import { chainEncodedEvents, comparePositions, encodeEventsForAppend, satisfies, validateExpectedRevision, validateStreamId } from '../envelope';
@@ -388,6 +389,3 @@ function mapError(error: unknown): unknown {
   return error;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
