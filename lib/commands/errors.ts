@@ -56,3 +56,18 @@ export class PaymentGatewayError extends DomainError {
     super(code, message, details);
   }
 }
+
+/**
+ * The acting user may not touch this entity (another patient's reservation, another clinic's visit,
+ * an auditor writing). Not a DomainError: the server action answers 403, never a form message.
+ */
+export class ForbiddenError extends Error {
+  readonly code = 'command.forbidden';
+  constructor(
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}

@@ -103,3 +103,31 @@ export function derivedId(prefix: string, ...parts: string[]): string {
   const digest = createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 24);
   return `${prefix}-${digest}`;
 }
+
+/** Who is acting, as the server's session knows them (never as a form says). */
+export interface ActingUser {
+  readonly id: string;
+  readonly role: string;
+  /** Staff only: their own clinic. */
+  readonly clinicId: string | null;
+}
+
+/**
+ * The metadata of a signed-in user's command. For staff, `clinicId` is always their own clinic
+ * from the session: the command layer checks the entity's clinic against it. For a patient it is
+ * the clinic they act at (the booking's), recorded for the audit trail only.
+ */
+export function userCommandMetadata(
+  user: ActingUser,
+  origin: { ip: string | null; userAgent: string | null },
+  input: { commandId?: string; clinicId?: string | null; correlationId?: string | null } = {},
+): CommandMetadata {
+  return commandMetadata({
+    actor: { id: user.id, role: user.role },
+    clinicId: user.role === 'staff' ? user.clinicId : (input.clinicId ?? null),
+    ip: origin.ip,
+    userAgent: origin.userAgent,
+    ...(input.commandId === undefined ? {} : { commandId: input.commandId }),
+    correlationId: input.correlationId ?? null,
+  });
+}

@@ -1,6 +1,7 @@
 import { cookies } from 'next/headers';
 import { getRequestConfig } from 'next-intl/server';
 import { defaultLocale, isLocale, localeCookie, timeZone } from './config';
+import { loadMessages } from './messages';
 
 export default getRequestConfig(async () => {
   const stored = (await cookies()).get(localeCookie)?.value;
@@ -8,6 +9,6 @@ export default getRequestConfig(async () => {
   return {
     locale,
     timeZone,
-    messages: (await import(`./messages/${locale}.json`)).default,
+    messages: await loadMessages(locale),
   };
 });
