@@ -16,6 +16,8 @@ import { prepareDatabase } from './lib/prepare';
 import { exitCodeOf } from './lib/processes';
 
 const e2eOnly = process.argv.includes('--e2e-only');
+// `npm run test:e2e -- e2e/booking.spec.ts`: only those spec files (or Playwright filters).
+const e2eFilters = process.argv.slice(2).filter((a) => a !== '--e2e-only');
 const log = (m: string) => console.log(`[test] ${m}`);
 const resultsDir = '.data/test-results';
 fs.rmSync(resultsDir, { recursive: true, force: true });
@@ -57,7 +59,7 @@ try {
     await prepareDatabase(e2e.url, log);
     await buildIfStale(log);
     await step('browser tests (playwright)', () =>
-      exitCodeOf(process.execPath, [bin('@playwright/test', 'cli.js'), 'test'], { env: { ...env, E2E_DATABASE_URL: e2e.url } }),
+      exitCodeOf(process.execPath, [bin('@playwright/test', 'cli.js'), 'test', ...e2eFilters], { env: { ...env, E2E_DATABASE_URL: e2e.url } }),
     );
     const results = readJson<{ stats: { expected: number; unexpected: number; skipped: number; flaky: number } }>(`${resultsDir}/e2e.json`);
     if (results) {
