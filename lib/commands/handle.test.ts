@@ -85,13 +85,35 @@ describe('handle (generic command handler)', () => {
     const id = `c-${uid()}`;
     await registerClinic(deps, register(id), meta());
     const m = meta();
+    const callers = 12;
+    // A real race: every caller's first read waits until all of them have read (so all decide on
+    // revision 0 before anyone appends), as separate processes would; the per-process queue is off.
+    let firstReads = 0;
+    let allRead!: () => void;
+    const barrier = new Promise<void>((resolve) => (allRead = resolve));
+    const racing: EventStore = Object.create(store, {
+      readStream: {
+        value: async (...args: Parameters<EventStore['readStream']>) => {
+          const events = await store.readStream(...args);
+          if (firstReads < callers && ++firstReads === callers) allRead();
+          await barrier;
+          return events;
+        },
+      },
+    });
     const results = await Promise.all(
-      Array.from({ length: 12 }, () =>
-        handle({ store, decider: clinic.clinicDecider, streamId: streams.clinic(id), command: { type: 'SetSlotConfiguration', slotLengthMinutes: 30, slotCapacity: 5 }, metadata: m, context: { now: clock() } }),
+      Array.from({ length: callers }, () =>
+        handle({ store: racing, decider: clinic.clinicDecider, streamId: streams.clinic(id), command: { type: 'SetSlotConfiguration', slotLengthMinutes: 30, slotCapacity: 5 }, metadata: m, context: { now: clock() }, serialize: false, cache: false }),
       ),
     );
     expect(await streamLength(store, streams.clinic(id))).toBe(2);
-    expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+    const winners = results.filter((r) => !r.duplicate);
+    expect(winners).toHaveLength(1);
+    expect(winners[0]!.attempts).toBe(1);
+    // Every loser lost the append, reloaded and found the winner's event under its command id.
+    const losers = results.filter((r) => r.duplicate);
+    expect(losers).toHaveLength(callers - 1);
+    expect(losers.every((r) => r.attempts === 2)).toBe(true);
     expect(new Set(results.map((r) => r.nextExpectedRevision))).toEqual(new Set([1]));
   });
 
