@@ -153,7 +153,9 @@ describe('schedule (clinic day)', () => {
         .thenThrows(NotFoundError);
     });
 
-    it('another day: the new day holds first (old day untouched), then the old day releases', () => {
+    // Each day is its own stream, so the order (hold the new day first, release the old last) is the
+    // command layer's and is tested there (lib/commands/booking.test.ts, "rescheduling").
+    it('another day: the new day holds without a replaced hold; the old day releases with reason rescheduled', () => {
       const tue = { ...ctx };
       given([])
         .when({ ...place('h1b', '11:00'), day: '2025-03-04', startsAt: '2025-03-04T11:00:00+09:00', reservationId: 'r-h1' } as ScheduleCommand, tue)
