@@ -40,6 +40,8 @@ export function run<C extends { type: string }, E extends { type: string; schema
   command: C,
   metadata: CommandMetadata,
   context: (loaded: LoadedStream<S>, now: Date) => Ctx | Promise<Ctx> = (_l, now) => ({ now }) as Ctx,
+  /** The policy step on the loaded state (`authorizeOn(...)` from ./authorize). */
+  authorize?: (state: S) => void,
 ): Promise<CommandResult<E, S>> {
   return handle({
     store: deps.store,
@@ -51,6 +53,7 @@ export function run<C extends { type: string }, E extends { type: string; schema
     maxAttempts: deps.maxAttempts,
     cache: deps.streamCache,
     serialize: deps.serialize,
+    authorize,
     context: (loaded) => context(loaded, nowOf(deps)),
   });
 }

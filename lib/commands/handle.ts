@@ -125,6 +125,11 @@ export interface HandleOptions<C extends { type: string }, E extends { type: str
   serialize?: boolean;
   /** Use the per-process stream cache (default true; see `loadStream`). */
   cache?: boolean;
+  /**
+   * The policy step (lib/commands/authorize.ts): called with the loaded state before the idempotency
+   * check and the decision, so a refused actor gets ForbiddenError, appends nothing and learns nothing.
+   */
+  authorize?: (state: S) => void;
 }
 
 export interface CommandResult<E, S> {
@@ -199,6 +204,7 @@ async function handleNow<C extends { type: string }, E extends { type: string; s
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const loaded = await loadStream(store, decider, streamId, privacy, { cache: options.cache });
+    options.authorize?.(loaded.state);
 
     // Idempotency: this command id already appended here → its first result, nothing appended.
     const earlier = loaded.events.filter((e) => e.metadata.commandId === metadata.commandId);

@@ -8,6 +8,7 @@
  */
 export * from './errors';
 export * from './metadata';
+export * from './authorize';
 export { handle, loadStream, laterPosition, parseCommand, DEFAULT_MAX_ATTEMPTS, type CommandResult, type HandleOptions, type LoadedStream, type PersonalDataProtection } from './handle';
 export { loadClinic, nowOf, run, type CommandDeps } from './deps';
 export * from './clinic';
