@@ -72,6 +72,20 @@ export const projectionSkips = pgTable('projection_skips', {
 
 export const rmrevReservations = revisionTable('rmrev_reservations');
 
+/** One step of a reservation's timeline (reservations projection v2). */
+export interface ReservationTimelineEntry {
+  type: 'requested' | 'confirmed' | 'deposit-paid' | 'rescheduled' | 'cancelled' | 'rejected' | 'no-show' | 'checked-in' | 'completed';
+  /** When it happened (the event's occurredAt, ISO). */
+  at: string;
+  /** Who: patient, staff or system. */
+  by?: string;
+  startsAt?: string;
+  previousStartsAt?: string;
+  amountKrw?: number;
+  feeKrw?: number;
+  refundDueKrw?: number;
+}
+
 export const rmReservations = pgTable(
   'rm_reservations',
   {
@@ -101,6 +115,8 @@ export const rmReservations = pgTable(
     note: text('note'),
     requestedAt: tz('requested_at').notNull(),
     updatedAt: tz('updated_at').notNull(),
+    /** What happened to the reservation, in stream order (the patient's timeline; no personal data). */
+    timeline: jsonb('timeline').$type<ReservationTimelineEntry[]>().notNull().default(sql`'[]'::jsonb`),
     /** Revision of reservation-<id> this row reflects. */
     version: integer('version').notNull(),
   },

@@ -1,0 +1,1 @@
+ALTER TABLE "rm_reservations" ADD COLUMN "timeline" jsonb DEFAULT '[]'::jsonb NOT NULL;
