@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEventStore } from '../eventstore';
+import { createEventStore, type EventStore } from '../eventstore';
 import { commandDepsFor } from '../runtime/command-deps';
 import { createTestDatabase, storedEvents } from '../testing/db';
 import { demoAccounts, demoClinics } from './demo-data';
@@ -26,10 +26,40 @@ describe('demo data', async () => {
   });
 
   it('an interrupted seed runs again without duplicating anything', async () => {
-    await t.sql`delete from seed_runs`;
-    const before = await storedEvents(t.sql);
-    expect(await seedDemoData(t.db, deps)).toBe(true);
-    expect(await storedEvents(t.sql)).toEqual(before);
+    // A database of its own, and a store that dies part-way: the second patient's registration is
+    // appended, then the "process" fails before the seed goes on (users inserted, some streams written).
+    const fresh = await createTestDatabase();
+    const freshStore = await createEventStore({ databaseUrl: fresh.url, hmacKey: 'seed-test-hmac-key-0123456789' });
+    afterAll(() => freshStore.close());
+    const key = Buffer.alloc(32, 7).toString('base64');
+    let patientAppends = 0;
+    const dying: EventStore = Object.create(freshStore, {
+      append: {
+        value: async (...args: Parameters<EventStore['append']>) => {
+          const written = await freshStore.append(...args);
+          if (args[0].startsWith('patient-') && ++patientAppends === 3) throw new Error('killed part-way through the seed');
+          return written;
+        },
+      },
+    });
+    await expect(seedDemoData(fresh.db, commandDepsFor(fresh.sql, dying, key))).rejects.toThrow('killed part-way');
+    const partial = await storedEvents(fresh.sql);
+    const patients = demoAccounts.filter((a) => a.patient);
+    const expected = demoClinics.reduce((n, c) => n + 1 + c.treatments.length, 0) + 2 * patients.length;
+    expect(partial.count).toBeGreaterThan(0);
+    expect(partial.count).toBeLessThan(expected);
+    expect(await fresh.sql`select name from seed_runs`).toEqual([]);
+
+    expect(await seedDemoData(fresh.db, commandDepsFor(fresh.sql, freshStore, key))).toBe(true);
+    expect((await storedEvents(fresh.sql)).count).toBe(expected);
+    expect(await fresh.sql`select name from seed_runs`).toHaveLength(1);
+    const [{ users }] = (await fresh.sql`select count(*)::int as users from users`) as unknown as [{ users: number }];
+    expect(users).toBe(demoAccounts.length);
+    for (const account of patients) {
+      const [row] = await fresh.sql`select id from users where email = ${account.email}`;
+      expect((await freshStore.readStream(`patient-${row!.id}`)).map((e) => e.type), account.email).toEqual(['PatientRegistered', 'ConsentGiven']);
+    }
+    expect(await seedDemoData(fresh.db, commandDepsFor(fresh.sql, freshStore, key))).toBe(false);
   });
 
   it('keeps patients’ personal data encrypted in their events', async () => {
