@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { getTranslations } from 'next-intl/server';
 import { listAccounts } from '@/lib/queries/admin';
+import { Table } from '../components/table';
 
 export async function generateMetadata(): Promise<Metadata> {
   return { title: (await getTranslations('admin'))('title') };
@@ -17,29 +18,19 @@ export default async function AdminPage() {
         <Link href="/admin/projections" className="text-brand-700 underline">{t('projections')}</Link>
       </p>
       <h2 className="mt-6 text-lg font-semibold">{t('accounts')}</h2>
-      <div className="mt-2 overflow-x-auto">
-        <table className="w-full border-collapse bg-white text-sm">
-          <thead>
-            <tr className="border-b text-left">
-              <th scope="col" className="p-2">{t('name')}</th>
-              <th scope="col" className="p-2">{t('email')}</th>
-              <th scope="col" className="p-2">{t('role')}</th>
-              <th scope="col" className="p-2">{t('clinic')}</th>
-              <th scope="col" className="p-2">{t('active')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {accounts.map((a) => (
-              <tr key={a.id} className="border-b last:border-0">
-                <td className="p-2">{a.name}</td>
-                <td className="p-2">{a.email}</td>
-                <td className="p-2">{tRoles(a.role)}</td>
-                <td className="p-2">{a.clinicId ?? '—'}</td>
-                <td className="p-2">{a.active ? '✓' : '✗'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      <div className="mt-2">
+        <Table
+          caption={t('accounts')}
+          rows={accounts}
+          rowKey={(a) => a.id}
+          columns={[
+            { header: t('name'), cell: (a) => a.name, rowHeader: true },
+            { header: t('email'), cell: (a) => a.email },
+            { header: t('role'), cell: (a) => tRoles(a.role) },
+            { header: t('clinic'), cell: (a) => a.clinicId ?? '—' },
+            { header: t('active'), cell: (a) => (a.active ? '✓' : '✗') },
+          ]}
+        />
       </div>
     </section>
   );

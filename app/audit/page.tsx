@@ -5,6 +5,7 @@ import { formatSeoulDateTime } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { auditFiltersSchema, auditTrail, recentSecurityEvents, type AuditFilters } from '@/lib/queries/audit';
 import { STREAM_KINDS } from '@/lib/domain';
+import { Table } from '../components/table';
 import { roles } from '@/lib/db/schema';
 
 export async function generateMetadata(): Promise<Metadata> {
@@ -100,44 +101,44 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
         {trail.rows.length === 0 ? (
           <p className="mt-4">{t('noEvents')}</p>
         ) : (
-          <div className="mt-4 overflow-x-auto">
-            <table className="w-full border-collapse bg-white text-sm">
-              <caption className="sr-only">{t('trail')}</caption>
-              <thead>
-                <tr className="border-b text-left">
-                  <th scope="col" className="p-2">{t('time')}</th>
-                  <th scope="col" className="p-2">{t('eventType')}</th>
-                  <th scope="col" className="p-2">{t('entity')}</th>
-                  <th scope="col" className="p-2">{t('actor')}</th>
-                  <th scope="col" className="p-2">{t('summary')}</th>
-                  <th scope="col" className="p-2">{t('correlation')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {trail.rows.map((e) => (
-                  <tr key={e.eventId} className="border-b align-top last:border-0">
-                    <td className="whitespace-nowrap p-2 tabular-nums">{formatSeoulDateTime(e.occurredAt, locale)}</td>
-                    <th scope="row" className="p-2 text-left font-mono font-normal">
+          <div className="mt-4">
+            <Table
+              caption={t('trail')}
+              rows={trail.rows}
+              rowKey={(e) => e.eventId}
+              columns={[
+                { header: t('time'), cell: (e) => formatSeoulDateTime(e.occurredAt, locale), className: 'whitespace-nowrap tabular-nums' },
+                {
+                  header: t('eventType'),
+                  rowHeader: true,
+                  className: 'font-mono font-normal',
+                  cell: (e) => (
+                    <>
                       {e.eventType} <span className="text-stone-500">v{e.schemaVersion}</span>
-                    </th>
-                    <td className="p-2 font-mono text-xs">
-                      {e.streamId}@{e.revision}
-                    </td>
-                    <td className="p-2">
+                    </>
+                  ),
+                },
+                { header: t('entity'), cell: (e) => `${e.streamId}@${e.revision}`, className: 'font-mono text-xs' },
+                {
+                  header: t('actor'),
+                  cell: (e) => (
+                    <>
                       <span className="font-mono text-xs">{e.actorId}</span> <span className="text-stone-500">({e.actorRole})</span>
-                    </td>
-                    <td className="max-w-md break-words p-2 font-mono text-xs">{e.summary}</td>
-                    <td className="p-2">
-                      {e.correlationId && (
-                        <Link href={`/audit${queryString(auditFiltersSchema.parse({}), { correlation: e.correlationId })}`} className="font-mono text-xs text-brand-700 underline">
-                          {t('followCorrelation')}
-                        </Link>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+                    </>
+                  ),
+                },
+                { header: t('summary'), cell: (e) => e.summary, className: 'max-w-md break-words font-mono text-xs' },
+                {
+                  header: t('correlation'),
+                  cell: (e) =>
+                    e.correlationId && (
+                      <Link href={`/audit${queryString(auditFiltersSchema.parse({}), { correlation: e.correlationId })}`} className="font-mono text-xs text-brand-700 underline">
+                        {t('followCorrelation')}
+                      </Link>
+                    ),
+                },
+              ]}
+            />
           </div>
         )}
         <nav aria-label={t('pages')} className="mt-3 flex gap-3 text-sm">
@@ -152,30 +153,19 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
         {securityEvents.length === 0 ? (
           <p className="mt-4">{t('none')}</p>
         ) : (
-          <div className="mt-4 overflow-x-auto">
-            <table className="w-full border-collapse bg-white text-sm">
-              <caption className="sr-only">{t('securityEvents')}</caption>
-              <thead>
-                <tr className="border-b text-left">
-                  <th scope="col" className="p-2">{t('time')}</th>
-                  <th scope="col" className="p-2">{t('type')}</th>
-                  <th scope="col" className="p-2">{t('account')}</th>
-                  <th scope="col" className="p-2">{t('ip')}</th>
-                  <th scope="col" className="p-2">{t('detail')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {securityEvents.map((e) => (
-                  <tr key={e.id} className="border-b last:border-0">
-                    <td className="whitespace-nowrap p-2 tabular-nums">{formatSeoulDateTime(e.occurredAt, locale)}</td>
-                    <td className="p-2">{t(`types.${e.type}`)}</td>
-                    <td className="p-2">{e.email ?? '—'}</td>
-                    <td className="p-2 tabular-nums">{e.ip}</td>
-                    <td className="p-2 font-mono text-xs">{e.detail ? JSON.stringify(e.detail) : ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+          <div className="mt-4">
+            <Table
+              caption={t('securityEvents')}
+              rows={securityEvents}
+              rowKey={(e) => String(e.id)}
+              columns={[
+                { header: t('time'), cell: (e) => formatSeoulDateTime(e.occurredAt, locale), className: 'whitespace-nowrap tabular-nums' },
+                { header: t('type'), cell: (e) => t(`types.${e.type}`) },
+                { header: t('account'), cell: (e) => e.email ?? '—' },
+                { header: t('ip'), cell: (e) => e.ip, className: 'tabular-nums' },
+                { header: t('detail'), cell: (e) => (e.detail ? JSON.stringify(e.detail) : ''), className: 'font-mono text-xs' },
+              ]}
+            />
           </div>
         )}
       </section>

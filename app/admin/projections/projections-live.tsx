@@ -4,6 +4,7 @@ import { useEffect, useState, useTransition } from 'react';
 import { useLocale, useTranslations } from 'next-intl';
 import { requestRebuildAction, retryParkedAction, skipParkedAction, type ProjectionActionResult } from '@/app/actions/projections';
 import type { ProjectionsStatus } from '@/lib/queries/projections';
+import { Table } from '../../components/table';
 
 const POLL_MS = 1000;
 
@@ -54,6 +55,40 @@ export function ProjectionsLive({ initial }: { initial: ProjectionsStatus }) {
       setMessage(result.ok ? done : t(`errors.${result.error}`));
     });
 
+  // A plain function, not a component: the cells must not remount on every poll (keyboard focus).
+  const rebuildCell = (p: ProjectionsStatus['projections'][number]) => {
+    const r = p.rebuild;
+    const fraction = r.running && r.total ? Math.min(1, (r.events ?? 0) / r.total) : null;
+    return r.running ? (
+        <div className="flex min-w-48 flex-col gap-1">
+          <progress className="w-full" max={1} value={fraction ?? undefined} aria-label={t('rebuildProgress', { name: p.name })} />
+          <span className="text-xs tabular-nums">
+            {t('rebuildRunning', { events: fmtNumber(r.events, locale), rate: fmtNumber(r.eventsPerSecond, locale) })}
+          </span>
+        </div>
+      ) : (
+        <div className="flex flex-col gap-1">
+          <form action={(fd) => run(() => requestRebuildAction(fd), t('rebuildRequested'))}>
+            <input type="hidden" name="name" value={p.name} />
+            <button
+              type="submit"
+              disabled={pending || r.requestedAt !== null}
+              className="rounded border border-stone-400 px-2 py-1 text-xs hover:bg-stone-100 disabled:opacity-50"
+              aria-label={t('rebuildOne', { name: p.name })}
+            >
+              {r.requestedAt ? t('rebuildQueued') : t('rebuildButton')}
+            </button>
+          </form>
+          {r.finishedAt && !r.error && (
+            <span className="text-xs text-stone-500">
+              {t('rebuildDone', { time: fmtTime(r.finishedAt, locale), events: fmtNumber(r.events, locale), rate: fmtNumber(r.eventsPerSecond, locale) })}
+            </span>
+          )}
+          {r.error && <span className="text-xs text-red-700">{t('rebuildFailed', { error: r.error })}</span>}
+        </div>
+      );
+  };
+
   return (
     <div className="mt-4 flex flex-col gap-6">
       <div role="status" aria-live="polite" className="text-sm">
@@ -90,73 +125,39 @@ export function ProjectionsLive({ initial }: { initial: ProjectionsStatus }) {
             </button>
           </form>
         </div>
-        <div className="mt-2 overflow-x-auto">
-          <table className="w-full border-collapse bg-white text-sm">
-            <caption className="sr-only">{t('projectionsHeading')}</caption>
-            <thead>
-              <tr className="border-b text-left">
-                <th scope="col" className="p-2">{t('name')}</th>
-                <th scope="col" className="p-2">{t('status')}</th>
-                <th scope="col" className="p-2">{t('checkpoint')}</th>
-                <th scope="col" className="p-2 text-right">{t('lagEvents')}</th>
-                <th scope="col" className="p-2 text-right">{t('lagMs')}</th>
-                <th scope="col" className="p-2 text-right">{t('eventsPerSecond')}</th>
-                <th scope="col" className="p-2">{t('rebuild')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {status.projections.map((p) => {
-                const r = p.rebuild;
-                const fraction = r.running && r.total ? Math.min(1, (r.events ?? 0) / r.total) : null;
-                return (
-                  <tr key={p.name} className="border-b align-top last:border-0">
-                    <th scope="row" className="p-2 text-left font-mono font-normal">
-                      {p.name} <span className="text-stone-500">v{p.codeVersion}</span>
-                    </th>
-                    <td className="p-2">{t(`statuses.${p.status}`)}</td>
-                    <td className="p-2">
-                      <span className="font-mono tabular-nums">{p.checkpoint ?? '—'}</span>
-                      <br />
-                      <span className="text-xs text-stone-500">{fmtTime(p.checkpointAt, locale)}</span>
-                    </td>
-                    <td className="p-2 text-right tabular-nums">{p.lagEvents !== null && p.lagEvents > 500 ? '500+' : fmtNumber(p.lagEvents, locale)}</td>
-                    <td className="p-2 text-right tabular-nums">{fmtNumber(p.lagMs, locale)}</td>
-                    <td className="p-2 text-right tabular-nums">{fmtNumber(p.eventsPerSecond, locale, 1)}</td>
-                    <td className="p-2">
-                      {r.running ? (
-                        <div className="flex min-w-48 flex-col gap-1">
-                          <progress className="w-full" max={1} value={fraction ?? undefined} aria-label={t('rebuildProgress', { name: p.name })} />
-                          <span className="text-xs tabular-nums">
-                            {t('rebuildRunning', { events: fmtNumber(r.events, locale), rate: fmtNumber(r.eventsPerSecond, locale) })}
-                          </span>
-                        </div>
-                      ) : (
-                        <div className="flex flex-col gap-1">
-                          <form action={(fd) => run(() => requestRebuildAction(fd), t('rebuildRequested'))}>
-                            <input type="hidden" name="name" value={p.name} />
-                            <button
-                              type="submit"
-                              disabled={pending || r.requestedAt !== null}
-                              className="rounded border border-stone-400 px-2 py-1 text-xs hover:bg-stone-100 disabled:opacity-50"
-                              aria-label={t('rebuildOne', { name: p.name })}
-                            >
-                              {r.requestedAt ? t('rebuildQueued') : t('rebuildButton')}
-                            </button>
-                          </form>
-                          {r.finishedAt && !r.error && (
-                            <span className="text-xs text-stone-500">
-                              {t('rebuildDone', { time: fmtTime(r.finishedAt, locale), events: fmtNumber(r.events, locale), rate: fmtNumber(r.eventsPerSecond, locale) })}
-                            </span>
-                          )}
-                          {r.error && <span className="text-xs text-red-700">{t('rebuildFailed', { error: r.error })}</span>}
-                        </div>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+        <div className="mt-2">
+          <Table
+            caption={t('projectionsHeading')}
+            rows={status.projections}
+            rowKey={(p) => p.name}
+            columns={[
+              {
+                header: t('name'),
+                rowHeader: true,
+                className: 'font-mono font-normal',
+                cell: (p) => (
+                  <>
+                    {p.name} <span className="text-stone-500">v{p.codeVersion}</span>
+                  </>
+                ),
+              },
+              { header: t('status'), cell: (p) => t(`statuses.${p.status}`) },
+              {
+                header: t('checkpoint'),
+                cell: (p) => (
+                  <>
+                    <span className="font-mono tabular-nums">{p.checkpoint ?? '—'}</span>
+                    <br />
+                    <span className="text-xs text-stone-500">{fmtTime(p.checkpointAt, locale)}</span>
+                  </>
+                ),
+              },
+              { header: t('lagEvents'), align: 'end', cell: (p) => (p.lagEvents !== null && p.lagEvents > 500 ? '500+' : fmtNumber(p.lagEvents, locale)) },
+              { header: t('lagMs'), align: 'end', cell: (p) => fmtNumber(p.lagMs, locale) },
+              { header: t('eventsPerSecond'), align: 'end', cell: (p) => fmtNumber(p.eventsPerSecond, locale, 1) },
+              { header: t('rebuild'), cell: rebuildCell },
+            ]}
+          />
         </div>
       </div>
 
@@ -174,54 +175,49 @@ export function ProjectionsLive({ initial }: { initial: ProjectionsStatus }) {
         {status.parked.length === 0 ? (
           <p className="mt-2 text-sm">{t('noParked')}</p>
         ) : (
-          <div className="mt-2 overflow-x-auto">
-            <table className="w-full border-collapse bg-white text-sm">
-              <caption className="sr-only">{t('parkedHeading')}</caption>
-              <thead>
-                <tr className="border-b text-left">
-                  <th scope="col" className="p-2">{t('event')}</th>
-                  <th scope="col" className="p-2">{t('stream')}</th>
-                  <th scope="col" className="p-2">{t('error')}</th>
-                  <th scope="col" className="p-2">{t('parkedAt')}</th>
-                  <th scope="col" className="p-2">
-                    <span className="sr-only">{t('actions')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {status.parked.map((p) => (
-                  <tr key={p.eventId} className="border-b align-top last:border-0">
-                    <th scope="row" className="p-2 text-left font-normal">
+          <div className="mt-2">
+            <Table
+              caption={t('parkedHeading')}
+              rows={status.parked}
+              rowKey={(p) => p.eventId}
+              columns={[
+                {
+                  header: t('event'),
+                  rowHeader: true,
+                  className: 'font-normal',
+                  cell: (p) => (
+                    <>
                       <span className="font-mono">{p.type}</span>
                       <br />
                       <span className="font-mono text-xs text-stone-500">{p.eventId}</span>
-                    </th>
-                    <td className="p-2 font-mono text-xs">
-                      {p.streamId}@{p.revision}
-                    </td>
-                    <td className="max-w-md p-2 font-mono text-xs break-words">{p.reason}</td>
-                    <td className="p-2 text-xs">{fmtTime(p.parkedAt, locale)}</td>
-                    <td className="p-2">
-                      {p.skipRequested || p.replayRequested ? (
-                        <span className="text-xs">{p.skipRequested ? t('skipQueued') : t('retryQueued')}</span>
-                      ) : (
-                        <form action={(fd) => run(() => skipParkedAction(fd), t('skipRequested'))}>
-                          <input type="hidden" name="eventId" value={p.eventId} />
-                          <button
-                            type="submit"
-                            disabled={pending}
-                            className="rounded border border-red-600 px-2 py-1 text-xs text-red-700 hover:bg-red-50 disabled:opacity-50"
-                            aria-label={t('skipOne', { type: p.type, stream: p.streamId })}
-                          >
-                            {t('skip')}
-                          </button>
-                        </form>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+                    </>
+                  ),
+                },
+                { header: t('stream'), className: 'font-mono text-xs', cell: (p) => `${p.streamId}@${p.revision}` },
+                { header: t('error'), className: 'max-w-md font-mono text-xs break-words', cell: (p) => p.reason },
+                { header: t('parkedAt'), className: 'text-xs', cell: (p) => fmtTime(p.parkedAt, locale) },
+                {
+                  header: t('actions'),
+                  hideHeader: true,
+                  cell: (p) =>
+                    p.skipRequested || p.replayRequested ? (
+                  <span className="text-xs">{p.skipRequested ? t('skipQueued') : t('retryQueued')}</span>
+                ) : (
+                  <form action={(fd) => run(() => skipParkedAction(fd), t('skipRequested'))}>
+                    <input type="hidden" name="eventId" value={p.eventId} />
+                    <button
+                      type="submit"
+                      disabled={pending}
+                      className="rounded border border-red-600 px-2 py-1 text-xs text-red-700 hover:bg-red-50 disabled:opacity-50"
+                      aria-label={t('skipOne', { type: p.type, stream: p.streamId })}
+                    >
+                      {t('skip')}
+                    </button>
+                  </form>
+                    ),
+                },
+              ]}
+            />
           </div>
         )}
       </div>
