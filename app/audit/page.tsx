@@ -3,10 +3,9 @@ import Link from 'next/link';
 import { getLocale, getTranslations } from 'next-intl/server';
 import { formatSeoulDateTime } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
-import { auditFiltersSchema, auditTrail, recentSecurityEvents, type AuditFilters } from '@/lib/queries/audit';
+import { auditFiltersSchema, auditRoles, auditTrail, recentSecurityEvents, type AuditFilters } from '@/lib/queries/audit';
 import { STREAM_KINDS } from '@/lib/domain';
 import { Table } from '../components/table';
-import { roles } from '@/lib/db/schema';
 
 export async function generateMetadata(): Promise<Metadata> {
   return { title: (await getTranslations('audit'))('title') };
@@ -62,7 +61,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
             {t('role')}
             <select name="role" defaultValue={filters.role ?? ''} className={input}>
               <option value="">{t('any')}</option>
-              {[...roles, 'system'].map((r) => (
+              {auditRoles.map((r) => (
                 <option key={r} value={r}>{r}</option>
               ))}
             </select>

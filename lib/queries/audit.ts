@@ -23,12 +23,15 @@ const optionalDay = z
   .optional()
   .transform((v) => v || undefined);
 
+/** The actor roles the audit trail records (the account roles, plus the system's own). */
+export const auditRoles = [...roles, 'system'] as const;
+
 /** The audit viewer's filters, as they come from the page's query string. */
 export const auditFiltersSchema = z.object({
   from: optionalDay,
   to: optionalDay,
   actor: optionalText,
-  role: z.union([z.enum([...roles, 'system']), z.literal('')]).optional().transform((v) => v || undefined),
+  role: z.union([z.enum(auditRoles), z.literal('')]).optional().transform((v) => v || undefined),
   clinic: optionalText,
   patient: optionalText,
   entity: z.union([z.enum(STREAM_KINDS as [StreamKind, ...StreamKind[]]), z.literal('')]).optional().transform((v) => v || undefined),
