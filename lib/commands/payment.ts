@@ -3,9 +3,65 @@
  * confirm after the client's authorization), refunds (gateway cancel with an idempotency key, then
  * record), and reconciliation after an unknown outcome (gateway timeout).
  *
- * Money rule: nothing is recorded as paid unless the gateway says it is charged, and a confirm whose
- * answer was lost leaves the payment `requested` — the reconciliation timer (process managers) asks
- * the gateway (`getPaymentByOrderId`) until it knows, and records the outcome then.
+ * Money rules: nothing is recorded as paid unless the gateway says it is charged; a confirm whose
+ * answer was lost leaves the payment `requested` until the reconciliation asks the gateway; a decline
+ * fails the ATTEMPT (the gateway's paymentKey), never the payment, so the same payment (the same
+ * gateway order, which the gateway charges at most once) can be paid again; a charge that lands on a
+ * payment already failed, or settled by another charge, is cancelled at the gateway at once (key
+ * `derivedId('void', paymentKey)`) and recorded (PaymentChargeVoided). docs/payments.md has the why.
+ *
+ * ── The checkout API (app/checkout builds on exactly this) ─────────────────────────────────────
+ * Every function takes the acting user's metadata (`ctx.meta()` / `userCommandMetadata`) and checks
+ * it: a patient only on their own payment, staff only on their clinic's, admin and the system
+ * anywhere; anyone else gets ForbiddenError (403), and nothing is appended or charged.
+ *
+ * depositPaymentId(reservationId) → string
+ *     The reservation's deposit payment. The process manager requests it (PaymentRequested + the
+ *     gateway order) right after ReservationRequested; it stays the same payment after declines
+ *     (there is no new payment to wait for after a decline any more).
+ *
+ * depositCheckout(deps, paymentId, meta) → DepositCheckout
+ *     Fresh from the payment stream (no read-model lag) plus the gateway's view of the order:
+ *     { paymentId, reservationId, orderId, orderName, amountKrw, vatKrw, state, lastDecline, refundedKrw }
+ *     state: 'payable'  — waiting for a card (also after a declined attempt: pay again);
+ *            'pending'  — the gateway decided an attempt we have not recorded yet (a confirm that
+ *                         timed out): show "checking with the card company"; reconciliation settles it;
+ *            'paid'     — captured (refundedKrw > 0 once refunded);
+ *            'closed'   — failed: the payment deadline passed (reservation cancelled) or an admin resolved it.
+ *     lastDecline: { code, message, at } of the newest declined attempt, or null.
+ *     NotFoundError('payment') (code not_found) until the process manager has requested it.
+ *
+ * startDepositAttempt(deps, { paymentId, cardNumber }, meta) → { paymentKey, orderId, amount }
+ *     The sandbox's stand-in for the PG's hosted window (a real PG's SDK does this in the browser):
+ *     authorizes a test card on the payment's order; nothing is charged yet. Redirect to the success
+ *     URL with these three values. Refusals (DomainError codes): payment.not_payable (paid or
+ *     closed), payment.pending (an attempt is being checked), payment.invalid_card (not a sandbox
+ *     test card), payment.already_paid (another tab paid the order: it is recorded now; go to the
+ *     reservation).
+ *
+ * confirmDeposit(deps, { paymentKey, orderId, amount }, meta) → PaymentOutcome   (success URL)
+ *     Confirms at the gateway (this is where the card is charged) and records it. Returns
+ *     { outcome: 'captured', position } (the process manager then records the deposit on the
+ *     reservation, which confirms an instant booking; wait for `position`). Throws (DomainError):
+ *       payment.declined  — this attempt was declined and recorded; the payment stays payable: pay again;
+ *       payment.pending   — the gateway did not answer (timeout): nothing recorded, the payment stays
+ *                           `requested` and reads 'pending' until the reconciliation settles it;
+ *       payment.amount_mismatch, payment.not_payable, payment.gateway_refused.
+ *     Idempotent: the same paymentKey again returns the first outcome. Two tabs confirming at once:
+ *     the gateway charges the order once; the other gets the same 'captured' (or payment.declined).
+ *
+ * recordDepositFailure(deps, { paymentId, paymentKey?, code?, message? }, meta) → PaymentOutcome   (failure URL)
+ *     Never trusts the URL: asks the gateway about paymentKey and records what it says (declined →
+ *     that attempt recorded declined; charged → captured). outcome: 'declined' (pay again),
+ *     'captured', 'pending' (being checked), 'payable' (nothing was charged: e.g. the window was closed).
+ *
+ * reconcilePendingPayments(deps, meta, options?) → ReconcileResult   (admin only, or the system)
+ *     Runs the reconciliation now over every payment whose outcome is not recorded (what the
+ *     worker's timer does every 30 s): the e2e tests trigger it through the admin page's
+ *     "check pending payments now" (app/actions/admin-payments.ts).
+ *
+ * PaymentOutcome = { paymentId, outcome: 'captured' | 'declined' | 'pending' | 'payable' | 'failed', position, state }
+ * Error codes of this file (ko/en messages in domain-errors.json): PAYMENT_ERROR_CODES below.
  */
 import { NotFoundError, payment, streams } from '../domain';
 import { AmountMismatchError } from '../domain/payment';
