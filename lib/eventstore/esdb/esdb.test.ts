@@ -20,6 +20,8 @@ describe.skipIf(!url)('EventStoreDB backend', () => {
     create: async () => new EsdbEventStore({ connectionString: url!, hmacKey: HMAC_KEY, standbyRetryMs: 500 }),
     // Persistent subscriptions notice a dead connection quickly, then retry its messages.
     takeoverMs: 15_000,
+    // The server keeps the group with a live connection (keep-alive 10 s would drop a dead one).
+    standbyWatchMs: 2000,
     tamper: async (store: EventStore, streamId: string) => {
       // EventStoreDB cannot change a stored event: forge the next one with a chain computed under another key.
       const esdb = store as EsdbEventStore;

@@ -18,6 +18,8 @@ function pgStore(): PostgresEventStore {
 eventStoreContract('PostgreSQL', {
   create: async () => pgStore(),
   takeoverMs: 5000,
+  // Lease 1 s + standby poll 0.5 s: a consumer that stopped renewing would lose the group within the watch.
+  standbyWatchMs: 2000,
   tamper: async (_store: EventStore, streamId: string, revision: number) => {
     // As a superuser with the immutability triggers bypassed: the database cannot stop this, the chain shows it.
     await t.sql.begin(async (tx) => {
@@ -90,7 +92,19 @@ describe('PostgreSQL backend specifics', () => {
     // up with revision 1 in a later transaction (its stream-row write fails once T1 commits, it re-reads).
     const t1 = await heldAppend('order-s', null, 'First');
     const second = store.append('order-s', [ev('Second')]);
-    await new Promise((r) => setTimeout(r, 150));
+    // Commit only once the second append is seen blocked on T1's lock, and for a while (a statement that
+    // gave up at once and polled would not count), instead of after a guessed delay.
+    await waitFor(
+      async () => {
+        const [row] = await t.sql<{ waiting: number }[]>`
+          select count(*)::int as waiting from pg_stat_activity
+          where datname = current_database() and application_name = 'eventstore-test' and wait_event_type = 'Lock'
+            and clock_timestamp() - query_start > interval '50 milliseconds'`;
+        return row!.waiting === 1;
+      },
+      5000,
+      'the second append waiting on the lock',
+    );
     await t1.commit();
     const r2 = await second;
     expect(r2.nextExpectedRevision).toBe(1);
