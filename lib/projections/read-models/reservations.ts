@@ -1,6 +1,6 @@
 import type { reservation } from '../../domain';
 import { RowCache } from '../rows';
-import { rmReservations, rmrevReservations } from '../schema';
+import { rmReservations, rmrevReservations, type ReservationTimelineEntry } from '../schema';
 import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
 
 type Row = typeof rmReservations.$inferSelect;
@@ -12,10 +12,35 @@ function depositStatus(row: Pick<Row, 'depositDueKrw' | 'depositPaidKrw'>): stri
   return row.depositPaidKrw < row.depositDueKrw ? 'partially-paid' : 'paid';
 }
 
-/** One row per reservation: patient, clinic, treatment, slot, status, deposit, frozen policy. */
+/** The timeline entry of one reservation event (what the patient's pages show; no free text). */
+function timelineEntry(e: E, at: string, actorRole: string | undefined): ReservationTimelineEntry {
+  switch (e.type) {
+    case 'ReservationRequested':
+      return { type: 'requested', at, by: actorRole, startsAt: e.data.startsAt };
+    case 'ReservationConfirmed':
+      return { type: 'confirmed', at, by: e.data.by };
+    case 'ReservationRejected':
+      return { type: 'rejected', at, by: 'staff', refundDueKrw: e.data.refundDueKrw };
+    case 'ReservationDepositPaid':
+      return { type: 'deposit-paid', at, amountKrw: e.data.amountKrw };
+    case 'ReservationRescheduled':
+      return { type: 'rescheduled', at, by: e.data.by, previousStartsAt: e.data.previousStartsAt, startsAt: e.data.startsAt, feeKrw: e.data.lateFeeKrw };
+    case 'ReservationCancelled':
+      return { type: 'cancelled', at, by: e.data.by, feeKrw: e.data.feeKrw, refundDueKrw: e.data.refundDueKrw };
+    case 'NoShowRecorded':
+      return { type: 'no-show', at, by: 'staff', amountKrw: e.data.depositForfeitedKrw, refundDueKrw: e.data.refundDueKrw };
+    case 'ReservationCheckedIn':
+      return { type: 'checked-in', at: e.data.at };
+    case 'ReservationCompleted':
+      return { type: 'completed', at };
+  }
+}
+
+/** One row per reservation: patient, clinic, treatment, slot, status, deposit, frozen policy, timeline. */
 export const reservationsProjection: Projection = {
   name: 'reservations',
-  version: 1,
+  // v2: the timeline column.
+  version: 2,
   streams: ['reservation-'],
   eventTypes: [
     'ReservationRequested',
@@ -41,6 +66,7 @@ export const reservationsProjection: Projection = {
       const at = new Date(recorded.metadata.occurredAt);
       const version = recorded.revision;
       const id = e.data.reservationId;
+      const step = timelineEntry(e, recorded.metadata.occurredAt, recorded.metadata.actor?.role);
       if (e.type === 'ReservationRequested') {
         const d = e.data;
         const row: Row = {
@@ -68,6 +94,7 @@ export const reservationsProjection: Projection = {
           note: d.note ?? null,
           requestedAt: at,
           updatedAt: at,
+          timeline: [step],
           version,
         };
         row.depositStatus = depositStatus(row);
@@ -76,7 +103,7 @@ export const reservationsProjection: Projection = {
       }
       const row = rows.get(id);
       if (!row) throw new Error(`${e.type} for unknown reservation ${id}`);
-      const base = { updatedAt: at, version };
+      const base = { updatedAt: at, version, timeline: [...row.timeline, step] };
       switch (e.type) {
         case 'ReservationConfirmed':
           rows.update(id, { ...base, status: 'confirmed' });
