@@ -4,17 +4,16 @@
  * Pages keep serving the old tables, and a running worker keeps updating them, until the switch.
  *
  * DATABASE_URL (default: the embedded PostgreSQL that `npm start` runs), EVENTSTORE_URL, EVENT_HMAC_KEY,
- * PERSONAL_DATA_MASTER_KEY as for the app (development secrets from .data/ otherwise).
+ * PERSONAL_DATA_MASTER_KEY as for the app (without DATABASE_URL: the embedded start's, from .data/secrets.json).
  */
 import cliProgress from 'cli-progress';
 import { connect } from '../lib/db/client';
 import { createEventStore, eventStoreOptionsFromEnv } from '../lib/eventstore';
 import { createPersonalDataVault } from '../lib/privacy/vault';
-import { personalDataMasterKey } from '../lib/runtime/command-deps';
 import { rebuildProjections } from '../lib/projections/rebuild';
 import { allProjections, projectionByName } from '../lib/projections/registry';
 import { portOpen } from '../lib/runtime/postgres-server';
-import { loadOrCreateDevSecrets } from '../lib/runtime/secrets';
+import { MissingSecrets, readDevSecretsFile, requireSecrets } from '../lib/runtime/secrets';
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = names.filter((n) => !projectionByName(n));
@@ -31,15 +30,29 @@ if (!url) {
     console.error('DATABASE_URL is not set and the embedded PostgreSQL of `npm start` is not running.');
     process.exit(2);
   }
-  url = `postgres://postgres:postgres@127.0.0.1:${port}/yeyak`;
+  // The embedded start's database: its password and secrets are in .data/secrets.json.
+  const devSecrets = readDevSecretsFile();
+  if (!devSecrets?.EMBEDDED_PG_PASSWORD) {
+    console.error('DATABASE_URL is not set and .data/secrets.json (written by `npm start`) has no embedded PostgreSQL password.');
+    process.exit(2);
+  }
+  url = `postgres://postgres:${encodeURIComponent(devSecrets.EMBEDDED_PG_PASSWORD)}@127.0.0.1:${port}/yeyak`;
+  for (const name of ['EVENT_HMAC_KEY', 'PERSONAL_DATA_MASTER_KEY'] as const) if (!process.env[name]?.trim()) process.env[name] = devSecrets[name];
 }
-const secrets = loadOrCreateDevSecrets();
+let secrets: { EVENT_HMAC_KEY: string; PERSONAL_DATA_MASTER_KEY: string };
+try {
+  secrets = requireSecrets(['EVENT_HMAC_KEY', 'PERSONAL_DATA_MASTER_KEY']);
+} catch (error) {
+  if (!(error instanceof MissingSecrets)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}
 const database = connect(url, { max: 6 });
 const store = await createEventStore({
-  ...eventStoreOptionsFromEnv({ ...process.env, DATABASE_URL: url }, process.env.EVENT_HMAC_KEY ? undefined : secrets.EVENT_HMAC_KEY),
+  ...eventStoreOptionsFromEnv({ ...process.env, DATABASE_URL: url, EVENT_HMAC_KEY: secrets.EVENT_HMAC_KEY }),
   applicationName: 'yeyak-rebuild',
 });
-const vault = createPersonalDataVault(database.sql, personalDataMasterKey());
+const vault = createPersonalDataVault(database.sql, secrets.PERSONAL_DATA_MASTER_KEY);
 
 const bar = new cliProgress.SingleBar(
   {

@@ -1,18 +1,38 @@
 /**
- * `npm start` (and `npm run dev` with --dev): everything needed to run Yeyak on a fresh machine.
- * Without DATABASE_URL it starts an embedded PostgreSQL under .data/pg; then it migrates,
- * seeds the demo world once, builds if the build is missing or stale, and runs the worker
- * and the web server until Ctrl-C, which stops all of it.
+ * `npm start` (and `npm run dev` with --dev): everything needed to run Yeyak.
+ * Without DATABASE_URL (the no-configuration start) it starts an embedded PostgreSQL under .data/pg,
+ * generates development secrets once into .data/secrets.json and seeds the demo world once.
+ * With DATABASE_URL it needs its secrets in the environment (it refuses to start without them, naming
+ * each) and seeds nothing unless SEED_DEMO=true; NODE_ENV=production never seeds.
+ * Then it migrates, builds if the build is missing or stale, and runs the worker and the web server
+ * until Ctrl-C, which stops all of it.
  */
 import { ensureDatabase, startEmbeddedPostgres, withDatabase, type PostgresServer } from '../lib/runtime/postgres-server';
+import { loadOrCreateDevSecrets, MissingSecrets, requireSecrets, secretNames } from '../lib/runtime/secrets';
 import { buildIfStale } from './lib/build';
-import { prepareDatabase } from './lib/prepare';
+import { demoSeedDecision, prepareDatabase } from './lib/prepare';
 import { serveApp } from './lib/serve';
 
 const dev = process.argv.includes('--dev');
 const port = Number(process.env.PORT ?? 3000);
 const started = Date.now();
 const log = (m: string) => console.log(`[yeyak] ${m}`);
+
+const embeddedStart = !process.env.DATABASE_URL;
+let embeddedPassword: string | undefined;
+if (embeddedStart) {
+  // The no-configuration start: development secrets, generated once, handed to every child process.
+  const { EMBEDDED_PG_PASSWORD, ...secrets } = loadOrCreateDevSecrets();
+  Object.assign(process.env, secrets);
+  embeddedPassword = EMBEDDED_PG_PASSWORD;
+}
+try {
+  requireSecrets(secretNames);
+} catch (error) {
+  if (!(error instanceof MissingSecrets)) throw error;
+  console.error(`[yeyak] ${error.message}`);
+  process.exit(2);
+}
 
 let embedded: PostgresServer | undefined;
 // Until the worker and web server run (they bring their own handling), a stop signal during set-up
@@ -25,7 +45,7 @@ process.once('SIGINT', stopDuringSetUp);
 process.once('SIGTERM', stopDuringSetUp);
 let databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) {
-  embedded = await startEmbeddedPostgres('.data/pg', Number(process.env.EMBEDDED_PG_PORT ?? 54329), log);
+  embedded = await startEmbeddedPostgres('.data/pg', Number(process.env.EMBEDDED_PG_PORT ?? 54329), log, embeddedPassword);
   databaseUrl = withDatabase(embedded.adminUrl, 'yeyak');
   await ensureDatabase(databaseUrl);
 } else {
@@ -33,7 +53,9 @@ if (!databaseUrl) {
 }
 
 try {
-  await prepareDatabase(databaseUrl, log);
+  const demo = demoSeedDecision(process.env, embeddedStart);
+  if (!demo.seed) log(`no demo data (${demo.why})`);
+  await prepareDatabase(databaseUrl, log, { seedDemo: demo.seed, secrets: requireSecrets(['EVENT_HMAC_KEY', 'PERSONAL_DATA_MASTER_KEY']) });
   if (!dev) await buildIfStale(log);
 } catch (error) {
   await embedded?.stop();

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createScratchDatabase } from '../lib/db/scratch';
 import { resolveTestServer } from '../lib/runtime/postgres-server';
+import { generateSecrets, requireSecrets } from '../lib/runtime/secrets';
 import { buildIfStale } from './lib/build';
 import { prepareDatabase } from './lib/prepare';
 import { exitCodeOf } from './lib/processes';
@@ -27,6 +28,8 @@ const server = await resolveTestServer(log);
 log(`PostgreSQL: ${server.kind} (${new URL(server.adminUrl).host})`);
 // Every later step (and the runners we start) uses this same server.
 process.env.YEYAK_TEST_PG_URL = server.adminUrl;
+// The browser tests' server gets secrets of this run's own, explicitly (no process generates its own).
+Object.assign(process.env, generateSecrets());
 const env = { ...process.env };
 const bin = (name: string, file: string) => path.resolve('node_modules', name, file);
 
@@ -56,7 +59,8 @@ try {
 
   const e2e = await createScratchDatabase('yeyak_e2e', log);
   try {
-    await prepareDatabase(e2e.url, log);
+    // The browser tests sign in with the demo accounts: seeded on purpose (SEED_DEMO=true's meaning).
+    await prepareDatabase(e2e.url, log, { seedDemo: true, secrets: requireSecrets(['EVENT_HMAC_KEY', 'PERSONAL_DATA_MASTER_KEY']) });
     await buildIfStale(log);
     await step('browser tests (playwright)', () =>
       exitCodeOf(process.execPath, [bin('@playwright/test', 'cli.js'), 'test', ...e2eFilters], { env: { ...env, E2E_DATABASE_URL: e2e.url } }),

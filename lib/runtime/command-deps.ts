@@ -5,7 +5,7 @@ import { createSandboxGateway } from '../payments';
 import { createPersonalDataVault } from '../privacy';
 import { appDatabase } from '../db/client';
 import { appEventStore } from './event-store';
-import { loadOrCreateDevSecrets } from './secrets';
+import { requireSecret } from './secrets';
 
 /**
  * What command handlers need, wired to real services: the event store, the personal-data vault
@@ -21,7 +21,7 @@ export function commandDepsFor(sql: postgres.Sql, store: EventStore, masterKey =
 }
 
 export function personalDataMasterKey(): string {
-  return process.env.PERSONAL_DATA_MASTER_KEY || loadOrCreateDevSecrets().PERSONAL_DATA_MASTER_KEY;
+  return requireSecret('PERSONAL_DATA_MASTER_KEY');
 }
 
 const globalForDeps = globalThis as unknown as { yeyakCommandDeps?: Promise<CommandDeps> };

@@ -1,5 +1,5 @@
 import { createEventStore, eventStoreOptionsFromEnv, type EventStore } from '../eventstore';
-import { loadOrCreateDevSecrets } from './secrets';
+import { requireSecret } from './secrets';
 
 const globalForStore = globalThis as unknown as { yeyakEventStore?: Promise<EventStore> };
 
@@ -9,7 +9,7 @@ const globalForStore = globalThis as unknown as { yeyakEventStore?: Promise<Even
  */
 export function appEventStore(): Promise<EventStore> {
   globalForStore.yeyakEventStore ??= createEventStore({
-    ...eventStoreOptionsFromEnv(process.env, process.env.EVENT_HMAC_KEY ? undefined : loadOrCreateDevSecrets().EVENT_HMAC_KEY),
+    ...eventStoreOptionsFromEnv(process.env, requireSecret('EVENT_HMAC_KEY')),
     applicationName: process.env.YEYAK_PROCESS_NAME ?? 'yeyak',
   });
   return globalForStore.yeyakEventStore;

@@ -13,7 +13,11 @@ export interface PostgresServer {
 }
 
 const EMBEDDED_USER = 'postgres';
-const EMBEDDED_PASSWORD = 'postgres';
+/**
+ * The password clusters created before the app's embedded PostgreSQL got a random one (kept in
+ * .data/secrets.json); still the password of the throwaway test cluster under .data/test-pg.
+ */
+const LEGACY_PASSWORD = 'postgres';
 
 export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
@@ -72,18 +76,30 @@ async function loadEmbeddedPostgres() {
  * If one is already listening on `port` with our credentials (a previous run that
  * was not stopped), it is reused rather than fighting over the data directory.
  */
-export async function startEmbeddedPostgres(dataDir: string, port: number, log: (m: string) => void = () => {}): Promise<PostgresServer> {
-  const adminUrl = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
-  if ((await portOpen(port)) && (await canQuery(adminUrl))) {
-    log(`reusing the embedded PostgreSQL already running on port ${port}`);
-    return { adminUrl, kind: 'external', stop: async () => {} };
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  log: (m: string) => void = () => {},
+  password: string = LEGACY_PASSWORD,
+): Promise<PostgresServer> {
+  const urlWith = (pw: string) => `postgres://${EMBEDDED_USER}:${encodeURIComponent(pw)}@127.0.0.1:${port}/postgres`;
+  const adminUrl = urlWith(password);
+  if (await portOpen(port)) {
+    if (await canQuery(adminUrl)) {
+      log(`reusing the embedded PostgreSQL already running on port ${port}`);
+      return { adminUrl, kind: 'external', stop: async () => {} };
+    }
+    if (password !== LEGACY_PASSWORD && (await adoptPassword(urlWith(LEGACY_PASSWORD), password))) {
+      log(`reusing the embedded PostgreSQL already running on port ${port} (its password is now the one in the secrets file)`);
+      return { adminUrl, kind: 'external', stop: async () => {} };
+    }
   }
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const absDir = path.resolve(dataDir);
   const pg = new EmbeddedPostgres({
     databaseDir: absDir,
     user: EMBEDDED_USER,
-    password: EMBEDDED_PASSWORD,
+    password,
     port,
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a dedicated system user.
@@ -99,6 +115,10 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     await pg.initialise();
   }
   await pg.start();
+  // A cluster made before the random password still has the old one: switch it over once.
+  if (password !== LEGACY_PASSWORD && !(await canQuery(adminUrl)) && (await adoptPassword(urlWith(LEGACY_PASSWORD), password))) {
+    log('embedded PostgreSQL: replaced the old fixed password with the one in the secrets file');
+  }
   log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
   return {
     adminUrl,
@@ -111,6 +131,18 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
       await Promise.race([pg.stop(), new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
     },
   };
+}
+
+/** Connects with the legacy password and sets `password` instead; false if the legacy password does not work either. */
+async function adoptPassword(legacyUrl: string, password: string): Promise<boolean> {
+  if (!(await canQuery(legacyUrl))) return false;
+  const sql = postgres(legacyUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`alter user ${quoteIdent(EMBEDDED_USER)} password '${password.replaceAll("'", "''")}'`);
+    return true;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
 }
 
 /** Creates the database named in `url` on its server if it does not exist yet. */

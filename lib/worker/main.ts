@@ -15,7 +15,7 @@ import { startProcessManagers } from '../process-managers';
 import { allProjections } from '../projections/registry';
 import { ProjectionWorker } from '../projections/worker';
 import { commandDepsFor } from '../runtime/command-deps';
-import { loadOrCreateDevSecrets } from '../runtime/secrets';
+import { MissingSecrets, requireSecrets } from '../runtime/secrets';
 
 const log = pino({ name: 'worker', level: process.env.LOG_LEVEL ?? 'info' });
 const url = process.env.DATABASE_URL;
@@ -24,10 +24,17 @@ if (!url) {
   process.exit(2);
 }
 
-const devSecrets = () => loadOrCreateDevSecrets();
+let secrets: { EVENT_HMAC_KEY: string; PERSONAL_DATA_MASTER_KEY: string };
+try {
+  secrets = requireSecrets(['EVENT_HMAC_KEY', 'PERSONAL_DATA_MASTER_KEY']);
+} catch (error) {
+  if (!(error instanceof MissingSecrets)) throw error;
+  log.fatal(error.message);
+  process.exit(2);
+}
 const database = connect(url, { max: 8 });
 const store = await createEventStore({
-  ...eventStoreOptionsFromEnv(process.env, process.env.EVENT_HMAC_KEY ? undefined : devSecrets().EVENT_HMAC_KEY),
+  ...eventStoreOptionsFromEnv(process.env, secrets.EVENT_HMAC_KEY),
   applicationName: 'yeyak-worker',
   maxConnections: 4,
   onError: (error) => log.warn({ err: error }, 'event store recovered from an error'),
@@ -36,7 +43,7 @@ const store = await createEventStore({
 if (process.env.YEYAK_GROUP_LEASE_MS && 'leaseMs' in store.groups) {
   (store.groups as { leaseMs: number }).leaseMs = Number(process.env.YEYAK_GROUP_LEASE_MS);
 }
-const { privacy: vault, payments } = commandDepsFor(database.sql, store);
+const { privacy: vault, payments } = commandDepsFor(database.sql, store, secrets.PERSONAL_DATA_MASTER_KEY);
 
 const worker = new ProjectionWorker({
   store,
