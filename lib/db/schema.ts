@@ -213,6 +213,42 @@ export const pmPendingPayments = pgTable(
     requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
     nextCheckAt: timestamp('next_check_at', { withTimezone: true }).notNull(),
     checks: integer('checks').notNull().default(0),
+    /** When the last check ran, and what the gateway said then (shown on the admin payments page). */
+    lastCheckedAt: timestamp('last_checked_at', { withTimezone: true }),
+    gateway: jsonb('gateway').$type<{ paymentKey: string; status: string; totalAmount: number; balanceAmount: number; approvedAt: string | null; failure: { code: string; message: string } | null } | null>(),
+    lastError: text('last_error'),
+    /** Parked for a person (admin payments page) after too many checks or a refusal: the timer no longer asks. */
+    stuckAt: timestamp('stuck_at', { withTimezone: true }),
   },
   (t) => [index('pm_pending_payments_next_check_idx').on(t.nextCheckAt)],
+);
+
+/**
+ * Process managers: every deposit payment of a reservation (a reservation may have had several),
+ * so what is still due is computed across all of them (a late fee is withheld once). Derived from
+ * PaymentRequested.
+ */
+export const pmDepositPayments = pgTable(
+  'pm_deposit_payments',
+  {
+    paymentId: text('payment_id').primaryKey(),
+    reservationId: text('reservation_id').notNull(),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('pm_deposit_payments_reservation_idx').on(t.reservationId)],
+);
+
+/**
+ * Process managers: pay-and-book reservations and when their deposit is due (the clinic's
+ * paymentDeadlineMinutes after the request); the deadline timer cancels those still unpaid then.
+ * Derived from ReservationRequested.
+ */
+export const pmPaymentDeadlines = pgTable(
+  'pm_payment_deadlines',
+  {
+    reservationId: text('reservation_id').primaryKey(),
+    clinicId: text('clinic_id').notNull(),
+    deadlineAt: timestamp('deadline_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('pm_payment_deadlines_deadline_idx').on(t.deadlineAt)],
 );
