@@ -12,7 +12,7 @@ import { ConcurrencyConflict, HoldExpiredError } from './errors';
 import { loadStream } from './handle';
 import { commandMetadata } from './metadata';
 import { bookReservation, cancelReservation, checkInReservation, rescheduleReservation } from './reservation';
-import { expireHolds, placeHold } from './schedule';
+import { expireHolds, holdSlots } from './schedule';
 import { loadClinic } from './deps';
 import { manualClock, meta, patientActor, registerTestClinic } from './testing';
 
@@ -120,8 +120,11 @@ describe('booking', () => {
     const clinicId = await newClinic();
     const first = booking(clinicId);
     await bookReservation(deps, first.input, first.meta);
+    // The same patient, a new command reusing their own reservation id.
     const clash = booking(clinicId, monday('11:30'));
     clash.input.reservationId = first.input.reservationId;
+    clash.input.patientId = first.input.patientId;
+    clash.meta = commandMetadata({ actor: first.meta.actor, clinicId });
     await expect(bookReservation(deps, clash.input, clash.meta)).rejects.toMatchObject({ code: 'reservation.already_exists' });
     const day = await loadStream(store, schedule.scheduleDecider, streams.schedule(clinicId, '2025-03-03'));
     expect(Object.keys(day.state.holds)).toHaveLength(1);
@@ -134,7 +137,7 @@ describe('booking', () => {
     // The booking crashed after its first step: only the hold exists.
     const facts = await loadClinic(deps, clinicId);
     const { derivedId, subCommand } = await import('./metadata');
-    await placeHold(
+    await holdSlots(
       deps,
       facts,
       { clinicId, day: '2025-03-03', holdId: derivedId('hold', b.meta.commandId), reservationId: b.input.reservationId, startsAt: b.input.startsAt, durationMinutes: 30 },
@@ -160,7 +163,7 @@ describe('booking', () => {
     const b = booking(clinicId);
     const facts = await loadClinic(deps, clinicId);
     const { derivedId, subCommand } = await import('./metadata');
-    await placeHold(
+    await holdSlots(
       deps,
       facts,
       { clinicId, day: '2025-03-03', holdId: derivedId('hold', b.meta.commandId), reservationId: b.input.reservationId, startsAt: b.input.startsAt, durationMinutes: 30 },

@@ -1,13 +1,18 @@
 /** Clinic catalogue commands (stream clinic-<clinicId>). */
 import { clinic, streams } from '../domain';
 import type { ClinicCommand } from '../domain/clinic';
+import { authorize, type WriterRole } from './authorize';
 import { run, type CommandDeps } from './deps';
 import type { CommandMetadata } from './metadata';
+
+/** Registering a clinic is the platform's (admin, seed); its catalogue and settings are its staff's. */
+const CLINIC_WRITERS: readonly WriterRole[] = ['staff', 'admin'];
 
 type Input<T extends ClinicCommand['type']> = Omit<Extract<ClinicCommand, { type: T }>, 'type'>;
 type WithClinic<T extends ClinicCommand['type']> = { clinicId: string } & Input<T>;
 
-function clinicCommand(deps: CommandDeps, clinicId: string, command: ClinicCommand, meta: CommandMetadata) {
+async function clinicCommand(deps: CommandDeps, clinicId: string, command: ClinicCommand, meta: CommandMetadata) {
+  authorize(meta, command.type, { clinicId }, command.type === 'RegisterClinic' ? ['admin'] : CLINIC_WRITERS);
   return run(deps, clinic.clinicDecider, streams.clinic(clinicId), command, meta);
 }
 

@@ -12,7 +12,8 @@ export * from './authorize';
 export { handle, loadStream, laterPosition, parseCommand, DEFAULT_MAX_ATTEMPTS, type CommandResult, type HandleOptions, type LoadedStream, type PersonalDataProtection } from './handle';
 export { loadClinic, nowOf, run, type CommandDeps } from './deps';
 export * from './clinic';
-export * from './schedule';
+// The unauthorised steps holdSlots/confirmHeld/releaseHeld stay inside lib/commands (booking uses them after its own check).
+export { placeHold, confirmHold, releaseHold, expireHolds, type ClinicDay, type PlaceHoldInput } from './schedule';
 export * from './reservation';
 export * from './payment';
 export * from './visit';

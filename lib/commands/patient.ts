@@ -6,10 +6,13 @@
  */
 import { patient, streams } from '../domain';
 import type { PatientCommand } from '../domain/patient';
+import { authorize } from './authorize';
 import { run, type CommandDeps } from './deps';
 import type { CommandMetadata } from './metadata';
 
-export function patientCommand(deps: CommandDeps, patientId: string, command: PatientCommand, meta: CommandMetadata) {
+/** A patient's profile, contact, consents and erasure are theirs alone (and the seed's, as system). */
+export async function patientCommand(deps: CommandDeps, patientId: string, command: PatientCommand, meta: CommandMetadata) {
+  authorize(meta, command.type, { patientId }, ['patient']);
   return run(deps, patient.patientDecider, streams.patient(patientId), command, meta);
 }
 

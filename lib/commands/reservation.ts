@@ -8,21 +8,54 @@ import { requireBookableTreatment } from '../domain/clinic';
 import type { ActiveReservation, ReservationCommand, ReservationEvent, ReservationKind, ReservationState } from '../domain/reservation';
 import type { Position } from '../eventstore';
 import { loadClinic, nowOf, run, type CommandDeps } from './deps';
-import { HoldExpiredError } from './errors';
+import { ForbiddenError, HoldExpiredError } from './errors';
 import { laterPosition, loadStream, type CommandResult } from './handle';
+import { actingStaffId, authorize, authorizeOn, type WriterRole } from './authorize';
 import { derivedId, subCommand, type CommandMetadata } from './metadata';
-import { confirmHold, placeHold, releaseHold } from './schedule';
+import { confirmHeld, holdSlots, releaseHeld } from './schedule';
 
 const CLINIC_COMMANDS: ReadonlySet<ReservationCommand['type']> = new Set(['RequestReservation', 'RescheduleReservation']);
 
+/**
+ * Who may run each reservation command (besides the system actor): the patient on their own
+ * reservation, staff of the reservation's clinic. Deposits are recorded by the process managers only.
+ */
+const RESERVATION_WRITERS: Readonly<Record<ReservationCommand['type'], readonly WriterRole[]>> = {
+  RequestReservation: ['patient', 'staff'],
+  RescheduleReservation: ['patient', 'staff'],
+  CancelReservation: ['patient', 'staff'],
+  ConfirmReservation: ['staff'],
+  RejectReservation: ['staff'],
+  RecordNoShow: ['staff'],
+  CheckInReservation: ['staff'],
+  CompleteReservation: ['staff'],
+  RecordDepositPaid: [],
+};
+
+/** The policy step of a reservation: its clinic and patient (the command's, for a new one). */
+export const reservationSubject = (state: ReservationState, command?: ReservationCommand) =>
+  state.status !== 'none'
+    ? { clinicId: (state as ActiveReservation).clinicId, patientId: (state as ActiveReservation).patientId }
+    : command?.type === 'RequestReservation'
+      ? { clinicId: command.clinicId, patientId: command.patientId }
+      : null;
+
 /** One command on one reservation stream; loads the clinic when the decider needs it. */
 export function reservationCommand(deps: CommandDeps, reservationId: string, command: ReservationCommand, meta: CommandMetadata) {
-  return run(deps, reservation.reservationDecider, streams.reservation(reservationId), command, meta, async (loaded, now) => {
-    if (!CLINIC_COMMANDS.has(command.type)) return { now };
-    const clinicId = command.type === 'RequestReservation' ? command.clinicId : (loaded.state as ActiveReservation).clinicId;
-    if (!clinicId) return { now }; // no reservation: the decider refuses with reservation.not_found
-    return { now, clinic: await loadClinic(deps, clinicId) };
-  });
+  return run(
+    deps,
+    reservation.reservationDecider,
+    streams.reservation(reservationId),
+    command,
+    meta,
+    async (loaded, now) => {
+      if (!CLINIC_COMMANDS.has(command.type)) return { now };
+      const clinicId = command.type === 'RequestReservation' ? command.clinicId : (loaded.state as ActiveReservation).clinicId;
+      if (!clinicId) return { now }; // no reservation: the decider refuses with reservation.not_found
+      return { now, clinic: await loadClinic(deps, clinicId) };
+    },
+    authorizeOn(meta, command.type, RESERVATION_WRITERS[command.type], (state: ReservationState) => reservationSubject(state, command)),
+  );
 }
 
 export type ReservationResult = CommandResult<ReservationEvent, ReservationState>;
@@ -62,13 +95,15 @@ export interface BookingResult {
  * A hold left by a crash between the first two steps expires (process managers' hold-expiry timer).
  */
 export async function bookReservation(deps: CommandDeps, input: BookReservationInput, meta: CommandMetadata): Promise<BookingResult> {
+  // Before the hold: a patient books only as themselves, staff only in their clinic.
+  authorize(meta, 'RequestReservation', { clinicId: input.clinicId, patientId: input.patientId }, RESERVATION_WRITERS.RequestReservation);
   const clinic = await loadClinic(deps, input.clinicId);
   const treatment = requireBookableTreatment(clinic, input.treatmentId);
   const day = clinicDay(input.startsAt);
   const holdId = derivedId('hold', meta.commandId);
   const reserveMeta = subCommand(meta, 'reserve');
 
-  const hold = await placeHold(
+  const hold = await holdSlots(
     deps,
     clinic,
     { clinicId: input.clinicId, day, holdId, reservationId: input.reservationId, startsAt: input.startsAt, durationMinutes: treatment.durationMinutes },
@@ -102,14 +137,14 @@ export async function bookReservation(deps: CommandDeps, input: BookReservationI
       reserveMeta,
     );
   } catch (error) {
-    // Refused (e.g. the reservation id is taken): give the seat back now rather than at expiry.
-    if (error instanceof DomainError) await releaseHold(deps, { clinicId: input.clinicId, day, holdId, reason: 'cancelled' }, subCommand(meta, 'release'));
+    // Refused (e.g. the reservation id is taken, or is another patient's): give the seat back now rather than at expiry.
+    if (error instanceof DomainError || error instanceof ForbiddenError) await releaseHeld(deps, { clinicId: input.clinicId, day, holdId, reason: 'cancelled' }, subCommand(meta, 'release'));
     throw error;
   }
 
   let confirmed;
   try {
-    confirmed = await confirmHold(deps, { clinicId: input.clinicId, day, holdId, reservationId: input.reservationId }, subCommand(meta, 'confirm'));
+    confirmed = await confirmHeld(deps, { clinicId: input.clinicId, day, holdId, reservationId: input.reservationId }, subCommand(meta, 'confirm'));
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
     // The hold expired and was released between the two appends: the reservation has no seat.
@@ -160,6 +195,9 @@ export async function rescheduleReservation(deps: CommandDeps, input: Reschedule
   const loaded = await loadStream(deps.store, reservation.reservationDecider, streamId);
   if (loaded.state.status === 'none') throw new NotFoundError('reservation', { reservationId: input.reservationId });
   const current = loaded.state as ActiveReservation;
+  // Before any hold: the patient's own reservation, or staff of its clinic acting as themselves.
+  authorize(meta, 'RescheduleReservation', reservationSubject(current)!, RESERVATION_WRITERS.RescheduleReservation);
+  const staffId = actingStaffId(meta, 'RescheduleReservation', input.by, input.staffId);
   const clinic = await loadClinic(deps, current.clinicId);
   const holdId = derivedId('hold', meta.commandId);
   const moveMeta = subCommand(meta, 'reschedule');
@@ -168,7 +206,7 @@ export async function rescheduleReservation(deps: CommandDeps, input: Reschedule
     startsAt: input.startsAt,
     holdId,
     by: input.by,
-    ...(input.staffId === undefined ? {} : { staffId: input.staffId }),
+    ...(staffId === undefined ? {} : { staffId }),
   };
 
   const alreadyMoved = loaded.events.find((e) => e.metadata.commandId === moveMeta.commandId);
@@ -198,7 +236,7 @@ export async function rescheduleReservation(deps: CommandDeps, input: Reschedule
   const sameDay = day === previous.previousDay;
   const durationMinutes = minutesBetween(current.startsAt, current.endsAt);
 
-  const held = await placeHold(
+  const held = await holdSlots(
     deps,
     clinic,
     {
@@ -218,14 +256,14 @@ export async function rescheduleReservation(deps: CommandDeps, input: Reschedule
     moved = await reservationCommand(deps, input.reservationId, command, moveMeta);
   } catch (error) {
     if (error instanceof DomainError) {
-      await releaseHold(deps, { clinicId: current.clinicId, day, holdId, reason: 'cancelled' }, subCommand(meta, 'release-new'));
+      await releaseHeld(deps, { clinicId: current.clinicId, day, holdId, reason: 'cancelled' }, subCommand(meta, 'release-new'));
     }
     throw error;
   }
-  const confirmed = await confirmHold(deps, { clinicId: current.clinicId, day, holdId, reservationId: input.reservationId }, subCommand(meta, 'confirm'));
+  const confirmed = await confirmHeld(deps, { clinicId: current.clinicId, day, holdId, reservationId: input.reservationId }, subCommand(meta, 'confirm'));
   const released = sameDay
     ? null
-    : await releaseHold(
+    : await releaseHeld(
         deps,
         { clinicId: current.clinicId, day: previous.previousDay, holdId: previous.previousHoldId, reason: 'rescheduled' },
         subCommand(meta, 'release'),
@@ -241,30 +279,40 @@ export async function rescheduleReservation(deps: CommandDeps, input: Reschedule
 
 // ── Single-stream reservation commands ──────────────────────────────────────────────────────────
 
-export const confirmReservation = (deps: CommandDeps, input: { reservationId: string; staffId: string }, meta: CommandMetadata) =>
-  reservationCommand(deps, input.reservationId, { type: 'ConfirmReservation', staffId: input.staffId }, meta);
+/** Staff commands record the acting staff member's own id (ForbiddenError for another's). */
+const staffOf = (meta: CommandMetadata, command: string, staffId: string) => actingStaffId(meta, command, 'staff', staffId) ?? staffId;
 
-export const rejectReservation = (deps: CommandDeps, input: { reservationId: string; staffId: string; reason: string }, meta: CommandMetadata) =>
-  reservationCommand(deps, input.reservationId, { type: 'RejectReservation', staffId: input.staffId, reason: input.reason }, meta);
+export const confirmReservation = async (deps: CommandDeps, input: { reservationId: string; staffId: string }, meta: CommandMetadata) =>
+  reservationCommand(deps, input.reservationId, { type: 'ConfirmReservation', staffId: staffOf(meta, 'ConfirmReservation', input.staffId) }, meta);
+
+export const rejectReservation = async (deps: CommandDeps, input: { reservationId: string; staffId: string; reason: string }, meta: CommandMetadata) =>
+  reservationCommand(
+    deps,
+    input.reservationId,
+    { type: 'RejectReservation', staffId: staffOf(meta, 'RejectReservation', input.staffId), reason: input.reason },
+    meta,
+  );
 
 export const recordDepositPaid = (deps: CommandDeps, input: { reservationId: string; paymentId: string; amountKrw: number }, meta: CommandMetadata) =>
   reservationCommand(deps, input.reservationId, { type: 'RecordDepositPaid', paymentId: input.paymentId, amountKrw: input.amountKrw }, meta);
 
 /** Cancels; the process managers release the hold and refund `refundDueKrw` under the frozen policy. */
-export const cancelReservation = (
+export async function cancelReservation(
   deps: CommandDeps,
   input: { reservationId: string; by: 'patient' | 'staff'; staffId?: string; reason: string },
   meta: CommandMetadata,
-) =>
-  reservationCommand(
+) {
+  const staffId = actingStaffId(meta, 'CancelReservation', input.by, input.staffId);
+  return reservationCommand(
     deps,
     input.reservationId,
-    { type: 'CancelReservation', by: input.by, reason: input.reason, ...(input.staffId === undefined ? {} : { staffId: input.staffId }) },
+    { type: 'CancelReservation', by: input.by, reason: input.reason, ...(staffId === undefined ? {} : { staffId }) },
     meta,
   );
+}
 
-export const recordNoShow = (deps: CommandDeps, input: { reservationId: string; staffId: string }, meta: CommandMetadata) =>
-  reservationCommand(deps, input.reservationId, { type: 'RecordNoShow', staffId: input.staffId }, meta);
+export const recordNoShow = async (deps: CommandDeps, input: { reservationId: string; staffId: string }, meta: CommandMetadata) =>
+  reservationCommand(deps, input.reservationId, { type: 'RecordNoShow', staffId: staffOf(meta, 'RecordNoShow', input.staffId) }, meta);
 
 export const completeReservation = (deps: CommandDeps, input: { reservationId: string }, meta: CommandMetadata) =>
   reservationCommand(deps, input.reservationId, { type: 'CompleteReservation' }, meta);
@@ -278,6 +326,7 @@ export async function checkInReservation(
   input: { reservationId: string; visitId: string; staffId?: string },
   meta: CommandMetadata,
 ): Promise<{ reservation: ReservationResult; visit: CommandResult<visit.VisitEvent, visit.VisitState>; position: Position | null }> {
+  const staffId = input.staffId === undefined ? undefined : staffOf(meta, 'CheckInReservation', input.staffId);
   const checkedIn = await reservationCommand(deps, input.reservationId, { type: 'CheckInReservation', visitId: input.visitId }, subCommand(meta, 'check-in'));
   const r = checkedIn.state as ActiveReservation;
   const arrived = await run(
@@ -290,9 +339,12 @@ export async function checkInReservation(
       clinicId: r.clinicId,
       patientId: r.patientId,
       reservationId: input.reservationId,
-      ...(input.staffId === undefined ? {} : { staffId: input.staffId }),
+      ...(staffId === undefined ? {} : { staffId }),
     },
     subCommand(meta, 'arrival'),
+    undefined,
+    // The reservation's check-in above was authorised (staff of its clinic); the visit is at that clinic.
+    authorizeOn(meta, 'RecordArrival', ['staff'], () => ({ clinicId: r.clinicId, patientId: r.patientId })),
   );
   return { reservation: checkedIn, visit: arrived, position: laterPosition(checkedIn.position, arrived.position) };
 }

@@ -2,8 +2,16 @@
 import { schedule, streams, type DayKey } from '../domain';
 import type { RegisteredClinic } from '../domain/clinic';
 import type { ReleaseReason } from '../domain/schedule';
+import { authorize, type WriterRole } from './authorize';
 import { run, type CommandDeps } from './deps';
 import type { CommandMetadata } from './metadata';
+
+/**
+ * A clinic day's holds are changed by the booking commands (authorised there, as the patient or
+ * staff who books), by the process managers' timers, and directly only by staff of the clinic.
+ */
+const SCHEDULE_WRITERS: readonly WriterRole[] = ['staff', 'admin'];
+const authorizeDay = (meta: CommandMetadata, command: string, input: ClinicDay) => authorize(meta, command, { clinicId: input.clinicId }, SCHEDULE_WRITERS);
 
 export interface ClinicDay {
   clinicId: string;
@@ -19,22 +27,42 @@ export interface PlaceHoldInput extends ClinicDay {
 }
 
 /** PlaceHold with the clinic's booking facts (the caller has loaded the clinic). */
-export const placeHold = (deps: CommandDeps, clinic: RegisteredClinic, input: PlaceHoldInput, meta: CommandMetadata) =>
+export async function placeHold(deps: CommandDeps, clinic: RegisteredClinic, input: PlaceHoldInput, meta: CommandMetadata) {
+  authorizeDay(meta, 'PlaceHold', input);
+  return holdSlots(deps, clinic, input, meta);
+}
+
+/** The booking commands' step (they authorised the actor on the reservation already). */
+export const holdSlots = (deps: CommandDeps, clinic: RegisteredClinic, input: PlaceHoldInput, meta: CommandMetadata) =>
   run(deps, schedule.scheduleDecider, streams.schedule(input.clinicId, input.day), { type: 'PlaceHold', ...input }, meta, (_l, now) => ({
     now,
     clinic,
     holdTtlMinutes: deps.holdTtlMinutes,
   }));
 
-export const confirmHold = (deps: CommandDeps, input: ClinicDay & { holdId: string; reservationId: string }, meta: CommandMetadata) =>
+type HoldInput = ClinicDay & { holdId: string; reservationId: string };
+type ReleaseInput = ClinicDay & { holdId: string; reason: Exclude<ReleaseReason, 'expired'> };
+
+export async function confirmHold(deps: CommandDeps, input: HoldInput, meta: CommandMetadata) {
+  authorizeDay(meta, 'ConfirmHold', input);
+  return confirmHeld(deps, input, meta);
+}
+
+/** The booking commands' step (authorised there). */
+export const confirmHeld = (deps: CommandDeps, input: HoldInput, meta: CommandMetadata) =>
   run(deps, schedule.scheduleDecider, streams.schedule(input.clinicId, input.day), { type: 'ConfirmHold', holdId: input.holdId, reservationId: input.reservationId }, meta);
 
-export const releaseHold = (
-  deps: CommandDeps,
-  input: ClinicDay & { holdId: string; reason: Exclude<ReleaseReason, 'expired'> },
-  meta: CommandMetadata,
-) => run(deps, schedule.scheduleDecider, streams.schedule(input.clinicId, input.day), { type: 'ReleaseHold', holdId: input.holdId, reason: input.reason }, meta);
+export async function releaseHold(deps: CommandDeps, input: ReleaseInput, meta: CommandMetadata) {
+  authorizeDay(meta, 'ReleaseHold', input);
+  return releaseHeld(deps, input, meta);
+}
+
+/** The booking commands' step (authorised there). */
+export const releaseHeld = (deps: CommandDeps, input: ReleaseInput, meta: CommandMetadata) =>
+  run(deps, schedule.scheduleDecider, streams.schedule(input.clinicId, input.day), { type: 'ReleaseHold', holdId: input.holdId, reason: input.reason }, meta);
 
 /** Releases every unconfirmed hold of the day past its expiry (the hold-expiry timer sends it). */
-export const expireHolds = (deps: CommandDeps, input: ClinicDay, meta: CommandMetadata) =>
-  run(deps, schedule.scheduleDecider, streams.schedule(input.clinicId, input.day), { type: 'ExpireHolds' }, meta);
+export async function expireHolds(deps: CommandDeps, input: ClinicDay, meta: CommandMetadata) {
+  authorizeDay(meta, 'ExpireHolds', input);
+  return run(deps, schedule.scheduleDecider, streams.schedule(input.clinicId, input.day), { type: 'ExpireHolds' }, meta);
+}

@@ -21,10 +21,18 @@ export function manualClock(start: string | Date) {
 
 export const staffActor = { id: 'staff-1', role: 'staff' };
 export const patientActor = (patientId: string) => ({ id: patientId, role: 'patient' });
+/** Test set-up acts as the system (like the seed): the policy step lets it do anything. */
+export const setupActor = { id: 'system:test', role: 'system' };
 
+/** Metadata of the test's set-up and of steps whose actor the test is not about (system actor). */
 export function meta(overrides: Partial<Parameters<typeof commandMetadata>[0]> = {}): CommandMetadata {
-  return commandMetadata({ actor: staffActor, clinicId: null, ip: '203.0.113.7', userAgent: 'vitest', ...overrides });
+  return commandMetadata({ actor: setupActor, clinicId: null, ip: '203.0.113.7', userAgent: 'vitest', ...overrides });
 }
+
+/** A staff member of `clinicId` (their clinic from the session, as userCommandMetadata sets it). */
+export const staffMeta = (clinicId: string, staffId = staffActor.id) => meta({ actor: { id: staffId, role: 'staff' }, clinicId });
+/** A patient acting on their own (at `clinicId`, recorded for the audit trail). */
+export const patientMeta = (patientId: string, clinicId: string | null = null) => meta({ actor: patientActor(patientId), clinicId });
 
 export const FREE_CONSULT: TreatmentDetails = {
   treatmentId: 'tx-consult',

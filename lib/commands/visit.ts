@@ -1,14 +1,33 @@
 /** Visit commands (stream visit-<visitId>). Check-in with a reservation: `checkInReservation`. */
 import { streams, visit } from '../domain';
-import type { ActiveVisit, VisitCommand } from '../domain/visit';
+import type { ActiveVisit, VisitCommand, VisitState } from '../domain/visit';
+import { actingStaffId, authorizeOn } from './authorize';
 import { loadClinic, run, type CommandDeps } from './deps';
 import type { CommandMetadata } from './metadata';
 
-export function visitCommand(deps: CommandDeps, visitId: string, command: VisitCommand, meta: CommandMetadata) {
-  return run(deps, visit.visitDecider, streams.visit(visitId), command, meta, async (loaded, now) => {
-    if (command.type !== 'AddTreatment' || loaded.state.status === 'none') return { now };
-    return { now, clinic: await loadClinic(deps, (loaded.state as ActiveVisit).clinicId) };
-  });
+/** A visit is run by the staff of its clinic (the new visit's clinic for an arrival). */
+const visitSubject = (state: VisitState, command: VisitCommand) =>
+  state.status !== 'none'
+    ? { clinicId: (state as ActiveVisit).clinicId, patientId: (state as ActiveVisit).patientId }
+    : command.type === 'RecordArrival'
+      ? { clinicId: command.clinicId, patientId: command.patientId }
+      : null;
+
+export async function visitCommand(deps: CommandDeps, visitId: string, command: VisitCommand, meta: CommandMetadata) {
+  const staffId = 'staffId' in command ? actingStaffId(meta, command.type, 'staff', command.staffId) : undefined;
+  const recorded = (staffId === undefined ? command : { ...command, staffId }) as VisitCommand;
+  return run(
+    deps,
+    visit.visitDecider,
+    streams.visit(visitId),
+    recorded,
+    meta,
+    async (loaded, now) => {
+      if (command.type !== 'AddTreatment' || loaded.state.status === 'none') return { now };
+      return { now, clinic: await loadClinic(deps, (loaded.state as ActiveVisit).clinicId) };
+    },
+    authorizeOn(meta, command.type, ['staff'], (state: VisitState) => visitSubject(state, command)),
+  );
 }
 
 type Input<T extends VisitCommand['type']> = { visitId: string } & Omit<Extract<VisitCommand, { type: T }>, 'type'>;

@@ -21,7 +21,6 @@ import {
   discharge,
   loadClinic,
   loadStream,
-  placeHold,
   recordNoShow,
   refundPayment,
   rescheduleReservation,
@@ -31,6 +30,7 @@ import {
 } from '../commands';
 import { manualClock, meta, patientActor, registerTestClinic } from '../commands/testing';
 import { startProcessManagers, type ProcessManagers } from './index';
+import { holdSlots } from '../commands/schedule';
 
 const t = await createTestDatabase();
 const store = await createEventStore({ databaseUrl: t.url, hmacKey: 'test-key-at-least-16-bytes', maxConnections: 10 });
@@ -303,7 +303,7 @@ describe('process managers', () => {
     const clinicId = await newClinic({ slotCapacity: 1 });
     const crashed = commandMetadata({ actor: patientActor('p-crash'), clinicId });
     const holdId = derivedId('hold', crashed.commandId);
-    await placeHold(deps, await loadClinic(deps, clinicId), { clinicId, day: '2025-03-03', holdId, reservationId: `r-${uid()}`, startsAt: monday('14:00'), durationMinutes: 30 }, subCommand(crashed, 'hold'));
+    await holdSlots(deps, await loadClinic(deps, clinicId), { clinicId, day: '2025-03-03', holdId, reservationId: `r-${uid()}`, startsAt: monday('14:00'), durationMinutes: 30 }, subCommand(crashed, 'hold'));
     await eventually(async () => expect(await t.sql`select 1 from pm_pending_holds where hold_id = ${holdId}`).toHaveLength(1));
     await expect(book(clinicId, monday('14:00'), 'tx-consult', 'consult-first')).rejects.toBeInstanceOf(SlotOverCapacityError);
 
@@ -327,7 +327,7 @@ describe('process managers', () => {
     const reservationId = `r-${uid()}`;
     const holdId = derivedId('hold', m.commandId);
     const clinic = await loadClinic(deps, clinicId);
-    await placeHold(deps, clinic, { clinicId, day: '2025-03-03', holdId, reservationId, startsAt: monday('15:00'), durationMinutes: 30 }, subCommand(m, 'hold'));
+    await holdSlots(deps, clinic, { clinicId, day: '2025-03-03', holdId, reservationId, startsAt: monday('15:00'), durationMinutes: 30 }, subCommand(m, 'hold'));
     const { reservationCommand } = await import('../commands');
     await reservationCommand(
       deps,
