@@ -38,7 +38,8 @@ function* weekdays(): Generator<string> {
   }
 }
 
-const meta = (clinicId: string) => commandMetadata({ actor: { id: `p-${randomUUID()}`, role: 'patient' }, clinicId, ip: '203.0.113.7', userAgent: 'bench' });
+// The patient books as themselves (the command layer's policy step checks patientId = actor).
+const meta = (clinicId: string, patientId: string) => commandMetadata({ actor: { id: patientId, role: 'patient' }, clinicId, ip: '203.0.113.7', userAgent: 'bench' });
 const booking = (clinicId: string, day: string, slot: string) => ({
   reservationId: `r-${randomUUID()}`,
   clinicId,
@@ -62,15 +63,15 @@ export async function runCommandsBench(): Promise<Figure[]> {
     await registerTestClinic(deps, clinicId, { slotCapacity: 2 });
     const days = weekdays();
     const latencies: number[] = [];
-    const bookedIds: string[] = [];
+    const bookedIds: Array<{ reservationId: string; patientId: string }> = [];
     const deadline = performance.now() + SECONDS * 1000;
     for (let day = days.next().value!; performance.now() < deadline; day = days.next().value!) {
       for (const slot of SLOTS) {
         const input = booking(clinicId, day, slot);
         const t0 = performance.now();
-        await bookReservation(deps, input, meta(clinicId));
+        await bookReservation(deps, input, meta(clinicId, input.patientId));
         latencies.push(performance.now() - t0);
-        bookedIds.push(input.reservationId);
+        bookedIds.push({ reservationId: input.reservationId, patientId: input.patientId });
       }
     }
     add('command_book_p50_ms', round(percentile(latencies, 50), 2), 'ms');
@@ -79,9 +80,9 @@ export async function runCommandsBench(): Promise<Figure[]> {
 
     // 2. A single-stream command (cancel), for comparison.
     const cancels: number[] = [];
-    for (const reservationId of bookedIds.slice(0, Math.min(bookedIds.length, 300))) {
+    for (const { reservationId, patientId } of bookedIds.slice(0, Math.min(bookedIds.length, 300))) {
       const t0 = performance.now();
-      await cancelReservation(deps, { reservationId, by: 'patient', reason: 'bench' }, meta(clinicId));
+      await cancelReservation(deps, { reservationId, by: 'patient', reason: 'bench' }, meta(clinicId, patientId));
       cancels.push(performance.now() - t0);
     }
     add('command_cancel_p50_ms', round(percentile(cancels, 50), 2), 'ms');
@@ -110,7 +111,8 @@ export async function runCommandsBench(): Promise<Figure[]> {
             for (let k = w; k < plan.length; k += WRITERS) {
               const s0 = performance.now();
               try {
-                const result = await bookReservation(variant, booking(hotClinic, day, plan[k]!), meta(hotClinic));
+                const input = booking(hotClinic, day, plan[k]!);
+                const result = await bookReservation(variant, input, meta(hotClinic, input.patientId));
                 booked++;
                 holdAttempts.push(result.holdAttempts);
                 hotLatencies.push(performance.now() - s0);
