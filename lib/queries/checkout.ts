@@ -13,6 +13,7 @@ import { orderIdOf } from '../commands/payment';
 import { db } from '../db/client';
 import { clinics } from '../db/schema';
 import type { Payment as GatewayPayment } from '../payments/gateway';
+import { SANDBOX_TEST_CARDS, type SandboxScenario } from '../payments/sandbox';
 import { rmPayments, rmReservations } from '../projections/schema';
 import { appCommandDeps } from '../runtime/command-deps';
 
@@ -172,4 +173,14 @@ export async function waitForDepositRecorded(view: CheckoutView, timeoutMs = 500
     current = (await checkoutView(view.paymentId)) ?? current;
   }
   return current;
+}
+
+/**
+ * The sandbox's test cards, as the checkout lists them (a PG's test mode documents its cards the
+ * same way). Empty with a real PG. `outcome` is the sandbox scenario.
+ */
+export async function checkoutTestCards(): Promise<Array<{ number: string; outcome: SandboxScenario }>> {
+  const { payments } = await appCommandDeps();
+  if (payments?.provider !== 'sandbox') return [];
+  return Object.entries(SANDBOX_TEST_CARDS).map(([digits, card]) => ({ number: digits.replace(/(\d{4})(?=\d)/g, '$1 '), outcome: card.scenario }));
 }
