@@ -20,6 +20,9 @@ export default defineConfig({
           include: ['lib/**/*.test.ts', 'app/**/*.test.ts', 'scripts/**/*.test.ts'],
           exclude: ['lib/testing/time-zone.test.ts'],
           globalSetup: ['lib/testing/global-setup.ts'],
+          // next-auth imports 'next/server' without an extension, which Node's own resolver refuses:
+          // let Vite resolve it (lib/auth/guard.test.ts runs the real Auth.js session decoding).
+          server: { deps: { inline: ['next-auth'] } },
         },
       },
       // Pure tests only (no database): the global set-up is not needed here.

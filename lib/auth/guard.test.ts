@@ -1,0 +1,240 @@
+/**
+ * requireUser as the second line of defence: pages, queries and server actions called directly,
+ * with no proxy in front, for every role. The session is a real Auth.js session cookie (signed and
+ * encrypted with AUTH_SECRET, decoded by the real `auth()`); only the request scope that Next.js
+ * would provide is supplied here (the request headers, and next-intl's translator for the pages).
+ * The accounts live in a real database, so a deactivated account or a changed role must count at
+ * once, whatever the cookie still says.
+ */
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { createTestDatabase } from '../testing/db';
+import { users, type Role } from '../db/schema';
+import { registerTestClinic } from '../commands/testing';
+import { createEventStore } from '../eventstore';
+import { catalogueProjection } from '../projections/read-models/catalogue';
+import { rebuildProjections } from '../projections/rebuild';
+import { PROJECTIONS_GROUP } from '../projections/worker';
+
+const request = vi.hoisted(() => ({ cookie: '' }));
+
+// What Next.js gives a server component or action: the request's headers (the session cookie).
+vi.mock('next/headers', () => ({
+  headers: async () => new Headers({ host: 'localhost:3000', 'x-forwarded-proto': 'http', 'user-agent': 'vitest', cookie: request.cookie }),
+  cookies: async () => ({ get: () => undefined, getAll: () => [], has: () => false }),
+}));
+// Outside a Next.js render there is no cache to revalidate.
+vi.mock('next/cache', () => ({ revalidatePath: () => {}, revalidateTag: () => {}, unstable_cache: <T>(fn: T) => fn }));
+// next-intl's request-scoped translator, with the real Korean messages.
+vi.mock('next-intl/server', async () => {
+  const { createTranslator } = await import('use-intl/core');
+  const { loadMessages } = await import('../i18n/messages');
+  const messages = await loadMessages('ko');
+  return {
+    getTranslations: async (namespace?: string) => createTranslator({ locale: 'ko', messages, timeZone: 'Asia/Seoul', ...(namespace ? { namespace } : {}) } as never),
+    getLocale: async () => 'ko',
+    getMessages: async () => messages,
+    getTimeZone: async () => 'Asia/Seoul',
+    getNow: async () => new Date(),
+    getFormatter: async () => ({}),
+  };
+});
+
+const t = await createTestDatabase();
+process.env.DATABASE_URL = t.url;
+process.env.AUTH_SECRET = 'guard-test-auth-secret-0123456789abcdef';
+process.env.EVENT_HMAC_KEY ??= 'guard-test-hmac-key-0123456789';
+process.env.PERSONAL_DATA_MASTER_KEY ??= Buffer.alloc(32, 3).toString('base64');
+// next.config.js turns on authInterrupts (forbidden()); Next passes it to the server as this variable.
+process.env.__NEXT_EXPERIMENTAL_AUTH_INTERRUPTS = 'true';
+
+const { encode } = await import('next-auth/jwt');
+
+interface Account { id: string; email: string; name: string; role: Role; clinicId: string | null }
+const CLINIC = 'guard-clinic-a';
+const OTHER_CLINIC = 'guard-clinic-b';
+const account = (role: Role, clinicId: string | null = null): Account => {
+  const id = randomUUID();
+  return { id, email: `${role}-${id.slice(0, 8)}@guard.example`, name: `${role} ${id.slice(0, 4)}`, role, clinicId };
+};
+const accounts = {
+  admin: account('admin'),
+  auditor: account('auditor'),
+  staff: account('staff', CLINIC),
+  otherStaff: account('staff', OTHER_CLINIC),
+  patient: account('patient'),
+};
+type Who = keyof typeof accounts | 'anonymous';
+const everyone: Who[] = ['anonymous', 'admin', 'auditor', 'staff', 'otherStaff', 'patient'];
+
+beforeAll(async () => {
+  await t.db.insert(users).values(Object.values(accounts).map((a) => ({ ...a, passwordHash: 'not-a-real-hash' })));
+  // The staff clinic in the catalogue read model (so its dashboard renders), and the worker's group.
+  const store = await createEventStore({ databaseUrl: t.url, hmacKey: process.env.EVENT_HMAC_KEY! });
+  try {
+    await registerTestClinic({ store }, CLINIC);
+    await rebuildProjections({ store, database: t, projections: [catalogueProjection] });
+    await store.groups.create(PROJECTIONS_GROUP, { startFrom: 'start' });
+  } finally {
+    await store.close();
+  }
+});
+
+/** Signs in as the account: the session cookie Auth.js would have set (claims as of sign-in). */
+async function signInAs(who: Who): Promise<void> {
+  if (who === 'anonymous') {
+    request.cookie = '';
+    return;
+  }
+  const a = accounts[who];
+  const jwt = await encode({
+    token: { sub: a.id, role: a.role, clinicId: a.clinicId, name: a.name, email: a.email },
+    secret: process.env.AUTH_SECRET!,
+    salt: 'authjs.session-token',
+  });
+  request.cookie = `authjs.session-token=${jwt}`;
+}
+
+type Outcome = 'allowed' | 'forbidden' | 'sign-in' | `redirect ${string}` | `error ${string}`;
+
+/** What calling the entry point does: runs, answers 403, or sends to sign-in. */
+async function outcome(call: () => Promise<unknown>): Promise<Outcome> {
+  try {
+    await call();
+    return 'allowed';
+  } catch (error) {
+    const digest = String((error as { digest?: string }).digest ?? '');
+    if (digest === 'NEXT_HTTP_ERROR_FALLBACK;403') return 'forbidden';
+    if (digest.startsWith('NEXT_REDIRECT')) {
+      const target = digest.split(';')[2] ?? '';
+      return target.startsWith('/signin') ? 'sign-in' : `redirect ${target}`;
+    }
+    return `error ${(error as Error).message}`;
+  }
+}
+
+const form = (fields: Record<string, string>) => {
+  const data = new FormData();
+  for (const [k, v] of Object.entries(fields)) data.set(k, v);
+  return data;
+};
+const noSearch = { searchParams: Promise.resolve({}) };
+
+interface EntryPoint {
+  name: string;
+  allowed: Who[];
+  /** What an allowed caller gets when it is not plain "allowed" (e.g. a page that redirects on). */
+  allowedOutcome?: (who: Who) => Outcome;
+  call: () => Promise<unknown>;
+}
+
+const queries = await import('../queries/admin');
+const auditQueries = await import('../queries/audit');
+const staffQueries = await import('../queries/staff');
+const projectionQueries = await import('../queries/projections');
+const projectionActions = await import('../../app/actions/projections');
+
+const entryPoints: EntryPoint[] = [
+  // Queries
+  { name: 'query listAccounts', allowed: ['admin'], call: () => queries.listAccounts() },
+  { name: 'query recentSecurityEvents', allowed: ['auditor'], call: () => auditQueries.recentSecurityEvents() },
+  { name: 'query auditTrail', allowed: ['auditor'], call: () => auditQueries.auditTrail(auditQueries.auditFiltersSchema.parse({})) },
+  { name: 'query staffClinicOverview', allowed: ['staff'], call: () => staffQueries.staffClinicOverview(CLINIC) },
+  { name: 'query projectionsStatus', allowed: ['admin'], call: () => projectionQueries.projectionsStatus() },
+  // Server actions
+  { name: 'action requestRebuildAction', allowed: ['admin'], call: () => projectionActions.requestRebuildAction(form({ name: 'audit-log' })) },
+  { name: 'action retryParkedAction', allowed: ['admin'], call: () => projectionActions.retryParkedAction() },
+  { name: 'action skipParkedAction', allowed: ['admin'], call: () => projectionActions.skipParkedAction(form({ eventId: randomUUID() })) },
+  // Pages (the server components, called as Next.js would render them)
+  { name: 'page /admin', allowed: ['admin'], call: async () => (await import('../../app/admin/page')).default() },
+  { name: 'page /admin/projections', allowed: ['admin'], call: async () => (await import('../../app/admin/projections/page')).default() },
+  { name: 'page /audit', allowed: ['auditor'], call: async () => (await import('../../app/audit/page')).default(noSearch) },
+  { name: 'page /me', allowed: ['patient'], call: async () => (await import('../../app/me/page')).default(noSearch) },
+  {
+    name: 'page /staff',
+    allowed: ['staff', 'otherStaff'],
+    allowedOutcome: (who) => `redirect /staff/${who === 'staff' ? CLINIC : OTHER_CLINIC}`,
+    call: async () => (await import('../../app/staff/page')).default(),
+  },
+  {
+    name: `page /staff/${CLINIC}`,
+    allowed: ['staff'],
+    call: async () => (await import('../../app/staff/[clinicId]/page')).default({ params: Promise.resolve({ clinicId: CLINIC }) }),
+  },
+];
+
+describe('requireUser with the proxy bypassed', () => {
+  for (const entry of entryPoints) {
+    it(`${entry.name}: only ${entry.allowed.join(', ')}; anyone else 403, anonymous to sign-in`, async () => {
+      const seen: Record<string, Outcome> = {};
+      const expected: Record<string, Outcome> = {};
+      for (const who of everyone) {
+        await signInAs(who);
+        seen[who] = await outcome(entry.call);
+        expected[who] = entry.allowed.includes(who) ? (entry.allowedOutcome?.(who) ?? 'allowed') : who === 'anonymous' ? 'sign-in' : 'forbidden';
+      }
+      expect(seen).toEqual(expected);
+    });
+  }
+
+  it('a refused action changes nothing: only the admin’s rebuild request is recorded', async () => {
+    const requested = async () =>
+      (await t.sql`select count(*)::int as n from projection_registry where rebuild_requested_at is not null`)[0]!.n as number;
+    const before = await requested();
+    for (const who of ['anonymous', 'auditor', 'staff', 'patient'] as const) {
+      await signInAs(who);
+      await outcome(() => projectionActions.requestRebuildAction(form({ name: 'all' })));
+    }
+    expect(await requested()).toBe(before);
+    await signInAs('admin');
+    expect(await projectionActions.requestRebuildAction(form({ name: 'all' }))).toEqual({ ok: true });
+    expect(await requested()).toBeGreaterThan(before);
+  });
+});
+
+describe('the account as the database knows it now, not as the cookie remembers it', () => {
+  it('a changed role counts at once: the admin’s cookie no longer opens admin queries, actions or pages', async () => {
+    const a = account('admin');
+    await t.db.insert(users).values({ ...a, passwordHash: 'x' });
+    Object.assign(accounts, { changing: a });
+    await signInAs('changing' as Who);
+    expect(await outcome(() => queries.listAccounts())).toBe('allowed');
+
+    await t.db.update(users).set({ role: 'patient' }).where(eq(users.id, a.id));
+    // Same cookie (it still says admin):
+    expect(await outcome(() => queries.listAccounts())).toBe('forbidden');
+    expect(await outcome(() => projectionActions.retryParkedAction())).toBe('forbidden');
+    expect(await outcome(async () => (await import('../../app/admin/page')).default())).toBe('forbidden');
+    expect(await outcome(async () => (await import('../../app/me/page')).default(noSearch))).toBe('allowed');
+  });
+
+  it('a staff member moved to another clinic loses the old clinic at once', async () => {
+    const s = account('staff', CLINIC);
+    await t.db.insert(users).values({ ...s, passwordHash: 'x' });
+    Object.assign(accounts, { moving: s });
+    await signInAs('moving' as Who);
+    expect(await outcome(() => staffQueries.staffClinicOverview(CLINIC))).toBe('allowed');
+    await t.db.update(users).set({ clinicId: OTHER_CLINIC }).where(eq(users.id, s.id));
+    expect(await outcome(() => staffQueries.staffClinicOverview(CLINIC))).toBe('forbidden');
+    expect(await outcome(() => staffQueries.staffClinicOverview(OTHER_CLINIC))).toBe('allowed');
+  });
+
+  it('a deactivated account counts at once: its cookie is treated as signed out', async () => {
+    const a = account('auditor');
+    await t.db.insert(users).values({ ...a, passwordHash: 'x' });
+    Object.assign(accounts, { leaving: a });
+    await signInAs('leaving' as Who);
+    expect(await outcome(() => auditQueries.recentSecurityEvents())).toBe('allowed');
+    await t.db.update(users).set({ active: false }).where(eq(users.id, a.id));
+    expect(await outcome(() => auditQueries.recentSecurityEvents())).toBe('sign-in');
+    expect(await outcome(async () => (await import('../../app/audit/page')).default(noSearch))).toBe('sign-in');
+  });
+
+  it('a cookie not signed with this deployment’s secret is no session', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {}); // Auth.js logs the JWTSessionError
+    const jwt = await encode({ token: { sub: accounts.admin.id, role: 'admin' }, secret: 'another-deployments-secret-0123456789', salt: 'authjs.session-token' });
+    request.cookie = `authjs.session-token=${jwt}`;
+    expect(await outcome(() => queries.listAccounts())).toBe('sign-in');
+  });
+});
