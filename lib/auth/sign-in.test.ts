@@ -33,26 +33,44 @@ describe('signing in with a password', () => {
     expect(rows.map((r) => r.reason)).toEqual(['wrong_password', 'unknown_account', 'inactive_account']);
   });
 
-  it('throttles an account after repeated failures, even with the right password, until the window passes', async () => {
-    const email = 'victim@clinic.example';
-    for (let i = 0; i < throttlePolicy.perAccount; i++) {
-      const ip = `192.0.2.${i + 10}`; // spread over IPs: the per-account limit must hold on its own
-      expect(await signInWithPassword(t.db, { email, password: 'guess' }, { ip, userAgent: null }, at(10 + i))).toMatchObject({ reason: 'invalid' });
+  it("a stranger's wrong passwords slow the stranger down with growing delays, not the owner elsewhere", async () => {
+    const email = 'staff@clinic.example';
+    const stranger = { ip: '192.0.2.10', userAgent: null };
+    for (let i = 0; i < throttlePolicy.perPair; i++) {
+      expect(await signInWithPassword(t.db, { email, password: 'guess' }, stranger, at(10))).toMatchObject({ reason: 'invalid' });
     }
-    const refused = await signInWithPassword(t.db, { email, password: 'guess' }, { ip: '192.0.2.99', userAgent: null }, at(15));
-    expect(refused).toMatchObject({ ok: false, reason: 'throttled' });
-    // Blocked until the first failure (minute 10) leaves the 15-minute window: minute 25.
-    expect(refused.ok === false && refused.reason === 'throttled' && refused.retryAfterSeconds).toBe(10 * 60);
-    expect(await signInWithPassword(t.db, { email, password: 'guess' }, { ip: '192.0.2.99', userAgent: null }, at(26))).toMatchObject({ reason: 'invalid' });
+    // The stranger waits 30 s, then (after one more failure) 60 s, then 120 s: growing, not a hard lock.
+    const seconds = (r: Awaited<ReturnType<typeof signInWithPassword>>) => (!r.ok && r.reason === 'throttled' ? r.retryAfterSeconds : 0);
+    expect(seconds(await signInWithPassword(t.db, { email, password: 'guess' }, stranger, at(10)))).toBe(30);
+    const t1 = new Date(at(10).getTime() + 31_000);
+    expect(await signInWithPassword(t.db, { email, password: 'guess' }, stranger, t1)).toMatchObject({ reason: 'invalid' });
+    expect(seconds(await signInWithPassword(t.db, { email, password: password }, stranger, t1))).toBe(60);
+    const t2 = new Date(t1.getTime() + 61_000);
+    expect(await signInWithPassword(t.db, { email, password: 'guess' }, stranger, t2)).toMatchObject({ reason: 'invalid' });
+    expect(seconds(await signInWithPassword(t.db, { email, password: 'guess' }, stranger, t2))).toBe(120);
+
+    // Meanwhile the owner, from their own address, signs in at once.
+    expect(await signInWithPassword(t.db, { email, password }, { ip: '198.51.100.20', userAgent: null }, t2)).toMatchObject({ ok: true });
   });
 
-  it('parallel guesses for one account cannot slip under the limit', async () => {
+  it('guesses on one account from many addresses refuse new addresses, never the one the owner uses', async () => {
+    const email = 'staff@clinic.example';
+    const owner = { ip: '198.51.100.30', userAgent: null };
+    expect(await signInWithPassword(t.db, { email, password }, owner, at(20))).toMatchObject({ ok: true });
+    for (let i = 0; i < throttlePolicy.perAccount; i++) {
+      await signInWithPassword(t.db, { email, password: 'guess' }, { ip: `192.0.2.${100 + i}`, userAgent: null }, at(21));
+    }
+    expect(await signInWithPassword(t.db, { email, password: 'guess' }, { ip: '192.0.2.250', userAgent: null }, at(22))).toMatchObject({ reason: 'throttled' });
+    expect(await signInWithPassword(t.db, { email, password }, owner, at(22))).toMatchObject({ ok: true });
+  });
+
+  it('parallel guesses from one address on one account cannot slip under the limit', async () => {
     const email = 'parallel@clinic.example';
     const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => signInWithPassword(t.db, { email, password: `guess-${i}` }, { ip: `192.0.2.${100 + i}`, userAgent: null }, at(50))),
+      Array.from({ length: 12 }, (_, i) => signInWithPassword(t.db, { email, password: `guess-${i}` }, { ip: '192.0.2.77', userAgent: null }, at(50))),
     );
-    expect(results.filter((r) => !r.ok && r.reason === 'invalid')).toHaveLength(throttlePolicy.perAccount);
-    expect(results.filter((r) => !r.ok && r.reason === 'throttled')).toHaveLength(12 - throttlePolicy.perAccount);
+    expect(results.filter((r) => !r.ok && r.reason === 'invalid')).toHaveLength(throttlePolicy.perPair);
+    expect(results.filter((r) => !r.ok && r.reason === 'throttled')).toHaveLength(12 - throttlePolicy.perPair);
   });
 
   it('throttles an IP that tries many accounts', async () => {
@@ -62,13 +80,15 @@ describe('signing in with a password', () => {
     }
     const refused = await signInWithPassword(t.db, { email: 'staff@clinic.example', password }, { ip, userAgent: null }, at(101));
     expect(refused).toMatchObject({ ok: false, reason: 'throttled' });
+    // Until the first of those failures (minute 100) leaves the 15-minute window: minute 115.
+    expect(refused.ok === false && refused.reason === 'throttled' && refused.retryAfterSeconds).toBe(14 * 60);
     // Another IP is unaffected.
     expect(await signInWithPassword(t.db, { email: 'staff@clinic.example', password }, { ip: '203.0.113.51', userAgent: null }, at(101))).toMatchObject({ ok: true });
   });
 
   it('a successful sign-in clears the account’s earlier failures', async () => {
     const ip = '198.51.100.77';
-    for (let i = 0; i < throttlePolicy.perAccount - 1; i++) {
+    for (let i = 0; i < throttlePolicy.perPair - 1; i++) {
       await signInWithPassword(t.db, { email: 'staff@clinic.example', password: 'guess' }, { ip, userAgent: null }, at(200));
     }
     expect(await signInWithPassword(t.db, { email: 'staff@clinic.example', password }, { ip, userAgent: null }, at(201))).toMatchObject({ ok: true });

@@ -1,4 +1,4 @@
-import { and, eq, gt, sql } from 'drizzle-orm';
+import { and, eq, gt, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../db/client';
 import { securityEvents, users } from '../db/schema';
@@ -7,11 +7,23 @@ import type { SessionUser } from './roles';
 import type { RequestOrigin } from '../runtime/request-origin';
 import { recordSecurityEvent } from './security-log';
 
-/** Failed sign-ins allowed in a window before further attempts are refused. */
+/**
+ * Sign-in throttling. Failures are counted per account AND client address, so a stranger's wrong
+ * passwords slow down the stranger, not the account's owner at home: after `perPair` failures from one
+ * address, each further try from there waits a growing delay (30 s, 1 min, 2 min … up to 15 min).
+ * Guesses spread over many addresses meet two more limits: `perIp` failures from one address over all
+ * accounts (password spraying), and `perAccount` failures on one account over all addresses, which
+ * refuses only addresses the account has not signed in from lately (`knownAddressDays`), so even a
+ * botnet cannot lock the owner out of their usual place.
+ */
 export const throttlePolicy = {
   windowMinutes: 15,
-  perAccount: 5,
+  perPair: 5,
+  firstDelaySeconds: 30,
+  maxDelaySeconds: 15 * 60,
   perIp: 20,
+  perAccount: 20,
+  knownAddressDays: 30,
 } as const;
 
 export const signInSchema = z.object({
@@ -25,34 +37,62 @@ export type SignInResult =
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
-/** Seconds until the account or IP may try again, or 0 if it may try now. */
+/** The delay after `failures` from one address on one account: none up to perPair, then doubling. */
+export function pairDelaySeconds(failures: number): number {
+  if (failures < throttlePolicy.perPair) return 0;
+  return Math.min(throttlePolicy.maxDelaySeconds, throttlePolicy.firstDelaySeconds * 2 ** (failures - throttlePolicy.perPair));
+}
+
+/** Seconds until this address may try this account again, or 0 if it may try now. */
 export async function throttleDelay(db: DbOrTx, email: string, ip: string, now: Date): Promise<number> {
   const windowMs = throttlePolicy.windowMinutes * 60_000;
   const since = new Date(now.getTime() - windowMs);
+  const secondsUntil = (at: Date) => Math.max(1, Math.ceil((at.getTime() - now.getTime()) / 1000));
   // A successful sign-in clears the account's earlier failures.
   const [lastSuccess] = await db
-    .select({ at: sql<Date>`max(${securityEvents.occurredAt})` })
+    .select({ at: sql<Date | null>`max(${securityEvents.occurredAt})` })
     .from(securityEvents)
     .where(and(eq(securityEvents.email, email), eq(securityEvents.type, 'sign_in'), gt(securityEvents.occurredAt, since)));
   const accountSince = lastSuccess?.at && new Date(lastSuccess.at) > since ? new Date(lastSuccess.at) : since;
-
-  const failures = async (column: typeof securityEvents.email | typeof securityEvents.ip, value: string, from: Date, limit: number) => {
-    const rows = await db
+  const failed = (...conditions: SQL[]) =>
+    db
       .select({ at: securityEvents.occurredAt })
       .from(securityEvents)
-      .where(and(eq(column, value), eq(securityEvents.type, 'sign_in_failed'), gt(securityEvents.occurredAt, from)))
-      .orderBy(sql`${securityEvents.occurredAt} desc`)
-      .limit(limit);
-    if (rows.length < limit) return 0;
-    // Blocked until the oldest of the last `limit` failures leaves the window.
-    const oldest = rows[rows.length - 1]!.at;
-    return Math.max(1, Math.ceil((oldest.getTime() + windowMs - now.getTime()) / 1000));
-  };
+      .where(and(eq(securityEvents.type, 'sign_in_failed'), ...conditions))
+      .orderBy(sql`${securityEvents.occurredAt} desc`);
 
-  return Math.max(
-    await failures(securityEvents.email, email, accountSince, throttlePolicy.perAccount),
-    await failures(securityEvents.ip, ip, since, throttlePolicy.perIp),
+  // This address on this account: a growing delay after the last failure.
+  const pair = await failed(eq(securityEvents.email, email), eq(securityEvents.ip, ip), gt(securityEvents.occurredAt, accountSince));
+  const pairWait = pair.length > 0 ? pairDelaySeconds(pair.length) : 0;
+  const pairUntil = (pair[0]?.at.getTime() ?? 0) + pairWait * 1000;
+  const waits = [pairUntil > now.getTime() ? secondsUntil(new Date(pairUntil)) : 0];
+
+  // Blocked until the oldest of the last `limit` failures leaves the window.
+  const windowFull = (rows: { at: Date }[], limit: number) =>
+    rows.length < limit ? 0 : secondsUntil(new Date(rows[limit - 1]!.at.getTime() + windowMs));
+  // This address on every account (spraying).
+  waits.push(windowFull(await failed(eq(securityEvents.ip, ip), gt(securityEvents.occurredAt, since)).limit(throttlePolicy.perIp), throttlePolicy.perIp));
+  // Every address on this account, except addresses the owner signed in from lately.
+  const accountWait = windowFull(
+    await failed(eq(securityEvents.email, email), gt(securityEvents.occurredAt, accountSince)).limit(throttlePolicy.perAccount),
+    throttlePolicy.perAccount,
   );
+  if (accountWait > 0) {
+    const [known] = await db
+      .select({ id: securityEvents.id })
+      .from(securityEvents)
+      .where(
+        and(
+          eq(securityEvents.email, email),
+          eq(securityEvents.ip, ip),
+          eq(securityEvents.type, 'sign_in'),
+          gt(securityEvents.occurredAt, new Date(now.getTime() - throttlePolicy.knownAddressDays * 86_400_000)),
+        ),
+      )
+      .limit(1);
+    if (!known) waits.push(accountWait);
+  }
+  return Math.max(...waits);
 }
 
 /**
@@ -61,11 +101,12 @@ export async function throttleDelay(db: DbOrTx, email: string, ip: string, now: 
  */
 export async function signInWithPassword(db: Db, input: SignInInput, origin: RequestOrigin, now = new Date()): Promise<SignInResult> {
   const email = input.email.trim().toLowerCase();
+  const ip = origin.ip ?? 'unknown';
   // One attempt per account at a time: the count, the password check and the record of the outcome
   // happen under the account's lock, so parallel guesses cannot all slip under the limit.
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`sign-in:${email}`}))`);
-    const retryAfterSeconds = await throttleDelay(tx, email, origin.ip ?? 'unknown', now);
+    await tx.execute(sql`select pg_advisory_xact_lock(2, hashtext(${email}))`);
+    const retryAfterSeconds = await throttleDelay(tx, email, ip, now);
     if (retryAfterSeconds > 0) {
       await recordSecurityEvent(tx, { type: 'sign_in_throttled', email, origin, at: now, detail: { retryAfterSeconds } });
       return { ok: false, reason: 'throttled', retryAfterSeconds } as const;
