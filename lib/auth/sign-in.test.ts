@@ -73,6 +73,17 @@ describe('signing in with a password', () => {
     expect(results.filter((r) => !r.ok && r.reason === 'throttled')).toHaveLength(12 - throttlePolicy.perPair);
   });
 
+  it('parallel guesses from one address on many accounts (spraying) cannot slip under the per-address limit', async () => {
+    const ip = '203.0.113.60';
+    const results = await Promise.all(
+      Array.from({ length: throttlePolicy.perIp + 10 }, (_, i) =>
+        signInWithPassword(t.db, { email: `sprayed${i}@clinic.example`, password: 'Spring2026!' }, { ip, userAgent: null }, at(60)),
+      ),
+    );
+    expect(results.filter((r) => !r.ok && r.reason === 'invalid')).toHaveLength(throttlePolicy.perIp);
+    expect(results.filter((r) => !r.ok && r.reason === 'throttled')).toHaveLength(10);
+  });
+
   it('throttles an IP that tries many accounts', async () => {
     const ip = '203.0.113.50';
     for (let i = 0; i < throttlePolicy.perIp; i++) {

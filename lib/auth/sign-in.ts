@@ -102,9 +102,12 @@ export async function throttleDelay(db: DbOrTx, email: string, ip: string, now: 
 export async function signInWithPassword(db: Db, input: SignInInput, origin: RequestOrigin, now = new Date()): Promise<SignInResult> {
   const email = input.email.trim().toLowerCase();
   const ip = origin.ip ?? 'unknown';
-  // One attempt per account at a time: the count, the password check and the record of the outcome
-  // happen under the account's lock, so parallel guesses cannot all slip under the limit.
+  // One attempt per address and per account at a time: the counts, the password check and the record
+  // of the outcome happen under both locks, so parallel guesses can slip under neither the per-account
+  // limits nor the per-address one (spraying many accounts at once). Always the address first, so two
+  // attempts never wait on each other's second lock.
   return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(1, hashtext(${ip}))`);
     await tx.execute(sql`select pg_advisory_xact_lock(2, hashtext(${email}))`);
     const retryAfterSeconds = await throttleDelay(tx, email, ip, now);
     if (retryAfterSeconds > 0) {
