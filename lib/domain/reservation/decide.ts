@@ -4,7 +4,7 @@ import type { RegisteredClinic } from '../clinic/state';
 import { AlreadyExistsError, InvalidTransitionError, NotFoundError } from '../shared/errors';
 import { iso, isBefore, minutesBetween } from '../shared/time';
 import type { ReservationCommand } from './commands';
-import { ClinicMismatchError, NoShowBeforeStartError, ReservationClosedError } from './errors';
+import { ClinicMismatchError, NoShowBeforeStartError, ReservationClosedError, StartPassedError } from './errors';
 import { reservationEvent as ev, type ReservationEvent } from './events';
 import { CLOSED_STATUSES, type ActiveReservation, type ReservationState, type ReservationStatus } from './state';
 
@@ -36,6 +36,17 @@ function requireClinic(context: ReservationContext, clinicId: string): Registere
     throw new ClinicMismatchError({ clinicId, contextClinicId: context.clinic.clinicId });
   }
   return context.clinic;
+}
+
+/**
+ * A patient's cancel or reschedule needs the start still ahead: once it has passed, the patient did
+ * not come, and that is the clinic's no-show to record under the frozen policy (which may forfeit
+ * the deposit), not a late cancellation that refunds part of it. Staff may still cancel.
+ */
+function requireStartAhead(r: ActiveReservation, by: 'patient' | 'staff', action: string, now: Date): void {
+  if (by === 'patient' && !isBefore(now, r.startsAt)) {
+    throw new StartPassedError({ reservationId: r.reservationId, startsAt: r.startsAt, now: iso(now), action });
+  }
 }
 
 /** Inside the frozen free-cancellation window: less than freeCancellationHours before the start. */
@@ -152,6 +163,7 @@ export function decideReservation(
     case 'RescheduleReservation': {
       requireStatus(r, 'reschedule', ['requested', 'confirmed']);
       if (iso(command.startsAt) === iso(r.startsAt)) return [];
+      requireStartAhead(r, command.by, 'reschedule', now);
       const clinic = requireClinic(context, r.clinicId);
       // The frozen policy's minimum notice applies; the clinic's current hours and slots place it.
       const duration = minutesBetween(r.startsAt, r.endsAt);
@@ -181,6 +193,7 @@ export function decideReservation(
     case 'CancelReservation': {
       if (r.status === 'cancelled') return [];
       requireStatus(r, 'cancel', ['requested', 'confirmed']);
+      requireStartAhead(r, command.by, 'cancel', now);
       const late = command.by === 'patient' && isLate(r, now);
       const feeKrw = late ? r.policy.lateCancellationFeeKrw : 0;
       // A staff cancellation waives the fees: the clinic gives the whole deposit back.

@@ -20,3 +20,13 @@ export class ClinicMismatchError extends DomainError {
     super('reservation.clinic_mismatch', 'the treatment belongs to another clinic', details);
   }
 }
+
+/**
+ * The patient tries to cancel or reschedule once the start has passed: that is a no-show (the clinic
+ * records it under the frozen policy), not a late cancellation.
+ */
+export class StartPassedError extends DomainError {
+  constructor(details: ErrorDetails & { action: string }) {
+    super('reservation.start_passed', `cannot ${details.action} a reservation whose start has passed`, details);
+  }
+}

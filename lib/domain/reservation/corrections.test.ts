@@ -1,0 +1,78 @@
+/**
+ * Domain rules corrected by issue 8's review, one describe per rule, in given/when/then shape.
+ * (The reservation's original rules are in reservation.test.ts.)
+ */
+import { describe, expect, it } from 'vitest';
+import { BOTOX, CLINIC_ID, clinicState, monday, POLICY } from '../clinic/fixtures';
+import { spec } from '../shared/testing';
+import { reservationDecider, reservationEvent as ev, StartPassedError, type ReservationCommand, type ReservationContext, type ReservationEvent } from './index';
+
+const { given } = spec(reservationDecider);
+const clinic = clinicState();
+const ctx = (iso: string, extra: Partial<ReservationContext> = {}): ReservationContext => ({ now: new Date(iso), clinic, ...extra });
+
+const requested = (extra: Partial<Extract<ReservationEvent, { type: 'ReservationRequested' }>['data']> = {}) =>
+  ev('ReservationRequested', {
+    reservationId: 'r1',
+    clinicId: CLINIC_ID,
+    patientId: 'p1',
+    treatmentId: BOTOX.treatmentId,
+    treatmentName: BOTOX.name,
+    kind: 'pay-and-book',
+    startsAt: '2025-03-03T02:00:00.000Z', // Monday 11:00 Seoul
+    endsAt: '2025-03-03T02:30:00.000Z',
+    day: '2025-03-03',
+    holdId: 'h1',
+    priceKrw: BOTOX.priceKrw,
+    depositDueKrw: 50_000,
+    bookingMode: 'instant',
+    policy: POLICY,
+    ...extra,
+  });
+const paidAndConfirmed = [
+  requested(),
+  ev('ReservationDepositPaid', { reservationId: 'r1', paymentId: 'pay1', amountKrw: 50_000, depositPaidKrw: 50_000 }),
+  ev('ReservationConfirmed', { reservationId: 'r1', by: 'system' }),
+];
+const reschedule = (startsAt: string, by: 'patient' | 'staff' = 'patient'): ReservationCommand => ({
+  type: 'RescheduleReservation',
+  startsAt,
+  holdId: 'h2',
+  by,
+  ...(by === 'staff' ? { staffId: 'staff-1' } : {}),
+});
+
+describe('a patient cannot cancel or reschedule once the start has passed', () => {
+  it('given a paid, confirmed 11:00 booking, when the patient cancels at 12:00, then it is refused (it is a no-show, which refunds 0)', () => {
+    given(paidAndConfirmed)
+      .when({ type: 'CancelReservation', by: 'patient', reason: 'overslept' }, ctx(monday('12:00')))
+      .thenThrows(StartPassedError, { code: 'reservation.start_passed', details: { action: 'cancel' } });
+  });
+
+  it('given the same booking, when the patient cancels exactly at the start, then it is refused', () => {
+    given(paidAndConfirmed)
+      .when({ type: 'CancelReservation', by: 'patient', reason: 'late' }, ctx(monday('11:00')))
+      .thenThrows(StartPassedError, { code: 'reservation.start_passed' });
+  });
+
+  it('given the same booking, when the patient reschedules after the start, then it is refused', () => {
+    given(paidAndConfirmed)
+      .when(reschedule('2025-03-04T16:00:00+09:00'), ctx(monday('11:30')))
+      .thenThrows(StartPassedError, { code: 'reservation.start_passed', details: { action: 'reschedule' } });
+  });
+
+  it('given the same booking, when the patient cancels a minute before the start, then it is a late cancellation', () => {
+    given(paidAndConfirmed)
+      .when({ type: 'CancelReservation', by: 'patient', reason: 'sick' }, ctx(monday('10:59')))
+      .thenState((s, [e]) => {
+        expect(s.status).toBe('cancelled');
+        expect(e).toMatchObject({ type: 'ReservationCancelled', data: { late: true, feeKrw: 30_000, refundDueKrw: 20_000 } });
+      });
+  });
+
+  it('given the same booking, when staff cancel after the start (the clinic could not treat), then it is allowed', () => {
+    given(paidAndConfirmed)
+      .when({ type: 'CancelReservation', by: 'staff', staffId: 'staff-1', reason: 'laser broken' }, ctx(monday('11:10')))
+      .thenState((s) => expect(s.status).toBe('cancelled'));
+  });
+});
