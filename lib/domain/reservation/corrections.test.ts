@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { BOTOX, CLINIC_ID, clinicState, monday, POLICY } from '../clinic/fixtures';
 import { spec } from '../shared/testing';
-import { reservationDecider, reservationEvent as ev, StartPassedError, type ReservationCommand, type ReservationContext, type ReservationEvent } from './index';
+import { reservationDecider, reservationEvent as ev, StartPassedError, upcastReservationEvent, type ReservationCommand, type ReservationContext, type ReservationEvent } from './index';
 
 const { given } = spec(reservationDecider);
 const clinic = clinicState();
@@ -74,5 +74,22 @@ describe('a patient cannot cancel or reschedule once the start has passed', () =
     given(paidAndConfirmed)
       .when({ type: 'CancelReservation', by: 'staff', staffId: 'staff-1', reason: 'laser broken' }, ctx(monday('11:10')))
       .thenState((s) => expect(s.status).toBe('cancelled'));
+  });
+});
+
+describe('a version-1 ReservationRequested without bookingMode upcasts instead of throwing', () => {
+  it('given a v1 event as v1 wrote it (no kind, no bookingMode), when it is read, then it is the current version with the clinic confirming (how every booking worked before booking modes)', () => {
+    const { kind: _k, bookingMode: _b, ...v1 } = requested().data;
+    const read = upcastReservationEvent({ type: 'ReservationRequested', schemaVersion: 1, data: v1 });
+    expect(read).toMatchObject({ type: 'ReservationRequested', data: { kind: 'pay-and-book', bookingMode: 'clinic-confirm', depositDueKrw: 50_000 } });
+    expect(read.schemaVersion).toBe(ev('ReservationRequested', requested().data).schemaVersion);
+  });
+
+  it('given a v1 event that asked no deposit, when it is read, then it is a consult-first waiting for the clinic, and a reservation folds from it', () => {
+    const { kind: _k, bookingMode: _b, ...v1 } = requested({ depositDueKrw: 0 }).data;
+    const read = upcastReservationEvent({ type: 'ReservationRequested', schemaVersion: 1, data: v1 });
+    given([read])
+      .when({ type: 'ConfirmReservation', staffId: 'staff-1' }, ctx(monday('09:00')))
+      .then([ev('ReservationConfirmed', { reservationId: 'r1', by: 'staff', staffId: 'staff-1' })]);
   });
 });

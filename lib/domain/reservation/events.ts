@@ -144,9 +144,12 @@ export const reservationEvent = eventFactory<ReservationEvent>(RESERVATION_EVENT
 
 export const reservationUpcasters: Upcasters = {
   ReservationRequested: {
-    // v1 → v2: `kind` did not exist; a booking that asked for a deposit was a pay-and-book.
+    // v1 → v2: `kind` did not exist; a booking that asked for a deposit was a pay-and-book. Neither
+    // did `bookingMode` (added to treatments with TreatmentListed v2): the clinic confirmed every
+    // booking then, as TreatmentListed's own v1 → v2 says.
     1: (data) => ({
       kind: typeof data.depositDueKrw === 'number' && data.depositDueKrw > 0 ? 'pay-and-book' : 'consult-first',
+      bookingMode: 'clinic-confirm',
       ...data,
     }),
   },
