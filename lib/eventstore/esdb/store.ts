@@ -68,6 +68,8 @@ export interface EsdbEventStoreOptions {
   onError?: (error: unknown) => void;
   /** How often a standby consumer asks for the subscription (default 1000 ms). */
   standbyRetryMs?: number;
+  /** Makes the client (tests: a client over the server double). Default: from the connection string. */
+  createClient?: (connectionName?: string) => EventStoreDBClient;
 }
 
 /** Events read from the tail before an append: the head, and ids for idempotency checks. */
@@ -87,7 +89,7 @@ export class EsdbEventStore implements EventStore {
   constructor(options: EsdbEventStoreOptions) {
     if (!options.hmacKey || options.hmacKey.length < 16) throw new InvalidEvent('The event HMAC key must be at least 16 bytes');
     this.key = options.hmacKey;
-    this.client = EventStoreDBClient.connectionString(options.connectionString);
+    this.client = options.createClient ? options.createClient() : EventStoreDBClient.connectionString(options.connectionString);
     this.onError = options.onError ?? (() => {});
     this.standbyRetryMs = options.standbyRetryMs ?? 1000;
     this.groups = new EsdbGroups(this);
