@@ -247,6 +247,8 @@ export async function rescheduleReservation(deps: CommandDeps, input: Reschedule
       startsAt: input.startsAt,
       durationMinutes,
       ...(sameDay ? { replacesHoldId: previous.previousHoldId } : {}),
+      // The day checks the notice the reservation froze, as the reservation's own decision did.
+      minimumNoticeHours: current.policy.minimumNoticeHours,
     },
     subCommand(meta, 'hold'),
   );

@@ -24,6 +24,8 @@ export interface PlaceHoldInput extends ClinicDay {
   startsAt: string;
   durationMinutes: number;
   replacesHoldId?: string;
+  /** A reschedule: the reservation's frozen minimum notice (see the PlaceHold command). */
+  minimumNoticeHours?: number;
 }
 
 /** PlaceHold with the clinic's booking facts (the caller has loaded the clinic). */

@@ -17,6 +17,11 @@ export const PlaceHold = z.object({
   startsAt: Instant,
   durationMinutes: z.number().int().min(1).max(24 * 60),
   replacesHoldId: Id.optional(),
+  /**
+   * A reschedule's notice: the minimum notice frozen in the reservation, which the clinic's current
+   * policy must not override (the reservation allowed the move). A new booking omits it.
+   */
+  minimumNoticeHours: z.number().int().min(0).max(24 * 30).optional(),
 });
 
 export const ConfirmHold = z.object({ type: z.literal('ConfirmHold'), holdId: Id, reservationId: Id });

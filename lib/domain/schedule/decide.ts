@@ -37,7 +37,8 @@ export function decideSchedule(command: ScheduleCommand, state: ScheduleState, c
       }
       if (!context.clinic) throw new Error('PlaceHold needs context.clinic');
       const clinic = context.clinic;
-      const placement = checkBookable(clinic, command.startsAt, command.durationMinutes, now);
+      const notice = command.minimumNoticeHours === undefined ? clinic : { ...clinic, policy: { ...clinic.policy, minimumNoticeHours: command.minimumNoticeHours } };
+      const placement = checkBookable(notice, command.startsAt, command.durationMinutes, now);
       if (placement.day !== command.day) {
         throw new WrongScheduleError({ day: command.day, startsOn: placement.day });
       }

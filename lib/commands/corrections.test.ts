@@ -1,0 +1,54 @@
+/**
+ * Issue 8's domain corrections seen through the command handlers (real event store): what the
+ * deciders now refuse or allow must hold across the multi-stream booking and rescheduling too.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { streams } from '../domain';
+import { monday, POLICY } from '../domain/clinic/fixtures';
+import { createEventStore, StreamNotFound } from '../eventstore';
+import { createTestDatabase } from '../testing/db';
+import { setCancellationPolicy } from './clinic';
+import type { CommandDeps } from './deps';
+import { bookReservation, rescheduleReservation } from './reservation';
+import { manualClock, meta, patientMeta, registerTestClinic } from './testing';
+
+const t = await createTestDatabase();
+const store = await createEventStore({ databaseUrl: t.url, hmacKey: 'test-key-at-least-16-bytes', maxConnections: 8 });
+afterAll(() => store.close());
+const clock = manualClock('2025-03-02T00:00:00Z'); // Sunday 09:00 Seoul
+const deps: CommandDeps = { store, clock };
+const uid = () => randomBytes(5).toString('hex');
+
+async function types(streamId: string): Promise<string[]> {
+  try {
+    return (await store.readStream(streamId)).map((e) => e.type);
+  } catch (e) {
+    if (e instanceof StreamNotFound) return [];
+    throw e;
+  }
+}
+
+async function bookConsult(clinicId: string, startsAt: string) {
+  const patientId = `p-${uid()}`;
+  const reservationId = `r-${uid()}`;
+  await bookReservation(deps, { reservationId, clinicId, patientId, treatmentId: 'tx-consult', kind: 'consult-first', startsAt }, patientMeta(patientId, clinicId));
+  return { reservationId, patientId };
+}
+
+describe('rescheduling keeps the notice frozen in the reservation, on the clinic day too', () => {
+  it('given a booking under a 2 h notice and a clinic now asking 72 h, when the patient moves it to 6 h ahead, then the day holds it and the move is recorded', async () => {
+    const clinicId = `c-${uid()}`;
+    await registerTestClinic(deps, clinicId);
+    const { reservationId, patientId } = await bookConsult(clinicId, monday('11:00'));
+    await setCancellationPolicy(deps, { clinicId, policy: { ...POLICY, minimumNoticeHours: 72 } }, meta());
+    clock.set('2025-03-03T00:00:00Z'); // Monday 09:00: 15:00 is 6 h ahead
+    try {
+      const moved = await rescheduleReservation(deps, { reservationId, startsAt: monday('15:00'), by: 'patient' }, patientMeta(patientId, clinicId));
+      expect(moved.reservation.events.map((e) => e.type)).toEqual(['ReservationRescheduled']);
+      expect(await types(streams.schedule(clinicId, '2025-03-03'))).toEqual(['SlotHeld', 'HoldConfirmed', 'SlotHeld', 'SlotReleased', 'HoldConfirmed']);
+    } finally {
+      clock.set('2025-03-02T00:00:00Z');
+    }
+  });
+});
