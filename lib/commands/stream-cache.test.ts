@@ -1,0 +1,71 @@
+/**
+ * The per-process stream cache (handle.ts) keeps folded streams so the next load reads only the new
+ * events. Streams with personal data must never be kept: no decrypted data stays in memory, and an
+ * erasure (the key deleted) must take effect on the next load. Seen from the store: a cached stream
+ * is read from a revision onwards, an uncached one from its start.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { clinic, patient, streams } from '../domain';
+import { createEventStore, type EventStore } from '../eventstore';
+import { createPersonalDataVault } from '../privacy/vault';
+import { createTestDatabase } from '../testing/db';
+import type { CommandDeps } from './deps';
+import { loadStream } from './handle';
+import { changeContact, giveConsent, registerPatient } from './patient';
+import { manualClock, meta, patientMeta, registerTestClinic } from './testing';
+
+const t = await createTestDatabase();
+const store = await createEventStore({ databaseUrl: t.url, hmacKey: 'stream-cache-test-hmac-key' });
+afterAll(() => store.close());
+const vault = createPersonalDataVault(t.sql, randomBytes(32).toString('base64'));
+
+/** The store, recording each readStream: which stream, from which revision (undefined: from the start). */
+const reads: Array<{ streamId: string; fromRevision: number | undefined }> = [];
+const watched: EventStore = Object.create(store, {
+  readStream: {
+    value: (streamId: string, options?: { fromRevision?: number }) => {
+      reads.push({ streamId, fromRevision: options?.fromRevision });
+      return store.readStream(streamId, options as never);
+    },
+  },
+});
+const deps: CommandDeps = { store: watched, clock: manualClock('2025-03-01T00:00:00Z'), privacy: vault };
+const uid = () => randomBytes(5).toString('hex');
+const readsOf = (streamId: string) => reads.filter((r) => r.streamId === streamId).map((r) => r.fromRevision);
+
+describe('the stream cache', () => {
+  it('keeps a stream without personal data: the next load reads only what is new', async () => {
+    const clinicId = `c-${uid()}`;
+    await registerTestClinic(deps, clinicId); // registers, then lists three treatments: each loads the stream
+    await loadStream(watched, clinic.clinicDecider, streams.clinic(clinicId), vault);
+    // Registering finds no stream; the first treatment reads it all (and caches it); each later load
+    // reads only from the revision after the cached ones.
+    expect(readsOf(streams.clinic(clinicId))).toEqual([undefined, undefined, 1, 2, 3]);
+  });
+
+  it('never keeps a patient stream (personal data): every load reads it from the start, and sees an erasure at once', async () => {
+    const patientId = `p-${uid()}`;
+    const m = patientMeta(patientId);
+    await registerPatient(deps, { patientId, name: '김환자', phone: '010-1111-2222', birthDate: '1990-01-01', email: 'kim@example.com', locale: 'ko' }, m);
+    await giveConsent(deps, { patientId, purpose: 'personal-data', version: 'v1' }, patientMeta(patientId));
+    await changeContact(deps, { patientId, phone: '010-3333-4444' }, patientMeta(patientId));
+    const loaded = await loadStream(watched, patient.patientDecider, streams.patient(patientId), vault);
+    expect(JSON.stringify(loaded.state)).toContain('010-3333-4444'); // decrypted for the decider…
+    expect(readsOf(streams.patient(patientId))).toEqual([undefined, undefined, undefined, undefined]); // …and never kept
+
+    // The key deleted (crypto-shredding): the next load cannot show the data any more.
+    await vault.erase(patientId);
+    const after = await loadStream(watched, patient.patientDecider, streams.patient(patientId), vault);
+    expect(JSON.stringify(after.state)).not.toContain('010-3333-4444');
+    expect(JSON.stringify(after.state)).not.toContain('김환자');
+  });
+
+  it('a system actor’s load of the patient stream is not cached either', async () => {
+    const patientId = `p-${uid()}`;
+    await registerPatient(deps, { patientId, name: '이환자', phone: '010-5555-6666', birthDate: '1991-02-03', locale: 'ko' }, meta());
+    await loadStream(watched, patient.patientDecider, streams.patient(patientId), vault);
+    await loadStream(watched, patient.patientDecider, streams.patient(patientId), vault);
+    expect(readsOf(streams.patient(patientId))).toEqual([undefined, undefined, undefined]);
+  });
+});
