@@ -1,12 +1,26 @@
 import NextAuth from 'next-auth';
-import type { NextFetchEvent, NextRequest } from 'next/server';
+import { NextResponse, type NextFetchEvent, type NextRequest } from 'next/server';
+import { signInPathFor } from './lib/auth/callback';
 import { authConfig } from './lib/auth/config';
+import { decideRoute, homeFor, type SessionUser } from './lib/auth/roles';
 
 const { auth } = NextAuth(authConfig);
-// Auth.js's `auth`, used as a request handler, runs authConfig.callbacks.authorized.
-const protect = auth as unknown as (request: NextRequest, event: NextFetchEvent) => Promise<Response | undefined>;
 
-/** First line of defence only: every page, action and query checks again with requireUser(). */
+/**
+ * First line of defence only: every page, action and query checks again with requireUser().
+ * Not signed in: to sign-in, remembering the page asked for as a relative path with its query
+ * (what the sign-in action follows; Auth.js's default would put the absolute URL there).
+ */
+const protect = auth((request) => {
+  const user = request.auth?.user ? (request.auth.user as SessionUser) : null;
+  const { pathname, search } = request.nextUrl;
+  const decision = decideRoute(pathname, user);
+  if (decision === 'sign-in') return NextResponse.redirect(new URL(signInPathFor(pathname, search), request.nextUrl));
+  if (decision === 'forbidden') return NextResponse.redirect(new URL('/forbidden', request.nextUrl));
+  if (user && (pathname === '/signin' || pathname === '/register')) return NextResponse.redirect(new URL(homeFor(user), request.nextUrl));
+  return NextResponse.next();
+}) as unknown as (request: NextRequest, event: NextFetchEvent) => Promise<Response>;
+
 export function proxy(request: NextRequest, event: NextFetchEvent) {
   return protect(request, event);
 }

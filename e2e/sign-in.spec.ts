@@ -42,13 +42,25 @@ test('repeated failures for one account are throttled, and the auditor sees them
   await expect(rows.filter({ hasText: '로그인 거부 (시도 초과)' })).toHaveCount(1);
 });
 
-test('a page asked for before signing in opens after signing in', async ({ page }) => {
-  await page.goto('/audit');
+test('a page asked for before signing in opens after signing in', async ({ page, baseURL }) => {
+  // Not the admin's home (/admin), and with a query: a fall-back to home cannot pass.
+  const asked = '/admin/projections?from=e2e&n=%ED%95%9C';
+  await page.goto(asked);
   await expect(page).toHaveURL(/\/signin\?callbackUrl=/);
-  await page.getByLabel('이메일').fill('auditor@yeyak.example');
+  // The proxy remembers it as a relative path (an absolute one is what the safety check refuses).
+  expect(new URL(page.url()).searchParams.get('callbackUrl')).toBe(asked);
+  await page.getByLabel('이메일').fill('admin@yeyak.example');
   await page.getByLabel('비밀번호').fill('yeyak-demo-2026');
   await page.getByRole('button', { name: '로그인', exact: true }).click();
-  await expect(page).toHaveURL('/audit');
+  await expect(page).toHaveURL(`${baseURL}${asked}`);
+});
+
+test('a sign-in link pointing off the site lands on home instead', async ({ page }) => {
+  await page.goto(`/signin?callbackUrl=${encodeURIComponent('/.//evil.example/x')}`);
+  await page.getByLabel('이메일').fill('admin@yeyak.example');
+  await page.getByLabel('비밀번호').fill('yeyak-demo-2026');
+  await page.getByRole('button', { name: '로그인', exact: true }).click();
+  await expect(page).toHaveURL('/admin');
 });
 
 test('a patient is blocked from staff and audit pages', async ({ page }) => {

@@ -1,21 +1,15 @@
 'use server';
 
-import { sql } from 'drizzle-orm';
 import { AuthError, CredentialsSignin } from 'next-auth';
 import { headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import { signIn, signOut } from '@/lib/auth';
 import { currentUser } from '@/lib/auth/guard';
-import { birthDateError, EmailAlreadyRegistered, registerPatient, registrationSchema } from '@/lib/auth/registration';
-import { decideRoute, homeFor, type SessionUser } from '@/lib/auth/roles';
-import { recordSecurityEvent } from '@/lib/auth/security-log';
-import { waitForProjections } from '@/lib/projections/wait';
-import { appCommandDeps } from '@/lib/runtime/command-deps';
-import { requestOrigin } from '@/lib/runtime/request-origin';
+import { birthDateError, EmailAlreadyRegistered, registerPatientAccount, registrationSchema } from '@/lib/auth/registration';
+import { landingAfterSignIn, originOf, recordSignOut } from '@/lib/auth/session';
 import { signInSchema } from '@/lib/auth/sign-in';
-import { db } from '@/lib/db/client';
-import { users } from '@/lib/db/schema';
+import { waitForReadModels } from '@/lib/queries/freshness';
 
 export type FormState = {
   /** i18n key (under `errors.` or `signIn.`) of a message about the whole form. */
@@ -26,22 +20,6 @@ export type FormState = {
   /** What the user typed (never passwords), so a failed submit loses nothing. */
   values?: Record<string, string>;
 };
-
-/** Only the path of a callback is followed (never another host), and only if the user may open it. */
-function safeCallback(raw: FormDataEntryValue | null, user: Pick<SessionUser, 'role' | 'clinicId'>): string {
-  const home = homeFor(user);
-  if (typeof raw !== 'string' || raw === '') return home;
-  let target: URL;
-  try {
-    target = new URL(raw, 'http://same-site');
-  } catch {
-    return home;
-  }
-  // Never another site: '/.//evil.example' parses to the path '//evil.example', which a browser follows off-site.
-  if (target.origin !== 'http://same-site' || target.pathname.startsWith('//') || target.pathname.includes('\\')) return home;
-  if (target.pathname === '/signin' || target.pathname === '/register') return home;
-  return decideRoute(target.pathname, user) === 'allow' ? `${target.pathname}${target.search}` : home;
-}
 
 export async function signInAction(_prev: FormState, formData: FormData): Promise<FormState> {
   const parsed = signInSchema.safeParse({ email: formData.get('email'), password: formData.get('password') });
@@ -58,12 +36,7 @@ export async function signInAction(_prev: FormState, formData: FormData): Promis
     if (error instanceof AuthError) return { formError: 'errors.unexpected', values };
     throw error;
   }
-  const [user] = await db()
-    .select({ role: users.role, clinicId: users.clinicId })
-    .from(users)
-    .where(sql`lower(${users.email}) = ${parsed.data.email}`)
-    .limit(1);
-  redirect(user ? safeCallback(formData.get('callbackUrl'), user) : '/');
+  redirect(await landingAfterSignIn(parsed.data.email, formData.get('callbackUrl')));
 }
 
 export async function registerAction(_prev: FormState, formData: FormData): Promise<FormState> {
@@ -83,13 +56,13 @@ export async function registerAction(_prev: FormState, formData: FormData): Prom
   if (!parsed.success || ageError) return { formError: 'register.fixErrors', fieldErrors, values };
   let registered;
   try {
-    registered = await registerPatient(db(), await appCommandDeps(), parsed.data, requestOrigin(await headers()));
+    registered = await registerPatientAccount(parsed.data, originOf(await headers()));
   } catch (error) {
     if (error instanceof EmailAlreadyRegistered) return { formError: 'register.fixErrors', fieldErrors: { email: ['emailTaken'] }, values };
     throw error;
   }
   // Read-your-writes: the patient's pages read the projections, so wait (bounded) until they have the registration.
-  const projections = registered.position ? await waitForProjections(registered.position) : 'caught-up';
+  const projections = await waitForReadModels(registered.position);
   await signIn('credentials', { email: parsed.data.email, password: parsed.data.password, redirect: false });
   redirect(projections === 'caught-up' ? '/me' : '/me?processing=1');
 }
@@ -97,7 +70,7 @@ export async function registerAction(_prev: FormState, formData: FormData): Prom
 export async function signOutAction(): Promise<void> {
   const user = await currentUser();
   if (user) {
-    await recordSecurityEvent(db(), { type: 'sign_out', userId: user.id, email: user.email, origin: requestOrigin(await headers()) });
+    await recordSignOut(user, originOf(await headers()));
   }
   await signOut({ redirectTo: '/signin' });
 }

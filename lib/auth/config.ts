@@ -1,6 +1,6 @@
 import type { NextAuthConfig } from 'next-auth';
 import type { Role } from '../db/schema';
-import { decideRoute, homeFor, type SessionUser } from './roles';
+import type { SessionUser } from './roles';
 
 declare module 'next-auth' {
   interface Session {
@@ -9,8 +9,8 @@ declare module 'next-auth' {
 }
 
 /**
- * The part of the Auth.js configuration that needs no database: sessions, callbacks
- * and route protection. The proxy uses this alone; lib/auth/index.ts adds the provider.
+ * The part of the Auth.js configuration that needs no database: sessions and callbacks.
+ * The proxy (route protection, proxy.ts) uses this alone; lib/auth/index.ts adds the provider.
  */
 export const authConfig = {
   session: { strategy: 'jwt', maxAge: 8 * 60 * 60 },
@@ -39,16 +39,6 @@ export const authConfig = {
         clinicId: (token.clinicId as string | null) ?? null,
       } as SessionUser & typeof session.user;
       return session;
-    },
-    authorized({ auth, request }) {
-      const user = auth?.user ? (auth.user as SessionUser) : null;
-      const decision = decideRoute(request.nextUrl.pathname, user);
-      if (decision === 'sign-in') return false; // Auth.js redirects to pages.signIn with a callbackUrl
-      if (decision === 'forbidden') return Response.redirect(new URL('/forbidden', request.nextUrl));
-      if (user && (request.nextUrl.pathname === '/signin' || request.nextUrl.pathname === '/register')) {
-        return Response.redirect(new URL(homeFor(user), request.nextUrl));
-      }
-      return true;
     },
   },
 } satisfies NextAuthConfig;

@@ -3,7 +3,8 @@ import { differenceInYears } from 'date-fns';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { commandMetadata, giveConsent, registerPatient as registerPatientRecord, type CommandDeps } from '../commands';
-import type { Db } from '../db/client';
+import { db as appDb, type Db } from '../db/client';
+import { appCommandDeps } from '../runtime/command-deps';
 import type { Position } from '../eventstore';
 import { users } from '../db/schema';
 import { hashPassword } from './password';
@@ -91,4 +92,9 @@ export async function registerPatient(
   }
   await recordSecurityEvent(db, { type: 'registered', userId: id, email: input.email, origin });
   return { id, email: input.email, name: input.name, role: 'patient', clinicId: null, position };
+}
+
+/** registerPatient on the app's database and command deps (for the registration server action). */
+export async function registerPatientAccount(input: RegistrationInput, origin: RequestOrigin): Promise<SessionUser & { position: Position | null }> {
+  return registerPatient(appDb(), await appCommandDeps(), input, origin);
 }

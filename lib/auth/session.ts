@@ -1,0 +1,28 @@
+import { sql } from 'drizzle-orm';
+import { db } from '../db/client';
+import { users } from '../db/schema';
+import { requestOrigin, type RequestOrigin } from '../runtime/request-origin';
+import { safeCallback } from './callback';
+import type { SessionUser } from './roles';
+import { recordSecurityEvent } from './security-log';
+
+export type { RequestOrigin };
+
+/** Where a request came from (the web server pinned the address), for security events and command metadata. */
+export function originOf(headers: Pick<Headers, 'get'>): RequestOrigin {
+  return requestOrigin(headers);
+}
+
+/** Where the account that just signed in goes: the page it asked for if safe (lib/auth/callback.ts), else its home. */
+export async function landingAfterSignIn(email: string, callbackUrl: unknown): Promise<string> {
+  const [user] = await db()
+    .select({ role: users.role, clinicId: users.clinicId })
+    .from(users)
+    .where(sql`lower(${users.email}) = ${email.trim().toLowerCase()}`)
+    .limit(1);
+  return user ? safeCallback(callbackUrl, user) : '/';
+}
+
+export async function recordSignOut(user: SessionUser, origin: RequestOrigin): Promise<void> {
+  await recordSecurityEvent(db(), { type: 'sign_out', userId: user.id, email: user.email, origin });
+}
