@@ -1,6 +1,7 @@
 /**
  * Chaos: the real worker process (lib/worker/main.ts) is SIGKILLed at seeded random moments, ten
- * times, while 5,000 events are appended; each time a new one is started. In the end the read models
+ * times, while 5,000 events are appended; each time a new one is started, and each must have applied
+ * events before it is killed. In the end the read models
  * must equal a clean rebuild from the log exactly (every table, row for row).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -72,21 +73,36 @@ it('SIGKILLed ten times while 5,000 events are appended, the worker ends with ex
   const rnd = seededRandom(2026);
   let last: Position | undefined;
   let appended = 0;
-  // Spread the appends over the kills: about 40 s in all.
-  const appender = (async () => {
-    const perTick = Math.ceil(history.length / 80);
-    for (let i = 0; i < history.length; i += perTick) {
-      for (const a of history.slice(i, i + perTick)) {
+  const auditRows = async () => ((await t.sql`select count(*)::int as n from rm_audit_log`) as unknown as [{ n: number }])[0].n;
+  // A tenth of the history per round, spread over about three seconds and appended while that
+  // round's worker runs, so every worker has work to do (a kill of an idle process proves nothing).
+  const perRound = Math.ceil(history.length / 10);
+  const appendPart = async (round: number) => {
+    const part = history.slice(round * perRound, (round + 1) * perRound);
+    const perTick = Math.ceil(part.length / 10);
+    for (let i = 0; i < part.length; i += perTick) {
+      for (const a of part.slice(i, i + perTick)) {
         last = (await appendOne(store, a, vault.encryptEvent)).position;
         appended += a.events.length;
       }
-      await sleep(500);
+      await sleep(300);
     }
-  })();
+  };
+  let appender: Promise<void> = Promise.resolve();
 
   for (let round = 0; round < 10; round++) {
+    const before = await auditRows();
     const worker = startWorker(round);
-    await sleep(2500 + Math.floor(rnd() * 2500));
+    appender = appender.then(() => appendPart(round));
+    // Progress is required before each kill: the worker started and applied events (a slow start
+    // would otherwise let every kill hit a process that had not begun). Then kill at a random
+    // moment into its work.
+    const deadline = Date.now() + 30_000;
+    while ((await auditRows()) <= before) {
+      if (Date.now() > deadline) throw new Error(`worker ${round} made no progress in 30 s:\n${(worker as ChildProcess & { output: () => string }).output()}`);
+      await sleep(100);
+    }
+    await sleep(Math.floor(rnd() * 2500));
     worker.kill('SIGKILL');
     const { signal } = await exited(worker);
     expect(signal).toBe('SIGKILL');
