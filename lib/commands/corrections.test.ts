@@ -10,8 +10,8 @@ import { createEventStore, StreamNotFound } from '../eventstore';
 import { createTestDatabase } from '../testing/db';
 import { setCancellationPolicy } from './clinic';
 import type { CommandDeps } from './deps';
-import { bookReservation, rescheduleReservation } from './reservation';
-import { manualClock, meta, patientMeta, registerTestClinic } from './testing';
+import { bookReservation, confirmReservation, rescheduleReservation } from './reservation';
+import { FREE_CONSULT, manualClock, meta, patientMeta, registerTestClinic, staffMeta } from './testing';
 
 const t = await createTestDatabase();
 const store = await createEventStore({ databaseUrl: t.url, hmacKey: 'test-key-at-least-16-bytes', maxConnections: 8 });
@@ -50,5 +50,19 @@ describe('rescheduling keeps the notice frozen in the reservation, on the clinic
     } finally {
       clock.set('2025-03-02T00:00:00Z');
     }
+  });
+});
+
+describe("a patient's reschedule of a clinic-confirmed booking goes back to the clinic", () => {
+  it('given a consultation the clinic confirmed, when the patient moves it, then the reservation waits for the clinic, and staff confirm it again', async () => {
+    const clinicId = `c-${uid()}`;
+    await registerTestClinic(deps, clinicId, { treatments: [{ ...FREE_CONSULT, bookingMode: 'clinic-confirm' }] });
+    const { reservationId, patientId } = await bookConsult(clinicId, monday('11:00'));
+    const confirmed = await confirmReservation(deps, { reservationId, staffId: 'staff-1' }, staffMeta(clinicId));
+    expect(confirmed.state.status).toBe('confirmed');
+    const moved = await rescheduleReservation(deps, { reservationId, startsAt: monday('15:00'), by: 'patient' }, patientMeta(patientId, clinicId));
+    expect(moved.reservation.state.status).toBe('requested');
+    const again = await confirmReservation(deps, { reservationId, staffId: 'staff-1' }, staffMeta(clinicId));
+    expect(again.events.map((e) => e.type)).toEqual(['ReservationConfirmed']);
   });
 });

@@ -93,3 +93,64 @@ describe('a version-1 ReservationRequested without bookingMode upcasts instead o
       .then([ev('ReservationConfirmed', { reservationId: 'r1', by: 'staff', staffId: 'staff-1' })]);
   });
 });
+
+describe("a patient's reschedule of a clinic-confirmed booking returns it to the clinic for confirmation", () => {
+  const clinicConfirmed = [
+    requested({ bookingMode: 'clinic-confirm', kind: 'consult-first', depositDueKrw: 0 }),
+    ev('ReservationConfirmed', { reservationId: 'r1', by: 'staff', staffId: 'staff-1' }),
+  ];
+  const sunday9 = ctx('2025-03-02T09:00:00+09:00');
+
+  it('given a booking the clinic confirmed, when the patient moves it, then it waits for the clinic again', () => {
+    given(clinicConfirmed)
+      .when(reschedule('2025-03-04T16:00:00+09:00'), sunday9)
+      .thenState((s, [e]) => {
+        expect(e).toMatchObject({ type: 'ReservationRescheduled', data: { by: 'patient', needsClinicConfirmation: true } });
+        expect(s.status).toBe('requested');
+      });
+  });
+
+  it('given the clinic confirms the moved booking, then it is confirmed again', () => {
+    given([
+      ...clinicConfirmed,
+      ev('ReservationRescheduled', {
+        reservationId: 'r1',
+        by: 'patient',
+        previousStartsAt: '2025-03-03T02:00:00.000Z',
+        previousDay: '2025-03-03',
+        previousHoldId: 'h1',
+        startsAt: '2025-03-04T07:00:00.000Z',
+        endsAt: '2025-03-04T07:30:00.000Z',
+        day: '2025-03-04',
+        holdId: 'h2',
+        lateFeeKrw: 0,
+        needsClinicConfirmation: true,
+      }),
+    ])
+      .when({ type: 'ConfirmReservation', staffId: 'staff-1' }, sunday9)
+      .then([ev('ReservationConfirmed', { reservationId: 'r1', by: 'staff', staffId: 'staff-1' })]);
+  });
+
+  it('given the same booking, when staff move it, then it stays confirmed', () => {
+    given(clinicConfirmed)
+      .when(reschedule('2025-03-04T16:00:00+09:00', 'staff'), sunday9)
+      .thenState((s, [e]) => {
+        expect(e).toMatchObject({ data: { needsClinicConfirmation: false } });
+        expect(s.status).toBe('confirmed');
+      });
+  });
+
+  it('given an instant booking, when the patient moves it, then it stays confirmed', () => {
+    given(paidAndConfirmed)
+      .when(reschedule('2025-03-04T16:00:00+09:00'), sunday9)
+      .thenState((s) => expect(s.status).toBe('confirmed'));
+  });
+
+  it('given a v1 ReservationRescheduled (before this rule), when it is read, then it did not need the clinic', () => {
+    const { needsClinicConfirmation: _n, ...v1 } = ev('ReservationRescheduled', {
+      reservationId: 'r1', by: 'patient', previousStartsAt: '2025-03-03T02:00:00.000Z', previousDay: '2025-03-03', previousHoldId: 'h1',
+      startsAt: '2025-03-04T07:00:00.000Z', endsAt: '2025-03-04T07:30:00.000Z', day: '2025-03-04', holdId: 'h2', lateFeeKrw: 0, needsClinicConfirmation: false,
+    }).data;
+    expect(upcastReservationEvent({ type: 'ReservationRescheduled', schemaVersion: 1, data: v1 }).data).toMatchObject({ needsClinicConfirmation: false });
+  });
+});

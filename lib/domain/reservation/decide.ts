@@ -174,6 +174,8 @@ export function decideReservation(
         now,
       );
       const late = command.by === 'patient' && isLate(r, now);
+      // The clinic agreed to the old time, not the new one: a patient's move goes back to it.
+      const needsClinicConfirmation = command.by === 'patient' && r.bookingMode === 'clinic-confirm' && r.status === 'confirmed';
       return [
         ev('ReservationRescheduled', {
           reservationId: id,
@@ -187,6 +189,7 @@ export function decideReservation(
           day: placement.day,
           holdId: command.holdId,
           lateFeeKrw: late ? r.policy.lateCancellationFeeKrw : 0,
+          needsClinicConfirmation,
         }),
       ];
     }

@@ -63,9 +63,10 @@ export const ReservationDepositPaid = eventSchema(
   z.object({ reservationId: Id, paymentId: Id, amountKrw: Krw, depositPaidKrw: Krw }),
 );
 
+/** v2 added `needsClinicConfirmation` (v1 moves never sent a booking back to the clinic). */
 export const ReservationRescheduled = eventSchema(
   'ReservationRescheduled',
-  1,
+  2,
   z.object({
     reservationId: Id,
     by: CancelledBy,
@@ -79,6 +80,11 @@ export const ReservationRescheduled = eventSchema(
     holdId: Id,
     /** The frozen late fee when a patient moves a booking inside the free-cancellation window, else 0. */
     lateFeeKrw: Krw,
+    /**
+     * A patient moved a booking the clinic had confirmed (booking mode clinic-confirm): it is
+     * `requested` again until the clinic confirms the new time.
+     */
+    needsClinicConfirmation: z.boolean(),
   }),
 );
 
@@ -133,7 +139,7 @@ export const RESERVATION_EVENT_VERSIONS = {
   ReservationConfirmed: 1,
   ReservationRejected: 1,
   ReservationDepositPaid: 1,
-  ReservationRescheduled: 1,
+  ReservationRescheduled: 2,
   ReservationCancelled: 1,
   NoShowRecorded: 1,
   ReservationCheckedIn: 1,
@@ -152,6 +158,10 @@ export const reservationUpcasters: Upcasters = {
       bookingMode: 'clinic-confirm',
       ...data,
     }),
+  },
+  ReservationRescheduled: {
+    // v1 → v2: before this rule a move kept the reservation's status.
+    1: (data) => ({ needsClinicConfirmation: false, ...data }),
   },
 };
 

@@ -213,6 +213,7 @@ describe('reservation', () => {
             day: '2025-03-04',
             holdId: 'h2',
             lateFeeKrw: 0,
+            needsClinicConfirmation: false,
           }),
         ]);
     });
@@ -227,7 +228,7 @@ describe('reservation', () => {
         });
       const moved = ev('ReservationRescheduled', {
         reservationId: 'r1', by: 'patient', previousStartsAt: '2025-03-03T02:00:00.000Z', previousDay: '2025-03-03', previousHoldId: 'h1',
-        startsAt: '2025-03-04T06:00:00.000Z', endsAt: '2025-03-04T06:30:00.000Z', day: '2025-03-04', holdId: 'h2', lateFeeKrw: 30_000,
+        startsAt: '2025-03-04T06:00:00.000Z', endsAt: '2025-03-04T06:30:00.000Z', day: '2025-03-04', holdId: 'h2', lateFeeKrw: 30_000, needsClinicConfirmation: false,
       });
       // Cancelling later (late again): both fees are withheld, the refund never goes below zero.
       given([...booked, moved])
@@ -295,7 +296,7 @@ describe('reservation', () => {
     // A patient's late reschedule (Sunday 18:00, Monday 11:00 → Tuesday 15:00): fee 30 000 due.
     const lateMove = ev('ReservationRescheduled', {
       reservationId: 'r1', by: 'patient', previousStartsAt: '2025-03-03T02:00:00.000Z', previousDay: '2025-03-03', previousHoldId: 'h1',
-      startsAt: '2025-03-04T06:00:00.000Z', endsAt: '2025-03-04T06:30:00.000Z', day: '2025-03-04', holdId: 'h2', lateFeeKrw: 30_000,
+      startsAt: '2025-03-04T06:00:00.000Z', endsAt: '2025-03-04T06:30:00.000Z', day: '2025-03-04', holdId: 'h2', lateFeeKrw: 30_000, needsClinicConfirmation: false,
     });
     const lenient = { ...POLICY, noShowForfeitsDeposit: false };
     const checkedInTuesday = ev('ReservationCheckedIn', { reservationId: 'r1', visitId: 'v1', at: '2025-03-04T05:55:00.000Z' });

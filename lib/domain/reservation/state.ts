@@ -61,6 +61,7 @@ export function evolveReservation(state: ReservationState, event: ReservationEve
     case 'ReservationRescheduled':
       return {
         ...s,
+        ...(event.data.needsClinicConfirmation ? { status: 'requested' as const } : {}),
         startsAt: event.data.startsAt,
         endsAt: event.data.endsAt,
         day: event.data.day,

@@ -130,6 +130,8 @@ export const reservationsProjection: Projection = {
             day: e.data.day,
             holdId: e.data.holdId,
             feesKrw: row.feesKrw + e.data.lateFeeKrw,
+            // A patient's move of a clinic-confirmed booking waits for the clinic again.
+            ...(e.data.needsClinicConfirmation ? { status: 'requested' as const } : {}),
           });
           break;
         case 'ReservationCancelled':
