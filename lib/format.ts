@@ -16,3 +16,9 @@ export function formatSeoulDateTime(at: Date, locale: Locale): string {
 export function formatSeoulDate(at: Date, locale: Locale): string {
   return new Intl.DateTimeFormat(intlLocale[locale], { timeZone, dateStyle: 'full' }).format(at);
 }
+
+/** A short clinic day in Seoul, e.g. 12월 2일 (수) / Wed, 2 Dec. `day` is yyyy-mm-dd or an instant. */
+export function formatSeoulShortDate(day: string | Date, locale: Locale): string {
+  const at = typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day) ? new Date(`${day}T12:00:00+09:00`) : new Date(day);
+  return new Intl.DateTimeFormat(intlLocale[locale], { timeZone, month: 'short', day: 'numeric', weekday: 'short' }).format(at);
+}

@@ -1,32 +1,127 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc } from 'drizzle-orm';
+import { z } from 'zod';
 import { db } from '../db/client';
 import type { clinic as clinicDomain } from '../domain';
 import { clinics, treatments } from '../db/schema';
 import { rmClinicPolicies } from '../projections/schema';
+import { publicCache } from './public-cache';
 
-// The catalogue (clinics, treatments, prices, hours) is public: no sign-in needed.
+// The catalogue (clinics, treatments, prices, hours) is public: no sign-in needed. It is read from
+// the catalogue read model once and kept in the public cache until the worker changes it.
 
-export async function listClinicsWithTreatments() {
-  const [clinicRows, treatmentRows] = await Promise.all([
-    db().select().from(clinics).orderBy(asc(clinics.nameEn)),
-    db().select().from(treatments).orderBy(asc(treatments.priceKrw)),
-  ]);
-  return clinicRows.map((clinic) => ({ ...clinic, treatments: treatmentRows.filter((t) => t.clinicId === clinic.id) }));
+/** Until a clinic sets its own (the clinic setting `bookingHorizonDays`). */
+export const DEFAULT_BOOKING_HORIZON_DAYS = 90;
+
+/** A safety net only: a change is announced by the catalogue projection and drops the entry at once. */
+const CATALOGUE_TTL_MS = 60_000;
+
+type ClinicRow = typeof clinics.$inferSelect;
+type TreatmentRow = typeof treatments.$inferSelect;
+
+export type CatalogueTreatment = TreatmentRow;
+
+export interface CatalogueClinic extends ClinicRow {
+  policy: clinicDomain.CancellationPolicy | null;
+  /** Days ahead a patient may book (the clinic's setting, else the default). */
+  bookingHorizonDays: number;
+  /** Listed treatments, by category then price. */
+  treatments: CatalogueTreatment[];
 }
 
-/** A clinic with its treatments, opening intervals (lunch breaks included) and cancellation policy. */
-export async function getClinicWithTreatments(clinicId: string) {
-  const [row] = await db()
-    .select({ clinic: clinics, policy: rmClinicPolicies.policy })
-    .from(clinics)
-    .leftJoin(rmClinicPolicies, eq(rmClinicPolicies.clinicId, clinics.id))
-    .where(eq(clinics.id, clinicId))
-    .limit(1);
-  if (!row) return null;
-  const list = await db().select().from(treatments).where(eq(treatments.clinicId, clinicId)).orderBy(asc(treatments.category), asc(treatments.priceKrw));
+function horizonOf(row: ClinicRow): number {
+  // The column arrives with the clinic setting (H5); until then every clinic has the default.
+  const h = (row as { bookingHorizonDays?: unknown }).bookingHorizonDays;
+  return typeof h === 'number' && h > 0 ? h : DEFAULT_BOOKING_HORIZON_DAYS;
+}
+
+/** Every clinic with its treatments and policy, as one cached value (50 clinics are a few kB). */
+export function catalogue(): Promise<CatalogueClinic[]> {
+  return publicCache().get('catalogue', ['catalogue'], CATALOGUE_TTL_MS, async () => {
+    const [clinicRows, treatmentRows, policyRows] = await Promise.all([
+      db().select().from(clinics).orderBy(asc(clinics.nameEn)),
+      db().select().from(treatments).orderBy(asc(treatments.category), asc(treatments.priceKrw), asc(treatments.id)),
+      db().select().from(rmClinicPolicies),
+    ]);
+    const policies = new Map(policyRows.map((p) => [p.clinicId, p.policy as clinicDomain.CancellationPolicy]));
+    const byClinic = new Map<string, CatalogueTreatment[]>();
+    for (const t of treatmentRows) byClinic.set(t.clinicId, [...(byClinic.get(t.clinicId) ?? []), t]);
+    return clinicRows.map((c) => ({
+      ...c,
+      policy: policies.get(c.id) ?? null,
+      bookingHorizonDays: horizonOf(c),
+      treatments: byClinic.get(c.id) ?? [],
+    }));
+  });
+}
+
+/** @deprecated use catalogue() or listClinics(); kept for callers of the old shape (treatments by price). */
+export async function listClinicsWithTreatments() {
+  return (await catalogue()).map((c) => ({ ...c, treatments: [...c.treatments].sort((a, b) => a.priceKrw - b.priceKrw) }));
+}
+
+/** A clinic with its treatments, opening intervals (lunch breaks included) and cancellation policy; null if unknown. */
+export async function getClinicWithTreatments(clinicId: string): Promise<CatalogueClinic | null> {
+  return (await catalogue()).find((c) => c.id === clinicId) ?? null;
+}
+
+const filterText = z
+  .string()
+  .trim()
+  .max(100)
+  .optional()
+  .catch(undefined)
+  .transform((v) => v || undefined);
+
+/** The "find a clinic" filters, as they come from the URL (unknown or malformed values are dropped). */
+export const clinicFiltersSchema = z.object({
+  district: filterText,
+  category: filterText,
+  q: filterText,
+});
+export type ClinicFilters = Partial<z.infer<typeof clinicFiltersSchema>>;
+
+/** Case, width and spacing do not matter: "강남글로우", "강남 글로우", "GANGNAM glow" all match. */
+export function normalizeSearch(text: string): string {
+  return text.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
+}
+
+/** Whether a clinic matches the text search: its Korean or English name, or one of its treatments'. */
+export function matchesSearch(c: Pick<CatalogueClinic, 'nameKo' | 'nameEn' | 'treatments'>, q: string): boolean {
+  const needle = normalizeSearch(q);
+  if (!needle) return true;
+  const names = [c.nameKo, c.nameEn, ...c.treatments.flatMap((t) => [t.nameKo, t.nameEn])];
+  return names.some((n) => normalizeSearch(n).includes(needle));
+}
+
+export interface ClinicListing {
+  clinics: Array<CatalogueClinic & { cheapest: CatalogueTreatment | null }>;
+  /** Every district and treatment category there is (for the filter menus), sorted. */
+  districts: string[];
+  categories: string[];
+}
+
+/**
+ * Clinics matching the filters: in `district` (exact), offering a treatment of `category`, and whose
+ * Korean or English name (or a treatment's) contains `q`. Each with its cheapest treatment (in the
+ * category, when one is chosen).
+ */
+export async function listClinics(filters: ClinicFilters): Promise<ClinicListing> {
+  const all = await catalogue();
+  const districts = [...new Set(all.map((c) => c.district).filter(Boolean))].sort();
+  const categories = [...new Set(all.flatMap((c) => c.treatments.map((t) => t.category)))].sort();
+  const matching = all.filter(
+    (c) =>
+      (!filters.district || c.district === filters.district) &&
+      (!filters.category || c.treatments.some((t) => t.category === filters.category)) &&
+      (!filters.q || matchesSearch(c, filters.q)),
+  );
   return {
-    ...row.clinic,
-    policy: row.policy as clinicDomain.CancellationPolicy | null,
-    treatments: list,
+    districts,
+    categories,
+    clinics: matching.map((c) => {
+      const pool = filters.category ? c.treatments.filter((t) => t.category === filters.category) : c.treatments;
+      const cheapest = pool.reduce<CatalogueTreatment | null>((best, t) => (!best || t.priceKrw < best.priceKrw ? t : best), null);
+      return { ...c, cheapest };
+    }),
   };
 }

@@ -1,8 +1,38 @@
+import { sql } from 'drizzle-orm';
 import type { clinic } from '../../domain';
 import { clinics, treatments } from '../../db/schema';
 import { RowCache, flushAll } from '../rows';
 import { rmClinicPolicies, rmrevCatalogue } from '../schema';
 import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
+
+/**
+ * The public pages' cache (lib/queries/public-cache.ts) listens here: the catalogue and schedule
+ * projections NOTIFY, in their batch's transaction (so only at commit, and never for a rolled-back
+ * batch), which clinics' rows they changed: `catalogue:<id>,<id>…`, `schedule:…`, or `<kind>:*`.
+ */
+export const PUBLIC_CHANGES_CHANNEL = 'yeyak_public';
+
+export type PublicChange = { kind: 'catalogue' | 'schedule'; ids: string[] | '*' };
+
+/** PostgreSQL payloads are limited to 8000 bytes: beyond this, name the whole kind. */
+const MAX_PAYLOAD = 7000;
+
+export function publicChangePayload(kind: PublicChange['kind'], ids: Iterable<string>): string {
+  const list = [...new Set(ids)].join(',');
+  return list.length > MAX_PAYLOAD ? `${kind}:*` : `${kind}:${list}`;
+}
+
+export function parsePublicChange(payload: string): PublicChange | null {
+  const m = /^(catalogue|schedule):(.*)$/s.exec(payload);
+  if (!m) return null;
+  return { kind: m[1] as PublicChange['kind'], ids: m[2] === '*' ? '*' : m[2]!.split(',').filter(Boolean) };
+}
+
+/** Sent on its own (not in the batch's collected write statement: a SELECT in a CTE would not run). */
+export async function notifyPublicChange(tx: ProjectionTx, kind: PublicChange['kind'], ids: Iterable<string>): Promise<void> {
+  const set = [...new Set(ids)];
+  if (set.length) await tx.execute(sql`select pg_notify(${PUBLIC_CHANGES_CHANNEL}, ${publicChangePayload(kind, set)})`);
+}
 
 type ClinicRow = typeof clinics.$inferSelect;
 type TreatmentRow = typeof treatments.$inferSelect;
@@ -117,5 +147,6 @@ export const catalogueProjection: Projection = {
     // In this order: treatments reference clinics (foreign key).
     await clinicRows.flush(tx);
     await flushAll(tx, treatmentRows, policies);
+    await notifyPublicChange(tx, 'catalogue', clinicIds);
   },
 };

@@ -2,6 +2,7 @@ import type { clinic, schedule } from '../../domain';
 import { RowCache, flushAll } from '../rows';
 import { rmScheduleClinics, rmScheduleHolds, rmScheduleSlots, rmrevSchedule } from '../schema';
 import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
+import { notifyPublicChange } from './catalogue';
 
 type ClinicRow = typeof rmScheduleClinics.$inferSelect;
 type HoldRow = typeof rmScheduleHolds.$inferSelect;
@@ -97,5 +98,7 @@ export const scheduleProjection: Projection = {
       }
     }
     await flushAll(tx, clinics, holds, slots);
+    // The public availability pages (lib/queries/availability.ts) drop these clinics' cached days.
+    await notifyPublicChange(tx, 'schedule', clinicIds);
   },
 };

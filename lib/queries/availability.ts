@@ -1,0 +1,166 @@
+/**
+ * Public availability: the free slots of a clinic day for a treatment, and each clinic's next free
+ * slot. The seats come from the schedule read model's live holds (rm_schedule_holds) counted by the
+ * domain itself (schedule.availability: capacity − live holds overlapping the slot, an unconfirmed
+ * hold past its expiry no longer counting), and the slot grid is the domain's (clinic.slotStartsOn,
+ * placeInSlots), so a day without a booking yet shows the same grid the decider would accept.
+ *
+ * The rows are cached per clinic (public cache, dropped when the schedule projection announces a
+ * change to that clinic); what depends on the time (past slots, minimum notice, expired holds) is
+ * computed on every call from `now`.
+ */
+import { and, eq, gte } from 'drizzle-orm';
+import { db } from '../db/client';
+import { atLocal, clinic as clinicDomain, clinicDay, iso, plusMinutes, schedule as scheduleDomain } from '../domain';
+import { rmScheduleClinics, rmScheduleHolds } from '../projections/schema';
+import { getClinicWithTreatments, type CatalogueClinic } from './catalogue';
+import { publicCache } from './public-cache';
+
+/** A safety net only: the schedule projection announces each change and the entry is dropped at once. */
+const SCHEDULE_TTL_MS = 5_000;
+
+export interface SlotOffer {
+  /** The clinic day (Seoul), yyyy-mm-dd. */
+  day: string;
+  /** Local HH:mm in Seoul. */
+  time: string;
+  /** ISO instant (UTC) of the start: what the booking page takes. */
+  startsAt: string;
+  /** Seats left for the whole treatment: the fewest over the slots it occupies. */
+  seatsLeft: number;
+  full: boolean;
+}
+
+interface ScheduleRows {
+  /** The schedule projection's copy of the clinic's slot facts (null before its first event). */
+  facts: { openingHours: clinicDomain.OpeningHours; slotMinutes: number; slotCapacity: number } | null;
+  /** Live holds from `fromDay` on, by day. */
+  holdsByDay: Map<string, scheduleDomain.Hold[]>;
+  fromDay: string;
+}
+
+/** One cached read per clinic: its slot facts and every live hold from today (Seoul) on. */
+function scheduleRows(clinicId: string, today: string): Promise<ScheduleRows> {
+  return publicCache().get(`schedule|${clinicId}|${today}`, ['schedule', `schedule:${clinicId}`], SCHEDULE_TTL_MS, async () => {
+    const [[facts], holds] = await Promise.all([
+      db().select().from(rmScheduleClinics).where(eq(rmScheduleClinics.clinicId, clinicId)).limit(1),
+      db()
+        .select()
+        .from(rmScheduleHolds)
+        .where(and(eq(rmScheduleHolds.clinicId, clinicId), gte(rmScheduleHolds.day, today))),
+    ]);
+    const holdsByDay = new Map<string, scheduleDomain.Hold[]>();
+    for (const h of holds) {
+      const hold: scheduleDomain.Hold = {
+        holdId: h.holdId,
+        reservationId: h.reservationId,
+        startsAt: h.startsAt.toISOString(),
+        endsAt: h.endsAt.toISOString(),
+        slots: h.slots,
+        // The read model keeps no slot length per hold: the clinic's current one (they only differ
+        // for holds placed before a slot-length change).
+        slotLengthMinutes: facts?.slotMinutes ?? 30,
+        expiresAt: h.expiresAt.toISOString(),
+        confirmed: h.confirmed,
+      };
+      holdsByDay.set(h.day, [...(holdsByDay.get(h.day) ?? []), hold]);
+    }
+    return { facts: facts ? { openingHours: facts.openingHours, slotMinutes: facts.slotMinutes, slotCapacity: facts.slotCapacity } : null, holdsByDay, fromDay: today };
+  });
+}
+
+function bookingFacts(clinic: CatalogueClinic, rows: ScheduleRows): clinicDomain.ClinicBookingFacts {
+  // The schedule projection's facts are what the holds were counted against; the catalogue's are
+  // the same events' copy and stand in until the schedule projection has seen the clinic.
+  const f = rows.facts ?? { openingHours: clinic.openingHours, slotMinutes: clinic.slotMinutes, slotCapacity: clinic.slotCapacity };
+  return {
+    openingHours: f.openingHours,
+    slotLengthMinutes: f.slotMinutes,
+    slotCapacity: f.slotCapacity,
+    policy: { minimumNoticeHours: clinic.policy?.minimumNoticeHours ?? 0 },
+  };
+}
+
+/** The last clinic day a patient may book (today + the clinic's horizon, Seoul). */
+export function lastBookableDay(clinic: Pick<CatalogueClinic, 'bookingHorizonDays'>, now: Date): string {
+  return clinicDay(plusMinutes(now, clinic.bookingHorizonDays * 24 * 60));
+}
+
+/** The clinic days from today (Seoul) to the end of the horizon, each with whether the clinic opens. */
+export function bookableDays(clinic: Pick<CatalogueClinic, 'bookingHorizonDays' | 'openingHours'>, now: Date): Array<{ day: string; open: boolean }> {
+  const last = lastBookableDay(clinic, now);
+  const noon = atLocal(clinicDay(now), '12:00');
+  const days: Array<{ day: string; open: boolean }> = [];
+  for (let i = 0; ; i++) {
+    const day = clinicDay(plusMinutes(noon, i * 24 * 60));
+    if (day > last) break;
+    days.push({ day, open: clinicDomain.intervalsOn(clinic.openingHours, day).length > 0 });
+  }
+  return days;
+}
+
+/**
+ * The starts offered on `day` for a treatment of `durationMinutes`: every start of the domain's slot
+ * grid where the treatment fits in one opening interval, not in the past, not inside the minimum
+ * notice, with the seats left (full ones included, flagged). Empty outside the booking horizon.
+ */
+function offersOn(facts: clinicDomain.ClinicBookingFacts, holds: readonly scheduleDomain.Hold[], day: string, durationMinutes: number, now: Date): SlotOffer[] {
+  const state: scheduleDomain.ScheduleState = { clinicId: null, day, holds: Object.fromEntries(holds.map((h) => [h.holdId, h])), released: {} };
+  const free = new Map(scheduleDomain.availability(state, facts, day, now).map((a) => [a.slot, a.free]));
+  const out: SlotOffer[] = [];
+  for (const time of clinicDomain.slotStartsOn(facts, day)) {
+    const startsAt = atLocal(day, time);
+    let placement: clinicDomain.SlotPlacement;
+    try {
+      clinicDomain.assertEnoughNotice(startsAt, now, facts.policy.minimumNoticeHours);
+      placement = clinicDomain.placeInSlots(facts, startsAt, durationMinutes);
+    } catch {
+      continue; // past, inside the notice, or running past the interval's close: the decider would refuse it
+    }
+    const seatsLeft = Math.min(...placement.slots.map((s) => free.get(s) ?? 0));
+    out.push({ day, time, startsAt: iso(startsAt), seatsLeft, full: seatsLeft <= 0 });
+  }
+  return out;
+}
+
+export interface DayAvailability {
+  day: string;
+  /** Within the horizon and not before today. */
+  bookable: boolean;
+  open: boolean;
+  slots: SlotOffer[];
+}
+
+/** A clinic day's slots for one of its treatments; null when the clinic or treatment does not exist. */
+export async function dayAvailability(clinicId: string, treatmentId: string, day: string, now: Date = new Date()): Promise<DayAvailability | null> {
+  const clinic = await getClinicWithTreatments(clinicId);
+  const treatment = clinic?.treatments.find((t) => t.id === treatmentId);
+  if (!clinic || !treatment) return null;
+  return availabilityFor(clinic, treatment.durationMinutes, day, now);
+}
+
+export async function availabilityFor(clinic: CatalogueClinic, durationMinutes: number, day: string, now: Date): Promise<DayAvailability> {
+  const today = clinicDay(now);
+  const open = clinicDomain.intervalsOn(clinic.openingHours, day).length > 0;
+  const bookable = day >= today && day <= lastBookableDay(clinic, now);
+  if (!bookable) return { day, bookable, open, slots: [] };
+  const rows = await scheduleRows(clinic.id, today);
+  return { day, bookable, open, slots: offersOn(bookingFacts(clinic, rows), rows.holdsByDay.get(day) ?? [], day, durationMinutes, now) };
+}
+
+/**
+ * The earliest start, within the horizon, with a seat for the clinic's shortest treatment (what a
+ * catalogue card shows); null when nothing is free or the clinic lists no treatment.
+ */
+export async function nextFreeSlot(clinic: CatalogueClinic, now: Date = new Date()): Promise<SlotOffer | null> {
+  if (clinic.treatments.length === 0) return null;
+  const duration = Math.min(...clinic.treatments.map((t) => t.durationMinutes));
+  const rows = await scheduleRows(clinic.id, clinicDay(now));
+  const facts = bookingFacts(clinic, rows);
+  for (const { day, open } of bookableDays(clinic, now)) {
+    if (!open) continue;
+    const slot = offersOn(facts, rows.holdsByDay.get(day) ?? [], day, duration, now).find((s) => !s.full);
+    if (slot) return slot;
+  }
+  return null;
+}
