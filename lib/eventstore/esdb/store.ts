@@ -72,8 +72,37 @@ export interface EsdbEventStoreOptions {
   createClient?: (connectionName?: string) => EventStoreDBClient;
 }
 
+/**
+ * One client per connection string and process, shared by every store on it. The client keeps its
+ * batch-append promises in a module-level map and rejects all of them when any batch-append stream
+ * fails, and `dispose()` cancels that stream: a store closing its own client would reject the appends
+ * in flight of every other store in the process. The client is disposed when its last store closes.
+ */
+const sharedClients = new Map<string, { client: EventStoreDBClient; users: number }>();
+
+function acquireClient(connectionString: string, create: () => EventStoreDBClient): EventStoreDBClient {
+  let entry = sharedClients.get(connectionString);
+  if (!entry) sharedClients.set(connectionString, (entry = { client: create(), users: 0 }));
+  entry.users++;
+  return entry.client;
+}
+
+async function releaseClient(connectionString: string): Promise<void> {
+  const entry = sharedClients.get(connectionString);
+  if (!entry || --entry.users > 0) return;
+  sharedClients.delete(connectionString);
+  await entry.client.dispose();
+}
+
 /** Events read from the tail before an append: the head, and ids for idempotency checks. */
 const TAIL_WINDOW = 100;
+
+/** The connection string with `connectionName` (what the server shows for a connection), if given. */
+function withConnectionName(connectionString: string, name: string | undefined): string {
+  if (!name) return connectionString;
+  const rest = connectionString.replace(/([?&])connectionName=[^&]*&?/i, '$1').replace(/[?&]$/, '');
+  return `${rest}${rest.includes('?') ? '&' : '?'}connectionName=${encodeURIComponent(name)}`;
+}
 const MAX_APPEND_ATTEMPTS = 50;
 
 export class EsdbEventStore implements EventStore {
@@ -85,11 +114,17 @@ export class EsdbEventStore implements EventStore {
   private readonly subscriptions = new Set<EsdbCatchUp>();
   readonly onError: (error: unknown) => void;
   readonly standbyRetryMs: number;
+  private readonly connectionString: string;
+  /** A client of its own (a group consumer's, named after it); never used for appends. */
+  readonly createClient: (connectionName?: string) => EventStoreDBClient;
 
   constructor(options: EsdbEventStoreOptions) {
     if (!options.hmacKey || options.hmacKey.length < 16) throw new InvalidEvent('The event HMAC key must be at least 16 bytes');
     this.key = options.hmacKey;
-    this.client = options.createClient ? options.createClient() : EventStoreDBClient.connectionString(options.connectionString);
+    this.connectionString = options.connectionString;
+    const create = options.createClient ?? ((name?: string) => EventStoreDBClient.connectionString(withConnectionName(options.connectionString, name)));
+    this.createClient = create;
+    this.client = acquireClient(options.connectionString, () => create());
     this.onError = options.onError ?? (() => {});
     this.standbyRetryMs = options.standbyRetryMs ?? 1000;
     this.groups = new EsdbGroups(this);
@@ -288,7 +323,7 @@ export class EsdbEventStore implements EventStore {
     this.closed = true;
     await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
     await this.groups.stopAll();
-    await this.client.dispose();
+    await releaseClient(this.connectionString);
   }
 }
 

@@ -1,0 +1,56 @@
+/**
+ * The EventStoreDB backend against the server double (./testing/server-double.ts): the real client
+ * code above a scripted gRPC server. Each test names the issue-12 item it pins down; what only a real
+ * server can confirm is listed in docs/eventstore.md.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DuplicateEventId, EventStoreUnavailable, StreamNotFound } from '../errors';
+import { ev, waitFor } from '../testing/contract';
+import { newEventId } from '../envelope';
+import type { GroupMessage, RecordedEvent } from '../types';
+import { parkedStreamName } from './mapping';
+import { EsdbEventStore } from './store';
+import { EsdbServerDouble, type DoubleOptions, type PersistentCall } from './testing/server-double';
+
+const KEY = 'unit-test-key-for-the-esdb-double';
+let connection = 0;
+const open: EsdbEventStore[] = [];
+
+function setup(options: DoubleOptions = {}) {
+  const server = new EsdbServerDouble(options);
+  const errors: unknown[] = [];
+  // A connection string of its own per test: stores with the same one share their client.
+  const connectionString = `esdb://double-${++connection}:2113?tls=false`;
+  const make = () => {
+    const store = new EsdbEventStore({ connectionString, hmacKey: KEY, createClient: (name) => server.client(name), onError: (e) => errors.push(e), standbyRetryMs: 20 });
+    open.push(store);
+    return store;
+  };
+  return { server, store: make(), errors, make };
+}
+
+afterEach(async () => {
+  await Promise.allSettled(open.splice(0).map((s) => s.close()));
+});
+
+async function settleWithin<T>(p: Promise<T>, ms: number): Promise<T | 'still pending'> {
+  return Promise.race([p, sleep(ms).then(() => 'still pending' as const)]);
+}
+
+describe('appends', () => {
+  it("item 9: closing one store does not reject another store's appends in flight", async () => {
+    const { server, store: a, make } = setup({ latencyMs: 40 });
+    const b = make();
+    await a.append('s-a', [ev('A')]);
+    await b.append('s-b', [ev('B')]);
+    const inFlight = b.append('s-b', [ev('B2')]);
+    const sent = () => server.batchAppendCalls.reduce((n, c) => n + c.written.length, 0);
+    await waitFor(() => sent() === 3, 2000, "B's append sent, not answered yet");
+    await a.close();
+    await expect(inFlight).resolves.toMatchObject({ nextExpectedRevision: 1 });
+    await expect(a.append('s-a', [ev('A2')])).rejects.toMatchObject({ code: 'EVENT_STORE_CLOSED' });
+  });
+});
+
+export type { PersistentCall };
