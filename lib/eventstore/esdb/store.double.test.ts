@@ -38,6 +38,26 @@ async function settleWithin<T>(p: Promise<T>, ms: number): Promise<T | 'still pe
   return Promise.race([p, sleep(ms).then(() => 'still pending' as const)]);
 }
 
+describe('groups: park, checkpoint, list, stop', () => {
+  /** A connected consumer on group `g` whose messages the test sends. */
+  async function consumerOn(maxRetryCount: number, handler: (m: GroupMessage) => unknown) {
+    const { server, store, errors } = setup();
+    await store.groups.create('g', { filter: { streamPrefixes: ['s-'] }, maxRetryCount });
+    await store.append('s-1', [ev('A'), ev('B'), ev('C')]);
+    const consumer = store.groups.connect('g', handler as never);
+    await waitFor(() => server.persistentCalls.length === 1, 2000, 'the consumer connected');
+    const call = server.persistentCalls[0]!;
+    await waitFor(() => consumer.active, 2000, 'confirmed');
+    return { server, store, errors, consumer, call, records: server.streams.get('s-1')! };
+  }
+
+  it('item 5: groups.list() on a server without any group is an empty list', async () => {
+    const { store } = setup();
+    expect(await store.groups.list()).toEqual([]);
+  });
+
+});
+
 describe('appends', () => {
   it("item 9: closing one store does not reject another store's appends in flight", async () => {
     const { server, store: a, make } = setup({ latencyMs: 40 });

@@ -433,7 +433,15 @@ class EsdbGroups implements PersistentGroups {
   }
 
   async list(): Promise<GroupInfo[]> {
-    const infos = await this.client.listPersistentSubscriptionsToAll();
+    let infos: Awaited<ReturnType<EventStoreDBClient['listPersistentSubscriptionsToAll']>>;
+    try {
+      infos = await this.client.listPersistentSubscriptionsToAll();
+    } catch (error) {
+      // A server without any persistent subscription to $all answers "does not exist".
+      const mapped = mapEsdbError(error);
+      if (mapped instanceof GroupNotFound) return [];
+      throw mapped;
+    }
     return Promise.all(infos.map(async (i) => fromEsdbGroupInfo(i, await this.config(i.groupName), DEFAULT_GROUP_SETTINGS)));
   }
 
