@@ -137,6 +137,11 @@ export function toEsdbGroupSettings(settings: GroupSettings, startFrom: Position
     maxRetryCount: settings.maxRetryCount,
     messageTimeout: settings.messageTimeoutMs,
     checkPointAfter: settings.checkpointAfterMs,
+    // The server writes a checkpoint when checkPointAfter has passed AND at least this many events were
+    // settled (the client's default is 10: with fewer events the checkpoint would never move). 1 gives
+    // the port's meaning: every checkpointAfterMs while events are acked. It lands on the server's own
+    // timer, not on a consumer's stop().
+    checkPointLowerBound: 1,
     // Standby semantics: the server refuses a second consumer, which retries until the first is gone.
     maxSubscriberCount: 1,
     consumerStrategyName: 'DispatchToSingle',

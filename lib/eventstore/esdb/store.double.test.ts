@@ -51,6 +51,18 @@ describe('groups: park, checkpoint, list, stop', () => {
     return { server, store, errors, consumer, call, records: server.streams.get('s-1')! };
   }
 
+  it("item 3: the checkpoint's lower bound is 1 event, so checkpointAfterMs alone decides", async () => {
+    const { server, store } = setup();
+    await store.groups.create('g', { checkpointAfterMs: 250 });
+    const create = server.requests.find((r) => r.method === 'create')!.request as import('@eventstore/db-client/generated/persistent_pb').CreateReq;
+    const settings = create.getOptions()!.getSettings()!;
+    expect(settings.getCheckpointAfterMs()).toBe(250);
+    expect(settings.getMinCheckpointCount()).toBe(1);
+    await store.groups.update('g', { checkpointAfterMs: 500 });
+    const update = server.requests.find((r) => r.method === 'update')!.request as import('@eventstore/db-client/generated/persistent_pb').UpdateReq;
+    expect(update.getOptions()!.getSettings()!.getMinCheckpointCount()).toBe(1);
+  });
+
   it('item 5: groups.list() on a server without any group is an empty list', async () => {
     const { store } = setup();
     expect(await store.groups.list()).toEqual([]);
