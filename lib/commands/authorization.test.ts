@@ -73,6 +73,7 @@ const clinicCases: Case[] = [
   { name: 'unlistTreatment', run: (m) => commands.unlistTreatment(deps, { clinicId, treatmentId: 'tx-ulthera' }, m), refused: notStaffHere },
   { name: 'setOpeningHours', run: (m) => commands.setOpeningHours(deps, { clinicId, openingHours: OPENING_HOURS.slice(0, 4) }, m), refused: notStaffHere },
   { name: 'setSlotConfiguration', run: (m) => commands.setSlotConfiguration(deps, { clinicId, slotLengthMinutes: 30, slotCapacity: 3 }, m), refused: notStaffHere },
+  { name: 'changeClinicSettings', run: (m) => commands.changeClinicSettings(deps, { clinicId, bookingHorizonDays: 60 }, m), refused: notStaffHere },
   { name: 'setCancellationPolicy', run: (m) => commands.setCancellationPolicy(deps, { clinicId, policy: { ...POLICY, freeCancellationHours: 48 } }, m), refused: notStaffHere },
 ];
 

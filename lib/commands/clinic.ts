@@ -34,5 +34,9 @@ export const setOpeningHours = (deps: CommandDeps, { clinicId, ...input }: WithC
 export const setSlotConfiguration = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'SetSlotConfiguration'>, meta: CommandMetadata) =>
   clinicCommand(deps, clinicId, { type: 'SetSlotConfiguration', ...input }, meta);
 
+/** Booking horizon and payment deadline (ClinicSettingsChanged records the previous values). */
+export const changeClinicSettings = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'ChangeClinicSettings'>, meta: CommandMetadata) =>
+  clinicCommand(deps, clinicId, { type: 'ChangeClinicSettings', ...input }, meta);
+
 export const setCancellationPolicy = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'SetCancellationPolicy'>, meta: CommandMetadata) =>
   clinicCommand(deps, clinicId, { type: 'SetCancellationPolicy', ...input }, meta);

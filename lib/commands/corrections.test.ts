@@ -8,8 +8,9 @@ import { streams } from '../domain';
 import { monday, POLICY } from '../domain/clinic/fixtures';
 import { createEventStore, StreamNotFound } from '../eventstore';
 import { createTestDatabase } from '../testing/db';
-import { setCancellationPolicy } from './clinic';
+import { changeClinicSettings, setCancellationPolicy } from './clinic';
 import type { CommandDeps } from './deps';
+import { BookingBeyondHorizonError } from '../domain/clinic';
 import { bookReservation, confirmReservation, rescheduleReservation } from './reservation';
 import { FREE_CONSULT, manualClock, meta, patientMeta, registerTestClinic, staffMeta } from './testing';
 
@@ -64,5 +65,19 @@ describe("a patient's reschedule of a clinic-confirmed booking goes back to the 
     expect(moved.reservation.state.status).toBe('requested');
     const again = await confirmReservation(deps, { reservationId, staffId: 'staff-1' }, staffMeta(clinicId));
     expect(again.events.map((e) => e.type)).toEqual(['ReservationConfirmed']);
+  });
+});
+
+describe('the booking horizon through the commands', () => {
+  it('given a clinic with a 14-day horizon set by its staff, when a patient books 20 days ahead, then it is refused before any hold; 10 days ahead is booked', async () => {
+    const clinicId = `c-${uid()}`;
+    await registerTestClinic(deps, clinicId);
+    const changed = await changeClinicSettings(deps, { clinicId, bookingHorizonDays: 14 }, staffMeta(clinicId));
+    expect(changed.events).toEqual([
+      { type: 'ClinicSettingsChanged', schemaVersion: 1, data: { bookingHorizonDays: 14, previousBookingHorizonDays: 90, paymentDeadlineMinutes: 30, previousPaymentDeadlineMinutes: 30 } },
+    ]);
+    await expect(bookConsult(clinicId, '2025-03-21T11:00:00+09:00')).rejects.toBeInstanceOf(BookingBeyondHorizonError);
+    expect(await types(streams.schedule(clinicId, '2025-03-21'))).toEqual([]);
+    await expect(bookConsult(clinicId, '2025-03-11T11:00:00+09:00')).resolves.toBeDefined();
   });
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Krw } from '../shared/money';
-import { CancellationPolicy, ClinicProfile, Id, OpeningHours, SlotConfiguration, TreatmentDetails } from './values';
+import { CancellationPolicy, ClinicProfile, ClinicSettings, Id, OpeningHours, SlotConfiguration, TreatmentDetails } from './values';
 
 export const RegisterClinic = z.object({
   type: z.literal('RegisterClinic'),
@@ -31,6 +31,15 @@ export const SetSlotConfiguration = SlotConfiguration.extend({ type: z.literal('
 
 export const SetCancellationPolicy = z.object({ type: z.literal('SetCancellationPolicy'), policy: CancellationPolicy });
 
+/** Change one or both settings; the one omitted stays as it is. */
+export const ChangeClinicSettings = z
+  .object({
+    type: z.literal('ChangeClinicSettings'),
+    bookingHorizonDays: ClinicSettings.shape.bookingHorizonDays.optional(),
+    paymentDeadlineMinutes: ClinicSettings.shape.paymentDeadlineMinutes.optional(),
+  })
+  .refine((c) => c.bookingHorizonDays !== undefined || c.paymentDeadlineMinutes !== undefined, 'a setting to change');
+
 export const ClinicCommand = z.discriminatedUnion('type', [
   RegisterClinic,
   ListTreatment,
@@ -39,5 +48,6 @@ export const ClinicCommand = z.discriminatedUnion('type', [
   SetOpeningHours,
   SetSlotConfiguration,
   SetCancellationPolicy,
+  ChangeClinicSettings,
 ]);
 export type ClinicCommand = z.infer<typeof ClinicCommand>;

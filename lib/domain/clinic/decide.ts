@@ -39,7 +39,7 @@ export function decideClinic(command: ClinicCommand, state: ClinicState, context
     case 'RegisterClinic': {
       const { type: _t, ...data } = command;
       if (state.status === 'registered') {
-        const { status: _s, treatments: _tr, ...current } = state;
+        const { status: _s, treatments: _tr, settings: _se, ...current } = state;
         if (sameJson(current, data)) return [];
         throw new AlreadyExistsError('clinic', { clinicId: state.clinicId });
       }
@@ -94,6 +94,22 @@ export function decideClinic(command: ClinicCommand, state: ClinicState, context
       const { slotLengthMinutes, slotCapacity } = command;
       if (clinic.slotLengthMinutes === slotLengthMinutes && clinic.slotCapacity === slotCapacity) return [];
       return [ev('SlotConfigurationSet', { slotLengthMinutes, slotCapacity })];
+    }
+    case 'ChangeClinicSettings': {
+      const { settings } = registered(state);
+      const next = {
+        bookingHorizonDays: command.bookingHorizonDays ?? settings.bookingHorizonDays,
+        paymentDeadlineMinutes: command.paymentDeadlineMinutes ?? settings.paymentDeadlineMinutes,
+      };
+      if (sameJson(next, settings)) return [];
+      return [
+        ev('ClinicSettingsChanged', {
+          bookingHorizonDays: next.bookingHorizonDays,
+          previousBookingHorizonDays: settings.bookingHorizonDays,
+          paymentDeadlineMinutes: next.paymentDeadlineMinutes,
+          previousPaymentDeadlineMinutes: settings.paymentDeadlineMinutes,
+        }),
+      ];
     }
     case 'SetCancellationPolicy': {
       const clinic = registered(state);

@@ -45,6 +45,13 @@ export class BookingOutsideOpeningHoursError extends DomainError {
   }
 }
 
+/** The requested start is further ahead than the clinic's booking horizon. */
+export class BookingBeyondHorizonError extends DomainError {
+  constructor(details: ErrorDetails & { bookingHorizonDays: number; lastBookableDay: string }) {
+    super('booking.beyond_horizon', `the clinic takes bookings up to ${details.bookingHorizonDays} days ahead`, details);
+  }
+}
+
 /** The requested start is not the start of a slot. */
 export class SlotNotAlignedError extends DomainError {
   constructor(details: ErrorDetails) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { eventFactory, eventSchema, makeUpcaster, type Upcasters } from '../shared/events';
 import { Krw } from '../shared/money';
 import { Instant } from '../shared/time';
-import { CancellationPolicy, ClinicProfile, Id, OpeningHours, SlotConfiguration, TreatmentDetails } from './values';
+import { CancellationPolicy, ClinicProfile, ClinicSettings, Id, OpeningHours, SlotConfiguration, TreatmentDetails } from './values';
 
 export const ClinicRegistered = eventSchema(
   'ClinicRegistered',
@@ -42,6 +42,18 @@ export const SlotConfigurationSet = eventSchema('SlotConfigurationSet', 1, SlotC
 
 export const CancellationPolicySet = eventSchema('CancellationPolicySet', 1, z.object({ policy: CancellationPolicy }));
 
+/** The clinic's settings after the change, with the values they replaced (the audit trail reads both). */
+export const ClinicSettingsChanged = eventSchema(
+  'ClinicSettingsChanged',
+  1,
+  z.object({
+    bookingHorizonDays: ClinicSettings.shape.bookingHorizonDays,
+    previousBookingHorizonDays: ClinicSettings.shape.bookingHorizonDays,
+    paymentDeadlineMinutes: ClinicSettings.shape.paymentDeadlineMinutes,
+    previousPaymentDeadlineMinutes: ClinicSettings.shape.paymentDeadlineMinutes,
+  }),
+);
+
 export const ClinicEvent = z.discriminatedUnion('type', [
   ClinicRegistered,
   TreatmentListed,
@@ -50,6 +62,7 @@ export const ClinicEvent = z.discriminatedUnion('type', [
   OpeningHoursSet,
   SlotConfigurationSet,
   CancellationPolicySet,
+  ClinicSettingsChanged,
 ]);
 export type ClinicEvent = z.infer<typeof ClinicEvent>;
 
@@ -61,6 +74,7 @@ export const CLINIC_EVENT_VERSIONS = {
   OpeningHoursSet: 1,
   SlotConfigurationSet: 1,
   CancellationPolicySet: 1,
+  ClinicSettingsChanged: 1,
 } as const satisfies Record<ClinicEvent['type'], number>;
 
 export const clinicEvent = eventFactory<ClinicEvent>(CLINIC_EVENT_VERSIONS);

@@ -1,4 +1,5 @@
 import {
+  atLocal,
   clinicDay,
   iso,
   isBefore,
@@ -11,13 +12,14 @@ import {
   type LocalTime,
 } from '../shared/time';
 import {
+  BookingBeyondHorizonError,
   BookingInPastError,
   BookingInsideMinimumNoticeError,
   BookingOutsideOpeningHoursError,
   InvalidOpeningHoursError,
   SlotNotAlignedError,
 } from './errors';
-import type { OpeningHours, OpeningInterval } from './values';
+import { DEFAULT_CLINIC_SETTINGS, type ClinicSettings, type OpeningHours, type OpeningInterval } from './values';
 
 /**
  * The facts about a clinic that booking rules need. A RegisteredClinic satisfies it; the command
@@ -28,6 +30,31 @@ export interface ClinicBookingFacts {
   readonly slotLengthMinutes: number;
   readonly slotCapacity: number;
   readonly policy: { readonly minimumNoticeHours: number };
+  /** The clinic's settings; absent (a read model without them) means the defaults. */
+  readonly settings?: Partial<ClinicSettings>;
+}
+
+/** The clinic's settings with the defaults filled in (for any reader: domain, read models, timers). */
+export function clinicSettingsOf(clinic: { readonly settings?: Partial<ClinicSettings> | null }): ClinicSettings {
+  return { ...DEFAULT_CLINIC_SETTINGS, ...(clinic.settings ?? {}) };
+}
+
+/**
+ * The last clinic day (Asia/Seoul) a patient may book: today plus the horizon in whole days.
+ * Pages offering days use it too, so they never offer a day the booking would refuse.
+ */
+export function lastBookableDay(now: Date, bookingHorizonDays: number): DayKey {
+  // Seoul has no daylight saving: a clinic day is always 24 h, so noon + n × 24 h is n days later.
+  return clinicDay(plusMinutes(atLocal(clinicDay(now), '12:00'), bookingHorizonDays * 24 * 60));
+}
+
+/** Refuses a start on a clinic day after the last bookable one. */
+export function assertWithinHorizon(clinic: Pick<ClinicBookingFacts, 'settings'>, startsAt: Date | string, now: Date): void {
+  const { bookingHorizonDays } = clinicSettingsOf(clinic);
+  const last = lastBookableDay(now, bookingHorizonDays);
+  if (clinicDay(startsAt) > last) {
+    throw new BookingBeyondHorizonError({ bookingHorizonDays, lastBookableDay: last, day: clinicDay(startsAt) });
+  }
 }
 
 /** Opening intervals must open before they close and not overlap on the same weekday. */
@@ -116,7 +143,10 @@ export function assertEnoughNotice(startsAt: Date | string, now: Date, minimumNo
   }
 }
 
-/** All booking-time checks: not in the past, not inside the minimum notice, inside opening hours, on a slot. */
+/**
+ * All booking-time checks: not in the past, not inside the minimum notice, not beyond the booking
+ * horizon, inside opening hours, on a slot.
+ */
 export function checkBookable(
   clinic: ClinicBookingFacts,
   startsAt: Date | string,
@@ -124,5 +154,6 @@ export function checkBookable(
   now: Date,
 ): SlotPlacement {
   assertEnoughNotice(startsAt, now, clinic.policy.minimumNoticeHours);
+  assertWithinHorizon(clinic, startsAt, now);
   return placeInSlots(clinic, startsAt, durationMinutes);
 }

@@ -1,5 +1,5 @@
 import type { ClinicEvent } from './events';
-import type { CancellationPolicy, ClinicProfile, OpeningHours, TreatmentDetails } from './values';
+import { DEFAULT_CLINIC_SETTINGS, type CancellationPolicy, type ClinicProfile, type ClinicSettings, type OpeningHours, type TreatmentDetails } from './values';
 
 export interface Treatment extends TreatmentDetails {
   /** False once unlisted: existing reservations keep their frozen terms; no new bookings. */
@@ -17,6 +17,8 @@ export type ClinicState =
       readonly slotCapacity: number;
       readonly policy: CancellationPolicy;
       readonly profile?: ClinicProfile;
+      /** Booking horizon and payment deadline (the defaults until ClinicSettingsChanged). */
+      readonly settings: ClinicSettings;
       readonly treatments: Readonly<Record<string, Treatment>>;
     };
 
@@ -26,7 +28,7 @@ export const initialClinicState = (): ClinicState => ({ status: 'unregistered' }
 
 export function evolveClinic(state: ClinicState, event: ClinicEvent): ClinicState {
   if (event.type === 'ClinicRegistered') {
-    return { status: 'registered', ...event.data, treatments: {} };
+    return { status: 'registered', ...event.data, settings: { ...DEFAULT_CLINIC_SETTINGS }, treatments: {} };
   }
   if (state.status !== 'registered') return state;
   switch (event.type) {
@@ -57,5 +59,7 @@ export function evolveClinic(state: ClinicState, event: ClinicEvent): ClinicStat
       return { ...state, ...event.data };
     case 'CancellationPolicySet':
       return { ...state, policy: event.data.policy };
+    case 'ClinicSettingsChanged':
+      return { ...state, settings: { bookingHorizonDays: event.data.bookingHorizonDays, paymentDeadlineMinutes: event.data.paymentDeadlineMinutes } };
   }
 }

@@ -33,6 +33,20 @@ export type CancellationPolicy = z.infer<typeof CancellationPolicy>;
 export const BookingMode = z.enum(['instant', 'clinic-confirm']);
 export type BookingMode = z.infer<typeof BookingMode>;
 
+/**
+ * Clinic settings (issue 8): how far ahead patients may book (whole clinic days after today,
+ * Asia/Seoul), and how long a pay-and-book reservation waits for its deposit before it is cancelled
+ * and its slot released (the payment process manager's timer reads it). A clinic that never changed
+ * them has the defaults; readers without the clinic state (read models) use the defaults too.
+ */
+export const ClinicSettings = z.object({
+  bookingHorizonDays: z.number().int().min(1).max(730),
+  paymentDeadlineMinutes: z.number().int().min(5).max(24 * 60),
+});
+export type ClinicSettings = z.infer<typeof ClinicSettings>;
+
+export const DEFAULT_CLINIC_SETTINGS: ClinicSettings = Object.freeze({ bookingHorizonDays: 90, paymentDeadlineMinutes: 30 });
+
 export const SlotConfiguration = z.object({
   /** Length of one slot in minutes; slots start at each opening interval's start. */
   slotLengthMinutes: z.number().int().min(5).max(240),
