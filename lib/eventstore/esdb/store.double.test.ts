@@ -70,6 +70,26 @@ describe('groups: park, checkpoint, list, stop', () => {
 
 });
 
+describe('catch-up subscriptions', () => {
+  it('item 4: onCaughtUp fires after the handler has handled every stored event', async () => {
+    const { store } = setup();
+    for (let i = 0; i < 5; i++) await store.append('s-1', [ev('E', { i })]);
+    const handled: number[] = [];
+    let caughtUpAt = -1;
+    const sub = store.subscribeToAll(
+      async (e) => {
+        await sleep(5);
+        handled.push(e.data.i as number);
+      },
+      { onCaughtUp: () => (caughtUpAt = handled.length) },
+    );
+    await waitFor(() => caughtUpAt >= 0, 2000, 'caught up');
+    expect(caughtUpAt).toBe(5);
+    await sub.stop();
+  });
+
+});
+
 describe('appends', () => {
   it("item 9: closing one store does not reject another store's appends in flight", async () => {
     const { server, store: a, make } = setup({ latencyMs: 40 });

@@ -327,6 +327,9 @@ export class EsdbEventStore implements EventStore {
   }
 }
 
+/** Put into the subscription's own buffer when the server says "caught up", so it keeps its place among the events. */
+const CAUGHT_UP = Object.freeze({ caughtUp: true });
+
 class EsdbCatchUp implements CatchUpSubscription {
   private stopped = false;
   private last: Position | undefined;
@@ -341,12 +344,18 @@ class EsdbCatchUp implements CatchUpSubscription {
     const { server, matches } = toEsdbFilter(options.filter);
     const subscription = store.client.subscribeToAll({ fromPosition: toReadPosition(options.fromPosition ?? 'start'), filter: server });
     this.subscription = subscription;
-    if (options.onCaughtUp) subscription.once('caughtUp', options.onCaughtUp);
+    // The client emits 'caughtUp' when the message arrives, while the events before it still wait
+    // in the stream's buffer for the handler: a marker in that same buffer keeps the order.
+    subscription.on('caughtUp', () => subscription.push(CAUGHT_UP));
     this.done = (async () => {
       try {
-        for await (const resolved of subscription as AsyncIterable<AllStreamResolvedEvent>) {
+        for await (const resolved of subscription as AsyncIterable<AllStreamResolvedEvent | typeof CAUGHT_UP>) {
           if (this.stopped) break;
-          const e = fromResolvedEvent(resolved);
+          if (resolved === CAUGHT_UP) {
+            options.onCaughtUp?.();
+            continue;
+          }
+          const e = fromResolvedEvent(resolved as AllStreamResolvedEvent);
           if (!e || !matches(e)) continue;
           await this.handler(e);
           this.last = e.position;
