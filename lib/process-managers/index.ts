@@ -28,10 +28,21 @@ import { DomainError, EventSchemaError, reservation, streams } from '../domain';
 import type { ActiveReservation } from '../domain/reservation';
 import { GroupAlreadyExists, type EventStore, type GroupConsumer, type GroupMessage, type GroupSettings, type RecordedEvent } from '../eventstore';
 import type { PaymentGateway } from '../payments/gateway';
-import { confirmHold, expireHolds, loadStream, reconcilePayment, SYSTEM_ACTOR, type CommandDeps, type CommandMetadata, type PersonalDataProtection } from '../commands';
+import {
+  confirmHold,
+  expireHolds,
+  loadStream,
+  reconcilePendingPayments,
+  SYSTEM_ACTOR,
+  type CommandDeps,
+  type CommandMetadata,
+  type PersonalDataProtection,
+  type ReconcileResult,
+} from '../commands';
 import { createReactions, PROCESS_MANAGER_EVENT_TYPES } from './reactions';
 
 export { createReactions, PROCESS_MANAGER_EVENT_TYPES } from './reactions';
+export type { ReconcileResult } from '../commands';
 
 export const PROCESS_MANAGER_GROUP = 'process-managers';
 
@@ -51,6 +62,8 @@ export interface ProcessManagerOptions {
   timerIntervalMs?: number;
   /** When the reconciliation first asks the gateway about a requested deposit (default 2 min after the request). */
   paymentCheckDelayMs?: number;
+  /** Checks without an outcome before a payment is parked for a person on the admin page (default 30). */
+  maxPaymentChecks?: number;
   /** Consumer id in the group's info (default random). */
   consumerId?: string;
   /** Errors that are handled (retried, parked, or a timer tick that failed), for logging. */
@@ -68,26 +81,17 @@ export interface SweepResult {
   confirmed: number;
 }
 
-export interface ReconcileResult {
-  checked: number;
-  captured: number;
-  failed: number;
-  pending: number;
-}
-
 export interface ProcessManagers {
   readonly consumer: GroupConsumer;
   /** Releases expired holds now (the timer calls it every timerIntervalMs). */
   sweepExpiredHolds(): Promise<SweepResult>;
-  /** Asks the gateway about deposits whose outcome is not recorded yet (the timer calls it). */
+  /** Asks the gateway about deposits whose outcome is not recorded yet (the timer calls it); parks for a person what stays unknown. */
   reconcilePayments(): Promise<ReconcileResult>;
   /** Handles one event as the group would (tests, replays). */
   react(event: RecordedEvent): Promise<void>;
   /** Stops the timers and the group consumer (writes its checkpoint, releases the group). */
   stop(): Promise<void>;
 }
-
-const MAX_PAYMENT_CHECKS = 30;
 
 function timerMetadata(name: string): CommandMetadata {
   const commandId = `${name}:${randomUUID()}`;
@@ -167,29 +171,12 @@ export async function startProcessManagers(options: ProcessManagerOptions): Prom
     return result;
   }
 
-  async function reconcilePayments(): Promise<ReconcileResult> {
-    const result: ReconcileResult = { checked: 0, captured: 0, failed: 0, pending: 0 };
-    if (!deps.payments) return result;
-    const now = clock();
-    const rows = await sql<{ payment_id: string; checks: number }[]>`
-      select payment_id, checks from pm_pending_payments where next_check_at <= ${now.toISOString()}::timestamptz order by next_check_at limit 100`;
-    for (const row of rows) {
-      result.checked += 1;
-      let outcome: 'captured' | 'failed' | 'pending' = 'pending';
-      try {
-        outcome = (await reconcilePayment(deps, row.payment_id, timerMetadata('payment-reconcile'))).outcome;
-      } catch (error) {
-        onError(error, { timer: 'payment-reconcile' });
-      }
-      result[outcome] += 1;
-      if (outcome !== 'pending' || row.checks + 1 >= MAX_PAYMENT_CHECKS) {
-        await sql`delete from pm_pending_payments where payment_id = ${row.payment_id}`;
-      } else {
-        const next = new Date(now.getTime() + Math.min(3_600_000, 60_000 * 2 ** row.checks));
-        await sql`update pm_pending_payments set checks = checks + 1, next_check_at = ${next.toISOString()}::timestamptz where payment_id = ${row.payment_id}`;
-      }
-    }
-    return result;
+  function reconcilePayments(): Promise<ReconcileResult> {
+    return reconcilePendingPayments(deps, timerMetadata('payment-reconcile'), {
+      sql,
+      maxChecks: options.maxPaymentChecks,
+      onError: (error) => onError(error, { timer: 'payment-reconcile' }),
+    });
   }
 
   // Timers: one tick at a time; a failed tick is reported and the next one tries again.

@@ -16,6 +16,7 @@ import {
   checkInReservation,
   commandMetadata,
   confirmDeposit,
+  depositCheckout,
   depositPaymentId,
   derivedId,
   discharge,
@@ -25,6 +26,7 @@ import {
   refundPayment,
   rescheduleReservation,
   setCancellationPolicy,
+  startDepositAttempt,
   subCommand,
   type CommandDeps,
 } from '../commands';
@@ -375,30 +377,46 @@ describe('process managers', () => {
     }
   });
 
-  it('a confirm that times out but was approved is resolved at once by asking the gateway', async () => {
+  it('a confirm that times out stays pending (nothing recorded, no second attempt) until the reconciliation records the charge', async () => {
     const clinicId = await newClinic();
     const booked = await book(clinicId);
+    const patient = commandMetadata({ actor: patientActor(booked.patientId), clinicId });
     const checkout = await authorizeDeposit(booked.reservationId, '4000000000009995');
-    const outcome = await confirmDeposit(deps, checkout, meta());
-    expect(outcome.outcome).toBe('captured');
-    await eventually(async () => expect((await reservationState(booked.reservationId)).status).toBe('confirmed'));
+    await expect(confirmDeposit(deps, checkout, patient)).rejects.toMatchObject({ code: 'payment.pending' });
+    expect((await paymentState(checkout.orderId)).status).toBe('requested');
+    expect(await depositCheckout(deps, checkout.orderId, patient)).toMatchObject({ state: 'pending' });
+    // Paying again meanwhile is refused: the gateway took money we have not recorded yet.
+    await expect(startDepositAttempt(deps, { paymentId: checkout.orderId, cardNumber: '4242424242424242' }, patient)).rejects.toMatchObject({ code: 'payment.pending' });
+    clock.advanceMinutes(2);
+    try {
+      expect(await pm.reconcilePayments()).toMatchObject({ captured: 1 });
+      expect(await depositCheckout(deps, checkout.orderId, patient)).toMatchObject({ state: 'paid', capturedKrw: 50_000 });
+      await eventually(async () => expect((await reservationState(booked.reservationId)).status).toBe('confirmed'));
+    } finally {
+      clock.set(SUNDAY_9);
+    }
   });
 
-  it('a declined card records the failure and a new deposit payment is asked for', async () => {
+  it('a declined card fails the attempt, not the payment: the same payment is paid again and charged once', async () => {
     const clinicId = await newClinic();
     const booked = await book(clinicId);
-    const declined = await authorizeDeposit(booked.reservationId, '4000000000000002');
-    await expect(confirmDeposit(deps, declined, meta())).rejects.toMatchObject({ code: 'payment.declined' });
-    const failed = (await read(streams.payment(declined.orderId))).at(-1)!;
-    expect(failed.type).toBe('PaymentFailed');
-    // The failed payment takes no more money, even with a good card on its old order.
-    const again = await sandbox.authorize({ orderId: declined.orderId, amount: declined.amount, cardNumber: '4242424242424242' });
-    await expect(confirmDeposit(deps, { ...declined, paymentKey: again.paymentKey }, meta())).rejects.toMatchObject({ code: 'payment.not_payable' });
-    expect((await sandbox.getPayment(again.paymentKey)).status).toBe('IN_PROGRESS');
-    const retryId = depositPaymentId(booked.reservationId, failed.eventId);
-    const retry = await authorizeDeposit(booked.reservationId, '4242424242424242', retryId);
-    await confirmDeposit(deps, retry, meta());
-    await eventually(async () => expect(await reservationState(booked.reservationId)).toMatchObject({ status: 'confirmed', paymentIds: [retryId] }));
+    const patient = commandMetadata({ actor: patientActor(booked.patientId), clinicId });
+    const paymentId = depositPaymentId(booked.reservationId);
+    await eventually(async () => expect(await read(streams.payment(paymentId))).toHaveLength(1));
+    const declined = await startDepositAttempt(deps, { paymentId, cardNumber: '4000 0000 0000 0002' }, patient);
+    await expect(confirmDeposit(deps, declined, patient)).rejects.toMatchObject({ code: 'payment.declined' });
+    await expect(confirmDeposit(deps, declined, patient)).rejects.toMatchObject({ code: 'payment.declined' }); // the same answer again
+    expect((await read(streams.payment(paymentId))).map((e) => e.type)).toEqual(['PaymentRequested', 'PaymentAttemptDeclined']);
+    expect(await depositCheckout(deps, paymentId, patient)).toMatchObject({ state: 'payable', lastDecline: { code: 'REJECT_CARD_PAYMENT' } });
+
+    const again = await startDepositAttempt(deps, { paymentId, cardNumber: '4242-4242-4242-4242' }, patient);
+    expect(await confirmDeposit(deps, again, patient)).toMatchObject({ outcome: 'captured' });
+    await eventually(async () => expect(await reservationState(booked.reservationId)).toMatchObject({ status: 'confirmed', paymentIds: [paymentId] }));
+    // One payment, one charge; no second payment was asked for.
+    const charged = await t.sql`select 1 from payment_sandbox_payments where order_id = ${paymentId} and status = 'DONE'`;
+    expect(charged).toHaveLength(1);
+    expect(await t.sql`select 1 from es_events where type = 'PaymentRequested' and data->>'reservationId' = ${booked.reservationId}`).toHaveLength(1);
+    await expect(startDepositAttempt(deps, { paymentId, cardNumber: '4242424242424242' }, patient)).rejects.toMatchObject({ code: 'payment.not_payable' });
   });
 
   it('a refund whose answer is lost is retried with the same idempotency key: refunded once, recorded once', async () => {

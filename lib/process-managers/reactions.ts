@@ -12,6 +12,7 @@ import type { ActiveReservation } from '../domain/reservation';
 import { depositCreditKrw, lateDepositRefundKrw, ReservationClosedError } from '../domain/reservation';
 import type { ActiveVisit } from '../domain/visit';
 import type { RecordedEvent } from '../eventstore';
+import { dropPending, trackPayment } from '../payments/reconciliation';
 import {
   cancelReservation,
   completeReservation,
@@ -52,6 +53,7 @@ export interface ReactionOptions {
   /** Delay before the reconciliation timer first asks the gateway about a requested deposit (default 2 min). */
   paymentCheckDelayMs?: number;
 }
+
 
 type Of<T extends AnyDomainEvent['type']> = Extract<AnyDomainEvent, { type: T }>['data'];
 
@@ -127,7 +129,7 @@ export function createReactions({ deps, sql, paymentCheckDelayMs = 120_000 }: Re
   }
 
   async function onPaymentCaptured(event: RecordedEvent, d: Of<'PaymentCaptured'>): Promise<void> {
-    await sql`delete from pm_pending_payments where payment_id = ${d.paymentId}`;
+    await dropPending(sql, d.paymentId);
     const loaded = await loadStream(deps.store, payment.paymentDecider, streams.payment(d.paymentId));
     if (loaded.state.status === 'none') return;
     const p = loaded.state as ActivePayment;
@@ -159,26 +161,18 @@ export function createReactions({ deps, sql, paymentCheckDelayMs = 120_000 }: Re
     }
   }
 
+  /**
+   * A failed payment is closed for good: a decline fails only its attempt (the payment stays payable),
+   * so a payment fails when its reservation's payment deadline passed or an administrator resolved it,
+   * and neither asks for money again. The reconciliation looks once more, later, so a charge that still
+   * landed on it (a confirm in flight) is voided even if nobody asks.
+   */
   async function onPaymentFailed(event: RecordedEvent, d: Of<'PaymentFailed'>): Promise<void> {
-    await sql`delete from pm_pending_payments where payment_id = ${d.paymentId}`;
-    const loaded = await loadStream(deps.store, payment.paymentDecider, streams.payment(d.paymentId));
-    if (loaded.state.status === 'none') return;
-    const p = loaded.state as ActivePayment;
-    if (p.purpose !== 'deposit' || !p.reservationId) return;
-    const r = await loadReservation(p.reservationId);
-    // The reservation still waits for its deposit: ask again (a new payment and order, so the patient can retry with another card).
-    if (!r || r.status !== 'requested' || r.depositPaidKrw >= r.depositDueKrw) return;
-    await requestDeposit(
-      deps,
-      {
-        paymentId: depositPaymentId(r.reservationId, event.eventId),
-        reservationId: r.reservationId,
-        clinicId: r.clinicId,
-        patientId: r.patientId,
-        amountKrw: r.depositDueKrw - r.depositPaidKrw,
-        orderName: `${r.treatmentName} deposit`,
-      },
-      followUpMetadata(event, 'request-deposit-again'),
+    const failedAt = new Date(event.metadata.occurredAt);
+    await trackPayment(
+      sql,
+      { paymentId: d.paymentId, orderId: orderIdOf(d.paymentId), requestedAt: failedAt, nextCheckAt: new Date(failedAt.getTime() + paymentCheckDelayMs) },
+      true,
     );
   }
 
@@ -260,10 +254,7 @@ export function createReactions({ deps, sql, paymentCheckDelayMs = 120_000 }: Re
         const d = e.data;
         if (d.purpose !== 'deposit') return;
         const requestedAt = new Date(event.metadata.occurredAt);
-        await sql`
-          insert into pm_pending_payments (payment_id, order_id, requested_at, next_check_at)
-          values (${d.paymentId}, ${orderIdOf(d.paymentId)}, ${requestedAt.toISOString()}::timestamptz, ${new Date(requestedAt.getTime() + paymentCheckDelayMs).toISOString()}::timestamptz)
-          on conflict (payment_id) do nothing`;
+        await trackPayment(sql, { paymentId: d.paymentId, orderId: orderIdOf(d.paymentId), requestedAt, nextCheckAt: new Date(requestedAt.getTime() + paymentCheckDelayMs) });
         return;
       }
       case 'PaymentCaptured':

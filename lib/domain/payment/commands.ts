@@ -38,11 +38,30 @@ export const FailPayment = z.object({
   providerCode: z.string().max(100).optional(),
 });
 
+/** One attempt (gateway paymentKey) was declined; the payment stays payable. */
+export const DeclineAttempt = z.object({
+  type: z.literal('DeclineAttempt'),
+  providerRef: z.string().min(1).max(200),
+  reason: z.string().min(1).max(1000),
+  providerCode: z.string().max(100).optional(),
+});
+
+/** Record a charge that was cancelled at the gateway because nothing was owed on this payment. */
+export const VoidCharge = z.object({
+  type: z.literal('VoidCharge'),
+  providerRef: z.string().min(1).max(200),
+  amountKrw: Krw.min(1),
+  voidId: Id,
+  reason: z.string().min(1).max(1000),
+});
+
 export const PaymentCommand = z.discriminatedUnion('type', [
   RequestPayment,
   AuthorizePayment,
   CapturePayment,
   RefundPayment,
   FailPayment,
+  DeclineAttempt,
+  VoidCharge,
 ]);
 export type PaymentCommand = z.infer<typeof PaymentCommand>;

@@ -78,6 +78,28 @@ export function decidePayment(command: PaymentCommand, state: PaymentState, _con
         }),
       ];
     }
+    case 'DeclineAttempt': {
+      if (p.declinedRefs.includes(command.providerRef)) return [];
+      // The attempt the payment was paid with cannot have been declined.
+      if (p.providerRef === command.providerRef) throw new InvalidTransitionError('payment', 'decline the attempt that paid', p.status, { paymentId });
+      return [
+        ev('PaymentAttemptDeclined', {
+          paymentId,
+          providerRef: command.providerRef,
+          reason: command.reason,
+          ...(command.providerCode === undefined ? {} : { providerCode: command.providerCode }),
+        }),
+      ];
+    }
+    case 'VoidCharge': {
+      if (p.voidedRefs.includes(command.providerRef)) return [];
+      // The charge this payment keeps is refunded (RefundPayment), never voided.
+      if (p.providerRef === command.providerRef && p.status !== 'requested' && p.status !== 'failed') {
+        throw new InvalidTransitionError('payment', 'void the charge it keeps', p.status, { paymentId });
+      }
+      const { type: _t, ...data } = command;
+      return [ev('PaymentChargeVoided', { paymentId, ...data })];
+    }
     case 'FailPayment': {
       if (p.status === 'failed') return [];
       requireStatus(p, 'fail', ['requested', 'authorized']);

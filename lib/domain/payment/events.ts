@@ -64,12 +64,46 @@ export const PaymentFailed = eventSchema(
   }),
 );
 
+/**
+ * One checkout attempt (the gateway's paymentKey) was declined. The payment stays payable: the same
+ * payment and gateway order are paid again (the gateway charges an order at most once), so a second
+ * checkout tab can never make a second charge for the same deposit.
+ */
+export const PaymentAttemptDeclined = eventSchema(
+  'PaymentAttemptDeclined',
+  1,
+  z.object({
+    paymentId: Id,
+    providerRef: z.string().min(1).max(200),
+    reason: z.string().min(1).max(1000),
+    providerCode: z.string().max(100).optional(),
+  }),
+);
+
+/**
+ * A charge landed where no money was owed (on a payment already failed, or settled by another
+ * charge) and was cancelled in full at the gateway (idempotency key `voidId`): tracked, never kept.
+ */
+export const PaymentChargeVoided = eventSchema(
+  'PaymentChargeVoided',
+  1,
+  z.object({
+    paymentId: Id,
+    providerRef: z.string().min(1).max(200),
+    amountKrw: PositiveKrw,
+    voidId: Id,
+    reason: z.string().min(1).max(1000),
+  }),
+);
+
 export const PaymentEvent = z.discriminatedUnion('type', [
   PaymentRequested,
   PaymentAuthorized,
   PaymentCaptured,
   PaymentRefunded,
   PaymentFailed,
+  PaymentAttemptDeclined,
+  PaymentChargeVoided,
 ]);
 export type PaymentEvent = z.infer<typeof PaymentEvent>;
 
@@ -79,6 +113,8 @@ export const PAYMENT_EVENT_VERSIONS = {
   PaymentCaptured: 1,
   PaymentRefunded: 1,
   PaymentFailed: 1,
+  PaymentAttemptDeclined: 1,
+  PaymentChargeVoided: 1,
 } as const satisfies Record<PaymentEvent['type'], number>;
 
 export const paymentEvent = eventFactory<PaymentEvent>(PAYMENT_EVENT_VERSIONS);

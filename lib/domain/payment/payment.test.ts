@@ -88,4 +88,24 @@ describe('payment', () => {
     given([requested, authorized, captured]).when({ type: 'FailPayment', reason: 'x' }, ctx).thenThrows(InvalidTransitionError);
     given([]).when({ type: 'FailPayment', reason: 'x' }, ctx).thenThrows(NotFoundError);
   });
+
+  it('a declined attempt leaves the payment payable; the same attempt declined again is a no-op', () => {
+    const declined = ev('PaymentAttemptDeclined', { paymentId: 'pay1', providerRef: 'tx-0', reason: 'insufficient funds', providerCode: 'REJECT_CARD_PAYMENT' });
+    given([requested])
+      .when({ type: 'DeclineAttempt', providerRef: 'tx-0', reason: 'insufficient funds', providerCode: 'REJECT_CARD_PAYMENT' }, ctx)
+      .then([declined]);
+    given([requested, declined]).when({ type: 'DeclineAttempt', providerRef: 'tx-0', reason: 'again' }, ctx).then([]);
+    given([requested, declined]).when({ type: 'AuthorizePayment', provider: 'toss', providerRef: 'tx-1', amountKrw: 55_000 }, ctx).then([authorized]);
+    given([requested, authorized, captured]).when({ type: 'DeclineAttempt', providerRef: 'tx-1', reason: 'x' }, ctx).thenThrows(InvalidTransitionError);
+  });
+
+  it('a stray charge is voided once, on a failed or settled payment, never the charge the payment keeps', () => {
+    const failed = ev('PaymentFailed', { paymentId: 'pay1', stage: 'authorization', reason: 'deadline' });
+    const voidCmd = (providerRef: string): PaymentCommand => ({ type: 'VoidCharge', providerRef, amountKrw: 55_000, voidId: 'void-1', reason: 'closed' });
+    const voided = ev('PaymentChargeVoided', { paymentId: 'pay1', providerRef: 'tx-9', amountKrw: 55_000, voidId: 'void-1', reason: 'closed' });
+    given([requested, failed]).when(voidCmd('tx-9'), ctx).then([voided]);
+    given([requested, failed, voided]).when(voidCmd('tx-9'), ctx).then([]);
+    given([requested, authorized, captured]).when(voidCmd('tx-9'), ctx).then([voided]);
+    given([requested, authorized, captured]).when(voidCmd('tx-1'), ctx).thenThrows(InvalidTransitionError);
+  });
 });

@@ -16,6 +16,11 @@ export interface ActivePayment {
   readonly capturedKrw: number;
   readonly refundedKrw: number;
   readonly refundIds: readonly string[];
+  /** Attempts (gateway paymentKeys) declined; the payment stayed payable. */
+  readonly declinedRefs: readonly string[];
+  readonly lastDecline: { readonly providerRef: string; readonly reason: string; readonly providerCode: string | null } | null;
+  /** Charges cancelled at the gateway because nothing was owed (PaymentChargeVoided). */
+  readonly voidedRefs: readonly string[];
 }
 
 export type PaymentState = { readonly status: 'none' } | ActivePayment;
@@ -39,6 +44,9 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       capturedKrw: 0,
       refundedKrw: 0,
       refundIds: [],
+      declinedRefs: [],
+      lastDecline: null,
+      voidedRefs: [],
     };
   }
   if (state.status === 'none') return state;
@@ -57,6 +65,12 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       };
     case 'PaymentFailed':
       return { ...s, status: 'failed' };
+    case 'PaymentAttemptDeclined': {
+      const d = event.data;
+      return { ...s, declinedRefs: [...s.declinedRefs, d.providerRef], lastDecline: { providerRef: d.providerRef, reason: d.reason, providerCode: d.providerCode ?? null } };
+    }
+    case 'PaymentChargeVoided':
+      return { ...s, voidedRefs: [...s.voidedRefs, event.data.providerRef] };
   }
 }
 

@@ -88,6 +88,33 @@ describe('catch-up subscriptions', () => {
     await sub.stop();
   });
 
+  it('item 6: a lost connection is reported and the subscription resumes after the last delivered event', async () => {
+    const { server, store, errors } = setup();
+    await store.append('s-1', [ev('E', { i: 0 }), ev('E', { i: 1 })]);
+    const received: RecordedEvent[] = [];
+    const sub = store.subscribeToAll((e) => void received.push(e));
+    await waitFor(() => received.length === 2, 2000, 'stored events');
+    server.dropConnections();
+    await waitFor(() => server.subscriptions.length === 2, 5000, 'resubscribed');
+    expect(errors.some((e) => e instanceof EventStoreUnavailable)).toBe(true);
+    const resumedFrom = server.subscriptions[1]!.from as { commit: bigint; prepare: bigint };
+    expect(resumedFrom).toEqual({ commit: received[1]!.position.commit, prepare: received[1]!.position.prepare });
+    await store.append('s-1', [ev('E', { i: 2 })]);
+    await waitFor(() => received.length === 3, 2000, 'live event after the reconnect');
+    expect(received.map((e) => e.data.i)).toEqual([0, 1, 2]);
+    // The server cancelling the call (a restart) is a CancelledError: resumed as well.
+    server.subscriptions[1]!.call.finish(1, 'Cancelled by the server');
+    await waitFor(() => server.subscriptions.length === 3, 5000, 'resubscribed after a server cancel');
+    await store.append('s-1', [ev('E', { i: 3 })]);
+    await waitFor(() => received.length === 4, 2000, 'live event after the second reconnect');
+    expect(received.map((e) => e.data.i)).toEqual([0, 1, 2, 3]);
+    await sub.stop();
+    // A handler error still ends it, with that error.
+    const failing = store.subscribeToAll(() => {
+      throw new Error('handler failed');
+    });
+    await expect(failing.done).rejects.toThrow('handler failed');
+  });
 });
 
 describe('appends', () => {

@@ -329,44 +329,84 @@ export class EsdbEventStore implements EventStore {
 
 /** Put into the subscription's own buffer when the server says "caught up", so it keeps its place among the events. */
 const CAUGHT_UP = Object.freeze({ caughtUp: true });
+const RESUBSCRIBE_MIN_MS = 100;
+const RESUBSCRIBE_MAX_MS = 5000;
 
+/**
+ * A catch-up subscription to $all that survives lost connections and server restarts: when the
+ * client's subscription ends or fails without stop() (UNAVAILABLE, a server-side CANCELLED, a call
+ * that simply ends), the error goes to the store's onError and it subscribes again after the last
+ * event handled (or where it started, if none was), backing off 100 ms → 5 s. Only a handler's error
+ * ends it (`done` rejects with it).
+ */
 class EsdbCatchUp implements CatchUpSubscription {
   private stopped = false;
   private last: Position | undefined;
-  private readonly subscription: AllStreamSubscription;
+  private current: AllStreamSubscription | null = null;
+  private wake: (() => void) | null = null;
   readonly done: Promise<void>;
 
   constructor(
-    store: EsdbEventStore,
+    private readonly store: EsdbEventStore,
     private readonly handler: EventHandler,
-    options: SubscribeToAllOptions,
+    private readonly options: SubscribeToAllOptions,
   ) {
-    const { server, matches } = toEsdbFilter(options.filter);
-    const subscription = store.client.subscribeToAll({ fromPosition: toReadPosition(options.fromPosition ?? 'start'), filter: server });
-    this.subscription = subscription;
-    // The client emits 'caughtUp' when the message arrives, while the events before it still wait
-    // in the stream's buffer for the handler: a marker in that same buffer keeps the order.
-    subscription.on('caughtUp', () => subscription.push(CAUGHT_UP));
-    this.done = (async () => {
+    this.done = this.run();
+    this.done.catch(() => {});
+  }
+
+  private async run(): Promise<void> {
+    const { server, matches } = toEsdbFilter(this.options.filter);
+    let backoff = RESUBSCRIBE_MIN_MS;
+    while (!this.stopped) {
+      const subscription = this.store.client.subscribeToAll({ fromPosition: toReadPosition(this.last ?? this.options.fromPosition ?? 'start'), filter: server });
+      this.current = subscription;
+      // The client emits 'caughtUp' when the message arrives, while the events before it still wait
+      // in the stream's buffer for the handler: a marker in that same buffer keeps the order.
+      subscription.on('caughtUp', () => subscription.push(CAUGHT_UP));
+      let failure: unknown = undefined;
+      let handlerFailure: { error: unknown } | null = null;
       try {
-        for await (const resolved of subscription as AsyncIterable<AllStreamResolvedEvent | typeof CAUGHT_UP>) {
+        for await (const item of subscription as AsyncIterable<AllStreamResolvedEvent | typeof CAUGHT_UP>) {
           if (this.stopped) break;
-          if (resolved === CAUGHT_UP) {
-            options.onCaughtUp?.();
+          if (item === CAUGHT_UP) {
+            backoff = RESUBSCRIBE_MIN_MS;
+            this.options.onCaughtUp?.();
             continue;
           }
-          const e = fromResolvedEvent(resolved as AllStreamResolvedEvent);
+          const e = fromResolvedEvent(item as AllStreamResolvedEvent);
           if (!e || !matches(e)) continue;
-          await this.handler(e);
+          try {
+            await this.handler(e);
+          } catch (error) {
+            handlerFailure = { error };
+            break;
+          }
           this.last = e.position;
+          backoff = RESUBSCRIBE_MIN_MS;
         }
       } catch (error) {
-        if (!this.stopped) throw mapEsdbError(error);
+        failure = error;
       } finally {
+        this.current = null;
         await subscription.unsubscribe().catch(() => {});
       }
-    })();
-    this.done.catch(() => {});
+      if (handlerFailure) throw handlerFailure.error;
+      if (this.stopped) break;
+      this.store.onError(failure === undefined ? new EventStoreUnavailable('The subscription to $all ended; subscribing again') : mapEsdbError(failure));
+      await this.sleep(backoff);
+      backoff = Math.min(backoff * 2, RESUBSCRIBE_MAX_MS);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
   }
 
   get lastPosition(): Position | undefined {
@@ -375,7 +415,8 @@ class EsdbCatchUp implements CatchUpSubscription {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.subscription.unsubscribe().catch(() => {});
+    this.wake?.();
+    await this.current?.unsubscribe().catch(() => {});
     await this.done.catch(() => {});
   }
 }
