@@ -68,6 +68,15 @@ describe('groups: park, checkpoint, list, stop', () => {
     expect(await store.groups.list()).toEqual([]);
   });
 
+  it('item 7: stop() while the consumer is still being set up resolves', async () => {
+    const { server, store } = setup({ latencyMs: 30 });
+    await store.groups.create('g');
+    const consumer = store.groups.connect('g', (m) => m.ack());
+    await sleep(5); // still reading the group's configuration
+    expect(await settleWithin(consumer.stop(), 2000)).toBeUndefined();
+    await sleep(100);
+    expect(server.persistentCalls.every((c) => c.call.finished)).toBe(true);
+  });
 });
 
 describe('catch-up subscriptions', () => {

@@ -589,9 +589,12 @@ class EsdbGroupConsumer implements GroupConsumer {
         const config = await this.groups.config(this.group);
         const filter = config?.filter ?? {};
         const { matches } = toEsdbFilter(filter);
+        // stop() may have come while the configuration was read: it found no subscription to end.
+        if (this.stopped) break;
         const sub = client.subscribeToPersistentSubscriptionToAll(this.group, { bufferSize: config?.maxInFlight ?? DEFAULT_GROUP_SETTINGS.maxInFlight });
         this.subscription = sub;
         sub.once('confirmation', () => {
+          if (this.stopped) return;
           this.isActive = true;
           this.options.onActive?.();
         });
@@ -625,7 +628,9 @@ class EsdbGroupConsumer implements GroupConsumer {
         if (!isMaxSubscribersReached(error)) this.options.onError?.(mapped);
       } finally {
         this.isActive = false;
+        const sub = this.subscription;
         this.subscription = null;
+        await sub?.unsubscribe().catch(() => {});
       }
       if (!this.stopped) await this.sleep(this.groups.store.standbyRetryMs);
     }
