@@ -21,6 +21,7 @@ import {
   failPayment,
   loadStream,
   reconcilePayment,
+  requestDeposit,
   voidIdOf,
   type CommandDeps,
 } from '../commands';
@@ -35,6 +36,8 @@ const store = await createEventStore({ databaseUrl: t.url, hmacKey: 'test-key-at
 const sandbox = createSandboxGateway(t.sql, { timeoutMs: 20 });
 // Sunday 2025-03-02 09:00 in Seoul: Monday 11:00 is 26 h away (outside a 24 h free-cancellation window).
 const SUNDAY_9 = '2025-03-02T00:00:00Z';
+// Sunday 18:00 in Seoul: Monday 11:00 is 17 h away, inside the window (late, fee 30 000).
+const SUNDAY_18 = '2025-03-02T09:00:00Z';
 const clock = manualClock(SUNDAY_9);
 const payments = { gateway: sandbox as PaymentGateway, provider: 'sandbox' };
 const deps: CommandDeps = { store, clock, payments };
@@ -193,6 +196,42 @@ describe('money is never lost or taken twice', () => {
     expect(await keptCharges(booked.reservationId)).toEqual([]);
   });
 
+  it('one late fee across two late deposits: withheld once, not from each', async () => {
+    const clinicId = await registerClinic();
+    const booked = await book(clinicId);
+    const first = depositPaymentId(booked.reservationId);
+    // A second deposit payment for the same reservation (as a re-request after a failure makes).
+    const second = depositPaymentId(booked.reservationId, 'second');
+    const r = await reservationState(booked.reservationId);
+    await requestDeposit(
+      deps,
+      { paymentId: second, reservationId: r.reservationId, clinicId, patientId: r.patientId, amountKrw: 50_000, orderName: 'deposit' },
+      meta(),
+    );
+    const a = await authorize(first, APPROVE);
+    const b = await authorize(second, APPROVE);
+    clock.set(SUNDAY_18);
+    try {
+      await cancelReservation(deps, { reservationId: booked.reservationId, by: 'patient', reason: 'x' }, commandMetadata({ actor: patientActor(booked.patientId) }));
+      expect((await read(streams.reservation(booked.reservationId))).find((e) => e.type === 'ReservationCancelled')!.data).toMatchObject({ feeKrw: 30_000, refundDueKrw: 0 });
+      await confirmDeposit(deps, a, meta());
+      await confirmDeposit(deps, b, meta());
+      const refunded = async () => {
+        const states = await Promise.all([first, second].map(paymentState));
+        return states.map((p) => p.refundedKrw);
+      };
+      // 100 000 captured after the close; the 30 000 fee is kept once: 70 000 goes back.
+      await eventually(async () => expect((await refunded()).reduce((x, y) => x + y, 0)).toBe(70_000));
+      expect(await refunded()).toEqual([20_000, 50_000]);
+      // Redelivered in any order: nothing more.
+      await reactTo(streams.payment(second));
+      await reactTo(streams.payment(first));
+      expect(await refunded()).toEqual([20_000, 50_000]);
+      expect((await keptCharges(booked.reservationId)).reduce((x, y) => x + y, 0)).toBe(30_000);
+    } finally {
+      clock.set(SUNDAY_9);
+    }
+  });
 });
 
 async function registerClinic(): Promise<string> {

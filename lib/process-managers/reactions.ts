@@ -11,7 +11,7 @@ import { refundable } from '../domain/payment';
 import type { ActiveReservation } from '../domain/reservation';
 import { depositCreditKrw, lateDepositRefundKrw, ReservationClosedError } from '../domain/reservation';
 import type { ActiveVisit } from '../domain/visit';
-import type { RecordedEvent } from '../eventstore';
+import { comparePositions, type RecordedEvent } from '../eventstore';
 import { dropPending, trackPayment } from '../payments/reconciliation';
 import {
   cancelReservation,
@@ -20,6 +20,7 @@ import {
   depositPaymentId,
   derivedId,
   followUpMetadata,
+  loadClinic,
   loadStream,
   orderIdOf,
   recordDepositPaid,
@@ -29,6 +30,16 @@ import {
   requestPayment,
   type CommandDeps,
 } from '../commands';
+import { paymentDeadlineMinutesOf } from './deadlines';
+
+/** Every deposit payment of a reservation (pm_deposit_payments), its first one always included. */
+export async function depositPaymentIdsOf(sql: postgres.Sql, reservationId: string): Promise<string[]> {
+  const rows = await sql<{ payment_id: string }[]>`
+    select payment_id from pm_deposit_payments where reservation_id = ${reservationId} order by requested_at, payment_id`;
+  const ids = rows.map((r) => r.payment_id);
+  const first = depositPaymentId(reservationId);
+  return ids.includes(first) ? ids : [first, ...ids];
+}
 
 /** The event types the process managers react to (the persistent group's filter). */
 export const PROCESS_MANAGER_EVENT_TYPES = [
@@ -54,6 +65,12 @@ export interface ReactionOptions {
   paymentCheckDelayMs?: number;
 }
 
+/** A deposit money captured after its reservation closed, and where it sits in the log (fees go to the earliest first). */
+interface LateDeposit {
+  readonly paymentId: string;
+  readonly capturedKrw: number;
+  readonly capturedAt: RecordedEvent['position'];
+}
 
 type Of<T extends AnyDomainEvent['type']> = Extract<AnyDomainEvent, { type: T }>['data'];
 
@@ -91,6 +108,19 @@ export function createReactions({ deps, sql, paymentCheckDelayMs = 120_000 }: Re
     if (remaining > 0) throw new Error(`refund of ${amountKrw} KRW for reservation ${reservationId}: ${remaining} KRW found no captured payment to refund`);
   }
 
+  /** The reservation's deposit payments captured but not recorded on it (it had closed), with the position of their capture. */
+  async function lateDepositsOf(reservationId: string, recorded: readonly string[]): Promise<LateDeposit[]> {
+    const late: LateDeposit[] = [];
+    for (const paymentId of await depositPaymentIdsOf(sql, reservationId)) {
+      if (recorded.includes(paymentId)) continue;
+      const loaded = await loadStream(deps.store, payment.paymentDecider, streams.payment(paymentId));
+      const captured = loaded.events.find((e) => e.type === 'PaymentCaptured');
+      if (loaded.state.status === 'none' || !captured) continue;
+      late.push({ paymentId, capturedKrw: (loaded.state as ActivePayment).capturedKrw, capturedAt: captured.position });
+    }
+    return late;
+  }
+
   async function onReservationRequested(event: RecordedEvent, d: Of<'ReservationRequested'>): Promise<void> {
     // Safety net for a booking that crashed after recording the reservation: confirm its hold
     // (a no-op when the booking did). If the hold expired meanwhile, the reservation has no seat:
@@ -111,6 +141,15 @@ export function createReactions({ deps, sql, paymentCheckDelayMs = 120_000 }: Re
         );
       }
       return;
+    }
+    if (d.kind === 'pay-and-book' && d.depositDueKrw > 0) {
+      // The payment deadline (clinic setting): unpaid by then, the reservation is cancelled and its slot released.
+      const clinic = await loadClinic(deps, d.clinicId);
+      const deadline = new Date(new Date(event.metadata.occurredAt).getTime() + paymentDeadlineMinutesOf(clinic) * 60_000);
+      await sql`
+        insert into pm_payment_deadlines (reservation_id, clinic_id, deadline_at)
+        values (${d.reservationId}, ${d.clinicId}, ${deadline.toISOString()}::timestamptz)
+        on conflict (reservation_id) do nothing`;
     }
     if (d.depositDueKrw > 0) {
       await requestDeposit(
@@ -145,7 +184,13 @@ export function createReactions({ deps, sql, paymentCheckDelayMs = 120_000 }: Re
       if (p.refundIds.includes(refundId) || refundable(p) <= 0) return;
       const r = await loadReservation(p.reservationId);
       if (!r) throw new NotFoundError('reservation', { reservationId: p.reservationId });
-      const amountKrw = lateDepositRefundKrw(r, refundable(p));
+      // The fees still due are owed once across all of the reservation's payments: late deposits
+      // captured before this one (in log order, whatever order they are handled in) covered them first.
+      const earlier = (await lateDepositsOf(r.reservationId, r.paymentIds)).filter(
+        (late) => late.paymentId !== d.paymentId && comparePositions(late.capturedAt, event.position) < 0,
+      );
+      const coveredKrw = earlier.reduce((sum, late) => sum + late.capturedKrw, 0);
+      const amountKrw = lateDepositRefundKrw({ ...r, depositPaidKrw: r.depositPaidKrw + coveredKrw }, refundable(p));
       if (amountKrw <= 0) return;
       const withheld = refundable(p) - amountKrw;
       await refundPayment(
@@ -252,8 +297,12 @@ export function createReactions({ deps, sql, paymentCheckDelayMs = 120_000 }: Re
         return refundDeposit(event, e.data.reservationId, e.data.refundDueKrw, 'No-show: deposit not forfeited under the policy');
       case 'PaymentRequested': {
         const d = e.data;
-        if (d.purpose !== 'deposit') return;
+        if (d.purpose !== 'deposit' || !d.reservationId) return;
         const requestedAt = new Date(event.metadata.occurredAt);
+        await sql`
+          insert into pm_deposit_payments (payment_id, reservation_id, requested_at)
+          values (${d.paymentId}, ${d.reservationId}, ${requestedAt.toISOString()}::timestamptz)
+          on conflict (payment_id) do nothing`;
         await trackPayment(sql, { paymentId: d.paymentId, orderId: orderIdOf(d.paymentId), requestedAt, nextCheckAt: new Date(requestedAt.getTime() + paymentCheckDelayMs) });
         return;
       }
