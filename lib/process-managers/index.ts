@@ -1,6 +1,7 @@
 /**
  * Process managers (DESIGN §2): the cross-aggregate flows, driven by one persistent subscription
- * group, idempotent and restartable, plus two timers (hold expiry, payment reconciliation).
+ * group, idempotent and restartable, plus three timers (hold expiry, payment reconciliation, the
+ * payment deadline of pay-and-book reservations).
  *
  *   const pm = await startProcessManagers({ store, sql, payments: { gateway, provider: 'toss' }, privacy: vault });
  *   …
@@ -39,10 +40,12 @@ import {
   type PersonalDataProtection,
   type ReconcileResult,
 } from '../commands';
+import { expireUnpaidReservations, type DeadlineResult } from './deadlines';
 import { createReactions, PROCESS_MANAGER_EVENT_TYPES } from './reactions';
 
 export { createReactions, PROCESS_MANAGER_EVENT_TYPES } from './reactions';
 export type { ReconcileResult } from '../commands';
+export type { DeadlineResult } from './deadlines';
 
 export const PROCESS_MANAGER_GROUP = 'process-managers';
 
@@ -87,6 +90,8 @@ export interface ProcessManagers {
   sweepExpiredHolds(): Promise<SweepResult>;
   /** Asks the gateway about deposits whose outcome is not recorded yet (the timer calls it); parks for a person what stays unknown. */
   reconcilePayments(): Promise<ReconcileResult>;
+  /** Cancels pay-and-book reservations still unpaid past their clinic's payment deadline (the timer calls it). */
+  expireUnpaidReservations(): Promise<DeadlineResult>;
   /** Handles one event as the group would (tests, replays). */
   react(event: RecordedEvent): Promise<void>;
   /** Stops the timers and the group consumer (writes its checkpoint, releases the group). */
@@ -179,6 +184,8 @@ export async function startProcessManagers(options: ProcessManagerOptions): Prom
     });
   }
 
+  const expireUnpaid = () => expireUnpaidReservations({ deps, sql, onError: (error) => onError(error, { timer: 'payment-deadline' }) });
+
   // Timers: one tick at a time; a failed tick is reported and the next one tries again.
   let running: Promise<void> | null = null;
   const tick = () => {
@@ -194,6 +201,11 @@ export async function startProcessManagers(options: ProcessManagerOptions): Prom
       } catch (error) {
         onError(error, { timer: 'payment-reconcile' });
       }
+      try {
+        await expireUnpaid();
+      } catch (error) {
+        onError(error, { timer: 'payment-deadline' });
+      }
     })().finally(() => {
       running = null;
     });
@@ -206,6 +218,7 @@ export async function startProcessManagers(options: ProcessManagerOptions): Prom
     consumer,
     sweepExpiredHolds,
     reconcilePayments,
+    expireUnpaidReservations: expireUnpaid,
     react,
     async stop() {
       if (timer) clearInterval(timer);
