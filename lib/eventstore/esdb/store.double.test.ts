@@ -51,6 +51,42 @@ describe('groups: park, checkpoint, list, stop', () => {
     return { server, store, errors, consumer, call, records: server.streams.get('s-1')! };
   }
 
+  it('item 1: the last allowed retry becomes a park with the handler reason (a nack or a throw)', async () => {
+    const { call, records } = await consumerOn(2, async (m) => {
+      if (m.event.type === 'A') return m.nack('retry', 'always fails');
+      if (m.event.type === 'B') throw new Error('handler broke');
+      return m.nack('retry', 'early');
+    });
+    call.send(records[0]!, 2); // A on its second retry: maxRetryCount 2 is used up
+    call.send(records[1]!, 2);
+    call.send(records[2]!, 1); // C still has a retry left
+    await waitFor(() => call.nacks().length === 3, 2000, 'three nacks');
+    expect(call.nacks()).toEqual([
+      { action: 'park', reason: 'always fails', ids: [records[0]!.id] },
+      { action: 'park', reason: 'handler broke', ids: [records[1]!.id] },
+      { action: 'retry', reason: 'early', ids: [records[2]!.id] },
+    ]);
+  });
+
+  it("item 1: listParked reads the reason the server keeps in the parked link's metadata", async () => {
+    const { server, store } = setup();
+    await store.groups.create('g');
+    await store.append('s-1', [ev('A')]);
+    const target = server.streams.get('s-1')![0]!;
+    server.write(parkedStreamName('g'), [
+      {
+        id: newEventId(),
+        type: '$>',
+        contentType: 'application/octet-stream',
+        data: Buffer.from(`0@s-1`),
+        metadata: { Added: '2026-01-01T00:00:00Z', Reason: 'always fails', SubscriptionEventNumber: 0 },
+      },
+    ]);
+    const parked = await store.groups.listParked('g');
+    expect(parked).toHaveLength(1);
+    expect(parked[0]).toMatchObject({ reason: 'always fails', event: { eventId: target.id } });
+  });
+
   it("item 3: the checkpoint's lower bound is 1 event, so checkpointAfterMs alone decides", async () => {
     const { server, store } = setup();
     await store.groups.create('g', { checkpointAfterMs: 250 });

@@ -35,6 +35,7 @@ import type {
   GroupConsumer,
   GroupHandler,
   GroupInfo,
+  NackAction,
   NewEvent,
   ParkedEvent,
   PersistentGroups,
@@ -518,10 +519,12 @@ class EsdbGroups implements PersistentGroups {
       for await (const resolved of this.client.readStream(parkedStreamName(name), { resolveLinkTos: true, maxCount: options.maxCount ?? 1000 })) {
         const e = fromResolvedEvent(resolved as ResolvedEvent);
         if (!e) continue;
+        // The server writes the parked link with metadata { Added, Reason, SubscriptionEventNumber }.
         const linkMeta = (resolved.link?.metadata ?? {}) as Record<string, unknown>;
+        const reason = linkMeta.Reason ?? linkMeta.reason;
         out.push({
           event: e,
-          reason: typeof linkMeta.reason === 'string' ? linkMeta.reason : 'parked (EventStoreDB does not record the reason)',
+          reason: typeof reason === 'string' ? reason : 'parked (no reason recorded)',
           retryCount: 0,
           parkedAt: resolved.link?.created,
           replayRequested: false,
@@ -589,6 +592,7 @@ class EsdbGroupConsumer implements GroupConsumer {
         const config = await this.groups.config(this.group);
         const filter = config?.filter ?? {};
         const { matches } = toEsdbFilter(filter);
+        const { maxRetryCount } = (await this.groups.info(this.group)).settings;
         // stop() may have come while the configuration was read: it found no subscription to end.
         if (this.stopped) break;
         const sub = client.subscribeToPersistentSubscriptionToAll(this.group, { bufferSize: config?.maxInFlight ?? DEFAULT_GROUP_SETTINGS.maxInFlight });
@@ -605,17 +609,21 @@ class EsdbGroupConsumer implements GroupConsumer {
             await sub.ack(resolved);
             continue;
           }
+          // When the retries are used up the server parks with its own reason ("Reached retry count")
+          // and only logs the nack's: the last allowed retry is sent as a park with the handler's reason.
+          const nack = (action: NackAction, reason: string) =>
+            sub.nack(action === 'retry' && resolved.retryCount >= maxRetryCount ? 'park' : action, reason, resolved);
           const message = {
             event,
             retryCount: resolved.retryCount,
             replayed: false,
             ack: () => sub.ack(resolved),
-            nack: (action: 'retry' | 'park' | 'skip', reason: string) => sub.nack(action, reason, resolved),
+            nack,
           };
           try {
             await this.handler(message);
           } catch (error) {
-            await sub.nack('retry', error instanceof Error ? error.message : String(error), resolved).catch(() => {});
+            await nack('retry', error instanceof Error ? error.message : String(error)).catch(() => {});
           }
         }
       } catch (error) {
