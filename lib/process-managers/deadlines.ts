@@ -10,17 +10,15 @@
  */
 import type postgres from 'postgres';
 import { DomainError, payment, reservation, streams } from '../domain';
+import { clinicSettingsOf } from '../domain/clinic';
 import type { ActivePayment } from '../domain/payment';
 import type { ActiveReservation } from '../domain/reservation';
 import { depositPaymentIdsOf } from './reactions';
 import { cancelReservation, failPayment, loadStream, nowOf, reconcilePayment, SYSTEM_ACTOR, type CommandDeps, type CommandMetadata } from '../commands';
 
-/** The clinic setting (H5 adds it to the clinic aggregate); readers use the default when a clinic has none. */
-export const DEFAULT_PAYMENT_DEADLINE_MINUTES = 30;
-
-export function paymentDeadlineMinutesOf(clinic: unknown): number {
-  const minutes = (clinic as { paymentDeadlineMinutes?: unknown }).paymentDeadlineMinutes;
-  return typeof minutes === 'number' && Number.isFinite(minutes) && minutes > 0 ? minutes : DEFAULT_PAYMENT_DEADLINE_MINUTES;
+/** The clinic's deadline (clinic settings, default 30 minutes when the clinic set none). */
+export function paymentDeadlineMinutesOf(clinic: Parameters<typeof clinicSettingsOf>[0]): number {
+  return clinicSettingsOf(clinic).paymentDeadlineMinutes;
 }
 
 export interface DeadlineResult {
