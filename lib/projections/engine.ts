@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { safeTransaction } from './connection-loss';
+import { safeTransaction } from '../db/connection-loss';
 import { comparePositions, type Position } from '../eventstore';
 import { writeStatements } from './rows';
 import { applyBatch, HandlerFailed, rawClient, type ApplyResult, type DecodedEvent } from './runner';

@@ -22,7 +22,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import type { Database } from '../db/client';
 import { comparePositions, type EventStore, type Position, type RecordedEvent } from '../eventstore';
-import { safeTransaction } from './connection-loss';
+import { safeTransaction } from '../db/connection-loss';
 import { APPLY_LOCK, CHECKPOINT_CHANNEL, ensureRegistry, REBUILD_LOCK } from './engine';
 import { applyBatch, decodeEvents, HandlerFailed, type DecodedEvent, type PersonalDecryptor } from './runner';
 import { followsStream, type Projection, type ProjectionTable, type ProjectionTx } from './types';

@@ -8,7 +8,7 @@ import { getTableConfig } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
 import { upcastAny, type AnyDomainEvent } from '../domain';
 import type { RecordedEvent } from '../eventstore';
-import { guardConnectionLoss } from './connection-loss';
+import { guardConnectionLoss } from '../db/connection-loss';
 import { collectWrites, WriteCollector, writeStatements } from './rows';
 import { followsStream, handlesType, type ProjectedEvent, type Projection, type ProjectionTx } from './types';
 

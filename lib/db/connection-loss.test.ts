@@ -7,7 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { connect, type Database } from '../db/client';
+import { connect, type Database } from './client';
 import { createTestDatabase, type TestDatabase } from '../testing/db';
 import { guardConnectionLoss, isConnectionLoss, safeTransaction } from './connection-loss';
 

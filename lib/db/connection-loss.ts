@@ -17,7 +17,7 @@
  * errors), the error is passed on after a while, when a rollback is harmless again.
  */
 import type postgres from 'postgres';
-import type { Db } from '../db/client';
+import type { Db } from './client';
 
 const LOST_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED']);
 /** admin_shutdown, crash_shutdown, cannot_connect_now: the server closes the session after these. */
