@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { bookReservation, derivedId } from '@/lib/commands';
 import { clinic as clinicDomain, reservation as reservationDomain } from '@/lib/domain';
 import { waitForReadModels } from '@/lib/queries/freshness';
-import { bookingUrl } from '@/lib/queries/booking';
+import { bookingUrl, reservationIdAvailableTo } from '@/lib/queries/booking';
 import { appCommandDeps } from '@/lib/runtime/command-deps';
 import { validatedActionWithUser } from './validated';
 
@@ -34,6 +34,8 @@ export const bookAction = validatedActionWithUser(
   },
   async (data, { user, meta }) => {
     const reservationId = derivedId('rsv', data.commandId);
+    // Another patient's command id (a replayed or forged form): refuse before touching their streams.
+    if (!(await reservationIdAvailableTo(reservationId, user))) forbidden();
     const booked = await bookReservation(
       await appCommandDeps(),
       { reservationId, clinicId: data.clinicId, patientId: user.id, treatmentId: data.treatmentId, kind: data.kind, startsAt: data.startsAt },

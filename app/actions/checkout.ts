@@ -1,56 +1,49 @@
 'use server';
 
-import { notFound, redirect } from 'next/navigation';
+import { redirect } from 'next/navigation';
 import { z } from 'zod';
-import { confirmDeposit, reconcilePayment } from '@/lib/commands';
+import { confirmDeposit, recordDepositFailure, startDepositAttempt } from '@/lib/commands';
 import { clinic as clinicDomain, DomainError } from '@/lib/domain';
-import { AlreadyProcessed, InvalidCard, type SandboxGateway } from '@/lib/payments';
-import { checkoutView } from '@/lib/queries/checkout';
 import { waitForReadModels } from '@/lib/queries/freshness';
 import { appCommandDeps } from '@/lib/runtime/command-deps';
 import { validatedActionWithUser, type FormState } from './validated';
 
+// Every function below checks the acting user itself (a patient only on their own payment: else
+// ForbiddenError, which the wrapper turns into 403, with nothing appended and nothing charged).
+
 const checkoutPath = (paymentId: string) => `/checkout/${encodeURIComponent(paymentId)}`;
+const failPath = (paymentId: string, q: Record<string, string>) => `${checkoutPath(paymentId)}/fail?${new URLSearchParams(q)}`;
 
 const paySchema = z.object({
   paymentId: clinicDomain.Id,
-  // Card numbers as people type them (spaces and dashes); the gateway decides which it takes.
-  cardNumber: z
-    .string({ error: 'checkout.errors.cardNumber' })
-    .trim()
-    .regex(/^[0-9][0-9 -]{11,22}[0-9]$/, { error: 'checkout.errors.cardNumber' }),
+  // Card numbers as people type them (spaces and dashes); the gateway decides which cards it takes.
+  cardNumber: z.string({ error: 'checkout.errors.cardNumber' }).trim().regex(/^[0-9][0-9 -]{11,22}[0-9]$/, { error: 'checkout.errors.cardNumber' }),
 });
 
 /**
- * The card step of the checkout. With a real PG this is its hosted window (the browser talks to the
- * PG and comes back to our success URL with paymentKey, orderId and amount); the sandbox's stand-in
- * is `authorize`, run here on the server. Nothing is charged and nothing is recorded yet: the
- * success URL confirms.
+ * The card step. With a real PG this is its hosted window (the browser talks to the PG and comes
+ * back to our success URL with paymentKey, orderId and amount); the sandbox's stand-in runs here.
+ * Nothing is charged and nothing is recorded yet: the success URL confirms.
  */
 export const payAction = validatedActionWithUser(
   { schema: paySchema, roles: ['patient'], callbackUrl: (v) => checkoutPath(v.paymentId ?? '') },
-  async (data, { user }): Promise<FormState> => {
-    // Someone else's payment: 403 (checkoutView). Unknown: 404.
-    const view = await checkoutView(data.paymentId, user);
-    if (!view) notFound();
-    if (view.state !== 'payable' || view.reservation?.status !== 'requested') redirect(checkoutPath(data.paymentId));
-    const { payments } = await appCommandDeps();
-    const gateway = payments?.gateway as Partial<SandboxGateway> | undefined;
-    if (!gateway?.authorize) throw new Error('the checkout needs the sandbox gateway (a real PG authorizes in its own window)');
-    let authorization;
+  async (data, { meta }): Promise<FormState> => {
+    let attempt;
     try {
-      authorization = await gateway.authorize({ orderId: view.orderId, amount: view.amountKrw, cardNumber: data.cardNumber });
+      attempt = await startDepositAttempt(await appCommandDeps(), { paymentId: data.paymentId, cardNumber: data.cardNumber }, meta());
     } catch (error) {
-      if (error instanceof InvalidCard) return { fieldErrors: { cardNumber: ['checkout.errors.cardUnknown'] }, values: { cardNumber: data.cardNumber } };
-      if (error instanceof AlreadyProcessed) redirect(checkoutPath(data.paymentId)); // paid by another attempt: the page shows it
+      if (!(error instanceof DomainError)) throw error;
+      if (error.code === 'payment.invalid_card') return { fieldErrors: { cardNumber: ['checkout.errors.cardUnknown'] }, values: { cardNumber: data.cardNumber } };
+      // Paid in another tab, being checked, or closed: the checkout page shows which.
+      if (error.code === 'payment.already_paid' || error.code === 'payment.pending' || error.code === 'payment.not_payable') redirect(checkoutPath(data.paymentId));
       throw error;
     }
-    const q = new URLSearchParams({ paymentKey: authorization.paymentKey, orderId: authorization.orderId, amount: String(authorization.amount) });
+    const q = new URLSearchParams({ paymentKey: attempt.paymentKey, orderId: attempt.orderId, amount: String(attempt.amount) });
     redirect(`${checkoutPath(data.paymentId)}/success?${q}`);
   },
 );
 
-const confirmSchema = z.object({
+const returnSchema = z.object({
   paymentId: clinicDomain.Id,
   paymentKey: z.string().min(1).max(200),
   orderId: z.string().min(1).max(64),
@@ -59,54 +52,47 @@ const confirmSchema = z.object({
 
 /**
  * The success URL's server step: confirm with the gateway (this is where the card is charged) and
- * record the outcome. The amount came back through the browser, so confirmDeposit checks it against
- * the payment (and the gateway against the order). Declined → the failure page (pay again);
- * outcome unknown (time-out) → the checkout page shows "checking with the card company".
+ * record the outcome. The amount came back through the browser: confirmDeposit checks it against
+ * the payment, the gateway against the order. Declined → the failure URL (pay again); no answer
+ * (time-out) → the checkout page, which reads "checking with the card company" until reconciled.
  */
 export const confirmAction = validatedActionWithUser(
-  { schema: confirmSchema, roles: ['patient'], callbackUrl: (v) => checkoutPath(v.paymentId ?? '') },
-  async (data, { user, meta }): Promise<FormState> => {
-    const view = await checkoutView(data.paymentId, user);
-    if (!view) notFound();
-    if (data.orderId !== view.orderId) return { formError: 'checkout.errors.orderMismatch' };
-    const commandMeta = meta({ commandId: `confirm:${data.paymentKey}`, clinicId: view.clinic?.id ?? null });
+  { schema: returnSchema, roles: ['patient'], callbackUrl: (v) => checkoutPath(v.paymentId ?? '') },
+  async (data, { meta }): Promise<FormState> => {
+    if (data.orderId !== data.paymentId) return { formError: 'checkout.errors.orderMismatch' };
     try {
-      const outcome = await confirmDeposit(await appCommandDeps(), { paymentKey: data.paymentKey, orderId: data.paymentId, amount: data.amount }, commandMeta);
+      const outcome = await confirmDeposit(await appCommandDeps(), { paymentKey: data.paymentKey, orderId: data.orderId, amount: data.amount }, meta({ commandId: `confirm:${data.paymentKey}` }));
       await waitForReadModels(outcome.position);
-      if (outcome.outcome === 'failed') redirect(`${checkoutPath(data.paymentId)}/fail?code=REJECT_CARD_PAYMENT`);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
-      if (error.code === 'payment.declined') {
-        // The failure is recorded; give the read model a moment so the failure page shows it.
-        await waitUntilSettled(data.paymentId, user);
-        redirect(`${checkoutPath(data.paymentId)}/fail?code=REJECT_CARD_PAYMENT`);
-      }
-      if (error.code !== 'payment.pending') throw error;
+      if (error.code === 'payment.declined') redirect(failPath(data.paymentId, { code: 'REJECT_CARD_PAYMENT' }));
+      if (error.code !== 'payment.pending' && error.code !== 'payment.not_payable') throw error;
     }
     redirect(checkoutPath(data.paymentId));
   },
 );
 
-async function waitUntilSettled(paymentId: string, user: Parameters<typeof checkoutView>[1], timeoutMs = 3000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await checkoutView(paymentId, user);
-    if (!v || (v.status !== 'requested' && v.status !== 'authorized')) return;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const failSchema = z.object({
+  paymentId: clinicDomain.Id,
+  paymentKey: z.string().min(1).max(200).optional(),
+  code: z.string().max(100).optional(),
+  message: z.string().max(500).optional(),
+});
 
-const checkSchema = z.object({ paymentId: clinicDomain.Id });
-
-/** "Check now" on a payment whose outcome the gateway has not told us: ask it and record what it says (the reconciliation's own step). */
-export const checkPaymentAction = validatedActionWithUser(
-  { schema: checkSchema, roles: ['patient'], callbackUrl: (v) => checkoutPath(v.paymentId ?? '') },
-  async (data, { user, meta }): Promise<FormState> => {
-    const view = await checkoutView(data.paymentId, user);
-    if (!view) notFound();
-    const outcome = await reconcilePayment(await appCommandDeps(), data.paymentId, meta({ clinicId: view.clinic?.id ?? null }));
+/**
+ * The failure URL's server step, for a PG window that failed on its own (the URL's code is never
+ * trusted: the gateway is asked about the attempt and what it says is recorded).
+ */
+export const failAction = validatedActionWithUser(
+  { schema: failSchema, roles: ['patient'], callbackUrl: (v) => checkoutPath(v.paymentId ?? '') },
+  async (data, { meta }): Promise<FormState> => {
+    const outcome = await recordDepositFailure(
+      await appCommandDeps(),
+      { paymentId: data.paymentId, ...(data.paymentKey ? { paymentKey: data.paymentKey } : {}), ...(data.code ? { code: data.code } : {}), ...(data.message ? { message: data.message } : {}) },
+      meta({ commandId: `fail:${data.paymentKey ?? data.paymentId}` }),
+    );
     await waitForReadModels(outcome.position);
-    if (outcome.outcome === 'pending') return { ok: 'checkout.stillChecking' };
-    redirect(outcome.outcome === 'failed' ? `${checkoutPath(data.paymentId)}/fail?code=REJECT_CARD_PAYMENT` : checkoutPath(data.paymentId));
+    if (outcome.outcome === 'declined') redirect(failPath(data.paymentId, { code: 'REJECT_CARD_PAYMENT' }));
+    redirect(outcome.outcome === 'payable' ? failPath(data.paymentId, { code: data.code ?? 'PAY_PROCESS_CANCELED' }) : checkoutPath(data.paymentId));
   },
 );

@@ -4,18 +4,17 @@
  * left for the treatment's duration. For signed-in patients only (the page sends others to sign in
  * and back to the same slot).
  */
-import { and, eq, lte } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { requireUser } from '../auth/guard';
 import type { SessionUser } from '../auth/roles';
 import { db } from '../db/client';
-import { atLocal, clinic as clinicDomain, clinicDay, iso, plusMinutes, type reservation } from '../domain';
-import { rmScheduleHolds, rmScheduleSlots } from '../projections/schema';
-import { getClinicWithTreatments } from './catalogue';
+import type { clinic as clinicDomain, reservation } from '../domain';
+import { rmReservations } from '../projections/schema';
+import * as availability from './availability';
+import { getClinicWithTreatments, type CatalogueClinic, type CatalogueTreatment } from './catalogue';
 
 export type BookingKind = reservation.ReservationKind;
 const ALL_KINDS: readonly BookingKind[] = ['consult-first', 'pay-and-book'];
-/** Until a clinic sets its own (clinic setting `bookingHorizonDays`). */
-export const DEFAULT_BOOKING_HORIZON_DAYS = 90;
 
 /** The booking page's URL for a (partial) choice; the sign-in return goes here too. */
 export function bookingUrl(choice: { clinicId: string; treatmentId?: string; day?: string; startsAt?: string; kind?: string }): string {
@@ -28,8 +27,6 @@ export function bookingUrl(choice: { clinicId: string; treatmentId?: string; day
   return `/clinics/${encodeURIComponent(choice.clinicId)}/book${query ? `?${query}` : ''}`;
 }
 
-type CatalogueClinic = NonNullable<Awaited<ReturnType<typeof getClinicWithTreatments>>>;
-type CatalogueTreatment = CatalogueClinic['treatments'][number];
 
 export interface BookableTreatment {
   id: string;
@@ -83,6 +80,8 @@ export interface BookingClinic {
   policy: clinicDomain.CancellationPolicy | null;
   horizonDays: number;
   treatments: BookableTreatment[];
+  /** The catalogue's clinic, for the availability queries. */
+  catalogue: CatalogueClinic;
 }
 
 export interface DaySlot {
@@ -104,7 +103,6 @@ export function requireBookingPatient(returnTo: string): Promise<SessionUser> {
 export async function bookingClinic(clinicId: string): Promise<BookingClinic | null> {
   const c = await getClinicWithTreatments(clinicId);
   if (!c) return null;
-  const horizon = (c as { bookingHorizonDays?: unknown }).bookingHorizonDays;
   return {
     id: c.id,
     nameKo: c.nameKo,
@@ -114,65 +112,37 @@ export async function bookingClinic(clinicId: string): Promise<BookingClinic | n
     slotCapacity: c.slotCapacity,
     openingHours: c.openingHours,
     policy: c.policy,
-    horizonDays: typeof horizon === 'number' ? horizon : DEFAULT_BOOKING_HORIZON_DAYS,
+    horizonDays: c.bookingHorizonDays,
     treatments: c.treatments.map(toBookable),
+    catalogue: c,
   };
 }
 
-/** The clinic days a patient may pick from today (Seoul) within the horizon, and whether the clinic opens on each. */
+/** The clinic days from today (Seoul) within the horizon (the first `count`), and whether the clinic opens on each. */
 export function bookableDays(clinic: BookingClinic, now: Date, count = 14): Array<{ day: string; open: boolean }> {
-  const days: Array<{ day: string; open: boolean }> = [];
-  const last = clinicDay(plusMinutes(now, clinic.horizonDays * 24 * 60));
-  for (let i = 0; days.length < count; i++) {
-    const day = clinicDay(plusMinutes(atLocal(clinicDay(now), '12:00'), i * 24 * 60));
-    if (day > last) break;
-    days.push({ day, open: clinicDomain.intervalsOn(clinic.openingHours, day).length > 0 });
-  }
-  return days;
+  return availability.bookableDays(clinic.catalogue, now).slice(0, count);
 }
 
 export function horizonEnd(clinic: BookingClinic, now: Date): string {
-  return clinicDay(plusMinutes(now, clinic.horizonDays * 24 * 60));
+  return availability.lastBookableDay(clinic.catalogue, now);
 }
 
 /**
- * The slots of one clinic day for a treatment of `durationMinutes`, from the schedule read model:
- * seats = capacity − confirmed − pending holds not yet expired, the fewest over the slots the
- * treatment occupies; starts that would end after the opening interval are not offered.
+ * The starts of one clinic day for a treatment of `durationMinutes` (the catalogue's availability:
+ * the domain's slot grid and seat count over the schedule read model; past starts and those inside
+ * the minimum notice are not offered, full ones are, flagged).
  */
 export async function daySlots(clinic: BookingClinic, day: string, durationMinutes: number, now: Date): Promise<DaySlot[]> {
-  const facts: clinicDomain.ClinicBookingFacts = {
-    openingHours: clinic.openingHours,
-    slotLengthMinutes: clinic.slotMinutes,
-    slotCapacity: clinic.slotCapacity,
-    policy: { minimumNoticeHours: clinic.policy?.minimumNoticeHours ?? 0 },
-  };
-  const [rows, expired] = await Promise.all([
-    db().select().from(rmScheduleSlots).where(and(eq(rmScheduleSlots.clinicId, clinic.id), eq(rmScheduleSlots.day, day))),
-    db()
-      .select({ slots: rmScheduleHolds.slots })
-      .from(rmScheduleHolds)
-      .where(and(eq(rmScheduleHolds.clinicId, clinic.id), eq(rmScheduleHolds.day, day), eq(rmScheduleHolds.confirmed, false), lte(rmScheduleHolds.expiresAt, now))),
-  ]);
-  const held = new Map<string, number>();
-  for (const r of rows) held.set(r.slot, r.confirmed + r.pending);
-  for (const h of expired) for (const s of h.slots) held.set(s, (held.get(s) ?? 0) - 1);
-  const freeAt = (slot: string) => Math.max(0, clinic.slotCapacity - Math.max(0, held.get(slot) ?? 0));
+  const offered = await availability.availabilityFor(clinic.catalogue, durationMinutes, day, now);
+  return offered.slots.map((s) => ({ time: s.time, startsAt: s.startsAt, free: s.seatsLeft, full: s.full }));
+}
 
-  const earliest = plusMinutes(now, facts.policy.minimumNoticeHours * 60);
-  const out: DaySlot[] = [];
-  for (const time of clinicDomain.slotStartsOn(facts, day)) {
-    const startsAt = atLocal(day, time);
-    let placement: clinicDomain.SlotPlacement;
-    try {
-      placement = clinicDomain.placeInSlots(facts, startsAt, durationMinutes);
-    } catch {
-      continue; // runs past the interval's close (a lunch break or closing time)
-    }
-    // In the past or inside the minimum notice: not offered at all (the domain would refuse it).
-    if (startsAt.getTime() <= now.getTime() || startsAt.getTime() < earliest.getTime()) continue;
-    const free = Math.min(...placement.slots.map(freeAt));
-    out.push({ time, startsAt: iso(startsAt), free, full: free <= 0 });
-  }
-  return out;
+/**
+ * Whether a reservation id is free for `user` to book under: true when no reservation has it yet or
+ * it is the user's own (a resubmit). A form carrying another patient's command id must not reach
+ * their streams at all (defence in depth over the command layer's own check).
+ */
+export async function reservationIdAvailableTo(reservationId: string, user: SessionUser): Promise<boolean> {
+  const [row] = await db().select({ patientId: rmReservations.patientId }).from(rmReservations).where(eq(rmReservations.id, reservationId)).limit(1);
+  return !row || row.patientId === user.id;
 }

@@ -6,7 +6,6 @@ import { formatKrw } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { checkoutTestCards, checkoutView, waitForDepositRecorded } from '@/lib/queries/checkout';
 import { AutoRefresh } from '../auto-refresh';
-import { CheckNow } from '../check-now';
 import { OrderSummary } from '../order-summary';
 import { CardWidget } from '../widget';
 
@@ -26,9 +25,10 @@ function Frame({ title, children, testId }: { title: string; children: React.Rea
 }
 
 /**
- * The deposit checkout. One page for every state of the payment: waiting for a card (the widget),
- * an attempt whose outcome the gateway has not told us ("checking with the card company" until the
- * reconciliation records it), paid (and what that did to the reservation), declined (pay again).
+ * The deposit checkout. One page for every state of the payment: waiting for a card (the widget;
+ * also after a declined attempt, which says so), an attempt whose outcome the gateway has not told
+ * us ("checking with the card company" until the reconciliation records it), paid (and what that did
+ * to the reservation), refunded, closed (the payment deadline passed).
  */
 export default async function CheckoutPage({ params }: Props) {
   const { paymentId } = await params;
@@ -39,6 +39,16 @@ export default async function CheckoutPage({ params }: Props) {
   const sandboxBanner = (
     <p className="rounded bg-amber-100 px-3 py-1 text-center text-xs font-medium text-amber-900">{t('sandboxBanner')}</p>
   );
+
+  if (view.state === 'paid' && view.refundedKrw > 0) {
+    return (
+      <Frame title={t('refundedTitle')} testId="checkout-refunded">
+        <OrderSummary view={view} />
+        <p role="status">{t('refunded', { amount: formatKrw(view.refundedKrw, locale) })}</p>
+        <Link href={reservationUrl} className="text-center underline">{t('toReservation')}</Link>
+      </Frame>
+    );
+  }
 
   if (view.state === 'paid') {
     view = await waitForDepositRecorded(view);
@@ -64,32 +74,19 @@ export default async function CheckoutPage({ params }: Props) {
     );
   }
 
-  if (view.state === 'declined' || view.state === 'refunded') {
-    return (
-      <Frame title={view.state === 'declined' ? t('declinedTitle') : t('refundedTitle')} testId={`checkout-${view.state}`}>
-        <OrderSummary view={view} />
-        <p role="alert">{view.state === 'declined' ? t('declined') : t('refunded')}</p>
-        {view.state === 'declined' && view.reservation?.status === 'requested' && (
-          <Link href={`/checkout/reservation/${view.reservation.id}`} className="rounded bg-brand-600 px-4 py-2 text-center font-medium text-white hover:bg-brand-700">{t('payAgain')}</Link>
-        )}
-        <Link href={reservationUrl} className="text-center text-sm underline">{t('toReservation')}</Link>
-      </Frame>
-    );
-  }
-
-  if (view.state === 'checking') {
+  if (view.state === 'pending') {
     return (
       <Frame title={t('checkingTitle')} testId="checkout-checking">
         <OrderSummary view={view} />
         <p role="status" className="rounded bg-sky-50 px-3 py-2 text-sky-900">{t('checkingBody')}</p>
         <AutoRefresh ms={3000} />
-        <CheckNow paymentId={paymentId} />
+        <Link href={`/checkout/${paymentId}`} className="text-center text-sm underline">{t('refresh')}</Link>
       </Frame>
     );
   }
 
-  // Payable, unless the reservation stopped waiting for it (cancelled, e.g. past the payment deadline).
-  if (view.reservation && view.reservation.status !== 'requested') {
+  // Closed: the payment deadline passed (the reservation was cancelled), or an admin resolved it.
+  if (view.state === 'closed' || (view.reservation && view.reservation.status !== 'requested')) {
     return (
       <Frame title={t('title')} testId="checkout-closed">
         <OrderSummary view={view} />
@@ -103,6 +100,11 @@ export default async function CheckoutPage({ params }: Props) {
     <Frame title={t('title')} testId="checkout">
       {testCards.length > 0 && sandboxBanner}
       <OrderSummary view={view} />
+      {view.lastDecline && (
+        <p role="alert" className="rounded border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900" data-testid="last-decline">
+          {t('lastDecline')}
+        </p>
+      )}
       <CardWidget
         paymentId={paymentId}
         payLabel={t('pay', { amount: formatKrw(view.amountKrw, locale) })}

@@ -1,9 +1,10 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { getTranslations } from 'next-intl/server';
+import { confirmAction } from '@/app/actions/checkout';
 import { checkoutView } from '@/lib/queries/checkout';
+import { AutoSubmit } from '../../auto-submit';
 import { OrderSummary } from '../../order-summary';
-import { ConfirmForm } from './confirm-form';
 
 type Props = { params: Promise<{ paymentId: string }>; searchParams: Promise<{ paymentKey?: string; orderId?: string; amount?: string }> };
 
@@ -11,7 +12,7 @@ export async function generateMetadata(): Promise<Metadata> {
   return { title: (await getTranslations('checkout'))('confirmingTitle') };
 }
 
-/** The PG's success URL: paymentKey, orderId and amount come back through the browser; the server confirms (ConfirmForm). */
+/** The PG's success URL: paymentKey, orderId and amount come back through the browser; the server confirms them. */
 export default async function CheckoutSuccessPage({ params, searchParams }: Props) {
   const [{ paymentId }, q] = await Promise.all([params, searchParams]);
   const view = await checkoutView(paymentId);
@@ -23,7 +24,7 @@ export default async function CheckoutSuccessPage({ params, searchParams }: Prop
       <h1 className="text-xl font-bold">{t('confirmingTitle')}</h1>
       <OrderSummary view={view} />
       {complete ? (
-        <ConfirmForm paymentId={paymentId} paymentKey={q.paymentKey!} orderId={q.orderId!} amount={q.amount!} />
+        <AutoSubmit action={confirmAction} fields={{ paymentId, paymentKey: q.paymentKey!, orderId: q.orderId!, amount: q.amount! }} pending={t('confirming')} button={t('confirm')} />
       ) : (
         <p role="alert">{t('errors.incompleteReturn')}</p>
       )}

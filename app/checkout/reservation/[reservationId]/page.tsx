@@ -13,22 +13,18 @@ export async function generateMetadata(): Promise<Metadata> {
 }
 
 /**
- * After "pay and book" (and after a declined card): the process manager requests the deposit
- * payment when it sees the reservation (or the failure). Wait for it here (bounded), then open its
- * checkout; if it is not there yet, say so and keep looking.
+ * After "pay and book": the process manager requests the deposit payment when it sees the
+ * reservation. Wait for it here (bounded), then open its checkout; if it is not there yet, say so
+ * and keep looking.
  */
 export default async function DepositPreparingPage({ params, searchParams }: Props) {
   const { reservationId } = await params;
   const { processing } = await searchParams;
   const deposit = await reservationDeposit(reservationId, { waitMs: 4000 });
-  if (!deposit) {
-    // The reservation itself may still be on its way into the read model.
-    if (!processing) notFound();
-  } else {
-    if (deposit.payablePaymentId) redirect(`/checkout/${deposit.payablePaymentId}`);
-    // Nothing (left) to pay, or the reservation is closed: its own page says what happened.
-    if (deposit.depositPaidKrw >= deposit.depositDueKrw || deposit.status !== 'requested') redirect(`/me/reservations/${reservationId}`);
-  }
+  if (!deposit && !processing) notFound(); // with ?processing the reservation itself may still be on its way
+  if (deposit?.paymentId) redirect(`/checkout/${deposit.paymentId}`);
+  // Nothing to pay (consult first), or no longer waiting for it: the reservation's page says why.
+  if (deposit && (deposit.depositDueKrw <= 0 || deposit.status !== 'requested')) redirect(`/me/reservations/${reservationId}`);
   const t = await getTranslations('checkout');
   return (
     <section className="mx-auto flex max-w-md flex-col gap-3" data-testid="deposit-preparing">

@@ -3,7 +3,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { getLocale, getTranslations } from 'next-intl/server';
-import { atLocal, clinicDay } from '@/lib/domain';
+import { atLocal, clinicDay, localTime } from '@/lib/domain';
 import { formatKrw, formatSeoulDate } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { bookableDays, bookingClinic, bookingUrl, daySlots, horizonEnd, requireBookingPatient, type BookableTreatment, type BookingKind } from '@/lib/queries/booking';
@@ -67,7 +67,8 @@ export default async function BookPage({ params, searchParams }: Props) {
   const slotProblem = startsAtValid && treatment && (!chosen ? 'unavailable' : chosen.full ? 'full' : null);
   const slotOk = !!chosen && !chosen.full;
   const dateLabel = (d: string) => formatSeoulDate(atLocal(d, '12:00'), locale);
-  const timeLabel = (iso: string) => new Intl.DateTimeFormat(locale === 'ko' ? 'ko-KR' : 'en-KR', { timeZone: 'Asia/Seoul', hour: 'numeric', minute: '2-digit' }).format(new Date(iso));
+  // 24-hour HH:mm in Seoul, as Korean booking apps show times (and the same on every machine's ICU).
+  const timeLabel = (iso: string) => localTime(iso);
   const chip = (d: string) => new Intl.DateTimeFormat(locale === 'ko' ? 'ko-KR' : 'en-KR', { timeZone: 'Asia/Seoul', month: 'numeric', day: 'numeric', weekday: 'short' }).format(atLocal(d, '12:00'));
   const policy = clinic.policy;
 
@@ -104,12 +105,13 @@ export default async function BookPage({ params, searchParams }: Props) {
           {!startsAtValid && (
             <>
               {day && !dayInRange && <p role="alert" className="mb-2 text-sm text-red-700">{t('dayOutOfRange', { last: dateLabel(lastDay) })}</p>}
-              <ul className="flex gap-2 overflow-x-auto pb-2" aria-label={t('stepDay')}>
+              <ul className="flex gap-2 overflow-x-auto pb-2 sm:flex-wrap" aria-label={t('stepDay')}>
                 {bookableDays(clinic, now).map(({ day: d, open }) => (
                   <li key={d} className="shrink-0">
                     {open ? (
                       <Link
                         href={url({ treatmentId: treatment.id, day: d, kind: choice.kind })}
+                        data-testid={`day-${d}`}
                         aria-current={d === day ? 'date' : undefined}
                         className={`block rounded border px-3 py-2 text-center text-sm ${d === day ? 'border-brand-600 bg-brand-50 font-semibold' : 'border-stone-300 bg-white hover:border-brand-600'}`}
                       >
