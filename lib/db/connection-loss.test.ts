@@ -9,13 +9,14 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connect, type Database } from './client';
 import { createTestDatabase, type TestDatabase } from '../testing/db';
+import { createSandboxGateway } from '../payments/sandbox';
 import { guardConnectionLoss, isConnectionLoss, safeTransaction } from './connection-loss';
 
 let t: TestDatabase;
 let database: Database;
 
 beforeAll(async () => {
-  t = await createTestDatabase({ max: 2 });
+  t = await createTestDatabase({ max: 3 });
   database = connect(t.url, { max: 2 });
 });
 afterAll(async () => {
@@ -92,3 +93,55 @@ it('other errors still roll back as usual', async () => {
   const [row] = (await database.db.execute(sql`select count(*)::int as n from cl_probe`)) as unknown as [{ n: number }];
   expect(row.n).toBe(0);
 });
+
+it('a payment step: the sandbox gateway’s confirm cut in mid-transaction rejects with the connection loss, and the retry charges once', async () => {
+  const gateway = createSandboxGateway(database.sql, { timeoutMs: 10 });
+  const orderId = `cl-order-${Date.now()}`;
+  await gateway.createOrder({ orderId, orderName: 'deposit', amount: 50_000 });
+  const attempt = await gateway.authorize({ orderId, amount: 50_000, cardNumber: '4242424242424242' });
+  // Another session holds the order row, so the confirm's transaction waits inside its body.
+  let locked!: () => void;
+  let release!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  const released = new Promise<void>((r) => (release = r));
+  const holder = t.sql.begin(async (tx) => {
+    await tx`select 1 from payment_sandbox_orders where order_id = ${orderId} for update`;
+    locked();
+    await released;
+  });
+  await isLocked;
+  const error = await cutWhileRunning(async (onPid) => {
+    const confirming = gateway.confirm({ paymentKey: attempt.paymentKey, orderId, amount: 50_000 });
+    for (let i = 0; i < 200; i++) {
+      const [row] = await t.sql<{ pid: number }[]>`
+        select pid from pg_stat_activity where wait_event_type = 'Lock' and query like '%payment_sandbox_orders%for no key update%'`;
+      if (row) {
+        onPid(row.pid);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return confirming;
+  });
+  release();
+  await holder;
+  expect(isConnectionLoss(error), String(error)).toBe(true);
+  await new Promise((r) => setTimeout(r, 50));
+  await poolWorks();
+  // Nothing was charged by the cut attempt; confirming again (idempotent) charges once.
+  expect((await gateway.getPayment(attempt.paymentKey)).status).toBe('IN_PROGRESS');
+  expect(await confirmAgain(gateway, attempt.paymentKey, orderId)).toMatchObject({ status: 'DONE', balanceAmount: 50_000 });
+  const [charged] = await t.sql<{ n: number }[]>`select count(*)::int as n from payment_sandbox_payments where order_id = ${orderId} and status = 'DONE'`;
+  expect(charged!.n).toBe(1);
+});
+
+/** The first query after the cut may still see the old session's FATAL (see poolWorks): retried like any connection loss. */
+async function confirmAgain(gateway: ReturnType<typeof createSandboxGateway>, paymentKey: string, orderId: string) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await gateway.confirm({ paymentKey, orderId, amount: 50_000 });
+    } catch (error) {
+      if (attempt >= 2 || !isConnectionLoss(error)) throw error;
+    }
+  }
+}

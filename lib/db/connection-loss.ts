@@ -139,3 +139,22 @@ export async function safeTransaction<T>(db: Db, fn: (tx: TxOf<Db>) => Promise<T
     settled = true;
   }
 }
+
+/**
+ * `sql.begin(fn)` of a plain postgres.js client (no drizzle: the payment sandbox), with the same
+ * guard: the body's queries go through a guarded client, and a connection-loss error never reaches
+ * postgres.js's rollback.
+ */
+export async function safeBegin<T>(sql: postgres.Sql, fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
+  let settled = false;
+  try {
+    return (await sql.begin((tx) =>
+      guardConnectionLoss(
+        () => fn(guardClient(tx as unknown as postgres.Sql, { gone: false, error: undefined }) as unknown as postgres.TransactionSql),
+        () => settled,
+      ),
+    )) as T;
+  } finally {
+    settled = true;
+  }
+}

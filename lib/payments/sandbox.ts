@@ -26,6 +26,7 @@ import {
   type PaymentStatus,
 } from './gateway';
 import { z } from 'zod';
+import { safeBegin } from '../db/connection-loss';
 
 /**
  * Sandbox payment gateway: a PG in test mode, with its state (orders, payments, cancellations) in
@@ -41,6 +42,9 @@ import { z } from 'zod';
  *
  * Any other number is refused at authorization (`InvalidCard`): the sandbox never takes a real card.
  * After a timeout, `getPayment` (or confirming again, which is idempotent) reveals the real outcome.
+ *
+ * Its transactions run through `safeBegin` (lib/db/connection-loss.ts), like the worker's: a cut
+ * connection fails the call (retry it: every call is idempotent) instead of crashing the process.
  */
 
 export type SandboxScenario = 'approve' | 'decline' | 'timeout-approve' | 'timeout-decline';
@@ -192,7 +196,7 @@ export function createSandboxGateway(sql: postgres.Sql, options: SandboxGatewayO
         throw new InvalidCard(`${mask(digits.padEnd(10, '0'))} is not a sandbox test card (see docs/payments.md).`);
       }
       const paymentKey = newKey('tsbx');
-      await sql.begin(async (tx) => {
+      await safeBegin(sql, async (tx) => {
         const [order] = await tx<{ amount: number }[]>`
           select amount from payment_sandbox_orders where order_id = ${orderId}`;
         if (!order) throw new OrderNotFound(orderId);
@@ -212,7 +216,7 @@ export function createSandboxGateway(sql: postgres.Sql, options: SandboxGatewayO
     async confirm(input) {
       const { paymentKey, orderId, amount } = parseInput(ConfirmInput, input);
       type Outcome = { charged: boolean; failure?: { code: string; message: string }; timesOut: boolean };
-      const outcome = await sql.begin(async (tx): Promise<Outcome> => {
+      const outcome = await safeBegin(sql, async (tx): Promise<Outcome> => {
         const [payment] = await tx<PaymentRow[]>`
           select * from payment_sandbox_payments where payment_key = ${paymentKey} for update`;
         if (!payment) throw new PaymentNotFound(paymentKey);
@@ -275,7 +279,7 @@ export function createSandboxGateway(sql: postgres.Sql, options: SandboxGatewayO
 
       let result: { transactionKey: string; replayed: boolean };
       try {
-        result = await sql.begin(async (tx) => {
+        result = await safeBegin(sql, async (tx) => {
           // The payment's row lock serialises its cancellations: balance checks see every earlier one.
           const [payment] = await tx<PaymentRow[]>`
             select * from payment_sandbox_payments where payment_key = ${paymentKey} for update`;
