@@ -68,7 +68,7 @@ const notThePatient: Array<[string, () => CommandMetadata]> = [
 
 const clinicCases: Case[] = [
   { name: 'registerClinic', run: (m) => commands.registerClinic(deps, { clinicId: `c-${uid()}`, name: 'X', openingHours: OPENING_HOURS, slotLengthMinutes: 30, slotCapacity: 1, policy: POLICY }, m), refused: [...notStaffHere, ['staff of the clinic', ownStaff]] },
-  { name: 'listTreatment', run: (m) => commands.listTreatment(deps, { clinicId, treatmentId: `tx-${uid()}`, name: 'X', category: 'skin', priceKrw: 10_000, durationMinutes: 30, depositKrw: 0, bookingMode: 'instant' }, m), refused: notStaffHere },
+  { name: 'listTreatment', run: (m) => commands.listTreatment(deps, { clinicId, treatmentId: `tx-${uid()}`, name: 'X', category: 'skin', priceKrw: 10_000, durationMinutes: 30, depositKrw: 0, bookingMode: 'instant', bookingKinds: ['pay-and-book'] }, m), refused: notStaffHere },
   { name: 'changeTreatmentPrice', run: (m) => commands.changeTreatmentPrice(deps, { clinicId, treatmentId: 'tx-botox', priceKrw: 120_000 }, m), refused: notStaffHere },
   { name: 'unlistTreatment', run: (m) => commands.unlistTreatment(deps, { clinicId, treatmentId: 'tx-ulthera' }, m), refused: notStaffHere },
   { name: 'setOpeningHours', run: (m) => commands.setOpeningHours(deps, { clinicId, openingHours: OPENING_HOURS.slice(0, 4) }, m), refused: notStaffHere },

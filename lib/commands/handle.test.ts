@@ -132,7 +132,7 @@ describe('handle (generic command handler)', () => {
       store,
       decider: clinic.clinicDecider,
       streamId: streams.clinic(id),
-      command: { type: 'ListTreatment', treatmentId: 'tx', name: 'x', category: 'c', priceKrw: 100, durationMinutes: 30, depositKrw: 0, bookingMode: 'instant' },
+      command: { type: 'ListTreatment', treatmentId: 'tx', name: 'x', category: 'c', priceKrw: 100, durationMinutes: 30, depositKrw: 0, bookingMode: 'instant', bookingKinds: ['pay-and-book'] },
       metadata: meta(),
       context: { now: clock() },
     }).catch((e: unknown) => e);

@@ -4,7 +4,7 @@
  * rescheduling (hold the new slot first, record the move, then release the old hold).
  */
 import { clinicDay, DomainError, minutesBetween, NotFoundError, reservation, streams, visit } from '../domain';
-import { requireBookableTreatment } from '../domain/clinic';
+import { bookingTerms, requireBookableTreatment } from '../domain/clinic';
 import type { ActiveReservation, ReservationCommand, ReservationEvent, ReservationKind, ReservationState } from '../domain/reservation';
 import type { Position } from '../eventstore';
 import { loadClinic, nowOf, run, type CommandDeps } from './deps';
@@ -99,6 +99,8 @@ export async function bookReservation(deps: CommandDeps, input: BookReservationI
   authorize(meta, 'RequestReservation', { clinicId: input.clinicId, patientId: input.patientId }, RESERVATION_WRITERS.RequestReservation);
   const clinic = await loadClinic(deps, input.clinicId);
   const treatment = requireBookableTreatment(clinic, input.treatmentId);
+  // Refused kinds (consult first on a pay-and-book only treatment) before any hold; the hold is the kind's length.
+  const { durationMinutes } = bookingTerms(treatment, input.kind);
   const day = clinicDay(input.startsAt);
   const holdId = derivedId('hold', meta.commandId);
   const reserveMeta = subCommand(meta, 'reserve');
@@ -106,7 +108,7 @@ export async function bookReservation(deps: CommandDeps, input: BookReservationI
   const hold = await holdSlots(
     deps,
     clinic,
-    { clinicId: input.clinicId, day, holdId, reservationId: input.reservationId, startsAt: input.startsAt, durationMinutes: treatment.durationMinutes },
+    { clinicId: input.clinicId, day, holdId, reservationId: input.reservationId, startsAt: input.startsAt, durationMinutes },
     subCommand(meta, 'hold'),
   );
   if (!hold.state.holds[holdId]) {

@@ -42,6 +42,8 @@ export const FREE_CONSULT: TreatmentDetails = {
   durationMinutes: 30,
   depositKrw: 0,
   bookingMode: 'instant',
+  bookingKinds: ['consult-first'],
+  consultDurationMinutes: 30,
 };
 
 /** Registers a clinic (Mon–Fri 10–13, 14–19; 30-minute slots) with Botox, Ulthera and a consultation. */

@@ -136,8 +136,8 @@ describe('clinic catalogue', () => {
     it('current versions pass through; unknown types and future versions fail loudly', () => {
       expect(upcastClinicEvent(ev('TreatmentListed', BOTOX))).toEqual(ev('TreatmentListed', BOTOX));
       expect(() => upcastClinicEvent({ type: 'Nope', schemaVersion: 1, data: {} })).toThrow(EventSchemaError);
-      expect(() => upcastClinicEvent({ type: 'TreatmentListed', schemaVersion: 3, data: BOTOX })).toThrow(EventSchemaError);
-      expect(() => upcastClinicEvent({ type: 'TreatmentListed', schemaVersion: 2, data: {} })).toThrow(EventSchemaError);
+      expect(() => upcastClinicEvent({ type: 'TreatmentListed', schemaVersion: 4, data: BOTOX })).toThrow(EventSchemaError);
+      expect(() => upcastClinicEvent({ type: 'TreatmentListed', schemaVersion: 3, data: {} })).toThrow(EventSchemaError);
     });
   });
 

@@ -1,10 +1,10 @@
 /** Clinic rules added or corrected by issue 8's review (given/when/then). */
 import { describe, expect, it } from 'vitest';
 import { spec } from '../shared/testing';
-import { BookingBeyondHorizonError } from './errors';
+import { BookingBeyondHorizonError, BookingKindNotAllowedError, ConsultDurationMissingError } from './errors';
 import { clinicEvent as ev, upcastClinicEvent } from './events';
-import { clinicHistory, clinicRegistered, clinicState } from './fixtures';
-import { checkBookable, clinicSettingsOf, lastBookableDay } from './rules';
+import { BOTOX, clinicHistory, clinicRegistered, clinicState } from './fixtures';
+import { bookingTerms, checkBookable, clinicSettingsOf, lastBookableDay } from './rules';
 import { clinicDecider, DEFAULT_CLINIC_SETTINGS } from './index';
 
 const { given } = spec(clinicDecider);
@@ -73,5 +73,42 @@ describe('bookings beyond the clinic’s booking horizon are refused', () => {
 
   it('ClinicRegistered (v1) still reads as it was written', () => {
     expect(upcastClinicEvent(clinicRegistered)).toEqual(clinicRegistered);
+  });
+});
+
+describe('each treatment declares the booking kinds it allows; consult first has its own duration', () => {
+  const laser = { treatmentId: 'tx-laser', name: '레이저 토닝', category: 'laser', priceKrw: 150_000, durationMinutes: 60, depositKrw: 50_000, bookingMode: 'instant' as const };
+
+  it('given a clinic, when a treatment allowing consult first is listed without a consultation duration, then it is refused', () => {
+    given(clinicHistory)
+      .when({ type: 'ListTreatment', ...laser, bookingKinds: ['consult-first', 'pay-and-book'] }, { now })
+      .thenThrows(ConsultDurationMissingError, { code: 'treatment.consult_duration_missing' });
+  });
+
+  it('given a clinic, when a treatment declares its kinds and consultation length, then they are listed with it', () => {
+    given(clinicHistory)
+      .when({ type: 'ListTreatment', ...laser, bookingKinds: ['consult-first', 'pay-and-book'], consultDurationMinutes: 20 }, { now })
+      .then([ev('TreatmentListed', { ...laser, bookingKinds: ['consult-first', 'pay-and-book'], consultDurationMinutes: 20 })]);
+  });
+
+  it('given a pay-and-book only treatment with a deposit, when consult first is asked, then it is refused (the deposit cannot be skipped)', () => {
+    const t = { ...laser, bookingKinds: ['pay-and-book' as const] };
+    expect(() => bookingTerms(t, 'consult-first')).toThrow(BookingKindNotAllowedError);
+    expect(bookingTerms(t, 'pay-and-book')).toEqual({ durationMinutes: 60, depositDueKrw: 50_000 });
+  });
+
+  it('given a treatment allowing both, when consult first is asked, then only the consultation is booked: its own duration, no deposit', () => {
+    expect(bookingTerms({ ...laser, bookingKinds: ['consult-first', 'pay-and-book'], consultDurationMinutes: 20 }, 'consult-first')).toEqual({ durationMinutes: 20, depositDueKrw: 0 });
+  });
+
+  it('given a consult-first only treatment, when pay and book is asked, then it is refused', () => {
+    expect(() => bookingTerms({ ...laser, bookingKinds: ['consult-first'], consultDurationMinutes: 20 }, 'pay-and-book')).toThrow(BookingKindNotAllowedError);
+  });
+
+  it('given a TreatmentListed v2 (before kinds were declared), when it is read, then a treatment with a deposit is pay-and-book only and one without is consult-first only, for its own duration', () => {
+    const { bookingKinds: _k, consultDurationMinutes: _c, ...v2 } = BOTOX;
+    expect(upcastClinicEvent({ type: 'TreatmentListed', schemaVersion: 2, data: v2 }).data).toMatchObject({ bookingKinds: ['pay-and-book'] });
+    expect(upcastClinicEvent({ type: 'TreatmentListed', schemaVersion: 2, data: { ...v2, depositKrw: 0 } }).data).toMatchObject({ bookingKinds: ['consult-first'], consultDurationMinutes: v2.durationMinutes });
+    expect(upcastClinicEvent({ type: 'TreatmentListed', schemaVersion: 1, data: (({ bookingMode: _b, ...d }) => d)(v2) }).data).toMatchObject({ bookingMode: 'clinic-confirm', bookingKinds: ['pay-and-book'] });
   });
 });

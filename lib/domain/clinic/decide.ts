@@ -1,7 +1,7 @@
 import { AlreadyExistsError, NotFoundError } from '../shared/errors';
 import { iso } from '../shared/time';
 import type { ClinicCommand } from './commands';
-import { DepositExceedsPriceError, TreatmentNotFoundError, TreatmentUnlistedError } from './errors';
+import { ConsultDurationMissingError, DepositExceedsPriceError, TreatmentNotFoundError, TreatmentUnlistedError } from './errors';
 import { clinicEvent as ev, type ClinicEvent } from './events';
 import { assertValidOpeningHours } from './rules';
 import type { ClinicState, RegisteredClinic, Treatment } from './state';
@@ -51,6 +51,9 @@ export function decideClinic(command: ClinicCommand, state: ClinicState, context
       const { type: _t, ...data } = command;
       if (data.depositKrw > data.priceKrw) {
         throw new DepositExceedsPriceError({ priceKrw: data.priceKrw, depositKrw: data.depositKrw });
+      }
+      if (data.bookingKinds.includes('consult-first') && data.consultDurationMinutes === undefined) {
+        throw new ConsultDurationMissingError({ treatmentId: data.treatmentId });
       }
       const existing = clinic.treatments[data.treatmentId];
       if (existing) {

@@ -18,6 +18,20 @@ export class DepositExceedsPriceError extends DomainError {
   }
 }
 
+/** A treatment allowing consult first must say how long the consultation is. */
+export class ConsultDurationMissingError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('treatment.consult_duration_missing', 'a treatment that allows consult first needs a consultation length', details);
+  }
+}
+
+/** The treatment does not take this kind of booking (e.g. consult first on a pay-and-book only treatment). */
+export class BookingKindNotAllowedError extends DomainError {
+  constructor(details: ErrorDetails & { kind: string; allowed: readonly string[] }) {
+    super('booking.kind_not_allowed', `this treatment cannot be booked as ${details.kind}`, details);
+  }
+}
+
 export class InvalidOpeningHoursError extends DomainError {
   constructor(details: ErrorDetails) {
     super('clinic.invalid_opening_hours', 'opening intervals must open before they close and not overlap', details);

@@ -18,8 +18,11 @@ export const ClinicRegistered = eventSchema(
   }),
 );
 
-/** v2 added `bookingMode` (v1 events read as "clinic-confirm", which is how clinics worked then). */
-export const TreatmentListed = eventSchema('TreatmentListed', 2, TreatmentDetails);
+/**
+ * v2 added `bookingMode` (v1 events read as "clinic-confirm", which is how clinics worked then);
+ * v3 added `bookingKinds` and `consultDurationMinutes` (see the upcaster).
+ */
+export const TreatmentListed = eventSchema('TreatmentListed', 3, TreatmentDetails);
 
 export const TreatmentPriceChanged = eventSchema(
   'TreatmentPriceChanged',
@@ -68,7 +71,7 @@ export type ClinicEvent = z.infer<typeof ClinicEvent>;
 
 export const CLINIC_EVENT_VERSIONS = {
   ClinicRegistered: 1,
-  TreatmentListed: 2,
+  TreatmentListed: 3,
   TreatmentPriceChanged: 1,
   TreatmentUnlisted: 1,
   OpeningHoursSet: 1,
@@ -83,6 +86,13 @@ export const clinicUpcasters: Upcasters = {
   TreatmentListed: {
     // v1 → v2: bookingMode did not exist; every treatment needed the clinic's confirmation.
     1: (data) => ({ bookingMode: 'clinic-confirm', ...data }),
+    // v2 → v3: kinds were not declared. Read conservatively: a treatment with a deposit takes
+    // pay-and-book only (consult first must not skip the deposit); one without takes consult-first,
+    // for its own duration (what a consult-first booking of it held before).
+    2: (data) =>
+      typeof data.depositKrw === 'number' && data.depositKrw > 0
+        ? { bookingKinds: ['pay-and-book'], ...data }
+        : { bookingKinds: ['consult-first'], consultDurationMinutes: data.durationMinutes, ...data },
   },
 };
 

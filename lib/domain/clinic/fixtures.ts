@@ -29,6 +29,8 @@ export const BOTOX: TreatmentDetails = {
   durationMinutes: 30,
   depositKrw: 50_000,
   bookingMode: 'instant',
+  bookingKinds: ['consult-first', 'pay-and-book'],
+  consultDurationMinutes: 30,
 };
 
 export const ULTHERA: TreatmentDetails = {
@@ -39,6 +41,8 @@ export const ULTHERA: TreatmentDetails = {
   durationMinutes: 90,
   depositKrw: 200_000,
   bookingMode: 'clinic-confirm',
+  bookingKinds: ['consult-first', 'pay-and-book'],
+  consultDurationMinutes: 30,
 };
 
 export const clinicRegistered = ev('ClinicRegistered', {

@@ -13,13 +13,14 @@ import {
 } from '../shared/time';
 import {
   BookingBeyondHorizonError,
+  BookingKindNotAllowedError,
   BookingInPastError,
   BookingInsideMinimumNoticeError,
   BookingOutsideOpeningHoursError,
   InvalidOpeningHoursError,
   SlotNotAlignedError,
 } from './errors';
-import { DEFAULT_CLINIC_SETTINGS, type ClinicSettings, type OpeningHours, type OpeningInterval } from './values';
+import { DEFAULT_CLINIC_SETTINGS, type BookingKind, type ClinicSettings, type OpeningHours, type OpeningInterval, type TreatmentDetails } from './values';
 
 /**
  * The facts about a clinic that booking rules need. A RegisteredClinic satisfies it; the command
@@ -55,6 +56,23 @@ export function assertWithinHorizon(clinic: Pick<ClinicBookingFacts, 'settings'>
   if (clinicDay(startsAt) > last) {
     throw new BookingBeyondHorizonError({ bookingHorizonDays, lastBookableDay: last, day: clinicDay(startsAt) });
   }
+}
+
+/**
+ * What a booking of `kind` holds and asks: consult-first → the consultation's own length, no deposit;
+ * pay-and-book → the treatment's duration and deposit. A kind the treatment does not allow is refused
+ * (`booking.kind_not_allowed`), so consult first cannot be used to skip a required deposit.
+ */
+export function bookingTerms(
+  treatment: Pick<TreatmentDetails, 'treatmentId' | 'durationMinutes' | 'depositKrw' | 'bookingKinds' | 'consultDurationMinutes'>,
+  kind: BookingKind,
+): { durationMinutes: number; depositDueKrw: number } {
+  if (!treatment.bookingKinds.includes(kind)) {
+    throw new BookingKindNotAllowedError({ treatmentId: treatment.treatmentId, kind, allowed: [...treatment.bookingKinds] });
+  }
+  return kind === 'consult-first'
+    ? { durationMinutes: treatment.consultDurationMinutes ?? treatment.durationMinutes, depositDueKrw: 0 }
+    : { durationMinutes: treatment.durationMinutes, depositDueKrw: treatment.depositKrw };
 }
 
 /** Opening intervals must open before they close and not overlap on the same weekday. */

@@ -47,6 +47,15 @@ export type ClinicSettings = z.infer<typeof ClinicSettings>;
 
 export const DEFAULT_CLINIC_SETTINGS: ClinicSettings = Object.freeze({ bookingHorizonDays: 90, paymentDeadlineMinutes: 30 });
 
+/**
+ * How a patient may book a treatment. consult-first: a consultation (the treatment's
+ * `consultDurationMinutes`, no deposit); pay-and-book: the treatment itself (its duration), paying
+ * its deposit to book. Each treatment declares the kinds it allows: a clinic that requires the
+ * deposit lists pay-and-book only, so consult first cannot skip it.
+ */
+export const BookingKind = z.enum(['consult-first', 'pay-and-book']);
+export type BookingKind = z.infer<typeof BookingKind>;
+
 export const SlotConfiguration = z.object({
   /** Length of one slot in minutes; slots start at each opening interval's start. */
   slotLengthMinutes: z.number().int().min(5).max(240),
@@ -79,5 +88,13 @@ export const TreatmentDetails = z.object({
   /** Deposit taken for "pay and book" (VAT-inclusive KRW, ≤ price). */
   depositKrw: Krw,
   bookingMode: BookingMode,
+  /** The booking kinds the clinic allows for it (at least one, no repeats). */
+  bookingKinds: z
+    .array(BookingKind)
+    .min(1)
+    .max(2)
+    .refine((kinds) => new Set(kinds).size === kinds.length, 'each kind once'),
+  /** Length of the consultation booked by consult-first; required when consult-first is allowed. */
+  consultDurationMinutes: z.number().int().min(5).max(12 * 60).optional(),
 });
 export type TreatmentDetails = z.infer<typeof TreatmentDetails>;

@@ -3,7 +3,9 @@
  * (The reservation's original rules are in reservation.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import { BOTOX, CLINIC_ID, clinicState, monday, POLICY } from '../clinic/fixtures';
+import { BookingKindNotAllowedError } from '../clinic/errors';
+import { clinicEvent } from '../clinic/events';
+import { BOTOX, CLINIC_ID, clinicHistory, clinicState, monday, POLICY } from '../clinic/fixtures';
 import { spec } from '../shared/testing';
 import { reservationDecider, reservationEvent as ev, StartPassedError, upcastReservationEvent, type ReservationCommand, type ReservationContext, type ReservationEvent } from './index';
 
@@ -152,5 +154,33 @@ describe("a patient's reschedule of a clinic-confirmed booking returns it to the
       startsAt: '2025-03-04T07:00:00.000Z', endsAt: '2025-03-04T07:30:00.000Z', day: '2025-03-04', holdId: 'h2', lateFeeKrw: 0, needsClinicConfirmation: false,
     }).data;
     expect(upcastReservationEvent({ type: 'ReservationRescheduled', schemaVersion: 1, data: v1 }).data).toMatchObject({ needsClinicConfirmation: false });
+  });
+});
+
+describe('the treatment decides the booking kinds; consult first books only the consultation', () => {
+  const laser = { treatmentId: 'tx-laser', name: '레이저 토닝', category: 'laser', priceKrw: 150_000, durationMinutes: 60, depositKrw: 50_000, bookingMode: 'instant' as const };
+  const withLaser = (kinds: Array<'consult-first' | 'pay-and-book'>) =>
+    clinicState([...clinicHistory, clinicEvent('TreatmentListed', { ...laser, bookingKinds: kinds, ...(kinds.includes('consult-first') ? { consultDurationMinutes: 20 } : {}) })]);
+  const book = (kind: 'consult-first' | 'pay-and-book'): ReservationCommand => ({
+    type: 'RequestReservation', reservationId: 'r1', clinicId: CLINIC_ID, patientId: 'p1', treatmentId: 'tx-laser', kind, startsAt: monday('11:00'), holdId: 'h1',
+  });
+
+  it('given a treatment that takes only pay and book, when a patient asks consult first to skip the deposit, then it is refused', () => {
+    given([]).when(book('consult-first'), ctx('2025-03-01T00:00:00Z', { clinic: withLaser(['pay-and-book']) })).thenThrows(BookingKindNotAllowedError, {
+      code: 'booking.kind_not_allowed',
+      details: { kind: 'consult-first', allowed: ['pay-and-book'] },
+    });
+  });
+
+  it('given a treatment that allows both, when consult first is booked, then the reservation is the 20-minute consultation, no deposit', () => {
+    given([])
+      .when(book('consult-first'), ctx('2025-03-01T00:00:00Z', { clinic: withLaser(['consult-first', 'pay-and-book']) }))
+      .thenState((_s, [e]) => expect(e).toMatchObject({ data: { kind: 'consult-first', startsAt: '2025-03-03T02:00:00.000Z', endsAt: '2025-03-03T02:20:00.000Z', depositDueKrw: 0 } }));
+  });
+
+  it('given the same treatment, when pay and book is booked, then the whole 60-minute treatment is held and the deposit is due', () => {
+    given([])
+      .when(book('pay-and-book'), ctx('2025-03-01T00:00:00Z', { clinic: withLaser(['consult-first', 'pay-and-book']) }))
+      .thenState((_s, [e]) => expect(e).toMatchObject({ data: { endsAt: '2025-03-03T03:00:00.000Z', depositDueKrw: 50_000 } }));
   });
 });

@@ -1,5 +1,5 @@
 import { requireBookableTreatment } from '../clinic/decide';
-import { checkBookable } from '../clinic/rules';
+import { bookingTerms, checkBookable } from '../clinic/rules';
 import type { RegisteredClinic } from '../clinic/state';
 import { AlreadyExistsError, InvalidTransitionError, NotFoundError } from '../shared/errors';
 import { iso, isBefore, minutesBetween } from '../shared/time';
@@ -99,8 +99,8 @@ export function decideReservation(
     }
     const clinic = requireClinic(context, command.clinicId);
     const treatment = requireBookableTreatment(clinic, command.treatmentId);
-    const placement = checkBookable(clinic, command.startsAt, treatment.durationMinutes, now);
-    const depositDueKrw = command.kind === 'pay-and-book' ? treatment.depositKrw : 0;
+    const { durationMinutes, depositDueKrw } = bookingTerms(treatment, command.kind);
+    const placement = checkBookable(clinic, command.startsAt, durationMinutes, now);
     const requested = ev('ReservationRequested', {
       reservationId: command.reservationId,
       clinicId: clinic.clinicId,

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { BookingMode, CancellationPolicy, Id } from '../clinic/values';
+import { BookingKind, BookingMode, CancellationPolicy, Id } from '../clinic/values';
 import { eventFactory, eventSchema, makeUpcaster, type Upcasters } from '../shared/events';
 import { Krw } from '../shared/money';
 import { DayKey, Instant } from '../shared/time';
 
 /** consult-first: book a consultation, no deposit; pay-and-book: pay the treatment's deposit to book. */
-export const ReservationKind = z.enum(['consult-first', 'pay-and-book']);
+export const ReservationKind = BookingKind;
 export type ReservationKind = z.infer<typeof ReservationKind>;
 
 export const CancelledBy = z.enum(['patient', 'staff']);
