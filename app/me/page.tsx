@@ -21,13 +21,14 @@ export default async function MyReservationsPage({ searchParams }: { searchParam
     getLocale() as Promise<Locale>,
     searchParams,
   ]);
-  const name = account?.erased ? t('erasedName') : account?.name;
+  // From the patients read model (erased → no name), not the sign-in account's name.
+  const welcome = account?.erased ? t('welcomeErased') : account?.name ? t('welcome', { name: account.name }) : null;
   return (
     <section className="flex flex-col gap-6">
       <header className="flex flex-wrap items-end justify-between gap-2">
         <div>
           <h1 className="text-2xl font-bold">{t('title')}</h1>
-          {name && <p className="mt-1 text-stone-600" data-testid="welcome">{t('welcome', { name })}</p>}
+          {welcome && <p className="mt-1 text-stone-600" data-testid="welcome">{welcome}</p>}
         </div>
         <Link href="/me/account" className="text-sm text-brand-700 underline">{t('accountLink')}</Link>
       </header>
