@@ -107,7 +107,7 @@ export async function recordCheck(
     update pm_pending_payments set
       checks = checks + 1,
       last_checked_at = ${now.toISOString()}::timestamptz,
-      gateway = coalesce(${gateway === null ? null : sql.json(gateway as never)}::jsonb, gateway),
+      gateway = coalesce(${gateway === null ? null : JSON.stringify(gateway)}::jsonb, gateway),
       last_error = ${error},
       next_check_at = coalesce(${nextCheckAt ? nextCheckAt.toISOString() : null}::timestamptz, next_check_at),
       stuck_at = case when ${nextCheckAt === null} then ${now.toISOString()}::timestamptz else null end

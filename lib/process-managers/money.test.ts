@@ -10,6 +10,7 @@ import type { ActivePayment } from '../domain/payment';
 import type { ActiveReservation } from '../domain/reservation';
 import { createEventStore, StreamNotFound, type RecordedEvent } from '../eventstore';
 import { type PaymentGateway } from '../payments/gateway';
+import { stuckPayments } from '../payments/reconciliation';
 import { createSandboxGateway } from '../payments/sandbox';
 import { createTestDatabase } from '../testing/db';
 import {
@@ -20,8 +21,11 @@ import {
   depositPaymentId,
   failPayment,
   loadStream,
+  ForbiddenError,
   reconcilePayment,
   requestDeposit,
+  resolveStuckPayment,
+  retryStuckPayment,
   voidIdOf,
   type CommandDeps,
 } from '../commands';
@@ -239,3 +243,63 @@ async function registerClinic(): Promise<string> {
   await registerTestClinic(deps, clinicId);
   return clinicId;
 }
+
+describe('reconciliation that never gives up silently', () => {
+  it('a payment the gateway cannot settle is parked for a person with what the gateway knows; an admin retries or resolves it, each resolution an event', async () => {
+    const parking = await startProcessManagers({
+      store,
+      sql: t.sql,
+      payments,
+      clock,
+      timerIntervalMs: 0,
+      paymentCheckDelayMs: 0,
+      maxPaymentChecks: 3,
+      groupName: `pm-stuck-${uid()}`,
+      groupSettings: { checkpointAfterMs: 50 },
+    });
+    const admin = commandMetadata({ actor: { id: 'admin-1', role: 'admin' } });
+    try {
+      const clinicId = await registerClinic();
+      const a = await book(clinicId);
+      const b = await book(clinicId);
+      const payA = depositPaymentId(a.reservationId);
+      const payB = depositPaymentId(b.reservationId);
+      // Each patient authorized a card, and the confirm never reached the gateway: IN_PROGRESS for ever.
+      const attemptA = await authorize(payA, APPROVE);
+      await authorize(payB, APPROVE);
+      await eventually(async () => expect(await t.sql`select 1 from pm_pending_payments where payment_id in (${payA}, ${payB})`).toHaveLength(2));
+
+      for (let check = 0; check < 3; check++) {
+        clock.advanceMinutes(61);
+        await parking.reconcilePayments();
+      }
+      const stuck = await stuckPayments(t.sql);
+      const ids = stuck.map((p) => p.paymentId);
+      expect(ids).toEqual(expect.arrayContaining([payA, payB]));
+      expect(stuck.find((p) => p.paymentId === payA)).toMatchObject({ checks: 3, gateway: { paymentKey: attemptA.paymentKey, status: 'IN_PROGRESS', totalAmount: 50_000 } });
+      // Parked: the timer no longer asks (and never dropped it).
+      clock.advanceMinutes(600);
+      expect(await parking.reconcilePayments()).toMatchObject({ checked: 0 });
+
+      // Only an admin decides.
+      await expect(retryStuckPayment(deps, { paymentId: payA }, commandMetadata({ actor: patientActor(a.patientId) }), { sql: t.sql })).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(resolveStuckPayment(deps, { paymentId: payB, note: 'x' }, commandMetadata({ actor: { id: 's', role: 'staff' }, clinicId }), { sql: t.sql })).rejects.toBeInstanceOf(ForbiddenError);
+
+      // A: the patient's confirm did reach the gateway after all; the retry finds the charge and records it.
+      await sandbox.confirm({ paymentKey: attemptA.paymentKey, orderId: payA, amount: 50_000 });
+      expect(await retryStuckPayment(deps, { paymentId: payA }, admin, { sql: t.sql })).toMatchObject({ outcome: 'captured' });
+      await eventually(async () => expect(await reservationState(a.reservationId)).toMatchObject({ status: 'confirmed', depositPaidKrw: 50_000 }));
+
+      // B: nothing was charged; the admin closes it, with a note, as an event they are the actor of.
+      expect(await resolveStuckPayment(deps, { paymentId: payB, note: 'patient phoned: paid at the desk instead' }, admin, { sql: t.sql })).toMatchObject({ outcome: 'failed' });
+      const closed = (await read(streams.payment(payB))).at(-1)!;
+      expect(closed).toMatchObject({ type: 'PaymentFailed', metadata: { actor: { id: 'admin-1', role: 'admin' } } });
+      expect((closed.data as { reason: string }).reason).toContain('paid at the desk instead');
+      expect((await stuckPayments(t.sql)).map((p) => p.paymentId)).not.toEqual(expect.arrayContaining([payA]));
+      expect((await stuckPayments(t.sql)).map((p) => p.paymentId)).not.toEqual(expect.arrayContaining([payB]));
+    } finally {
+      await parking.stop();
+      clock.set(SUNDAY_9);
+    }
+  });
+});
