@@ -17,6 +17,8 @@ export const clinics = pgTable('clinics', {
   openingHours: jsonb('opening_hours').$type<OpeningIntervals>().notNull(),
   slotMinutes: integer('slot_minutes').notNull(),
   slotCapacity: integer('slot_capacity').notNull(),
+  /** The clinic settings (booking horizon, payment deadline) it changed; null: the defaults (clinicSettingsOf). */
+  settings: jsonb('settings').$type<{ bookingHorizonDays?: number; paymentDeadlineMinutes?: number }>(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -35,6 +37,10 @@ export const treatments = pgTable(
     depositKrw: integer('deposit_krw').notNull(),
     durationMinutes: integer('duration_minutes').notNull(),
     bookingMode: text('booking_mode').$type<'instant' | 'clinic-confirm'>().notNull(),
+    /** The booking kinds the treatment allows (TreatmentListed v3); null only before the catalogue's v3 rebuild. */
+    bookingKinds: jsonb('booking_kinds').$type<Array<'consult-first' | 'pay-and-book'>>(),
+    /** Length of a consult-first booking (null: the treatment's own duration). */
+    consultDurationMinutes: integer('consult_duration_minutes'),
   },
   (t) => [index('treatments_clinic_idx').on(t.clinicId)],
 );
