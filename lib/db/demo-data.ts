@@ -9,6 +9,8 @@ type Interval = clinic.OpeningInterval;
 const weekdays = (...spans: Array<[string, string]>): Interval[] =>
   [1, 2, 3, 4, 5].flatMap((weekday) => spans.map(([opens, closes]) => ({ weekday, opens, closes })));
 const on = (weekday: number, opens: string, closes: string): Interval => ({ weekday, opens, closes });
+/** The booking kinds a treatment allows (a mutable array: the list below is `as const`). */
+const kinds = (...allowed: clinic.BookingKind[]): clinic.BookingKind[] => allowed;
 
 /** Free cancellation until 24 h before; a late cancellation keeps ₩30,000 of the deposit; no-shows forfeit it. */
 const standardPolicy: clinic.CancellationPolicy = { freeCancellationHours: 24, lateCancellationFeeKrw: 30_000, noShowForfeitsDeposit: true, minimumNoticeHours: 2 };
@@ -26,10 +28,10 @@ export const demoClinics = [
     slotMinutes: 30,
     slotCapacity: 3,
     treatments: [
-      { id: 'gangnam-glow-botox-forehead', category: 'injectables', name: '보톡스 (이마)', nameEn: 'Botox (forehead)', priceKrw: 99_000, depositKrw: 20_000, durationMinutes: 30, bookingMode: 'instant', bookingKinds: ['consult-first', 'pay-and-book'], consultDurationMinutes: 15 },
-      { id: 'gangnam-glow-laser-toning', category: 'laser', name: '레이저 토닝', nameEn: 'Laser toning', priceKrw: 59_000, depositKrw: 10_000, durationMinutes: 30, bookingMode: 'instant', bookingKinds: ['pay-and-book'] },
-      { id: 'gangnam-glow-nose-filler', category: 'injectables', name: '코 필러', nameEn: 'Nose filler', priceKrw: 290_000, depositKrw: 50_000, durationMinutes: 30, bookingMode: 'clinic-confirm', bookingKinds: ['consult-first', 'pay-and-book'], consultDurationMinutes: 20 },
-      { id: 'gangnam-glow-ulthera-300', category: 'lifting', name: '울쎄라 리프팅 300샷', nameEn: 'Ulthera lifting (300 shots)', priceKrw: 1_290_000, depositKrw: 200_000, durationMinutes: 60, bookingMode: 'clinic-confirm', bookingKinds: ['consult-first'], consultDurationMinutes: 30 },
+      { id: 'gangnam-glow-botox-forehead', category: 'injectables', name: '보톡스 (이마)', nameEn: 'Botox (forehead)', priceKrw: 99_000, depositKrw: 20_000, durationMinutes: 30, bookingMode: 'instant', bookingKinds: kinds('consult-first', 'pay-and-book'), consultDurationMinutes: 15 },
+      { id: 'gangnam-glow-laser-toning', category: 'laser', name: '레이저 토닝', nameEn: 'Laser toning', priceKrw: 59_000, depositKrw: 10_000, durationMinutes: 30, bookingMode: 'instant', bookingKinds: kinds('pay-and-book') },
+      { id: 'gangnam-glow-nose-filler', category: 'injectables', name: '코 필러', nameEn: 'Nose filler', priceKrw: 290_000, depositKrw: 50_000, durationMinutes: 30, bookingMode: 'clinic-confirm', bookingKinds: kinds('consult-first', 'pay-and-book'), consultDurationMinutes: 20 },
+      { id: 'gangnam-glow-ulthera-300', category: 'lifting', name: '울쎄라 리프팅 300샷', nameEn: 'Ulthera lifting (300 shots)', priceKrw: 1_290_000, depositKrw: 200_000, durationMinutes: 60, bookingMode: 'clinic-confirm', bookingKinds: kinds('consult-first'), consultDurationMinutes: 30 },
     ],
   },
   {
@@ -45,9 +47,9 @@ export const demoClinics = [
     slotMinutes: 60,
     slotCapacity: 2,
     treatments: [
-      { id: 'apgujeong-line-eyelid-nonincision', category: 'eyes', name: '쌍꺼풀 (매몰법)', nameEn: 'Double eyelid (non-incision)', priceKrw: 1_500_000, depositKrw: 200_000, durationMinutes: 60, bookingMode: 'clinic-confirm', bookingKinds: ['consult-first'], consultDurationMinutes: 30 },
-      { id: 'apgujeong-line-rhinoplasty-tip', category: 'nose', name: '코끝 성형', nameEn: 'Nose tip plasty', priceKrw: 3_300_000, depositKrw: 300_000, durationMinutes: 120, bookingMode: 'clinic-confirm', bookingKinds: ['consult-first'], consultDurationMinutes: 30 },
-      { id: 'apgujeong-line-lipo-abdomen', category: 'body', name: '지방흡입 (복부)', nameEn: 'Liposuction (abdomen)', priceKrw: 2_900_000, depositKrw: 300_000, durationMinutes: 120, bookingMode: 'clinic-confirm', bookingKinds: ['consult-first'], consultDurationMinutes: 30 },
+      { id: 'apgujeong-line-eyelid-nonincision', category: 'eyes', name: '쌍꺼풀 (매몰법)', nameEn: 'Double eyelid (non-incision)', priceKrw: 1_500_000, depositKrw: 200_000, durationMinutes: 60, bookingMode: 'clinic-confirm', bookingKinds: kinds('consult-first'), consultDurationMinutes: 30 },
+      { id: 'apgujeong-line-rhinoplasty-tip', category: 'nose', name: '코끝 성형', nameEn: 'Nose tip plasty', priceKrw: 3_300_000, depositKrw: 300_000, durationMinutes: 120, bookingMode: 'clinic-confirm', bookingKinds: kinds('consult-first'), consultDurationMinutes: 30 },
+      { id: 'apgujeong-line-lipo-abdomen', category: 'body', name: '지방흡입 (복부)', nameEn: 'Liposuction (abdomen)', priceKrw: 2_900_000, depositKrw: 300_000, durationMinutes: 120, bookingMode: 'clinic-confirm', bookingKinds: kinds('consult-first'), consultDurationMinutes: 30 },
     ],
   },
   {
@@ -62,9 +64,9 @@ export const demoClinics = [
     slotMinutes: 30,
     slotCapacity: 2,
     treatments: [
-      { id: 'sinsa-clear-aqua-peel', category: 'skin care', name: '아쿠아필', nameEn: 'Aqua peel', priceKrw: 79_000, depositKrw: 10_000, durationMinutes: 30, bookingMode: 'instant', bookingKinds: ['pay-and-book'] },
-      { id: 'sinsa-clear-acne', category: 'skin care', name: '여드름 압출 관리', nameEn: 'Acne extraction care', priceKrw: 49_000, depositKrw: 10_000, durationMinutes: 30, bookingMode: 'instant', bookingKinds: ['consult-first', 'pay-and-book'], consultDurationMinutes: 15 },
-      { id: 'sinsa-clear-rejuran', category: 'injectables', name: '리쥬란 힐러', nameEn: 'Rejuran healer', priceKrw: 390_000, depositKrw: 50_000, durationMinutes: 60, bookingMode: 'instant', bookingKinds: ['consult-first', 'pay-and-book'], consultDurationMinutes: 20 },
+      { id: 'sinsa-clear-aqua-peel', category: 'skin care', name: '아쿠아필', nameEn: 'Aqua peel', priceKrw: 79_000, depositKrw: 10_000, durationMinutes: 30, bookingMode: 'instant', bookingKinds: kinds('pay-and-book') },
+      { id: 'sinsa-clear-acne', category: 'skin care', name: '여드름 압출 관리', nameEn: 'Acne extraction care', priceKrw: 49_000, depositKrw: 10_000, durationMinutes: 30, bookingMode: 'instant', bookingKinds: kinds('consult-first', 'pay-and-book'), consultDurationMinutes: 15 },
+      { id: 'sinsa-clear-rejuran', category: 'injectables', name: '리쥬란 힐러', nameEn: 'Rejuran healer', priceKrw: 390_000, depositKrw: 50_000, durationMinutes: 60, bookingMode: 'instant', bookingKinds: kinds('consult-first', 'pay-and-book'), consultDurationMinutes: 20 },
     ],
   },
   {
@@ -79,8 +81,8 @@ export const demoClinics = [
     slotMinutes: 30,
     slotCapacity: 3,
     treatments: [
-      { id: 'hongdae-bloom-hair-removal', category: 'laser', name: '겨드랑이 제모 5회', nameEn: 'Laser hair removal, underarms (5 sessions)', priceKrw: 99_000, depositKrw: 20_000, durationMinutes: 30, bookingMode: 'instant', bookingKinds: ['pay-and-book'] },
-      { id: 'hongdae-bloom-shurink-300', category: 'lifting', name: '슈링크 300샷', nameEn: 'Shurink (300 shots)', priceKrw: 149_000, depositKrw: 30_000, durationMinutes: 30, bookingMode: 'instant', bookingKinds: ['consult-first', 'pay-and-book'], consultDurationMinutes: 15 },
+      { id: 'hongdae-bloom-hair-removal', category: 'laser', name: '겨드랑이 제모 5회', nameEn: 'Laser hair removal, underarms (5 sessions)', priceKrw: 99_000, depositKrw: 20_000, durationMinutes: 30, bookingMode: 'instant', bookingKinds: kinds('pay-and-book') },
+      { id: 'hongdae-bloom-shurink-300', category: 'lifting', name: '슈링크 300샷', nameEn: 'Shurink (300 shots)', priceKrw: 149_000, depositKrw: 30_000, durationMinutes: 30, bookingMode: 'instant', bookingKinds: kinds('consult-first', 'pay-and-book'), consultDurationMinutes: 15 },
     ],
   },
 ] as const;
