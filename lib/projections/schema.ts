@@ -112,7 +112,10 @@ export const rmReservations = pgTable(
     refundDueKrw: integer('refund_due_krw').notNull(),
     closedReason: text('closed_reason'),
     visitId: text('visit_id'),
+    /** The patient's note, decrypted (it is their personal data); null when none or erased. */
     note: text('note'),
+    /** The patient was erased: their note (if any) reads as erased. */
+    noteErased: boolean('note_erased').notNull().default(false),
     requestedAt: tz('requested_at').notNull(),
     updatedAt: tz('updated_at').notNull(),
     /** What happened to the reservation, in stream order (the patient's timeline; no personal data). */

@@ -1,0 +1,1 @@
+ALTER TABLE "rm_reservations" ADD COLUMN "note_erased" boolean DEFAULT false NOT NULL;
