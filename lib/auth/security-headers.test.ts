@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import nextConfig from '../../next.config.js';
 import { contentSecurityPolicy, newNonce, staticSecurityHeaders } from './security-headers';
 
 describe('security headers', () => {
@@ -15,6 +14,8 @@ describe('security headers', () => {
   });
 
   it('next.config.js sends the static headers on every path', async () => {
+    // @ts-expect-error next.config.js is plain JavaScript without types
+    const { default: nextConfig } = await import('../../next.config.js');
     const rules = await (nextConfig as { headers(): Promise<Array<{ source: string; headers: unknown }>> }).headers();
     expect(rules).toEqual([{ source: '/:path*', headers: [...staticSecurityHeaders] }]);
   });
