@@ -10,12 +10,15 @@ export async function generateMetadata(): Promise<Metadata> {
 
 export default async function AdminPage() {
   const accounts = await listAccounts();
-  const [t, tRoles] = await Promise.all([getTranslations('admin'), getTranslations('roles')]);
+  const [t, tRoles, tPayments] = await Promise.all([getTranslations('admin'), getTranslations('roles'), getTranslations('adminPayments')]);
   return (
     <section>
       <h1 className="text-2xl font-bold">{t('title')}</h1>
       <p className="mt-2">
         <Link href="/admin/projections" className="text-brand-700 underline">{t('projections')}</Link>
+      </p>
+      <p className="mt-1">
+        <Link href="/admin/payments" className="text-brand-700 underline">{tPayments('link')}</Link>
       </p>
       <h2 className="mt-6 text-lg font-semibold">{t('accounts')}</h2>
       <div className="mt-2">
