@@ -59,6 +59,13 @@ export const users = pgTable(
      */
     clinicId: text('clinic_id'),
     active: boolean('active').notNull().default(true),
+    /**
+     * Every session carries the version it was issued under; bumping it (sign out everywhere, password
+     * or role change, deactivation) ends every session of the account at its next request (lib/auth/guard.ts).
+     */
+    sessionVersion: integer('session_version').notNull().default(0),
+    /** When the owner proved the e-mail address is theirs; null: registered, not yet verified (cannot sign in). Accounts made before verification existed count as verified. */
+    emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true }).defaultNow(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -67,7 +74,20 @@ export const users = pgTable(
   ],
 );
 
-export const securityEventTypes = ['sign_in', 'sign_in_failed', 'sign_in_throttled', 'sign_out', 'registered', 'role_changed'] as const;
+export const securityEventTypes = [
+  'sign_in',
+  'sign_in_failed',
+  'sign_in_throttled',
+  'sign_out',
+  'registered',
+  'role_changed',
+  'registration_requested',
+  'registration_throttled',
+  'email_verified',
+  'sessions_revoked',
+  'password_changed',
+  'account_deactivated',
+] as const;
 export type SecurityEventType = (typeof securityEventTypes)[number];
 
 /** Sign-ins, failures and sign-outs. Also the source for sign-in rate limiting. */
@@ -90,6 +110,32 @@ export const securityEvents = pgTable(
     index('security_events_time_idx').on(t.occurredAt),
   ],
 );
+
+/**
+ * E-mail the app would send (lib/auth/outbox.ts). No mail server is wired up: a sender (or a test)
+ * reads the unsent rows. Only what the message needs: the address and the link.
+ */
+export const emailOutbox = pgTable(
+  'email_outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    toEmail: text('to_email').notNull(),
+    template: text('template').$type<'verify-email' | 'already-registered'>().notNull(),
+    /** The template's values (a link); never a password. */
+    payload: jsonb('payload').$type<Record<string, string>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [index('email_outbox_to_idx').on(sql`lower(${t.toEmail})`, t.createdAt)],
+);
+
+/** One-time e-mail verification links: only the token's SHA-256 is stored. */
+export const emailVerifications = pgTable('email_verifications', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: uuid('user_id').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+});
 
 /** One row per applied seed, so a second start never seeds again. */
 export const seedRuns = pgTable('seed_runs', {
