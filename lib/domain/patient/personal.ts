@@ -21,6 +21,11 @@ export const PersonalData = z.object({
   phone: z.string().regex(/^\+?[0-9-]{7,20}$/, 'phone digits').optional(),
   birthDate: z.iso.date().optional(),
   email: z.email().max(320).optional(),
+  /**
+   * A reservation's free-text note (ReservationRequested's `personal`): patients write health details
+   * there, so it is encrypted under their key and unreadable once they are erased.
+   */
+  note: z.string().max(1000).optional(),
 });
 export type PersonalData = z.infer<typeof PersonalData>;
 

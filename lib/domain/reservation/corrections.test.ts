@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BookingKindNotAllowedError } from '../clinic/errors';
+import { hasPlaintextPersonal } from '../patient/personal';
 import { clinicEvent } from '../clinic/events';
 import { BOTOX, CLINIC_ID, clinicHistory, clinicState, monday, POLICY } from '../clinic/fixtures';
 import { spec } from '../shared/testing';
@@ -182,5 +183,39 @@ describe('the treatment decides the booking kinds; consult first books only the 
     given([])
       .when(book('pay-and-book'), ctx('2025-03-01T00:00:00Z', { clinic: withLaser(['consult-first', 'pay-and-book']) }))
       .thenState((_s, [e]) => expect(e).toMatchObject({ data: { endsAt: '2025-03-03T03:00:00.000Z', depositDueKrw: 50_000 } }));
+  });
+});
+
+describe("the reservation's free-text note is the patient's personal data", () => {
+  const withNote = (note: string): ReservationCommand => ({
+    type: 'RequestReservation', reservationId: 'r1', clinicId: CLINIC_ID, patientId: 'p1', treatmentId: BOTOX.treatmentId, kind: 'pay-and-book', startsAt: monday('11:00'), holdId: 'h1', note,
+  });
+
+  it('given a booking with a note, when it is requested, then the note travels only inside the personal field (for the vault to encrypt), never as plain data', () => {
+    given([])
+      .when(withNote('아토피가 있어요 (atopic skin)'), ctx('2025-03-01T00:00:00Z'))
+      .thenState((_s, [e]) => {
+        expect(e!.data).not.toHaveProperty('note');
+        expect(e!.data).toMatchObject({ personal: { kind: 'plain', value: { note: '아토피가 있어요 (atopic skin)' } } });
+        expect(hasPlaintextPersonal(e!)).toBe(true); // the append path refuses it unless the vault encrypted it
+      });
+  });
+
+  it('given a booking without a note, then the event has no personal field (nothing to encrypt)', () => {
+    const { note: _n, ...command } = withNote('x') as Extract<ReservationCommand, { type: 'RequestReservation' }>;
+    given([]).when(command, ctx('2025-03-01T00:00:00Z')).thenState((_s, [e]) => expect(e!.data).not.toHaveProperty('personal'));
+  });
+
+  it('given a v2 event that carried the note in plain data, when it is read, then the note is moved into the personal field', () => {
+    const { personal: _p, ...v3 } = requested().data as Record<string, unknown>;
+    const read = upcastReservationEvent({ type: 'ReservationRequested', schemaVersion: 2, data: { ...v3, note: 'old note' } });
+    expect(read.data).not.toHaveProperty('note');
+    expect(read.data).toMatchObject({ personal: { kind: 'plain', value: { note: 'old note' } } });
+  });
+
+  it('given the note read after the patient was erased, then it reads as erased and the reservation still folds', () => {
+    given([requested({ personal: { kind: 'erased' } })])
+      .when({ type: 'ConfirmReservation', staffId: 'staff-1' }, ctx('2025-03-01T00:00:00Z'))
+      .then([ev('ReservationConfirmed', { reservationId: 'r1', by: 'staff', staffId: 'staff-1' })]);
   });
 });

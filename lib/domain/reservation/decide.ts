@@ -2,6 +2,7 @@ import { requireBookableTreatment } from '../clinic/decide';
 import { bookingTerms, checkBookable } from '../clinic/rules';
 import type { RegisteredClinic } from '../clinic/state';
 import { AlreadyExistsError, InvalidTransitionError, NotFoundError } from '../shared/errors';
+import { plain } from '../patient/personal';
 import { iso, isBefore, minutesBetween } from '../shared/time';
 import type { ReservationCommand } from './commands';
 import { ClinicMismatchError, NoShowBeforeStartError, ReservationClosedError, StartPassedError } from './errors';
@@ -116,7 +117,8 @@ export function decideReservation(
       depositDueKrw,
       bookingMode: treatment.bookingMode,
       policy: clinic.policy,
-      ...(command.note === undefined ? {} : { note: command.note }),
+      // The note can hold health details: it is the patient's personal data (the vault encrypts it).
+      ...(command.note === undefined ? {} : { personal: plain({ note: command.note }) }),
     });
     // An instant booking with nothing to pay is confirmed at once.
     if (treatment.bookingMode === 'instant' && depositDueKrw === 0) {

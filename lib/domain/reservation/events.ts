@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BookingKind, BookingMode, CancellationPolicy, Id } from '../clinic/values';
+import { PersonalField } from '../patient/personal';
 import { eventFactory, eventSchema, makeUpcaster, type Upcasters } from '../shared/events';
 import { Krw } from '../shared/money';
 import { DayKey, Instant } from '../shared/time';
@@ -13,12 +14,14 @@ export type CancelledBy = z.infer<typeof CancelledBy>;
 
 /**
  * v2 added `kind`. v1 events read as "pay-and-book" when they carried a deposit, else "consult-first".
+ * v3 moved the free-text `note` into `personal` (the patient's encrypted personal data: `{ note }`).
+ 
  * Everything the reservation's later rules depend on is frozen here: price, deposit, duration,
  * booking mode and the clinic's cancellation policy at booking time.
  */
 export const ReservationRequested = eventSchema(
   'ReservationRequested',
-  2,
+  3,
   z.object({
     reservationId: Id,
     clinicId: Id,
@@ -36,7 +39,8 @@ export const ReservationRequested = eventSchema(
     depositDueKrw: Krw,
     bookingMode: BookingMode,
     policy: CancellationPolicy,
-    note: z.string().max(1000).optional(),
+    /** The patient's note `{ note }`, encrypted under their key (erased with them); absent without a note. */
+    personal: PersonalField.optional(),
   }),
 );
 
@@ -135,7 +139,7 @@ export const ReservationEvent = z.discriminatedUnion('type', [
 export type ReservationEvent = z.infer<typeof ReservationEvent>;
 
 export const RESERVATION_EVENT_VERSIONS = {
-  ReservationRequested: 2,
+  ReservationRequested: 3,
   ReservationConfirmed: 1,
   ReservationRejected: 1,
   ReservationDepositPaid: 1,
@@ -158,6 +162,10 @@ export const reservationUpcasters: Upcasters = {
       bookingMode: 'clinic-confirm',
       ...data,
     }),
+    // v2 → v3: the note was plain data; it now lives in the personal field. (A v2 note stays
+    // plaintext in the log, which is immutable; readers treat it as the patient's personal data and
+    // the read models drop it when the patient is erased.)
+    2: ({ note, ...data }) => (typeof note === 'string' ? { ...data, personal: { kind: 'plain', value: { note } } } : data),
   },
   ReservationRescheduled: {
     // v1 → v2: before this rule a move kept the reservation's status.

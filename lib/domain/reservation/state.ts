@@ -46,7 +46,7 @@ export const initialReservationState = (): ReservationState => ({ status: 'none'
 
 export function evolveReservation(state: ReservationState, event: ReservationEvent): ReservationState {
   if (event.type === 'ReservationRequested') {
-    const { note: _note, ...d } = event.data;
+    const { personal: _personal, ...d } = event.data;
     return { status: 'requested', ...d, depositPaidKrw: 0, paymentIds: [], feesDueKrw: 0, visitId: null };
   }
   if (state.status === 'none') return state;

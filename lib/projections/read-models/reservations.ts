@@ -1,4 +1,6 @@
-import type { reservation } from '../../domain';
+import { eq } from 'drizzle-orm';
+import type { patient, reservation } from '../../domain';
+import type { PersonalField } from '../../domain/patient/personal';
 import { RowCache } from '../rows';
 import { rmReservations, rmrevReservations, type ReservationTimelineEntry } from '../schema';
 import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
@@ -10,6 +12,14 @@ function depositStatus(row: Pick<Row, 'depositDueKrw' | 'depositPaidKrw'>): stri
   if (row.depositDueKrw === 0 && row.depositPaidKrw === 0) return 'none';
   if (row.depositPaidKrw === 0) return 'due';
   return row.depositPaidKrw < row.depositDueKrw ? 'partially-paid' : 'paid';
+}
+
+/** The note in a ReservationRequested's personal field (decrypted by the runner), or why there is none to show. */
+function noteOf(personal: PersonalField | undefined): { note: string | null; noteErased: boolean } {
+  if (!personal) return { note: null, noteErased: false };
+  if (personal.kind === 'plain') return { note: personal.value.note ?? null, noteErased: false };
+  // Erased, or still encrypted (no vault configured): never shown.
+  return { note: null, noteErased: personal.kind === 'erased' };
 }
 
 /** The timeline entry of one reservation event (what the patient's pages show; no free text). */
@@ -39,9 +49,10 @@ function timelineEntry(e: E, at: string, actorRole: string | undefined): Reserva
 /** One row per reservation: patient, clinic, treatment, slot, status, deposit, frozen policy, timeline. */
 export const reservationsProjection: Projection = {
   name: 'reservations',
-  // v2: the timeline column.
-  version: 2,
-  streams: ['reservation-'],
+  // v2: the timeline column. v3: the note is the patient's personal data (ReservationRequested v3),
+  // erased with them (rebuilt so notes of patients erased before this version read as erased too).
+  version: 3,
+  streams: ['reservation-', 'patient-'],
   eventTypes: [
     'ReservationRequested',
     'ReservationConfirmed',
@@ -52,6 +63,7 @@ export const reservationsProjection: Projection = {
     'NoShowRecorded',
     'ReservationCheckedIn',
     'ReservationCompleted',
+    'PatientDataErased',
   ],
   revisions: rmrevReservations,
   tables: [{ table: rmReservations }],
@@ -59,9 +71,19 @@ export const reservationsProjection: Projection = {
     const rows = new RowCache<Row>(rmReservations, 'id');
     await rows.load(
       tx,
-      events.map((e) => (e.domain!.data as { reservationId: string }).reservationId),
+      events.flatMap((e) => (e.domain!.type === 'PatientDataErased' ? [] : [(e.domain!.data as { reservationId: string }).reservationId])),
     );
     for (const { recorded, domain } of events) {
+      if (domain!.type === 'PatientDataErased') {
+        // Crypto-shredding made the patient's notes unreadable in the log; drop them here too.
+        const { patientId } = (domain as Extract<patient.PatientEvent, { type: 'PatientDataErased' }>).data;
+        const ids = await tx.select({ id: rmReservations.id }).from(rmReservations).where(eq(rmReservations.patientId, patientId));
+        await rows.load(tx, ids.map((r) => r.id));
+        for (const row of [...rows.loaded()]) {
+          if (row.patientId === patientId) rows.update(row.id, { note: null, noteErased: true });
+        }
+        continue;
+      }
       const e = domain as E;
       const at = new Date(recorded.metadata.occurredAt);
       const version = recorded.revision;
@@ -91,7 +113,7 @@ export const reservationsProjection: Projection = {
           refundDueKrw: 0,
           closedReason: null,
           visitId: null,
-          note: d.note ?? null,
+          ...noteOf(d.personal),
           requestedAt: at,
           updatedAt: at,
           timeline: [step],
