@@ -13,7 +13,7 @@ import { and, eq, gte } from 'drizzle-orm';
 import { db } from '../db/client';
 import { atLocal, clinic as clinicDomain, clinicDay, iso, plusMinutes, schedule as scheduleDomain } from '../domain';
 import { rmScheduleClinics, rmScheduleHolds } from '../projections/schema';
-import { getClinicWithTreatments, type CatalogueClinic } from './catalogue';
+import { bookingDurationOf, getClinicWithTreatments, type CatalogueClinic } from './catalogue';
 import { publicCache } from './public-cache';
 
 /** A safety net only: the schedule projection announces each change and the entry is dropped at once. */
@@ -78,12 +78,13 @@ function bookingFacts(clinic: CatalogueClinic, rows: ScheduleRows): clinicDomain
     slotLengthMinutes: f.slotMinutes,
     slotCapacity: f.slotCapacity,
     policy: { minimumNoticeHours: clinic.policy?.minimumNoticeHours ?? 0 },
+    settings: { bookingHorizonDays: clinic.bookingHorizonDays },
   };
 }
 
-/** The last clinic day a patient may book (today + the clinic's horizon, Seoul). */
+/** The last clinic day a patient may book (the domain's rule: today + the clinic's horizon, Seoul). */
 export function lastBookableDay(clinic: Pick<CatalogueClinic, 'bookingHorizonDays'>, now: Date): string {
-  return clinicDay(plusMinutes(now, clinic.bookingHorizonDays * 24 * 60));
+  return clinicDomain.lastBookableDay(now, clinic.bookingHorizonDays);
 }
 
 /** The clinic days from today (Seoul) to the end of the horizon, each with whether the clinic opens. */
@@ -136,7 +137,7 @@ export async function dayAvailability(clinicId: string, treatmentId: string, day
   const clinic = await getClinicWithTreatments(clinicId);
   const treatment = clinic?.treatments.find((t) => t.id === treatmentId);
   if (!clinic || !treatment) return null;
-  return availabilityFor(clinic, treatment.durationMinutes, day, now);
+  return availabilityFor(clinic, bookingDurationOf(treatment), day, now);
 }
 
 export async function availabilityFor(clinic: CatalogueClinic, durationMinutes: number, day: string, now: Date): Promise<DayAvailability> {
@@ -149,12 +150,12 @@ export async function availabilityFor(clinic: CatalogueClinic, durationMinutes: 
 }
 
 /**
- * The earliest start, within the horizon, with a seat for the clinic's shortest treatment (what a
+ * The earliest start, within the horizon, with a seat for the clinic's shortest booking (what a
  * catalogue card shows); null when nothing is free or the clinic lists no treatment.
  */
 export async function nextFreeSlot(clinic: CatalogueClinic, now: Date = new Date()): Promise<SlotOffer | null> {
   if (clinic.treatments.length === 0) return null;
-  const duration = Math.min(...clinic.treatments.map((t) => t.durationMinutes));
+  const duration = Math.min(...clinic.treatments.map(bookingDurationOf));
   const rows = await scheduleRows(clinic.id, clinicDay(now));
   const facts = bookingFacts(clinic, rows);
   for (const { day, open } of bookableDays(clinic, now)) {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import { createTestDatabase } from '../testing/db';
 import { createEventStore, type EventStore } from '../eventstore';
-import { listTreatment, loadClinic, placeHold, registerClinic, type CommandDeps } from '../commands';
+import { changeClinicSettings, listTreatment, loadClinic, placeHold, registerClinic, type CommandDeps } from '../commands';
 import { manualClock, meta, registerTestClinic, FREE_CONSULT } from '../commands/testing';
 import { BOTOX, ULTHERA, OPENING_HOURS, POLICY } from '../domain/clinic/fixtures';
 import { catalogueProjection, PUBLIC_CHANGES_CHANNEL } from '../projections/read-models/catalogue';
@@ -57,6 +57,12 @@ beforeAll(async () => {
   );
   for (const tr of [BOTOX, ULTHERA]) await listTreatment(deps, { clinicId: CLINIC, ...tr }, meta({ clinicId: CLINIC }));
   await registerTestClinic(deps, OTHER, { treatments: [{ ...FREE_CONSULT, name: '피부 상담', nameEn: 'Skin consultation' }] });
+  await changeClinicSettings(deps, { clinicId: OTHER, bookingHorizonDays: 14 }, meta({ clinicId: OTHER }));
+  await listTreatment(
+    deps,
+    { clinicId: CLINIC, treatmentId: 'tx-consult-only', name: '상담 전용', nameEn: 'Consultation only', category: 'lifting', priceKrw: 2_000_000, durationMinutes: 120, depositKrw: 0, bookingMode: 'clinic-confirm', bookingKinds: ['consult-first'], consultDurationMinutes: 30 },
+    meta({ clinicId: CLINIC }),
+  );
   await registerClinic(deps, { clinicId: 'q-empty', name: '빈 클리닉', openingHours: OPENING_HOURS, slotLengthMinutes: 30, slotCapacity: 1, policy: POLICY }, meta({ clinicId: 'q-empty' }));
   // 11:00 is full (capacity 2: one confirmed-to-be and one pending), 11:30 has one seat left.
   await hold('h1', '11:00');
@@ -78,13 +84,15 @@ describe('the catalogue', () => {
     expect(all.clinics.find((c) => c.id === 'q-empty')!.cheapest).toBeNull();
     expect(all.districts).toContain('서울 강남구 · Gangnam-gu, Seoul');
     expect(all.categories).toEqual(['consultation', 'injectable', 'lifting']);
+    expect(gangnam.treatments.find((tr) => tr.id === 'tx-consult-only')).toMatchObject({ bookingKinds: ['consult-first'], consultDurationMinutes: 30 });
+    expect(gangnam.treatments.find((tr) => tr.id === BOTOX.treatmentId)?.bookingKinds).toEqual(['consult-first', 'pay-and-book']);
   });
 
   it('filters by district and by treatment category (the cheapest is then in that category)', async () => {
     expect((await listClinics({ district: '서울 강남구 · Gangnam-gu, Seoul' })).clinics.map((c) => c.id)).toEqual([CLINIC]);
     const lifting = await listClinics({ category: 'lifting' });
     expect(lifting.clinics.map((c) => c.id)).toEqual([CLINIC]);
-    expect(lifting.clinics[0]!.cheapest?.id).toBe(ULTHERA.treatmentId);
+    expect(lifting.clinics[0]!.cheapest?.id).toBe(ULTHERA.treatmentId); // 1,200,000 < the consultation-only 2,000,000
     expect((await listClinics({ category: 'no-such-category' })).clinics).toEqual([]);
   });
 
@@ -159,6 +167,20 @@ describe('availability', () => {
     expect(await dayAvailability(CLINIC, BOTOX.treatmentId, '2030-06-02', at('09:00'))).toMatchObject({ bookable: true });
     expect(await dayAvailability(CLINIC, BOTOX.treatmentId, '2030-06-03', at('09:00'))).toMatchObject({ bookable: false, slots: [] });
     expect(await dayAvailability(CLINIC, 'no-such-treatment', MONDAY, at('09:00'))).toBeNull();
+  });
+
+  it("a clinic's own booking horizon counts: nothing is offered past it", async () => {
+    const other = (await getClinicWithTreatments(OTHER))!;
+    expect(other.bookingHorizonDays).toBe(14);
+    expect(bookableDays(other, at('09:00')).at(-1)!.day).toBe('2030-03-18');
+    expect(await dayAvailability(OTHER, 'tx-consult', '2030-03-18', at('09:00'))).toMatchObject({ bookable: true });
+    expect(await dayAvailability(OTHER, 'tx-consult', '2030-03-19', at('09:00'))).toMatchObject({ bookable: false, slots: [] });
+  });
+
+  it('a treatment booked only as a consultation is offered on the consultation\'s length', async () => {
+    // 120 minutes would never fit 10:00–13:00 after 11:00; its 30-minute consultation fits up to 12:30.
+    const a = (await dayAvailability(CLINIC, 'tx-consult-only', MONDAY, at('09:00')))!;
+    expect(a.slots.map((s) => s.time)).toContain('12:30');
   });
 
   it('bookable days run from today to the end of the horizon', async () => {

@@ -1,7 +1,7 @@
 import { asc } from 'drizzle-orm';
 import { z } from 'zod';
 import { db } from '../db/client';
-import type { clinic as clinicDomain } from '../domain';
+import { clinic as clinicDomain } from '../domain';
 import { clinics, treatments } from '../db/schema';
 import { rmClinicPolicies } from '../projections/schema';
 import { publicCache } from './public-cache';
@@ -10,7 +10,7 @@ import { publicCache } from './public-cache';
 // the catalogue read model once and kept in the public cache until the worker changes it.
 
 /** Until a clinic sets its own (the clinic setting `bookingHorizonDays`). */
-export const DEFAULT_BOOKING_HORIZON_DAYS = 90;
+export const DEFAULT_BOOKING_HORIZON_DAYS = clinicDomain.DEFAULT_CLINIC_SETTINGS.bookingHorizonDays;
 
 /** A safety net only: a change is announced by the catalogue projection and drops the entry at once. */
 const CATALOGUE_TTL_MS = 60_000;
@@ -18,7 +18,11 @@ const CATALOGUE_TTL_MS = 60_000;
 type ClinicRow = typeof clinics.$inferSelect;
 type TreatmentRow = typeof treatments.$inferSelect;
 
-export type CatalogueTreatment = TreatmentRow;
+export type BookingKind = clinicDomain.BookingKind;
+export type CatalogueTreatment = Omit<TreatmentRow, 'bookingKinds'> & {
+  /** The kinds it allows, in display order (consult first, then pay and book). */
+  bookingKinds: BookingKind[];
+};
 
 export interface CatalogueClinic extends ClinicRow {
   policy: clinicDomain.CancellationPolicy | null;
@@ -28,10 +32,20 @@ export interface CatalogueClinic extends ClinicRow {
   treatments: CatalogueTreatment[];
 }
 
-function horizonOf(row: ClinicRow): number {
-  // The column arrives with the clinic setting (H5); until then every clinic has the default.
-  const h = (row as { bookingHorizonDays?: unknown }).bookingHorizonDays;
-  return typeof h === 'number' && h > 0 ? h : DEFAULT_BOOKING_HORIZON_DAYS;
+const KIND_ORDER: readonly BookingKind[] = ['consult-first', 'pay-and-book'];
+
+function treatmentOf(row: TreatmentRow): CatalogueTreatment {
+  // Null only between the migration and the catalogue's v3 rebuild: read as the v2 → v3 upcaster does.
+  const declared = row.bookingKinds ?? (row.depositKrw > 0 ? ['pay-and-book'] : ['consult-first']);
+  return { ...row, bookingKinds: KIND_ORDER.filter((k) => declared.includes(k)) };
+}
+
+/**
+ * The length a public availability grid uses for a treatment: its own duration when it may be booked
+ * as itself (pay and book), else its consultation's. Every start offered then fits every kind allowed.
+ */
+export function bookingDurationOf(t: Pick<CatalogueTreatment, 'bookingKinds' | 'durationMinutes' | 'consultDurationMinutes'>): number {
+  return t.bookingKinds.includes('pay-and-book') ? t.durationMinutes : (t.consultDurationMinutes ?? t.durationMinutes);
 }
 
 /** Every clinic with its treatments and policy, as one cached value (50 clinics are a few kB). */
@@ -44,11 +58,11 @@ export function catalogue(): Promise<CatalogueClinic[]> {
     ]);
     const policies = new Map(policyRows.map((p) => [p.clinicId, p.policy as clinicDomain.CancellationPolicy]));
     const byClinic = new Map<string, CatalogueTreatment[]>();
-    for (const t of treatmentRows) byClinic.set(t.clinicId, [...(byClinic.get(t.clinicId) ?? []), t]);
+    for (const t of treatmentRows) byClinic.set(t.clinicId, [...(byClinic.get(t.clinicId) ?? []), treatmentOf(t)]);
     return clinicRows.map((c) => ({
       ...c,
       policy: policies.get(c.id) ?? null,
-      bookingHorizonDays: horizonOf(c),
+      bookingHorizonDays: clinicDomain.clinicSettingsOf(c).bookingHorizonDays,
       treatments: byClinic.get(c.id) ?? [],
     }));
   });

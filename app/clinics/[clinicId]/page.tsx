@@ -6,7 +6,7 @@ import { formatKrw, formatSeoulDate, formatSeoulShortDate } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { availabilityFor, bookableDays, lastBookableDay, type DayAvailability } from '@/lib/queries/availability';
 import { bookingUrl } from '@/lib/queries/booking';
-import { getClinicWithTreatments, type CatalogueClinic, type CatalogueTreatment } from '@/lib/queries/catalogue';
+import { bookingDurationOf, getClinicWithTreatments, type CatalogueClinic, type CatalogueTreatment } from '@/lib/queries/catalogue';
 import { categoryLabel, districtLabel, localName } from '../../components/catalogue-labels';
 import { OpeningHoursList } from '../../components/opening-hours';
 import { Table } from '../../components/table';
@@ -20,13 +20,6 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 }
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-
-/** The booking kinds a treatment allows: its declared ones once the catalogue has them, else both (as the domain allows today). */
-function kindsOf(t: CatalogueTreatment): Array<'consult-first' | 'pay-and-book'> {
-  const declared = (t as { bookingKinds?: unknown }).bookingKinds ?? (t as { allowedKinds?: unknown }).allowedKinds;
-  const all = ['consult-first', 'pay-and-book'] as const;
-  return Array.isArray(declared) ? all.filter((k) => declared.includes(k)) : [...all];
-}
 
 interface Choice {
   treatment: CatalogueTreatment | undefined;
@@ -44,13 +37,13 @@ async function choose(clinic: CatalogueClinic, query: { treatment?: string; day?
   if (query.day && !validDay) notice = 'invalidDay';
   const days = bookableDays(clinic, now);
   if (!treatment) return { treatment, day: validDay ?? days[0]!.day, availability: null, notice };
-  if (validDay) return { treatment, day: validDay, availability: await availabilityFor(clinic, treatment.durationMinutes, validDay, now), notice };
+  if (validDay) return { treatment, day: validDay, availability: await availabilityFor(clinic, bookingDurationOf(treatment), validDay, now), notice };
   for (const { day, open } of days) {
     if (!open) continue;
-    const a = await availabilityFor(clinic, treatment.durationMinutes, day, now);
+    const a = await availabilityFor(clinic, bookingDurationOf(treatment), day, now);
     if (a.slots.some((s) => !s.full)) return { treatment, day, availability: a, notice };
   }
-  return { treatment, day: days[0]!.day, availability: await availabilityFor(clinic, treatment.durationMinutes, days[0]!.day, now), notice };
+  return { treatment, day: days[0]!.day, availability: await availabilityFor(clinic, bookingDurationOf(treatment), days[0]!.day, now), notice };
 }
 
 export default async function ClinicPage({ params, searchParams }: Props) {
@@ -116,8 +109,8 @@ export default async function ClinicPage({ params, searchParams }: Props) {
                   <>
                     {tr.bookingMode === 'instant' ? t('instant') : t('clinicConfirm')}
                     <span className="block text-xs text-stone-500">
-                      {kindsOf(tr)
-                        .map((k) => ta(k === 'consult-first' ? 'kindConsultFirst' : 'kindPayAndBook'))
+                      {tr.bookingKinds
+                        .map((k) => (k === 'consult-first' ? `${ta('kindConsultFirst')} (${t('minutes', { count: tr.consultDurationMinutes ?? tr.durationMinutes })})` : ta('kindPayAndBook')))
                         .join(' · ')}
                     </span>
                   </>
@@ -229,7 +222,7 @@ async function Slots(props: {
   const date = formatSeoulDate(new Date(`${choice.day}T12:00:00+09:00`), locale);
   return (
     <div className="mt-4" data-testid="slots">
-      <h3 className="font-medium">{ta('slotsFor', { date, treatment: localName(treatment, locale), minutes: treatment.durationMinutes })}</h3>
+      <h3 className="font-medium">{ta('slotsFor', { date, treatment: localName(treatment, locale), minutes: bookingDurationOf(treatment) })}</h3>
       {!a || !a.bookable ? (
         <p className="mt-2 text-sm">{ta('outsideHorizon', { days: props.horizonDays, last: formatSeoulShortDate(props.last, locale) })}</p>
       ) : !a.open ? (

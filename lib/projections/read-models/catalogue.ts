@@ -39,8 +39,8 @@ type TreatmentRow = typeof treatments.$inferSelect;
 type PolicyRow = typeof rmClinicPolicies.$inferSelect;
 
 /** Columns of clinics this projection writes (created_at is kept). */
-const CLINIC_COLUMNS = ['nameKo', 'nameEn', 'district', 'address', 'phone', 'openingHours', 'slotMinutes', 'slotCapacity'] as const;
-const TREATMENT_COLUMNS = ['clinicId', 'category', 'nameKo', 'nameEn', 'priceKrw', 'depositKrw', 'durationMinutes', 'bookingMode'] as const;
+const CLINIC_COLUMNS = ['nameKo', 'nameEn', 'district', 'address', 'phone', 'openingHours', 'slotMinutes', 'slotCapacity', 'settings'] as const;
+const TREATMENT_COLUMNS = ['clinicId', 'category', 'nameKo', 'nameEn', 'priceKrw', 'depositKrw', 'durationMinutes', 'bookingMode', 'bookingKinds', 'consultDurationMinutes'] as const;
 
 /**
  * The clinic catalogue: writes the foundation tables `clinics` and `treatments` that the public
@@ -49,10 +49,12 @@ const TREATMENT_COLUMNS = ['clinicId', 'category', 'nameKo', 'nameEn', 'priceKrw
  * them, lunch breaks included), and the cancellation policy in rm_clinic_policies. An unlisted
  * treatment is removed from `treatments`.
  * v2: opening hours are the intervals (v1 merged each day into first opening–last closing).
+ * v3: treatments' booking kinds and consult length (TreatmentListed v3), the clinic's settings
+ * (ClinicSettingsChanged; null until changed, read with clinicSettingsOf).
  */
 export const catalogueProjection: Projection = {
   name: 'catalogue',
-  version: 2,
+  version: 3,
   streams: ['clinic-'],
   eventTypes: [
     'ClinicRegistered',
@@ -62,6 +64,7 @@ export const catalogueProjection: Projection = {
     'OpeningHoursSet',
     'SlotConfigurationSet',
     'CancellationPolicySet',
+    'ClinicSettingsChanged',
   ],
   revisions: rmrevCatalogue,
   tables: [
@@ -105,6 +108,7 @@ export const catalogueProjection: Projection = {
           openingHours: e.data.openingHours,
           slotMinutes: e.data.slotLengthMinutes,
           slotCapacity: e.data.slotCapacity,
+          settings: null, // the defaults, as the aggregate starts
           createdAt: existing?.createdAt ?? at,
         });
         policies.put({ clinicId, policy: e.data.policy, updatedAt: at });
@@ -123,6 +127,8 @@ export const catalogueProjection: Projection = {
             depositKrw: d.depositKrw,
             durationMinutes: d.durationMinutes,
             bookingMode: d.bookingMode,
+            bookingKinds: [...d.bookingKinds],
+            consultDurationMinutes: d.consultDurationMinutes ?? null,
           });
           break;
         }
@@ -140,6 +146,9 @@ export const catalogueProjection: Projection = {
           break;
         case 'CancellationPolicySet':
           policies.update(clinicId, { policy: e.data.policy, updatedAt: at });
+          break;
+        case 'ClinicSettingsChanged':
+          clinicRows.update(clinicId, { settings: { bookingHorizonDays: e.data.bookingHorizonDays, paymentDeadlineMinutes: e.data.paymentDeadlineMinutes } });
           break;
       }
     }
