@@ -2,11 +2,13 @@
 import { runEventStoreBench } from './eventstore';
 import { runCommandsBench } from './commands';
 import { runProjectionsBench } from './projections';
+import { runHttpBench } from './http';
 
 const benchmarks: Array<[string, () => Promise<unknown>]> = [
   ['eventstore', runEventStoreBench],
   ['commands', runCommandsBench],
   ['projections', runProjectionsBench],
+  ['http', runHttpBench],
 ];
 
 for (const [name, run] of benchmarks) {
