@@ -112,7 +112,7 @@ const ADMIN: readonly WriterRole[] = ['admin'];
 const subjectOf = (s: PaymentState) => (s.status === 'none' ? null : { clinicId: s.clinicId, patientId: s.patientId });
 
 /** One command on payment-<id>, after the policy step (a new payment: the input's clinic and patient; else the stream's). */
-export function paymentCommand(deps: CommandDeps, paymentId: string, command: PaymentCommand, meta: CommandMetadata, allow: readonly WriterRole[] = BACK_OFFICE) {
+export async function paymentCommand(deps: CommandDeps, paymentId: string, command: PaymentCommand, meta: CommandMetadata, allow: readonly WriterRole[] = BACK_OFFICE): Promise<PaymentResult> {
   if (command.type === 'RequestPayment') authorize(meta, command.type, { clinicId: command.clinicId, patientId: command.patientId }, allow);
   return run(deps, payment.paymentDecider, streams.payment(paymentId), command, meta, undefined, authorizeOn(meta, command.type, allow, subjectOf));
 }
