@@ -134,7 +134,7 @@ async function bookPatientReservations(deps: CommandDeps, db: ReturnType<typeof 
       try {
         await bookReservation(
           deps,
-          { reservationId: `r-${randomUUID()}`, clinicId: 'gangnam-glow', patientId: patient.id, treatmentId: 'gangnam-glow-laser-toning', kind: 'consult-first', startsAt: atLocal(day, slot).toISOString() },
+          { reservationId: `r-${randomUUID()}`, clinicId: 'gangnam-glow', patientId: patient.id, treatmentId: 'gangnam-glow-botox-forehead', kind: 'consult-first', startsAt: atLocal(day, slot).toISOString() },
           meta,
         );
         booked++;
