@@ -22,13 +22,13 @@
  *
  * depositCheckout(deps, paymentId, meta) → DepositCheckout
  *     Fresh from the payment stream (no read-model lag) plus the gateway's view of the order:
- *     { paymentId, reservationId, orderId, orderName, amountKrw, vatKrw, state, lastDecline, refundedKrw }
+ *     { paymentId, reservationId, clinicId, orderId, amountKrw, vatKrw, state, lastDecline, capturedKrw, refundedKrw }
  *     state: 'payable'  — waiting for a card (also after a declined attempt: pay again);
  *            'pending'  — the gateway decided an attempt we have not recorded yet (a confirm that
  *                         timed out): show "checking with the card company"; reconciliation settles it;
  *            'paid'     — captured (refundedKrw > 0 once refunded);
  *            'closed'   — failed: the payment deadline passed (reservation cancelled) or an admin resolved it.
- *     lastDecline: { code, message, at } of the newest declined attempt, or null.
+ *     lastDecline: { code, message } of the newest declined attempt (the gateway's code and text), or null.
  *     NotFoundError('payment') (code not_found) until the process manager has requested it.
  *
  * startDepositAttempt(deps, { paymentId, cardNumber }, meta) → { paymentKey, orderId, amount }
@@ -56,9 +56,16 @@
  *     'captured', 'pending' (being checked), 'payable' (nothing was charged: e.g. the window was closed).
  *
  * reconcilePendingPayments(deps, meta, options?) → ReconcileResult   (admin only, or the system)
+ *     { checked, captured, declined, failed, pending, stuck }; options.sql defaults to the web server's database.
  *     Runs the reconciliation now over every payment whose outcome is not recorded (what the
  *     worker's timer does every 30 s): the e2e tests trigger it through the admin page's
- *     "check pending payments now" (app/actions/admin-payments.ts).
+ *     "check pending payments now" (app/actions/admin-payments.ts `reconcileNowAction`, /admin/payments)
+ *     or call it directly with a clock past the first check's delay (2 min after the request).
+ *
+ * retryStuckPayment / resolveStuckPayment(deps, { paymentId[, note] }, meta)   (admin only)
+ *     The payments the reconciliation parked (after 30 checks without an outcome, or a refusal):
+ *     retry asks the gateway now; resolve records a charge if the gateway has one, else closes the
+ *     payment (PaymentFailed, the admin as actor, the note as reason).
  *
  * PaymentOutcome = { paymentId, outcome: 'captured' | 'declined' | 'pending' | 'payable' | 'failed', position, state }
  * Error codes of this file (ko/en messages in domain-errors.json): PAYMENT_ERROR_CODES below.
