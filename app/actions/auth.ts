@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { signIn, signOut } from '@/lib/auth';
 import { currentUser } from '@/lib/auth/guard';
 import { birthDateError, EmailAlreadyRegistered, registerPatientAccount, registrationSchema } from '@/lib/auth/registration';
-import { landingAfterSignIn, originOf, recordSignOut } from '@/lib/auth/session';
+import { landingAfterSignIn, originOf, recordSignOut, signOutEverywhere } from '@/lib/auth/session';
 import { signInSchema } from '@/lib/auth/sign-in';
 import { waitForReadModels } from '@/lib/queries/freshness';
 
@@ -72,5 +72,12 @@ export async function signOutAction(): Promise<void> {
   if (user) {
     await recordSignOut(user, originOf(await headers()));
   }
+  await signOut({ redirectTo: '/signin' });
+}
+
+/** "Sign out everywhere": every session of the account ends at its next request (users.session_version). */
+export async function signOutEverywhereAction(): Promise<void> {
+  const user = await currentUser();
+  if (user) await signOutEverywhere(user, originOf(await headers()));
   await signOut({ redirectTo: '/signin' });
 }

@@ -5,6 +5,8 @@ import type { SessionUser } from './roles';
 declare module 'next-auth' {
   interface Session {
     user: SessionUser;
+    /** users.session_version when the session was issued (lib/auth/guard.ts compares it). */
+    sessionVersion: number;
   }
 }
 
@@ -26,6 +28,7 @@ export const authConfig = {
         token.clinicId = u.clinicId;
         token.name = u.name;
         token.email = u.email;
+        token.sv = (user as { sessionVersion?: number }).sessionVersion ?? 0;
       }
       return token;
     },
@@ -38,6 +41,8 @@ export const authConfig = {
         role: token.role as Role,
         clinicId: (token.clinicId as string | null) ?? null,
       } as SessionUser & typeof session.user;
+      // Sessions issued before session versions existed carry none: version 0, the column's default.
+      session.sessionVersion = typeof token.sv === 'number' ? token.sv : 0;
       return session;
     },
   },

@@ -28,9 +28,11 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
     }),
   ],
   logger: {
-    // Refused sign-ins are expected and already recorded as security events.
+    // Refused sign-ins are expected and already recorded as security events; an expired or garbled
+    // session cookie is simply no session.
     error(error) {
-      if (error instanceof CredentialsSignin || (error as { type?: string }).type === 'CredentialsSignin') return;
+      const type = (error as { type?: string }).type;
+      if (error instanceof CredentialsSignin || type === 'CredentialsSignin' || type === 'JWTSessionError') return;
       console.error(error);
     },
   },

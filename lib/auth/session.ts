@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { db } from '../db/client';
 import { users } from '../db/schema';
 import { requestOrigin, type RequestOrigin } from '../runtime/request-origin';
+import { revokeAllSessions } from './accounts';
 import { safeCallback } from './callback';
 import type { SessionUser } from './roles';
 import { recordSecurityEvent } from './security-log';
@@ -25,4 +26,9 @@ export async function landingAfterSignIn(email: string, callbackUrl: unknown): P
 
 export async function recordSignOut(user: SessionUser, origin: RequestOrigin): Promise<void> {
   await recordSecurityEvent(db(), { type: 'sign_out', userId: user.id, email: user.email, origin });
+}
+
+/** Ends every session of the account (this one too); the caller then signs this browser out. */
+export async function signOutEverywhere(user: SessionUser, origin: RequestOrigin): Promise<void> {
+  await revokeAllSessions(db(), user.id, origin);
 }

@@ -33,7 +33,7 @@ export const signInSchema = z.object({
 export type SignInInput = z.infer<typeof signInSchema>;
 
 export type SignInResult =
-  | { ok: true; user: SessionUser }
+  | { ok: true; user: SessionUser & { sessionVersion: number } }
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
@@ -135,6 +135,9 @@ export async function signInWithPassword(db: Db, input: SignInInput, origin: Req
     }
 
     await recordSecurityEvent(tx, { type: 'sign_in', userId: user.id, email, origin, at: now, detail: { role: user.role } });
-    return { ok: true, user: { id: user.id, email: user.email, name: user.name, role: user.role, clinicId: user.clinicId } } as const;
+    return {
+      ok: true,
+      user: { id: user.id, email: user.email, name: user.name, role: user.role, clinicId: user.clinicId, sessionVersion: user.sessionVersion },
+    } as const;
   });
 }

@@ -1,0 +1,67 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { users, type Role } from '../db/schema';
+import type { RequestOrigin } from '../runtime/request-origin';
+import { hashPassword, verifyPassword } from './password';
+import { recordSecurityEvent } from './security-log';
+
+/**
+ * Account changes that must end the account's sessions: each bumps users.session_version in the same
+ * statement, so every session issued before (whatever its cookie still says) is refused at its next
+ * request by currentUser() (lib/auth/guard.ts), and records a security event.
+ */
+const bump = { sessionVersion: sql`${users.sessionVersion} + 1` };
+
+/** "Sign out everywhere": ends every session of the account, this one included. */
+export async function revokeAllSessions(db: Db, userId: string, origin: RequestOrigin): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [row] = await tx.update(users).set(bump).where(eq(users.id, userId)).returning({ email: users.email, sessionVersion: users.sessionVersion });
+    if (!row) return;
+    await recordSecurityEvent(tx, { type: 'sessions_revoked', userId, email: row.email, origin, detail: { sessionVersion: row.sessionVersion } });
+  });
+}
+
+export class WrongCurrentPassword extends Error {
+  override readonly name = 'WrongCurrentPassword';
+}
+
+/** Changes the password (the current one must be right) and ends every session. */
+export async function changePassword(db: Db, userId: string, input: { currentPassword: string; newPassword: string }, origin: RequestOrigin): Promise<void> {
+  const [user] = await db.select().from(users).where(eq(users.id, userId)).limit(1);
+  if (!user || !(await verifyPassword(user.passwordHash, input.currentPassword))) throw new WrongCurrentPassword('The current password is wrong');
+  const passwordHash = await hashPassword(input.newPassword);
+  await db.transaction(async (tx) => {
+    await tx.update(users).set({ ...bump, passwordHash }).where(eq(users.id, userId));
+    await recordSecurityEvent(tx, { type: 'password_changed', userId, email: user.email, origin });
+  });
+}
+
+/** Gives the account another role (and clinic, for staff); its sessions end, so the new role counts from the next sign-in. */
+export async function changeRole(
+  db: Db,
+  userId: string,
+  change: { role: Role; clinicId: string | null; by: { id: string } },
+  origin: RequestOrigin,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [before] = await tx.select({ role: users.role, clinicId: users.clinicId, email: users.email }).from(users).where(eq(users.id, userId)).for('update');
+    if (!before) return;
+    await tx.update(users).set({ ...bump, role: change.role, clinicId: change.role === 'staff' ? change.clinicId : null }).where(eq(users.id, userId));
+    await recordSecurityEvent(tx, {
+      type: 'role_changed',
+      userId,
+      email: before.email,
+      origin,
+      detail: { from: before.role, to: change.role, fromClinic: before.clinicId, toClinic: change.clinicId, by: change.by.id },
+    });
+  });
+}
+
+/** Deactivates the account (it can no longer sign in) and ends its sessions. */
+export async function deactivateAccount(db: Db, userId: string, by: { id: string }, origin: RequestOrigin): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [row] = await tx.update(users).set({ ...bump, active: false }).where(eq(users.id, userId)).returning({ email: users.email });
+    if (!row) return;
+    await recordSecurityEvent(tx, { type: 'account_deactivated', userId, email: row.email, origin, detail: { by: by.id } });
+  });
+}
