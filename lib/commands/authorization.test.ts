@@ -119,6 +119,7 @@ const patientCases: Case[] = [
   { name: 'giveConsent', run: (m) => commands.giveConsent(deps, { patientId, purpose: 'marketing', version: 'v1' }, m), refused: notThePatient },
   { name: 'withdrawConsent', run: (m) => commands.withdrawConsent(deps, { patientId, purpose: 'marketing' }, m), refused: notThePatient },
   { name: 'erasePatientData', run: (m) => commands.erasePatientData(deps, { patientId, requestedBy: 'patient', reason: 'x' }, m), refused: notThePatient },
+  { name: 'erasePatientData (the patient claiming an admin asked)', run: (m) => commands.erasePatientData(deps, { patientId, requestedBy: 'admin', reason: 'x' }, m), refused: [['the patient themselves', ownPatient]] },
 ];
 
 describe.each([

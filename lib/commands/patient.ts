@@ -6,13 +6,21 @@
  */
 import { patient, streams } from '../domain';
 import type { PatientCommand } from '../domain/patient';
-import { authorize } from './authorize';
+import { authorize, SYSTEM_ROLE } from './authorize';
+import { ForbiddenError } from './errors';
 import { run, type CommandDeps } from './deps';
 import type { CommandMetadata } from './metadata';
 
-/** A patient's profile, contact, consents and erasure are theirs alone (and the seed's, as system). */
+/**
+ * A patient's profile, contact, consents and erasure are theirs alone (and the seed's, as system);
+ * an erasure may also be carried out by the platform's admin on the patient's request. Who asked
+ * (`requestedBy`) must be who acts.
+ */
 export async function patientCommand(deps: CommandDeps, patientId: string, command: PatientCommand, meta: CommandMetadata) {
-  authorize(meta, command.type, { patientId }, ['patient']);
+  authorize(meta, command.type, { patientId }, command.type === 'ErasePatientData' ? ['patient', 'admin'] : ['patient']);
+  if (command.type === 'ErasePatientData' && meta.actor.role !== SYSTEM_ROLE && command.requestedBy !== meta.actor.role) {
+    throw new ForbiddenError(`${meta.actor.role} ${meta.actor.id} may not record an erasure requested by ${command.requestedBy}`, { command: command.type, actorId: meta.actor.id });
+  }
   return run(deps, patient.patientDecider, streams.patient(patientId), command, meta);
 }
 
