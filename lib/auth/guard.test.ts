@@ -2,7 +2,8 @@
  * requireUser as the second line of defence: pages, queries and server actions called directly,
  * with no proxy in front, for every role. The session is a real Auth.js session cookie (signed and
  * encrypted with AUTH_SECRET, decoded by the real `auth()`); only the request scope that Next.js
- * would provide is supplied here (the request headers, and next-intl's translator for the pages).
+ * would provide is supplied (lib/testing/next-request.ts: the request headers, and next-intl's
+ * translator for the pages).
  * The accounts live in a real database, so a deactivated account or a changed role must count at
  * once, whatever the cookie still says.
  */
@@ -16,45 +17,18 @@ import { createEventStore } from '../eventstore';
 import { catalogueProjection } from '../projections/read-models/catalogue';
 import { rebuildProjections } from '../projections/rebuild';
 import { PROJECTIONS_GROUP } from '../projections/worker';
+import { outcome, signInAs as signIn, useTestEnvironment, type Outcome, type TestAccount } from '../testing/next-request';
 
-const request = vi.hoisted(() => ({ cookie: '' }));
-
-// What Next.js gives a server component or action: the request's headers (the session cookie).
-vi.mock('next/headers', () => ({
-  headers: async () => new Headers({ host: 'localhost:3000', 'x-forwarded-proto': 'http', 'user-agent': 'vitest', cookie: request.cookie }),
-  cookies: async () => ({ get: () => undefined, getAll: () => [], has: () => false }),
-}));
-// Outside a Next.js render there is no cache to revalidate.
-vi.mock('next/cache', () => ({ revalidatePath: () => {}, revalidateTag: () => {}, unstable_cache: <T>(fn: T) => fn }));
-// next-intl's request-scoped translator, with the real Korean messages.
-vi.mock('next-intl/server', async () => {
-  const { createTranslator } = await import('use-intl/core');
-  const { loadMessages } = await import('../i18n/messages');
-  const messages = await loadMessages('ko');
-  return {
-    getTranslations: async (namespace?: string) => createTranslator({ locale: 'ko', messages, timeZone: 'Asia/Seoul', ...(namespace ? { namespace } : {}) } as never),
-    getLocale: async () => 'ko',
-    getMessages: async () => messages,
-    getTimeZone: async () => 'Asia/Seoul',
-    getNow: async () => new Date(),
-    getFormatter: async () => ({}),
-  };
-});
+vi.mock('next/headers', () => import('../testing/next-request'));
+vi.mock('next/cache', () => import('../testing/next-request').then((m) => m.nextCache));
+vi.mock('next-intl/server', () => import('../testing/next-request').then((m) => m.nextIntlServer()));
 
 const t = await createTestDatabase();
-process.env.DATABASE_URL = t.url;
-process.env.AUTH_SECRET = 'guard-test-auth-secret-0123456789abcdef';
-process.env.EVENT_HMAC_KEY ??= 'guard-test-hmac-key-0123456789';
-process.env.PERSONAL_DATA_MASTER_KEY ??= Buffer.alloc(32, 3).toString('base64');
-// next.config.js turns on authInterrupts (forbidden()); Next passes it to the server as this variable.
-process.env.__NEXT_EXPERIMENTAL_AUTH_INTERRUPTS = 'true';
+useTestEnvironment(t.url);
 
-const { encode } = await import('next-auth/jwt');
-
-interface Account { id: string; email: string; name: string; role: Role; clinicId: string | null }
 const CLINIC = 'guard-clinic-a';
 const OTHER_CLINIC = 'guard-clinic-b';
-const account = (role: Role, clinicId: string | null = null): Account => {
+const account = (role: Role, clinicId: string | null = null): TestAccount => {
   const id = randomUUID();
   return { id, email: `${role}-${id.slice(0, 8)}@guard.example`, name: `${role} ${id.slice(0, 4)}`, role, clinicId };
 };
@@ -81,38 +55,7 @@ beforeAll(async () => {
   }
 });
 
-/** Signs in as the account: the session cookie Auth.js would have set (claims as of sign-in). */
-async function signInAs(who: Who): Promise<void> {
-  if (who === 'anonymous') {
-    request.cookie = '';
-    return;
-  }
-  const a = accounts[who];
-  const jwt = await encode({
-    token: { sub: a.id, role: a.role, clinicId: a.clinicId, name: a.name, email: a.email },
-    secret: process.env.AUTH_SECRET!,
-    salt: 'authjs.session-token',
-  });
-  request.cookie = `authjs.session-token=${jwt}`;
-}
-
-type Outcome = 'allowed' | 'forbidden' | 'sign-in' | `redirect ${string}` | `error ${string}`;
-
-/** What calling the entry point does: runs, answers 403, or sends to sign-in. */
-async function outcome(call: () => Promise<unknown>): Promise<Outcome> {
-  try {
-    await call();
-    return 'allowed';
-  } catch (error) {
-    const digest = String((error as { digest?: string }).digest ?? '');
-    if (digest === 'NEXT_HTTP_ERROR_FALLBACK;403') return 'forbidden';
-    if (digest.startsWith('NEXT_REDIRECT')) {
-      const target = digest.split(';')[2] ?? '';
-      return target.startsWith('/signin') ? 'sign-in' : `redirect ${target}`;
-    }
-    return `error ${(error as Error).message}`;
-  }
-}
+const signInAs = (who: Who) => signIn(who === 'anonymous' ? null : (accounts as Record<string, TestAccount>)[who]!);
 
 const form = (fields: Record<string, string>) => {
   const data = new FormData();
@@ -233,8 +176,7 @@ describe('the account as the database knows it now, not as the cookie remembers 
 
   it('a cookie not signed with this deployment’s secret is no session', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => {}); // Auth.js logs the JWTSessionError
-    const jwt = await encode({ token: { sub: accounts.admin.id, role: 'admin' }, secret: 'another-deployments-secret-0123456789', salt: 'authjs.session-token' });
-    request.cookie = `authjs.session-token=${jwt}`;
+    await signIn(accounts.admin, 'another-deployments-secret-0123456789');
     expect(await outcome(() => queries.listAccounts())).toBe('sign-in');
   });
 });
