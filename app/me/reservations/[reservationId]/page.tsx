@@ -108,10 +108,11 @@ export default async function ReservationPage({ params, searchParams }: Props) {
           empty={<p className="text-sm text-stone-600">{t('noReceipts')}</p>}
           columns={[
             { header: t('receiptDate'), cell: (l) => (l.at ? `${formatSeoulDateTime(new Date(l.at), locale)} ${t('kst')}` : '—'), rowHeader: true },
-            { header: t('receiptWhat'), cell: (l) => (l.kind === 'charge' ? t(l.p.purpose === 'deposit' ? 'chargeDeposit' : 'chargeBill') : t('refund')) },
-            { header: t('receiptAmount'), cell: (l) => (l.kind === 'refund' ? `−${krw(l.amount)}` : krw(l.amount)), align: 'end' },
-            { header: t('receiptVat'), cell: (l) => krw(l.vat), align: 'end' },
-            { header: t('receiptRef'), cell: (l) => <ProviderRef p={l.p} />, className: 'text-xs text-stone-500' },
+            { header: t('receiptWhat'), cell: (l) => (l.kind === 'charge' ? t(l.p.purpose === 'deposit' ? 'chargeDeposit' : 'chargeBill') : t('refund')), className: 'whitespace-nowrap' },
+            { header: t('receiptAmount'), cell: (l) => (l.kind === 'refund' ? `−${krw(l.amount)}` : krw(l.amount)), align: 'end', className: 'whitespace-nowrap' },
+            { header: t('receiptVat'), cell: (l) => krw(l.vat), align: 'end', className: 'whitespace-nowrap' },
+            // The gateway reference is for a dispute with the card company; on a phone it would squeeze the amounts.
+            { header: t('receiptRef'), cell: (l) => <ProviderRef p={l.p} />, className: 'hidden text-xs text-stone-500 sm:table-cell' },
           ]}
         />
       </section>

@@ -74,7 +74,7 @@ export default async function ReschedulePage({ params, searchParams }: Props) {
               <form method="get" action={base} className="flex flex-wrap items-end gap-2">
                 <label className="flex flex-col gap-1 text-sm">
                   {t('otherDay')}
-                  <input type="date" name="day" min={days[0]?.day} max={days.at(-1)?.day} defaultValue={selected?.day} className="rounded border border-stone-300 bg-white px-3 py-2" />
+                  <input key={selected?.day} type="date" name="day" min={days[0]?.day} max={days.at(-1)?.day} defaultValue={selected?.day} className="rounded border border-stone-300 bg-white px-3 py-2" />
                 </label>
                 <button className="rounded border border-stone-300 bg-white px-3 py-2 text-sm hover:bg-stone-100">{t('show')}</button>
               </form>
