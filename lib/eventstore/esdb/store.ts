@@ -98,6 +98,23 @@ async function releaseClient(connectionString: string): Promise<void> {
 /** Events read from the tail before an append: the head, and ids for idempotency checks. */
 const TAIL_WINDOW = 100;
 
+/**
+ * Reads a client ReadStream to its end, handing each event to `visit` until it returns false; then
+ * cancels the call and lets the stream end. Leaving the loop early instead (break, return) destroys
+ * the ReadStream but not the gRPC stream under it: when the server's status had already arrived that
+ * stream never ends, and the client's dispose() waits for it forever (seen with the server double).
+ */
+async function readToEnd<T>(read: AsyncIterable<T> & { cancel(): Promise<void> }, visit: (item: T) => boolean): Promise<void> {
+  let wanted = true;
+  for await (const item of read) {
+    if (!wanted) continue;
+    if (!visit(item)) {
+      wanted = false;
+      await read.cancel().catch(() => {});
+    }
+  }
+}
+
 /** The connection string with `connectionName` (what the server shows for a connection), if given. */
 function withConnectionName(connectionString: string, name: string | undefined): string {
   if (!name) return connectionString;
@@ -251,17 +268,15 @@ export class EsdbEventStore implements EventStore {
     // This client version has no server-side filter for reads: filter here, stop at maxCount.
     const read = this.client.readAll({ direction, fromPosition: toReadPosition(from), maxCount: Number.MAX_SAFE_INTEGER });
     try {
-      for await (const resolved of read) {
+      await readToEnd(read, (resolved) => {
         const e = fromResolvedEvent(resolved);
-        if (!e || !matches(e)) continue;
-        if (direction === 'backwards' && from !== 'end' && from !== 'start' && comparePositions(e.position, from) > 0) continue;
+        if (!e || !matches(e)) return true;
+        if (direction === 'backwards' && from !== 'end' && from !== 'start' && comparePositions(e.position, from) > 0) return true;
         out.push(e);
-        if (out.length >= maxCount) break;
-      }
+        return out.length < maxCount;
+      });
     } catch (error) {
       throw mapEsdbError(error);
-    } finally {
-      await read.cancel().catch(() => {});
     }
     // Backwards reads from a position are inclusive in the port: add the event at that position.
     if (direction === 'backwards' && typeof from === 'object' && !out.some((e) => comparePositions(e.position, from) === 0)) {
@@ -297,20 +312,17 @@ export class EsdbEventStore implements EventStore {
     let eventsChecked = 0;
     const read = this.client.readAll({ fromPosition: 'start', maxCount: Number.MAX_SAFE_INTEGER });
     try {
-      for await (const resolved of read) {
+      await readToEnd(read, (resolved) => {
         const e = fromResolvedEvent(resolved);
-        if (!e) continue;
+        if (!e) return true;
         let v = verifiers.get(e.streamId);
         if (!v) verifiers.set(e.streamId, (v = new StreamChainVerifier(this.key, e.streamId)));
         eventsChecked++;
-        const broken = v.check(e);
-        if (broken) {
-          firstBroken = broken;
-          break;
-        }
-      }
-    } finally {
-      await read.cancel().catch(() => {});
+        firstBroken = v.check(e);
+        return !firstBroken;
+      });
+    } catch (error) {
+      throw mapEsdbError(error);
     }
     return { ok: !firstBroken, streamsChecked: verifiers.size, eventsChecked, firstBroken };
   }
