@@ -3,7 +3,7 @@
  * (The reservation's original rules are in reservation.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import { BookingKindNotAllowedError } from '../clinic/errors';
+import { BookingBeyondHorizonError, BookingKindNotAllowedError } from '../clinic/errors';
 import { hasPlaintextPersonal } from '../patient/personal';
 import { clinicEvent } from '../clinic/events';
 import { BOTOX, CLINIC_ID, clinicHistory, clinicState, monday, POLICY } from '../clinic/fixtures';
@@ -217,5 +217,22 @@ describe("the reservation's free-text note is the patient's personal data", () =
     given([requested({ personal: { kind: 'erased' } })])
       .when({ type: 'ConfirmReservation', staffId: 'staff-1' }, ctx('2025-03-01T00:00:00Z'))
       .then([ev('ReservationConfirmed', { reservationId: 'r1', by: 'staff', staffId: 'staff-1' })]);
+  });
+});
+
+describe('the booking horizon also bounds a move', () => {
+  it('given a booking, when the patient moves it to 2035, then it is refused beyond the horizon', () => {
+    given(paidAndConfirmed)
+      .when(reschedule('2035-03-05T11:00:00+09:00'), ctx('2025-03-01T00:00:00Z'))
+      .thenThrows(BookingBeyondHorizonError, { code: 'booking.beyond_horizon', details: { bookingHorizonDays: 90 } });
+  });
+
+  it('given a booking, when the patient asks for a new one in 2035, then it is refused', () => {
+    given([])
+      .when(
+        { type: 'RequestReservation', reservationId: 'r1', clinicId: CLINIC_ID, patientId: 'p1', treatmentId: BOTOX.treatmentId, kind: 'pay-and-book', startsAt: '2035-03-05T11:00:00+09:00', holdId: 'h1' },
+        ctx('2025-03-01T00:00:00Z'),
+      )
+      .thenThrows(BookingBeyondHorizonError);
   });
 });
