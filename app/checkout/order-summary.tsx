@@ -1,5 +1,6 @@
 import { getLocale, getTranslations } from 'next-intl/server';
-import { formatKrw, formatSeoulDateTime } from '@/lib/format';
+import { localTime } from '@/lib/domain';
+import { formatKrw, formatSeoulDate } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import type { CheckoutView } from '@/lib/queries/checkout';
 
@@ -18,7 +19,7 @@ export async function OrderSummary({ view }: { view: CheckoutView }) {
             <dt className="text-stone-500">{t('orderName')}</dt>
             <dd>{t('depositFor', { treatment: view.reservation.treatmentName })}</dd>
             <dt className="text-stone-500">{t('slot')}</dt>
-            <dd data-testid="order-slot">{formatSeoulDateTime(view.reservation.startsAt, locale)} ({t('kst')})</dd>
+            <dd data-testid="order-slot">{formatSeoulDate(view.reservation.startsAt, locale)} {localTime(view.reservation.startsAt)} ({t('kst')})</dd>
           </>
         )}
         <dt className="text-stone-500">{t('orderId')}</dt>

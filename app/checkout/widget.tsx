@@ -61,9 +61,10 @@ export function CardWidget({ paymentId, payLabel, cancelUrl, testCards }: { paym
         <p className="text-xs text-stone-600">{t('testCardsIntro')}</p>
         <ul className="mt-2 flex flex-col gap-1">
           {testCards.map((c) => (
-            <li key={c.number} className="flex flex-wrap items-center justify-between gap-2 text-sm">
+            <li key={c.number} className="grid grid-cols-[1fr_auto] items-center gap-x-2 text-sm">
               <span>
-                <code className="font-mono">{c.number}</code> — {t(`testCards.${c.outcome}` as never)}
+                <code className="block font-mono">{c.number}</code>
+                <span className="block text-xs text-stone-600">{t(`testCards.${c.outcome}` as never)}</span>
               </span>
               <button type="button" onClick={() => setCard(c.number)} className="rounded border border-stone-300 bg-white px-2 py-1 text-xs" aria-label={t('useCard', { number: c.number })}>
                 {t('use')}
