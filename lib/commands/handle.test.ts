@@ -190,7 +190,8 @@ describe('handle (generic command handler)', () => {
   });
 
   it('builds metadata from a request and derives follow-up metadata from an event', () => {
-    const headers = new Headers({ 'x-forwarded-for': '203.0.113.9, 10.0.0.1', 'user-agent': 'Mozilla/5.0' });
+    // The web server appends the socket's address as the last hop (lib/runtime/request-origin.ts reads that one).
+    const headers = new Headers({ 'x-forwarded-for': '198.51.100.4, 203.0.113.9', 'user-agent': 'Mozilla/5.0' });
     const m = commandMetadata({ actor: { id: 'u1', role: 'patient' }, ...requestOrigin(headers), commandId: 'cmd-1' });
     expect(m).toEqual({ actor: { id: 'u1', role: 'patient' }, clinicId: null, ip: '203.0.113.9', userAgent: 'Mozilla/5.0', commandId: 'cmd-1', correlationId: 'cmd-1', causationId: 'cmd-1' });
     const f = followUpMetadata({ eventId: 'ev-1', metadata: { actor: m.actor, occurredAt: 'x', correlationId: 'cmd-1', clinicId: 'c1', integrity: { alg: '', previousHash: null, hash: '' } } }, 'release-hold');
