@@ -23,7 +23,7 @@ let embeddedPassword: string | undefined;
 if (embeddedStart) {
   // The no-configuration start: development secrets, generated once, handed to every child process.
   const { EMBEDDED_PG_PASSWORD, ...secrets } = loadOrCreateDevSecrets();
-  Object.assign(process.env, secrets);
+  Object.assign(process.env, secrets, { YEYAK_EMBEDDED: 'true' });
   embeddedPassword = EMBEDDED_PG_PASSWORD;
 }
 try {
@@ -31,6 +31,10 @@ try {
 } catch (error) {
   if (!(error instanceof MissingSecrets)) throw error;
   console.error(`[yeyak] ${error.message}`);
+  process.exit(2);
+}
+if (!embeddedStart && !process.env.AUTH_URL?.trim()) {
+  console.error('[yeyak] Refusing to start: AUTH_URL is not set (the public origin of the site, e.g. https://booking.example.kr; links in e-mails use it).');
   process.exit(2);
 }
 

@@ -63,7 +63,7 @@ try {
     await prepareDatabase(e2e.url, log, { seedDemo: true, secrets: requireSecrets(['EVENT_HMAC_KEY', 'PERSONAL_DATA_MASTER_KEY']) });
     await buildIfStale(log);
     await step('browser tests (playwright)', () =>
-      exitCodeOf(process.execPath, [bin('@playwright/test', 'cli.js'), 'test', ...e2eFilters], { env: { ...env, E2E_DATABASE_URL: e2e.url } }),
+      exitCodeOf(process.execPath, [bin('@playwright/test', 'cli.js'), 'test', ...e2eFilters], { env: { ...env, E2E_DATABASE_URL: e2e.url, AUTH_URL: `http://127.0.0.1:${process.env.E2E_PORT ?? 3100}` } }),
     );
     const results = readJson<{ stats: { expected: number; unexpected: number; skipped: number; flaky: number } }>(`${resultsDir}/e2e.json`);
     if (results) {

@@ -6,7 +6,7 @@
  *   proxies (lib/runtime/request-origin.ts clientAddress); `next start` would keep a client-sent header;
  * - client-sent X-Forwarded-Host / -Proto / -Port and Forwarded are dropped unless TRUST_PROXY=true,
  *   so Auth.js (which trusts them to build its URLs when AUTH_URL is unset) sees only the Host header.
- * Refuses to start without its secrets (lib/runtime/secrets.ts).
+ * Refuses to start without its secrets (lib/runtime/secrets.ts) and, outside the embedded start, AUTH_URL.
  */
 import http from 'node:http';
 import next from 'next';
@@ -23,6 +23,12 @@ try {
 } catch (error) {
   if (!(error instanceof MissingSecrets)) throw error;
   console.error(error.message);
+  process.exit(2);
+}
+// The site's public origin (links in e-mails, Auth.js's own URLs): from configuration, never from a
+// client's Host header, except for the no-configuration embedded start on a developer's machine.
+if (process.env.YEYAK_EMBEDDED !== 'true' && !process.env.AUTH_URL?.trim()) {
+  console.error('Refusing to start: AUTH_URL is not set (the public origin of the site, e.g. https://booking.example.kr).');
   process.exit(2);
 }
 

@@ -38,7 +38,7 @@ export interface ProxyTrust {
   extra?: readonly string[];
 }
 
-export function proxyTrustFromEnv(env: NodeJS.ProcessEnv = process.env): ProxyTrust {
+export function proxyTrustFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): ProxyTrust {
   return {
     enabled: env.TRUST_PROXY === 'true',
     extra: (env.TRUSTED_PROXIES ?? '').split(',').map((a) => a.trim()).filter(Boolean).map(normaliseAddress),

@@ -63,11 +63,11 @@ describe('the development secrets file', () => {
 });
 
 describe('processes refuse to start without their secrets', () => {
-  const run = (script: string, env: NodeJS.ProcessEnv) => {
+  const run = (script: string, env: Record<string, string | undefined>) => {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !(secretNames as readonly string[]).includes(k)));
     // A DATABASE_URL nobody listens on: the refusal must come before any connection.
     return spawnSync(process.execPath, [tsx, script], {
-      env: { ...clean, DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none', NODE_ENV: 'production', ...env },
+      env: { ...clean, DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none', ...env, NODE_ENV: 'production' },
       encoding: 'utf8',
       timeout: 60_000,
     });
@@ -80,6 +80,15 @@ describe('processes refuse to start without their secrets', () => {
     expect(result.stderr).toContain('PERSONAL_DATA_MASTER_KEY is not set');
     expect(result.stderr).not.toContain('EVENT_HMAC_KEY is not set');
     expect(fs.existsSync('.data/secrets.json') ? fs.readFileSync('.data/secrets.json', 'utf8') : '').not.toContain(good.EVENT_HMAC_KEY);
+  });
+
+  it('npm start with DATABASE_URL and every secret still wants AUTH_URL (links in e-mails must not come from a Host header)', () => {
+    const result = run('scripts/start.ts', { ...good, AUTH_URL: '' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('AUTH_URL is not set');
+    const web = run('scripts/web-server.ts', { ...good, AUTH_URL: '' });
+    expect(web.status).toBe(2);
+    expect(web.stderr).toContain('AUTH_URL is not set');
   });
 
   it('the worker and the web server refuse too', () => {

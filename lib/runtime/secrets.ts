@@ -48,7 +48,7 @@ export class MissingSecrets extends Error {
 }
 
 /** What is wrong with the secrets `names` in `env` (an empty string counts as missing); empty when all is well. */
-export function secretProblems(names: readonly SecretName[] = secretNames, env: NodeJS.ProcessEnv = process.env): string[] {
+export function secretProblems(names: readonly SecretName[] = secretNames, env: Readonly<Record<string, string | undefined>> = process.env): string[] {
   const problems: string[] = [];
   for (const name of names) {
     const value = env[name];
@@ -62,13 +62,13 @@ export function secretProblems(names: readonly SecretName[] = secretNames, env: 
 }
 
 /** The secrets `names` from `env`; throws MissingSecrets naming every one that is missing or invalid. */
-export function requireSecrets<N extends SecretName>(names: readonly N[], env: NodeJS.ProcessEnv = process.env): Record<N, string> {
+export function requireSecrets<N extends SecretName>(names: readonly N[], env: Readonly<Record<string, string | undefined>> = process.env): Record<N, string> {
   const problems = secretProblems(names, env);
   if (problems.length > 0) throw new MissingSecrets(problems);
   return Object.fromEntries(names.map((n) => [n, env[n]!])) as Record<N, string>;
 }
 
-export function requireSecret(name: SecretName, env: NodeJS.ProcessEnv = process.env): string {
+export function requireSecret(name: SecretName, env: Readonly<Record<string, string | undefined>> = process.env): string {
   return requireSecrets([name], env)[name];
 }
 
@@ -87,7 +87,7 @@ export interface DevSecretsFile extends Partial<Secrets> {
  * `<dataDir>/secrets.json`. A value set in the environment wins. The directory is kept at 0700 and
  * the file at 0600 on every write (a mode given to writeFileSync only applies when it creates the file).
  */
-export function loadOrCreateDevSecrets(dataDir = '.data', env: NodeJS.ProcessEnv = process.env): Secrets & { EMBEDDED_PG_PASSWORD: string } {
+export function loadOrCreateDevSecrets(dataDir = '.data', env: Readonly<Record<string, string | undefined>> = process.env): Secrets & { EMBEDDED_PG_PASSWORD: string } {
   const stored = readDevSecretsFile(dataDir) ?? {};
   let changed = false;
   for (const name of [...secretNames, 'EMBEDDED_PG_PASSWORD'] as const) {

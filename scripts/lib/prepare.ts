@@ -12,7 +12,7 @@ import type { Secrets } from '../../lib/runtime/secrets';
  * no-configuration embedded start, or when SEED_DEMO=true is given explicitly, and never when
  * NODE_ENV=production (whatever else says so).
  */
-export function demoSeedDecision(env: NodeJS.ProcessEnv, embedded: boolean): { seed: boolean; why: string } {
+export function demoSeedDecision(env: Readonly<Record<string, string | undefined>>, embedded: boolean): { seed: boolean; why: string } {
   if (env.NODE_ENV === 'production') {
     return { seed: false, why: env.SEED_DEMO === 'true' ? 'SEED_DEMO=true is ignored: NODE_ENV=production never gets the demo accounts' : 'NODE_ENV=production' };
   }
