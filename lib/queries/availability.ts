@@ -11,7 +11,7 @@
  */
 import { and, eq, gte } from 'drizzle-orm';
 import { db } from '../db/client';
-import { atLocal, clinic as clinicDomain, clinicDay, iso, plusMinutes, schedule as scheduleDomain } from '../domain';
+import { atLocal, clinic as clinicDomain, clinicDay, iso, minutesOfDay, plusMinutes, schedule as scheduleDomain } from '../domain';
 import { rmScheduleClinics, rmScheduleHolds } from '../projections/schema';
 import { bookingDurationOf, getClinicWithTreatments, type CatalogueClinic } from './catalogue';
 import { publicCache } from './public-cache';
@@ -87,39 +87,87 @@ export function lastBookableDay(clinic: Pick<CatalogueClinic, 'bookingHorizonDay
   return clinicDomain.lastBookableDay(now, clinic.bookingHorizonDays);
 }
 
+/**
+ * Pure results memoised per cached read-model object (a WeakMap: they go with the entry when the
+ * public cache drops it). The time zone arithmetic of the domain's grid costs ≈ 0.2 ms a slot here,
+ * too much to redo for every visitor of every clinic; what depends on `now` is still applied per call.
+ */
+const daysMemo = new WeakMap<object, Map<string, Array<{ day: string; open: boolean }>>>();
+const gridMemo = new WeakMap<object, Map<string, GridStart[]>>();
+
+interface GridStart {
+  time: string;
+  startsAt: Date;
+  iso: string;
+  /** The slots (HH:mm) a booking starting here occupies. */
+  slots: readonly string[];
+}
+
+function memo<V>(store: WeakMap<object, Map<string, V>>, owner: object, key: string, make: () => V): V {
+  let m = store.get(owner);
+  if (!m) store.set(owner, (m = new Map()));
+  let v = m.get(key);
+  if (v === undefined) {
+    if (m.size > 1000) m.clear();
+    m.set(key, (v = make()));
+  }
+  return v;
+}
+
 /** The clinic days from today (Seoul) to the end of the horizon, each with whether the clinic opens. */
 export function bookableDays(clinic: Pick<CatalogueClinic, 'bookingHorizonDays' | 'openingHours'>, now: Date): Array<{ day: string; open: boolean }> {
-  const last = lastBookableDay(clinic, now);
-  const noon = atLocal(clinicDay(now), '12:00');
-  const days: Array<{ day: string; open: boolean }> = [];
-  for (let i = 0; ; i++) {
-    const day = clinicDay(plusMinutes(noon, i * 24 * 60));
-    if (day > last) break;
-    days.push({ day, open: clinicDomain.intervalsOn(clinic.openingHours, day).length > 0 });
-  }
-  return days;
+  const today = clinicDay(now);
+  return memo(daysMemo, clinic.openingHours, `${today}|${clinic.bookingHorizonDays}`, () => {
+    const last = lastBookableDay(clinic, now);
+    const noon = atLocal(today, '12:00');
+    const days: Array<{ day: string; open: boolean }> = [];
+    for (let i = 0; ; i++) {
+      const day = clinicDay(plusMinutes(noon, i * 24 * 60));
+      if (day > last) break;
+      days.push({ day, open: clinicDomain.intervalsOn(clinic.openingHours, day).length > 0 });
+    }
+    return days;
+  });
 }
 
 /**
- * The starts offered on `day` for a treatment of `durationMinutes`: every start of the domain's slot
- * grid where the treatment fits in one opening interval, not in the past, not inside the minimum
- * notice, with the seats left (full ones included, flagged). Empty outside the booking horizon.
+ * The domain's grid for a booking of `durationMinutes` on `day`: every slot start (slotStartsOn) where
+ * placeInSlots accepts it, i.e. it fits in one opening interval.
  */
-function offersOn(facts: clinicDomain.ClinicBookingFacts, holds: readonly scheduleDomain.Hold[], day: string, durationMinutes: number, now: Date): SlotOffer[] {
-  const state: scheduleDomain.ScheduleState = { clinicId: null, day, holds: Object.fromEntries(holds.map((h) => [h.holdId, h])), released: {} };
-  const free = new Map(scheduleDomain.availability(state, facts, day, now).map((a) => [a.slot, a.free]));
-  const out: SlotOffer[] = [];
-  for (const time of clinicDomain.slotStartsOn(facts, day)) {
-    const startsAt = atLocal(day, time);
-    let placement: clinicDomain.SlotPlacement;
-    try {
-      clinicDomain.assertEnoughNotice(startsAt, now, facts.policy.minimumNoticeHours);
-      placement = clinicDomain.placeInSlots(facts, startsAt, durationMinutes);
-    } catch {
-      continue; // past, inside the notice, or running past the interval's close: the decider would refuse it
+function gridOn(owner: object, facts: clinicDomain.ClinicBookingFacts, day: string, durationMinutes: number): GridStart[] {
+  return memo(gridMemo, owner, `${day}|${durationMinutes}`, () => {
+    const grid: GridStart[] = [];
+    for (const time of clinicDomain.slotStartsOn(facts, day)) {
+      const startsAt = atLocal(day, time);
+      try {
+        const placement = clinicDomain.placeInSlots(facts, startsAt, durationMinutes);
+        grid.push({ time, startsAt, iso: iso(startsAt), slots: placement.slots });
+      } catch {
+        // runs past the interval's close (a lunch break or closing): the decider would refuse it
+      }
     }
-    const seatsLeft = Math.min(...placement.slots.map((s) => free.get(s) ?? 0));
-    out.push({ day, time, startsAt: iso(startsAt), seatsLeft, full: seatsLeft <= 0 });
+    return grid;
+  });
+}
+
+/**
+ * The starts offered on `day` for a booking of `durationMinutes`: the domain's grid, without the
+ * starts in the past or inside the minimum notice, with the seats left counted as the decider counts
+ * them (capacity − live holds overlapping each occupied slot; full ones included, flagged).
+ */
+function offersOn(owner: object, facts: clinicDomain.ClinicBookingFacts, holds: readonly scheduleDomain.Hold[], day: string, durationMinutes: number, now: Date): SlotOffer[] {
+  const state: scheduleDomain.ScheduleState = { clinicId: null, day, holds: Object.fromEntries(holds.map((h) => [h.holdId, h])), released: {} };
+  // clinic.assertEnoughNotice's rule (after now, and at least the notice ahead) as one comparison,
+  // rather than an exception for every past slot.
+  const earliest = Math.max(now.getTime() + 1, plusMinutes(now, facts.policy.minimumNoticeHours * 60).getTime());
+  const out: SlotOffer[] = [];
+  for (const g of gridOn(owner, facts, day, durationMinutes)) {
+    if (g.startsAt.getTime() < earliest) continue;
+    const seatsLeft =
+      holds.length === 0
+        ? facts.slotCapacity
+        : Math.min(...g.slots.map((s) => Math.max(0, facts.slotCapacity - scheduleDomain.heldCount(state, minutesOfDay(s), facts.slotLengthMinutes, now))));
+    out.push({ day, time: g.time, startsAt: g.iso, seatsLeft, full: seatsLeft <= 0 });
   }
   return out;
 }
@@ -142,11 +190,11 @@ export async function dayAvailability(clinicId: string, treatmentId: string, day
 
 export async function availabilityFor(clinic: CatalogueClinic, durationMinutes: number, day: string, now: Date): Promise<DayAvailability> {
   const today = clinicDay(now);
-  const open = clinicDomain.intervalsOn(clinic.openingHours, day).length > 0;
-  const bookable = day >= today && day <= lastBookableDay(clinic, now);
-  if (!bookable) return { day, bookable, open, slots: [] };
+  const known = bookableDays(clinic, now).find((d) => d.day === day);
+  const open = known ? known.open : clinicDomain.intervalsOn(clinic.openingHours, day).length > 0;
+  if (!known) return { day, bookable: false, open, slots: [] };
   const rows = await scheduleRows(clinic.id, today);
-  return { day, bookable, open, slots: offersOn(bookingFacts(clinic, rows), rows.holdsByDay.get(day) ?? [], day, durationMinutes, now) };
+  return { day, bookable: true, open, slots: offersOn(rows.facts ?? clinic, bookingFacts(clinic, rows), rows.holdsByDay.get(day) ?? [], day, durationMinutes, now) };
 }
 
 /**
@@ -160,7 +208,7 @@ export async function nextFreeSlot(clinic: CatalogueClinic, now: Date = new Date
   const facts = bookingFacts(clinic, rows);
   for (const { day, open } of bookableDays(clinic, now)) {
     if (!open) continue;
-    const slot = offersOn(facts, rows.holdsByDay.get(day) ?? [], day, duration, now).find((s) => !s.full);
+    const slot = offersOn(rows.facts ?? clinic, facts, rows.holdsByDay.get(day) ?? [], day, duration, now).find((s) => !s.full);
     if (slot) return slot;
   }
   return null;

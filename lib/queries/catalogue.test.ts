@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
-import { createTestDatabase } from '../testing/db';
+import { createTestDatabase, storedEvents } from '../testing/db';
 import { createEventStore, type EventStore } from '../eventstore';
 import { changeClinicSettings, listTreatment, loadClinic, placeHold, registerClinic, type CommandDeps } from '../commands';
 import { manualClock, meta, registerTestClinic, FREE_CONSULT } from '../commands/testing';
@@ -35,8 +35,18 @@ async function hold(holdId: string, hhmm: string, durationMinutes = 30) {
   await placeHold(deps, clinic, { clinicId: CLINIC, day: MONDAY, holdId, reservationId: `r-${holdId}`, startsAt: `${MONDAY}T${hhmm}:00+09:00`, durationMinutes }, meta({ clinicId: CLINIC }));
 }
 
+/**
+ * The read models built from the whole log. A rebuild reads only up to the oldest transaction still
+ * open anywhere on the server (other test files share it), so it is repeated until it saw every event.
+ */
 async function project() {
-  await rebuildProjections({ store, database: t, projections: [catalogueProjection, scheduleProjection] });
+  const { count } = await storedEvents(t.sql);
+  for (let attempt = 0; ; attempt++) {
+    const { events } = await rebuildProjections({ store, database: t, projections: [catalogueProjection, scheduleProjection] });
+    if (events >= count) return;
+    if (attempt > 80) throw new Error(`the rebuild saw ${events} of ${count} events`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 beforeAll(async () => {
