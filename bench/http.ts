@@ -98,9 +98,10 @@ export async function startBenchServer(options: { scale: boolean; port?: number 
     await database.close();
   }
   await buildIfStale(log);
-  Object.assign(process.env, { SERVE_HOST: '127.0.0.1' });
-  const group = serveApp({ databaseUrl: url, dev: false, port: options.port ?? PORT, hostname: '127.0.0.1', log });
   const baseUrl = `http://127.0.0.1:${options.port ?? PORT}`;
+  // The web server refuses to start without its public origin (outside the embedded start).
+  Object.assign(process.env, { SERVE_HOST: '127.0.0.1', AUTH_URL: baseUrl });
+  const group = serveApp({ databaseUrl: url, dev: false, port: options.port ?? PORT, hostname: '127.0.0.1', log });
   for (let i = 0; ; i++) {
     try {
       if ((await fetch(`${baseUrl}/signin`)).ok) break;
