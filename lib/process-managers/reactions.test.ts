@@ -291,7 +291,7 @@ describe('payment reconciliation after its first check', () => {
     }
   });
 
-  it('records a decline the gateway reports (the confirm’s answer was lost), and asks for the deposit again', async () => {
+  it('records a decline the gateway reports (the confirm’s answer was lost) on the attempt; the same payment is payable again', async () => {
     const clinicId = await newClinic();
     const booked = await book(clinicId);
     // Times out at confirm, declined behind the timeout; the status query cannot get through either.
@@ -311,12 +311,14 @@ describe('payment reconciliation after its first check', () => {
     try {
       clock.advanceMinutes(2);
       await pm.reconcilePayments();
-      const failed = (await read(streams.payment(checkout.orderId))).at(-1)!;
-      expect(failed).toMatchObject({ type: 'PaymentFailed', data: { providerCode: 'REJECT_CARD_PAYMENT' } });
-      expect(await pendingRow(checkout.orderId)).toBeUndefined();
-      // The reservation still needs its deposit: a new payment is asked for.
-      const again = depositPaymentId(booked.reservationId, failed.eventId);
-      await eventually(async () => expect(await paymentState(again)).toMatchObject({ status: 'requested', reservationId: booked.reservationId }));
+      const declined = (await read(streams.payment(checkout.orderId))).at(-1)!;
+      expect(declined).toMatchObject({ type: 'PaymentAttemptDeclined', data: { providerRef: checkout.paymentKey, providerCode: 'REJECT_CARD_PAYMENT' } });
+      // The payment stays open and payable (the same order, charged at most once); no second payment is asked.
+      expect(await paymentState(checkout.orderId)).toMatchObject({ status: 'requested', declinedRefs: [checkout.paymentKey] });
+      expect(await pendingRow(checkout.orderId)).toMatchObject({ parked: false });
+      const retry = await authorizeDeposit(booked.reservationId);
+      expect((await confirmDeposit(deps, retry, meta())).outcome).toBe('captured');
+      await eventually(async () => expect(await reservationState(booked.reservationId)).toMatchObject({ depositPaidKrw: 50_000, paymentIds: [checkout.orderId] }));
     } finally {
       clock.set(SUNDAY_9);
     }
