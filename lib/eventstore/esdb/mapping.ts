@@ -175,6 +175,11 @@ export function parkedStreamName(group: string): string {
   return `$persistentsubscription-$all::${group}-parked`;
 }
 
+/** The stream whose metadata claims an event id for the stream it was appended to (see store.ts). */
+export function eventIdClaimStream(eventId: string): string {
+  return `yeyak-eventid-${eventId}`;
+}
+
 export function groupConfigStream(group: string): string {
   return `yeyak-eventstore-group-${group}`;
 }

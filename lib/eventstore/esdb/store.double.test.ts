@@ -163,6 +163,32 @@ describe('catch-up subscriptions', () => {
 });
 
 describe('appends', () => {
+  it('item 2: an event id stored in another stream is refused with DuplicateEventId, nothing written', async () => {
+    const { store } = setup();
+    const id = newEventId();
+    await store.append('s-1', [ev('A', {}, id)]);
+    const error = await store.append('s-2', [ev('B'), ev('A', {}, id)]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DuplicateEventId);
+    expect(error).toMatchObject({ streamId: 's-2', eventId: id });
+    await expect(store.readStream('s-2')).rejects.toBeInstanceOf(StreamNotFound);
+    // A repeat in its own stream is still the idempotent repeat.
+    const again = await store.append('s-1', [ev('A', {}, id)]);
+    expect(again.nextExpectedRevision).toBe(0);
+  });
+
+  it('item 8: a repeat of an `any` append is recognised however many events followed it', async () => {
+    const { store } = setup();
+    const batch = [ev('A', {}, newEventId()), ev('B', {}, newEventId())];
+    const first = await store.append('s-1', batch);
+    for (let i = 0; i < 3; i++) await store.append('s-1', Array.from({ length: 50 }, () => ev('N')));
+    const again = await store.append('s-1', batch);
+    expect(again).toEqual(first);
+    expect((await store.readStream('s-1')).length).toBe(152);
+    const exists = await store.append('s-1', batch, { expectedRevision: 'stream_exists' }).catch((e: unknown) => e);
+    expect(exists).toBeInstanceOf(DuplicateEventId); // the original was at revision 0, not a stream_exists append
+    expect((await store.readStream('s-1')).length).toBe(152);
+  });
+
   it("item 9: closing one store does not reject another store's appends in flight", async () => {
     const { server, store: a, make } = setup({ latencyMs: 40 });
     const b = make();

@@ -49,6 +49,7 @@ import type {
   VerifyResult,
 } from '../types';
 import {
+  eventIdClaimStream,
   expectedForHead,
   fromEsdbGroupInfo,
   fromResolvedEvent,
@@ -56,7 +57,7 @@ import {
   isMaxSubscribersReached,
   mapEsdbError,
   parkedStreamName,
-  toEsdbExpected,
+  revisionToNumber,
   toEsdbFilter,
   toEsdbGroupSettings,
   toEventData,
@@ -95,8 +96,8 @@ async function releaseClient(connectionString: string): Promise<void> {
   await entry.client.dispose();
 }
 
-/** Events read from the tail before an append: the head, and ids for idempotency checks. */
-const TAIL_WINDOW = 100;
+/** Events per page when a repeat's original is looked for in its stream. */
+const REPEAT_SEARCH_PAGE = 100;
 
 /**
  * Reads a client ReadStream to its end, handing each event to `visit` until it returns false; then
@@ -152,19 +153,63 @@ export class EsdbEventStore implements EventStore {
     if (this.closed) throw new EventStoreClosed();
   }
 
-  private async readTail(streamId: string): Promise<RecordedEvent[]> {
+  /** The stream's last event (the head to chain to), or null for a new stream. */
+  private async readHead(streamId: string): Promise<RecordedEvent | null> {
     try {
-      const out: RecordedEvent[] = [];
-      for await (const resolved of this.client.readStream(streamId, { direction: 'backwards', fromRevision: 'end', maxCount: TAIL_WINDOW })) {
-        const e = fromResolvedEvent(resolved);
-        if (e) out.push(e);
-      }
-      return out;
+      let head: RecordedEvent | null = null;
+      // Read to the end (no early return): see readToEnd.
+      for await (const resolved of this.client.readStream(streamId, { direction: 'backwards', fromRevision: 'end', maxCount: 1 })) head ??= fromResolvedEvent(resolved);
+      return head;
     } catch (error) {
       const mapped = mapEsdbError(error, { streamId });
-      if (mapped instanceof StreamNotFound) return [];
+      if (mapped instanceof StreamNotFound) return null;
       throw mapped;
     }
+  }
+
+  /**
+   * Claims the event ids for this stream: EventStoreDB checks ids within one stream only, the port
+   * refuses an id stored in another stream (DuplicateEventId, as PostgreSQL's unique index does). Each
+   * id gets the metadata stream of `yeyak-eventid-<id>` (a `$$` system stream, invisible to $all
+   * readers), written with expected revision no_stream and naming the stream. All claims go out in
+   * parallel with the head read, so an append costs no extra round trip, but one extra (small) write
+   * per event. An id whose append failed stays claimed by the stream it was sent to.
+   */
+  private async claimIds(streamId: string, ids: string[]): Promise<{ foreign: { id: string; owner: string } | null; repeated: string[] }> {
+    const results = await Promise.all(
+      ids.map(async (id) => {
+        try {
+          await this.client.setStreamMetadata(eventIdClaimStream(id), { yeyakEvent: { stream: streamId } }, { expectedRevision: 'no_stream' });
+          return { id, owner: streamId, fresh: true };
+        } catch (error) {
+          const mapped = mapEsdbError(error);
+          if (!(mapped instanceof WrongExpectedVersion)) throw mapped;
+          const { metadata } = await this.client.getStreamMetadata<{ yeyakEvent?: { stream?: string } }>(eventIdClaimStream(id));
+          return { id, owner: metadata?.yeyakEvent?.stream ?? '', fresh: false };
+        }
+      }),
+    );
+    const foreign = results.find((r) => r.owner !== streamId);
+    return { foreign: foreign ? { id: foreign.id, owner: foreign.owner } : null, repeated: results.filter((r) => !r.fresh).map((r) => r.id) };
+  }
+
+  /**
+   * The stored events with these ids in this stream, found by reading it backwards page by page
+   * (only for ids claimed before, so only for repeats). Null when none is stored (an earlier append
+   * with them failed).
+   */
+  private async findStored(streamId: string, ids: string[], head: RecordedEvent | null): Promise<RecordedEvent[] | null> {
+    if (!head) return null;
+    const wanted = new Set(ids);
+    const found: RecordedEvent[] = [];
+    let from = head.revision;
+    while (from >= 0 && found.length < ids.length) {
+      const page = await this.readStream(streamId, { direction: 'backwards', fromRevision: from, maxCount: REPEAT_SEARCH_PAGE });
+      for (const e of page) if (wanted.has(e.eventId)) found.push(e);
+      if (page.length < REPEAT_SEARCH_PAGE) break;
+      from = page[page.length - 1]!.revision - 1;
+    }
+    return found.length ? found.reverse() : null;
   }
 
   async append(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -174,52 +219,41 @@ export class EsdbEventStore implements EventStore {
     const prepared = prepareEvents(streamId, events);
     const ids = prepared.map((e) => e.eventId);
 
-    for (let attempt = 0; ; attempt++) {
-      const tail = await this.readTail(streamId); // newest first
-      const head = tail[0];
-      const actual: CurrentRevision = head ? head.revision : 'no_stream';
-
-      // Idempotent repeat visible in the tail: same ids, in order, at the revision the expectation allows.
-      const firstIndex = tail.findIndex((e) => e.eventId === ids[0]);
-      if (firstIndex >= 0) {
-        const original = tail.slice(0, firstIndex + 1).reverse().slice(0, ids.length);
-        const sameIds = original.length === ids.length && original.every((e, i) => e.eventId === ids[i]);
-        const first = tail[firstIndex]!.revision;
+    const [claims, firstHead] = await Promise.all([this.claimIds(streamId, ids), this.readHead(streamId)]);
+    if (claims.foreign) throw new DuplicateEventId(streamId, claims.foreign.id);
+    let head = firstHead;
+    if (claims.repeated.length) {
+      // Ids claimed for this stream before: an idempotent repeat if the same ids are stored in order
+      // at the revision the expectation allows, however long ago (no window).
+      const stored = await this.findStored(streamId, ids, head);
+      if (stored) {
+        const actual: CurrentRevision = head ? head.revision : 'no_stream';
+        const first = stored[0]!.revision;
+        const sameIds = stored.length === ids.length && stored.every((e, i) => e.eventId === ids[i] && e.revision === first + i);
         const allowed =
           expected === 'any' ||
           (expected === 'no_stream' && first === 0) ||
           (expected === 'stream_exists' && first > 0) ||
           (typeof expected === 'number' && first === expected + 1);
         if (sameIds && allowed) {
-          const last = original[original.length - 1]!;
+          const last = stored[stored.length - 1]!;
           return { nextExpectedRevision: last.revision, position: last.position };
         }
-        if (satisfies(expected, actual)) throw new DuplicateEventId(streamId, ids[0]!);
-      }
-      if (!satisfies(expected, actual)) {
-        // An older repeat beyond the tail window: the server recognises those (event ids after the
-        // expected revision). Only send when the server cannot accept it as a new write.
-        const cannotBeNew = (typeof expected === 'number' && head && expected < head.revision) || (expected === 'no_stream' && head);
-        if (cannotBeNew && firstIndex < 0) {
-          try {
-            const placeholder = chainEvents(this.key, streamId, prepared, 0, null);
-            const r = await this.client.appendToStream(streamId, placeholder.events.map(toEventData), { expectedRevision: toEsdbExpected(expected) });
-            return { nextExpectedRevision: Number(r.nextExpectedRevision), position: r.position ?? (await this.positionOf(streamId, Number(r.nextExpectedRevision))) };
-          } catch (error) {
-            const mapped = mapEsdbError(error, { streamId, expected });
-            if (mapped instanceof WrongExpectedVersion) throw new WrongExpectedVersion(streamId, expected, actual);
-            throw mapped;
-          }
-        }
+        if (satisfies(expected, actual)) throw new DuplicateEventId(streamId, stored[0]!.eventId);
         throw new WrongExpectedVersion(streamId, expected, actual);
       }
+    }
 
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) head = await this.readHead(streamId);
+      const actual: CurrentRevision = head ? head.revision : 'no_stream';
+      if (!satisfies(expected, actual)) throw new WrongExpectedVersion(streamId, expected, actual);
       const chained = chainEvents(this.key, streamId, prepared, head ? head.revision + 1 : 0, head?.metadata.integrity?.hash ?? null);
       try {
         const result = await this.client.appendToStream(streamId, chained.events.map(toEventData), {
           expectedRevision: expectedForHead(head ? head.revision : null),
         });
-        const revision = Number(result.nextExpectedRevision);
+        const revision = revisionToNumber(result.nextExpectedRevision);
         return { nextExpectedRevision: revision, position: result.position ?? (await this.positionOf(streamId, revision)) };
       } catch (error) {
         const mapped = mapEsdbError(error, { streamId, expected });
@@ -232,7 +266,8 @@ export class EsdbEventStore implements EventStore {
 
   private async positionOf(streamId: string, revision: number): Promise<Position> {
     const [e] = await this.readStream(streamId, { fromRevision: revision, maxCount: 1 });
-    return e?.position ?? { commit: -1n, prepare: -1n };
+    if (!e || e.revision !== revision) throw new EventStoreUnavailable(`Appended ${streamId}@${revision} but cannot read its position`);
+    return e.position;
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

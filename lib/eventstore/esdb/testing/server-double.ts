@@ -19,17 +19,32 @@
  * persistent subscription administration that records its requests. What the real server does
  * beyond this is listed in docs/eventstore.md as "verified by reading only".
  */
+import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import { Metadata, status as Status, type StatusObject } from '@grpc/grpc-js';
-import { callErrorFromStatus, ClientDuplexStreamImpl, ClientReadableStreamImpl } from '@grpc/grpc-js/build/src/call';
-import { Any } from 'google-protobuf/google/protobuf/any_pb';
-import * as persistentGrpc from '@eventstore/db-client/generated/persistent_grpc_pb';
-import * as persistentPb from '@eventstore/db-client/generated/persistent_pb';
-import * as sharedPb from '@eventstore/db-client/generated/shared_pb';
-import * as statusPb from '@eventstore/db-client/generated/status_pb';
-import * as streamsGrpc from '@eventstore/db-client/generated/streams_grpc_pb';
-import * as streamsPb from '@eventstore/db-client/generated/streams_pb';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type * as Call from '@grpc/grpc-js/build/src/call';
+import type * as AnyPb from 'google-protobuf/google/protobuf/any_pb';
+import type * as PersistentGrpc from '@eventstore/db-client/generated/persistent_grpc_pb';
+import type * as PersistentPb from '@eventstore/db-client/generated/persistent_pb';
+import type * as SharedPb from '@eventstore/db-client/generated/shared_pb';
+import type * as StatusPb from '@eventstore/db-client/generated/status_pb';
+import type * as StreamsGrpc from '@eventstore/db-client/generated/streams_grpc_pb';
+import type * as StreamsPb from '@eventstore/db-client/generated/streams_pb';
+
+// CommonJS modules whose exports Node's ESM loader cannot see by name (generated protobuf code):
+// required, so the double runs under vitest and under plain tsx alike. The same module instances the client uses.
+const require = createRequire(import.meta.url);
+const { callErrorFromStatus, ClientDuplexStreamImpl, ClientReadableStreamImpl } = require('@grpc/grpc-js/build/src/call') as typeof Call;
+const { Any } = require('google-protobuf/google/protobuf/any_pb') as typeof AnyPb;
+const persistentGrpc = require('@eventstore/db-client/generated/persistent_grpc_pb') as typeof PersistentGrpc;
+const persistentPb = require('@eventstore/db-client/generated/persistent_pb') as typeof PersistentPb;
+const sharedPb = require('@eventstore/db-client/generated/shared_pb') as typeof SharedPb;
+const statusPb = require('@eventstore/db-client/generated/status_pb') as typeof StatusPb;
+const streamsGrpc = require('@eventstore/db-client/generated/streams_grpc_pb') as typeof StreamsGrpc;
+const streamsPb = require('@eventstore/db-client/generated/streams_pb') as typeof StreamsPb;
+type ClientReadableStreamImpl<T> = Call.ClientReadableStreamImpl<T>;
+type ClientDuplexStreamImpl<A, B> = Call.ClientDuplexStreamImpl<A, B>;
 
 type Listener = {
   onReceiveMetadata(metadata: Metadata): void;
@@ -184,7 +199,7 @@ function statusError(code: Status, details: string, metadata: Record<string, str
   return callErrorFromStatus({ code, details, metadata: md }, 'double');
 }
 
-function streamName(identifier: sharedPb.StreamIdentifier | undefined): string {
+function streamName(identifier: SharedPb.StreamIdentifier | undefined): string {
   return Buffer.from(identifier!.getStreamName_asU8()).toString('utf8');
 }
 
@@ -203,7 +218,7 @@ export class EsdbServerDouble {
   /** How many calls of each kind (read, batchAppend, subscribeToAll, …) the clients made. */
   readonly callCounts = new Map<string, number>();
   /** Persistent subscription groups and their info response. */
-  readonly groups = new Map<string, persistentPb.SubscriptionInfo>();
+  readonly groups = new Map<string, PersistentPb.SubscriptionInfo>();
   /** Scripted replies: returns an error to fail the unary call, or a response, or undefined for the default. */
   unary: Partial<Record<string, (request: unknown) => Error | unknown | undefined>> = {};
   onPersistentConnect: ((call: PersistentCall) => void) | null = null;
@@ -274,7 +289,7 @@ export class EsdbServerDouble {
 
   // --- protobuf messages as the server sends them ----------------------------------------------
 
-  private recordedEvent<T extends streamsPb.ReadResp.ReadEvent.RecordedEvent | persistentPb.ReadResp.ReadEvent.RecordedEvent>(r: StoredRecord, message: T): T {
+  private recordedEvent<T extends StreamsPb.ReadResp.ReadEvent.RecordedEvent | PersistentPb.ReadResp.ReadEvent.RecordedEvent>(r: StoredRecord, message: T): T {
     const id = new sharedPb.UUID();
     id.setString(r.id);
     message.setId(id);
@@ -298,7 +313,7 @@ export class EsdbServerDouble {
     return this.streams.get(name.join('@'))?.[Number(revision)];
   }
 
-  readEventMessage(r: StoredRecord, resolveLinks = false): streamsPb.ReadResp {
+  readEventMessage(r: StoredRecord, resolveLinks = false): StreamsPb.ReadResp {
     const event = new streamsPb.ReadResp.ReadEvent();
     const target = resolveLinks && r.type === '$>' ? this.resolveLink(r) : undefined;
     if (target) {
@@ -316,7 +331,7 @@ export class EsdbServerDouble {
   private streamsClient() {
     return {
       getChannel: () => ({ close() {}, getTarget: () => 'dns:double:2113' }),
-      read: (req: streamsPb.ReadReq, metadata: Metadata) => {
+      read: (req: StreamsPb.ReadReq, metadata: Metadata) => {
         const stream = new ClientReadableStreamImpl<unknown>((x: unknown) => x);
         const call = new FakeCall();
         attach(stream, call, metadata);
@@ -329,9 +344,9 @@ export class EsdbServerDouble {
         const call = new FakeCall();
         attach(stream, call, metadata);
         this.batchAppendCalls.push(call);
-        const pending = new Map<string, { options: streamsPb.BatchAppendReq.Options | undefined; messages: streamsPb.BatchAppendReq.ProposedMessage[] }>();
+        const pending = new Map<string, { options: StreamsPb.BatchAppendReq.Options | undefined; messages: StreamsPb.BatchAppendReq.ProposedMessage[] }>();
         call.onWrite = (message) => {
-          const req = message as streamsPb.BatchAppendReq;
+          const req = message as StreamsPb.BatchAppendReq;
           const correlation = req.getCorrelationId()!.getString();
           const entry = pending.get(correlation) ?? { options: undefined, messages: [] };
           pending.set(correlation, entry);
@@ -347,7 +362,7 @@ export class EsdbServerDouble {
     };
   }
 
-  private async serveRead(req: streamsPb.ReadReq, call: FakeCall): Promise<void> {
+  private async serveRead(req: StreamsPb.ReadReq, call: FakeCall): Promise<void> {
     const options = req.getOptions()!;
     if (options.hasSubscription()) return this.serveSubscription(options, call);
     this.count('read');
@@ -378,11 +393,14 @@ export class EsdbServerDouble {
       if (backwards) records = (ao.hasEnd() || !position ? this.log : this.log.filter((r) => cmp(r) < 0)).slice().reverse();
       else records = ao.hasStart() || !position ? this.log : this.log.filter((r) => cmp(r) >= 0);
     }
-    for (const r of records.slice(0, count)) call.deliver(this.readEventMessage(r, options.getResolveLinks()));
+    for (const r of records.slice(0, count)) {
+      this.count('eventsRead');
+      call.deliver(this.readEventMessage(r, options.getResolveLinks()));
+    }
     call.finish();
   }
 
-  private async serveSubscription(options: streamsPb.ReadReq.Options, call: FakeCall): Promise<void> {
+  private async serveSubscription(options: StreamsPb.ReadReq.Options, call: FakeCall): Promise<void> {
     this.count('subscribeToAll');
     const ao = options.getAll()!;
     const from: SubscriptionCall['from'] = ao.hasStart()
@@ -428,7 +446,7 @@ export class EsdbServerDouble {
     this.onSubscribe?.(sub);
   }
 
-  private async serveAppend(call: FakeCall, correlation: string, options: streamsPb.BatchAppendReq.Options, messages: streamsPb.BatchAppendReq.ProposedMessage[]): Promise<void> {
+  private async serveAppend(call: FakeCall, correlation: string, options: StreamsPb.BatchAppendReq.Options, messages: StreamsPb.BatchAppendReq.ProposedMessage[]): Promise<void> {
     if (this.latencyMs) await sleep(this.latencyMs);
     if (call.finished) return;
     const name = streamName(options.getStreamIdentifier());
@@ -517,7 +535,7 @@ export class EsdbServerDouble {
       });
     return {
       getChannel: () => ({ close() {}, getTarget: () => 'dns:double:2113' }),
-      create: unary('create', (req: persistentPb.CreateReq) => {
+      create: unary('create', (req: PersistentPb.CreateReq) => {
         const name = req.getOptions()!.getGroupName();
         if (this.groups.has(name))
           throw statusError(Status.ALREADY_EXISTS, 'exists', { exception: 'persistent-subscription-exists', 'stream-name': '$all', 'group-name': name });
@@ -543,7 +561,7 @@ export class EsdbServerDouble {
         this.groups.set(name, info);
         return new persistentPb.CreateResp();
       }),
-      update: unary('update', (req: persistentPb.UpdateReq) => {
+      update: unary('update', (req: PersistentPb.UpdateReq) => {
         const name = req.getOptions()!.getGroupName();
         const info = this.groups.get(name);
         if (!info) throw notFound(name);
@@ -555,12 +573,12 @@ export class EsdbServerDouble {
         info.setMaxCheckPointCount(s.getMaxCheckpointCount());
         return new persistentPb.UpdateResp();
       }),
-      delete: unary('delete', (req: persistentPb.DeleteReq) => {
+      delete: unary('delete', (req: PersistentPb.DeleteReq) => {
         const name = req.getOptions()!.getGroupName();
         if (!this.groups.delete(name)) throw notFound(name);
         return new persistentPb.DeleteResp();
       }),
-      getInfo: unary('getInfo', (req: persistentPb.GetInfoReq) => {
+      getInfo: unary('getInfo', (req: PersistentPb.GetInfoReq) => {
         const name = req.getOptions()!.getGroupName();
         const info = this.groups.get(name);
         if (!info) throw notFound(name);
@@ -575,7 +593,7 @@ export class EsdbServerDouble {
         resp.setSubscriptionsList([...this.groups.values()]);
         return resp;
       }),
-      replayParked: unary('replayParked', (req: persistentPb.ReplayParkedReq) => {
+      replayParked: unary('replayParked', (req: PersistentPb.ReplayParkedReq) => {
         const name = req.getOptions()!.getGroupName();
         if (!this.groups.has(name)) throw notFound(name);
         return new persistentPb.ReplayParkedResp();
@@ -587,7 +605,7 @@ export class EsdbServerDouble {
         attach(stream, call, metadata);
         let connected: PersistentCall | null = null;
         call.onWrite = (message) => {
-          const req = message as persistentPb.ReadReq;
+          const req = message as PersistentPb.ReadReq;
           if (!req.hasOptions() || connected) return;
           const group = req.getOptions()!.getGroupName();
           connected = {
@@ -613,12 +631,12 @@ export class EsdbServerDouble {
             },
             acks: () =>
               call.written.flatMap((m) => {
-                const r = m as persistentPb.ReadReq;
+                const r = m as PersistentPb.ReadReq;
                 return r.hasAck() ? r.getAck()!.getIdsList().map((id) => id.getString()) : [];
               }),
             nacks: () =>
               call.written.flatMap((m) => {
-                const r = m as persistentPb.ReadReq;
+                const r = m as PersistentPb.ReadReq;
                 if (!r.hasNack()) return [];
                 const n = r.getNack()!;
                 const action = ({ 0: 'unknown', 1: 'park', 2: 'retry', 3: 'skip', 4: 'stop' } as Record<number, string>)[n.getAction()]!;
@@ -640,6 +658,13 @@ export class EsdbServerDouble {
         return stream;
       },
     };
+  }
+
+  /** How many batch-append requests for this stream the clients have sent (answered or not). */
+  sentAppends(streamId: string): number {
+    return this.batchAppendCalls
+      .flatMap((c) => c.written as StreamsPb.BatchAppendReq[])
+      .filter((m) => m.hasOptions() && streamName(m.getOptions()!.getStreamIdentifier()) === streamId).length;
   }
 
   /** Ends every open call as a server restart or a lost connection does. */
