@@ -15,7 +15,8 @@ import { validatedActionWithUser } from './validated';
 const PAGE = '/admin/payments';
 
 export const reconcileNowAction = validatedActionWithUser({ schema: z.object({}), roles: ['admin'], callbackUrl: PAGE }, async (_data, ctx) => {
-  const result = await reconcilePendingPayments(await appCommandDeps(), ctx.meta());
+  // Every waiting payment, due or not: a person asked to check now.
+  const result = await reconcilePendingPayments(await appCommandDeps(), ctx.meta(), { all: true });
   revalidatePath(PAGE);
   return { ok: result.checked === 0 ? 'adminPayments.reconciledNone' : 'adminPayments.reconciled' };
 });

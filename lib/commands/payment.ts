@@ -57,8 +57,9 @@
  *
  * reconcilePendingPayments(deps, meta, options?) → ReconcileResult   (admin only, or the system)
  *     { checked, captured, declined, failed, pending, stuck }; options.sql defaults to the web server's database.
- *     Runs the reconciliation now over every payment whose outcome is not recorded (what the
- *     worker's timer does every 30 s): the e2e tests trigger it through the admin page's
+ *     Runs the reconciliation over the payments whose outcome is not recorded and that are due for
+ *     a check (what the worker's timer does every 30 s); `{ all: true }` checks every waiting one
+ *     now, due or not (the admin's "check now"). The e2e tests trigger it through the admin page's
  *     "check pending payments now" (app/actions/admin-payments.ts `reconcileNowAction`, /admin/payments)
  *     or call it directly with a clock past the first check's delay (2 min after the request).
  *
@@ -524,6 +525,8 @@ export interface ReconcileOptions {
   maxChecks?: number;
   /** Each failed check, for logging. */
   onError?: (error: unknown, paymentId: string) => void;
+  /** Check every waiting payment now, not only those due (an admin's "check now"). */
+  all?: boolean;
 }
 
 const nextCheck = (now: Date, checks: number) => new Date(now.getTime() + Math.min(3_600_000, 60_000 * 2 ** checks));
@@ -541,7 +544,7 @@ export async function reconcilePendingPayments(deps: CommandDeps, meta: CommandM
   const result: ReconcileResult = { checked: 0, captured: 0, declined: 0, failed: 0, pending: 0, stuck: 0 };
   if (!deps.payments) return result;
   const now = nowOf(deps);
-  for (const row of await duePendingPayments(sql, now)) {
+  for (const row of await duePendingPayments(sql, now, 100, options.all ?? false)) {
     result.checked += 1;
     let outcome: PaymentOutcome['outcome'] = 'pending';
     let seen: GatewayView | null = null;

@@ -70,11 +70,11 @@ export function gatewayView(gw: GatewayPayment): GatewayView {
   };
 }
 
-/** Rows due for a check (never the stuck ones), oldest due first. */
-export async function duePendingPayments(sql: postgres.Sql, now: Date, limit = 100): Promise<PendingPayment[]> {
+/** Rows due for a check (never the stuck ones), oldest due first; `all`: every row, due or not (a person asked to check now). */
+export async function duePendingPayments(sql: postgres.Sql, now: Date, limit = 100, all = false): Promise<PendingPayment[]> {
   const rows = await sql<Row[]>`
     select * from pm_pending_payments
-    where stuck_at is null and next_check_at <= ${now.toISOString()}::timestamptz
+    where stuck_at is null and (${all} or next_check_at <= ${now.toISOString()}::timestamptz)
     order by next_check_at limit ${limit}`;
   return rows.map(fromRow);
 }

@@ -23,6 +23,7 @@ import {
   loadStream,
   ForbiddenError,
   reconcilePayment,
+  reconcilePendingPayments,
   requestDeposit,
   resolveStuckPayment,
   retryStuckPayment,
@@ -245,6 +246,20 @@ async function registerClinic(): Promise<string> {
 }
 
 describe('reconciliation that never gives up silently', () => {
+  it("an admin's 'check now' settles a timed-out payment at once, before its first check is due", async () => {
+    const clinicId = await registerClinic();
+    const booked = await book(clinicId);
+    const paymentId = depositPaymentId(booked.reservationId);
+    const slow = await authorize(paymentId, '4000000000009995'); // times out at confirm, approved behind it
+    await expect(confirmDeposit(deps, slow, meta())).rejects.toMatchObject({ code: 'payment.pending' });
+    await eventually(async () => expect(await t.sql`select 1 from pm_pending_payments where payment_id = ${paymentId}`).toHaveLength(1));
+    const admin = commandMetadata({ actor: { id: 'admin-1', role: 'admin' } });
+    expect(await reconcilePendingPayments(deps, admin, { sql: t.sql })).toMatchObject({ captured: 0 }); // the timer's view: not due yet
+    expect(await reconcilePendingPayments(deps, admin, { sql: t.sql, all: true })).toMatchObject({ captured: 1 });
+    await eventually(async () => expect(await reservationState(booked.reservationId)).toMatchObject({ status: 'confirmed', depositPaidKrw: 50_000 }));
+  });
+
+
   it('a payment the gateway cannot settle is parked for a person with what the gateway knows; an admin retries or resolves it, each resolution an event', async () => {
     const parking = await startProcessManagers({
       store,
