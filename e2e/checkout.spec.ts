@@ -126,9 +126,10 @@ test("a patient posting the checkout for another patient's payment gets 403, and
     await payAndBook(b, pick, slotOn(pick.clinic, 38, 2).startsAt);
 
     const before = await eventCount(sql);
-    // B's own card form, carrying A's payment id.
+    // B's own card form, carrying A's payment id (set after typing the card: typing re-renders the form).
+    await b.getByLabel('카드 번호').fill(APPROVE);
     await b.locator('input[name="paymentId"]').evaluate((el, id) => ((el as HTMLInputElement).value = id), paymentOfA);
-    await payWith(b, APPROVE);
+    await b.getByTestId('card-widget').getByRole('button', { name: /결제하기$/ }).click();
     await expectForbidden(b);
     expect(await eventCount(sql)).toBe(before);
     expect(await charges(sql, paymentOfA)).toEqual({ attempts: 0, charged: 0 });
