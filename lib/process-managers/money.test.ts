@@ -174,6 +174,21 @@ describe('money is never lost or taken twice', () => {
     expect(recorded.reduce((sum, p) => sum + p.capturedKrw - p.refundedKrw, 0)).toBe(50_000);
   });
 
+  it('two tabs confirming good cards at the same moment: one charge kept and recorded, the other never charged', async () => {
+    const clinicId = await registerClinic();
+    const booked = await book(clinicId);
+    const paymentId = depositPaymentId(booked.reservationId);
+    const patient = () => commandMetadata({ actor: patientActor(booked.patientId), clinicId });
+    const tabs = [await authorize(paymentId, APPROVE), await authorize(paymentId, APPROVE)];
+    const outcomes = await Promise.all(tabs.map((tab) => confirmDeposit(deps, tab, patient())));
+    expect(outcomes.map((o) => o.outcome)).toEqual(['captured', 'captured']);
+    await eventually(async () => expect(await reservationState(booked.reservationId)).toMatchObject({ status: 'confirmed', depositPaidKrw: 50_000 }));
+    expect(await keptCharges(booked.reservationId)).toEqual([50_000]);
+    const p = await paymentState(paymentId);
+    expect(p).toMatchObject({ status: 'captured', capturedKrw: 50_000 });
+    expect(tabs.map((tab) => tab.paymentKey)).toContain(p.providerRef);
+  });
+
   it('a charge that lands on a payment already closed is cancelled at the gateway with a derived key and recorded, once', async () => {
     const clinicId = await registerClinic();
     const booked = await book(clinicId);
