@@ -115,6 +115,56 @@ describe('groups: park, checkpoint, list, stop', () => {
   });
 });
 
+describe('groups: smaller differences from the port', () => {
+  it('item 11: a group started from a position does not deliver the event at that position (exclusive)', async () => {
+    const { server, store } = setup();
+    await store.append('s-1', [ev('A'), ev('B'), ev('C')]);
+    const stored = await store.readStream('s-1');
+    await store.groups.create('g', { startFrom: stored[1]!.position });
+    const seen: string[] = [];
+    const consumer = store.groups.connect('g', async (m) => {
+      seen.push(m.event.type);
+      await m.ack();
+    });
+    await waitFor(() => consumer.active, 2000, 'active');
+    const call = server.persistentCalls[0]!;
+    const records = server.streams.get('s-1')!;
+    call.send(records[1]!); // the server starts at its startFrom, inclusive
+    call.send(records[2]!);
+    await waitFor(() => call.acks().length === 2, 2000, 'both acked');
+    expect(seen).toEqual(['C']);
+    expect(call.acks()).toEqual([records[1]!.id, records[2]!.id]);
+  });
+
+  it("item 12: the consumer id is the connection's name, so the server reports it as the active consumer", async () => {
+    const { server, store } = setup();
+    await store.groups.create('g');
+    const consumer = store.groups.connect('g', (m) => m.ack(), { consumerId: 'worker-7' });
+    await waitFor(() => consumer.active, 2000, 'active');
+    expect(server.persistentCalls[0]!.call.connectionName).toBe('worker-7');
+  });
+
+  it('item 13: an event redelivered from the parked stream is marked replayed', async () => {
+    const { server, store } = setup();
+    await store.groups.create('g');
+    await store.append('s-1', [ev('A'), ev('B')]);
+    const [a, b] = server.streams.get('s-1')!;
+    const [link] = server.write(parkedStreamName('g'), [{ id: newEventId(), type: '$>', contentType: 'application/octet-stream', data: Buffer.from('0@s-1'), metadata: { Reason: 'x' } }]);
+    const seen: string[] = [];
+    const consumer = store.groups.connect('g', async (m) => {
+      seen.push(`${m.event.type}:${m.replayed}`);
+      await m.ack();
+    });
+    await waitFor(() => consumer.active, 2000, 'active');
+    const call = server.persistentCalls[0]!;
+    call.send(b!);
+    call.send(a!, 0, link);
+    await waitFor(() => seen.length === 2, 2000, 'both delivered');
+    expect(seen).toEqual(['B:false', 'A:true']);
+    expect(call.acks()).toEqual([b!.id, link!.id]); // a replayed message is acked by its link's id
+  });
+});
+
 describe('catch-up subscriptions', () => {
   it('item 4: onCaughtUp fires after the handler has handled every stored event', async () => {
     const { store } = setup();

@@ -633,13 +633,28 @@ class EsdbGroupConsumer implements GroupConsumer {
   }
 
   private async run(): Promise<void> {
-    const client = this.groups.store.client;
+    // A client of the consumer's own, named after it: the server shows a connection by its client's
+    // connection name (GroupInfo.activeConsumer.id). It only subscribes, acks and nacks (never appends).
+    const client = this.groups.store.createClient(this.consumerId);
+    try {
+      await this.consume(client);
+    } finally {
+      await client.dispose().catch(() => {});
+    }
+  }
+
+  private async consume(client: EventStoreDBClient): Promise<void> {
+    const parked = parkedStreamName(this.group);
     while (!this.stopped) {
       try {
         const config = await this.groups.config(this.group);
         const filter = config?.filter ?? {};
         const { matches } = toEsdbFilter(filter);
-        const { maxRetryCount } = (await this.groups.info(this.group)).settings;
+        const info = await client.getPersistentSubscriptionToAllInfo(this.group);
+        const { maxRetryCount } = info.settings;
+        // The server starts a group at its startFrom position inclusive, the port after it: that one
+        // event is acked unseen.
+        const startFrom = typeof info.settings.startFrom === 'object' ? info.settings.startFrom : null;
         // stop() may have come while the configuration was read: it found no subscription to end.
         if (this.stopped) break;
         const sub = client.subscribeToPersistentSubscriptionToAll(this.group, { bufferSize: config?.maxInFlight ?? DEFAULT_GROUP_SETTINGS.maxInFlight });
@@ -652,7 +667,8 @@ class EsdbGroupConsumer implements GroupConsumer {
         for await (const resolved of sub as AsyncIterable<PersistentSubscriptionToAllResolvedEvent>) {
           if (this.stopped) break;
           const event = fromResolvedEvent(resolved);
-          if (!event || !matches(event)) {
+          const atStart = event && startFrom && event.position.commit === startFrom.commit && event.position.prepare === startFrom.prepare;
+          if (!event || !matches(event) || (atStart && resolved.retryCount === 0 && resolved.link?.streamId !== parked)) {
             await sub.ack(resolved);
             continue;
           }
@@ -663,7 +679,8 @@ class EsdbGroupConsumer implements GroupConsumer {
           const message = {
             event,
             retryCount: resolved.retryCount,
-            replayed: false,
+            // A parked event being replayed comes through the link written into the parked stream.
+            replayed: resolved.link?.streamId === parked,
             ack: () => sub.ack(resolved),
             nack,
           };

@@ -551,7 +551,9 @@ export class EsdbServerDouble {
         info.setMaxCheckPointCount(s.getMaxCheckpointCount());
         info.setMaxSubscriberCount(s.getMaxSubscriberCount());
         info.setNamedConsumerStrategy(s.getConsumerStrategy());
-        info.setStartFrom('C:0/P:0');
+        const all = req.getOptions()!.getAll();
+        const at = all?.hasPosition() ? all.getPosition()! : null;
+        info.setStartFrom(at ? `C:${at.getCommitPosition()}/P:${at.getPreparePosition()}` : all?.hasEnd() ? 'C:-1/P:-1' : 'C:0/P:0');
         info.setLastCheckpointedEventPosition('');
         info.setLastKnownEventPosition('');
         info.setTotalItems('0');
