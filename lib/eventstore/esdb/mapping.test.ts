@@ -1,4 +1,5 @@
-import { WrongExpectedVersionError } from '@eventstore/db-client';
+import { convertToCommandError, UnsupportedError, WrongExpectedVersionError } from '@eventstore/db-client';
+import { Metadata } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { chainEvents, prepareEvents } from '../envelope';
 import { EventStoreUnavailable, GroupAlreadyExists, GroupNotFound, StreamNotFound, WrongExpectedVersion } from '../errors';
@@ -90,6 +91,29 @@ describe('EventStoreDB mapping (no server)', () => {
     expect(mapEsdbError({ type: 'unavailable', message: 'down' })).toBeInstanceOf(EventStoreUnavailable);
     const other = new Error('other');
     expect(mapEsdbError(other)).toBe(other);
+  });
+
+  it('maps the remaining client errors, as the client converts them from gRPC errors', () => {
+    const grpc = (code: number, details: string, metadata: Record<string, string> = {}) => {
+      const md = new Metadata();
+      for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+      return convertToCommandError(Object.assign(new Error(`${code} ${details}`), { code, details, metadata: md }));
+    };
+    const deleted = mapEsdbError(grpc(9, 'deleted', { exception: 'stream-deleted', 'stream-name': 's-1' }), { streamId: 's-1' });
+    expect(deleted).toBeInstanceOf(StreamNotFound);
+    expect(deleted).toMatchObject({ streamId: 's-1' });
+    for (const error of [
+      grpc(9, 'failed', { exception: 'persistent-subscription-failed', 'group-name': 'g' }),
+      grpc(9, 'dropped', { exception: 'persistent-subscription-dropped', 'group-name': 'g' }),
+      grpc(1, 'Cancelled by the server'),
+      grpc(5, 'method not found'),
+      grpc(2, 'something broke'),
+      new UnsupportedError('subscribeToPersistentSubscriptionToAll', '21.10'),
+    ]) {
+      const mapped = mapEsdbError(error);
+      expect(mapped, String((error as { type?: string }).type)).toBeInstanceOf(EventStoreUnavailable);
+      expect((mapped as Error).cause).toBe(error);
+    }
   });
 
   it('builds filters: server side on one criterion, client side on both and never system events', () => {

@@ -200,7 +200,10 @@ export function mapEsdbError(error: unknown, context: { streamId?: string; expec
     case 'wrong-expected-version':
       return new WrongExpectedVersion(e.streamName ?? context.streamId ?? '', context.expected ?? fromEsdbExpected(e.expectedVersion), fromEsdbCurrent(e.actualVersion), { cause: error });
     case 'stream-not-found':
-      return new StreamNotFound(e.streamName ?? context.streamId ?? '');
+    case 'no-stream':
+    // The port has no deletion: a deleted (or tombstoned) stream is one that is not there.
+    case 'stream-deleted':
+      return new StreamNotFound(e.streamName || context.streamId || '');
     case 'persistent-subscription-does-not-exist':
       return new GroupNotFound(e.groupName || context.group || '');
     case 'persistent-subscription-exists':
@@ -213,7 +216,15 @@ export function mapEsdbError(error: unknown, context: { streamId?: string; expec
     case 'timeout':
     case 'not-leader':
     case 'access-denied':
-      return new EventStoreUnavailable(e.message ?? String(e.type), { cause: error });
+    // A subscription the server ended (the consumer reconnects), a call cancelled by the server
+    // (restart), an unknown method or failure, a server too old for the call.
+    case 'persistent-subscription-failed':
+    case 'persistent-subscription-dropped':
+    case 'cancelled':
+    case 'not-found':
+    case 'unknown':
+    case 'unsupported':
+      return new EventStoreUnavailable(e.message || String(e.type), { cause: error });
     default:
       return error;
   }
