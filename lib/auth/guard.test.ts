@@ -67,16 +67,34 @@ const noSearch = { searchParams: Promise.resolve({}) };
 interface EntryPoint {
   name: string;
   allowed: Who[];
-  /** What an allowed caller gets when it is not plain "allowed" (e.g. a page that redirects on). */
+  /**
+   * What an allowed caller gets when it is not plain "allowed": a page that redirects on, or a 404
+   * for an id that does not exist (it got past the role check; a refused role must get 403, never 404).
+   */
   allowedOutcome?: (who: Who) => Outcome;
   call: () => Promise<unknown>;
 }
+const NOPE = 'no-such-id';
+const page = (path: string) => import(path).then((m: { default: (props?: unknown) => Promise<unknown> }) => m.default);
+const params = (p: Record<string, string>, search: Record<string, string> = {}) => ({ params: Promise.resolve(p), searchParams: Promise.resolve(search) });
+const emptyForm = () => new FormData();
 
 const queries = await import('../queries/admin');
 const auditQueries = await import('../queries/audit');
 const staffQueries = await import('../queries/staff');
 const projectionQueries = await import('../queries/projections');
 const projectionActions = await import('../../app/actions/projections');
+const accountQueries = await import('../queries/account');
+const reservationQueries = await import('../queries/reservations');
+const checkoutQueries = await import('../queries/checkout');
+const bookingQueries = await import('../queries/booking');
+const paymentsAdminQueries = await import('../queries/payments-admin');
+const accountActions = await import('../../app/actions/account');
+const adminPaymentActions = await import('../../app/actions/admin-payments');
+const bookingActions = await import('../../app/actions/booking');
+const checkoutActions = await import('../../app/actions/checkout');
+const reservationActions = await import('../../app/actions/reservations');
+const notFound = (): Outcome => 'not-found';
 
 const entryPoints: EntryPoint[] = [
   // Queries
@@ -85,7 +103,30 @@ const entryPoints: EntryPoint[] = [
   { name: 'query auditTrail', allowed: ['auditor'], call: () => auditQueries.auditTrail(auditQueries.auditFiltersSchema.parse({})) },
   { name: 'query staffClinicOverview', allowed: ['staff'], call: () => staffQueries.staffClinicOverview(CLINIC) },
   { name: 'query projectionsStatus', allowed: ['admin'], call: () => projectionQueries.projectionsStatus() },
+  { name: 'query myAccount', allowed: ['patient'], call: () => accountQueries.myAccount() },
+  { name: 'query myReservations', allowed: ['patient'], call: () => reservationQueries.myReservations() },
+  { name: 'query myReservation', allowed: ['patient'], call: () => reservationQueries.myReservation(NOPE) },
+  { name: 'query myCancellationPreview', allowed: ['patient'], call: () => reservationQueries.myCancellationPreview(NOPE) },
+  { name: 'query myReschedulePreview', allowed: ['patient'], call: () => reservationQueries.myReschedulePreview(NOPE, new Date().toISOString()) },
+  { name: 'query myRescheduleOptions', allowed: ['patient'], call: () => reservationQueries.myRescheduleOptions(NOPE, undefined) },
+  { name: 'query checkoutView', allowed: ['patient'], call: () => checkoutQueries.checkoutView(NOPE) },
+  { name: 'query reservationDeposit', allowed: ['patient'], call: () => checkoutQueries.reservationDeposit(NOPE) },
+  { name: 'query requireBookingPatient', allowed: ['patient'], call: () => bookingQueries.requireBookingPatient('/') },
+  { name: 'query stuckPaymentsForAdmin', allowed: ['admin'], call: () => paymentsAdminQueries.stuckPaymentsForAdmin() },
   // Server actions
+  // (Validated actions get an empty form: an allowed caller gets its field errors back, nothing runs.)
+  { name: 'action changeContactAction', allowed: ['patient'], call: () => accountActions.changeContactAction({}, emptyForm()) },
+  { name: 'action consentAction', allowed: ['patient'], call: () => accountActions.consentAction({}, emptyForm()) },
+  { name: 'action eraseMyDataAction', allowed: ['patient'], call: () => accountActions.eraseMyDataAction({}, emptyForm()) },
+  { name: 'action bookAction', allowed: ['patient'], call: () => bookingActions.bookAction({}, emptyForm()) },
+  { name: 'action payAction', allowed: ['patient'], call: () => checkoutActions.payAction({}, emptyForm()) },
+  { name: 'action confirmAction', allowed: ['patient'], call: () => checkoutActions.confirmAction({}, emptyForm()) },
+  { name: 'action failAction', allowed: ['patient'], call: () => checkoutActions.failAction({}, emptyForm()) },
+  { name: 'action cancelReservationAction', allowed: ['patient'], call: () => reservationActions.cancelReservationAction({}, emptyForm()) },
+  { name: 'action rescheduleReservationAction', allowed: ['patient'], call: () => reservationActions.rescheduleReservationAction({}, emptyForm()) },
+  { name: 'action reconcileNowAction', allowed: ['admin'], call: () => adminPaymentActions.reconcileNowAction({}, emptyForm()) },
+  { name: 'action retryStuckPaymentAction', allowed: ['admin'], call: () => adminPaymentActions.retryStuckPaymentAction({}, emptyForm()) },
+  { name: 'action resolveStuckPaymentAction', allowed: ['admin'], call: () => adminPaymentActions.resolveStuckPaymentAction({}, emptyForm()) },
   { name: 'action requestRebuildAction', allowed: ['admin'], call: () => projectionActions.requestRebuildAction(form({ name: 'audit-log' })) },
   { name: 'action retryParkedAction', allowed: ['admin'], call: () => projectionActions.retryParkedAction() },
   { name: 'action skipParkedAction', allowed: ['admin'], call: () => projectionActions.skipParkedAction(form({ eventId: randomUUID() })) },
@@ -100,6 +141,16 @@ const entryPoints: EntryPoint[] = [
     allowedOutcome: (who) => `redirect /staff/${who === 'staff' ? CLINIC : OTHER_CLINIC}`,
     call: async () => (await import('../../app/staff/page')).default(),
   },
+  { name: 'page /admin/payments', allowed: ['admin'], call: async () => (await page('../../app/admin/payments/page'))() },
+  { name: 'page /me/account', allowed: ['patient'], call: async () => (await page('../../app/me/account/page'))(params({})) },
+  { name: 'page /me/reservations/[id]', allowed: ['patient'], allowedOutcome: notFound, call: async () => (await page('../../app/me/reservations/[reservationId]/page'))(params({ reservationId: NOPE })) },
+  { name: 'page /me/reservations/[id]/cancel', allowed: ['patient'], allowedOutcome: notFound, call: async () => (await page('../../app/me/reservations/[reservationId]/cancel/page'))(params({ reservationId: NOPE })) },
+  { name: 'page /me/reservations/[id]/reschedule', allowed: ['patient'], allowedOutcome: notFound, call: async () => (await page('../../app/me/reservations/[reservationId]/reschedule/page'))(params({ reservationId: NOPE })) },
+  { name: 'page /checkout/[paymentId]', allowed: ['patient'], allowedOutcome: notFound, call: async () => (await page('../../app/checkout/[paymentId]/page'))(params({ paymentId: NOPE })) },
+  { name: 'page /checkout/[paymentId]/success', allowed: ['patient'], allowedOutcome: notFound, call: async () => (await page('../../app/checkout/[paymentId]/success/page'))(params({ paymentId: NOPE })) },
+  { name: 'page /checkout/[paymentId]/fail', allowed: ['patient'], allowedOutcome: notFound, call: async () => (await page('../../app/checkout/[paymentId]/fail/page'))(params({ paymentId: NOPE })) },
+  { name: 'page /checkout/reservation/[id]', allowed: ['patient'], allowedOutcome: notFound, call: async () => (await page('../../app/checkout/reservation/[reservationId]/page'))(params({ reservationId: NOPE })) },
+  { name: `page /clinics/${CLINIC}/book`, allowed: ['patient'], call: async () => (await page('../../app/clinics/[clinicId]/book/page'))(params({ clinicId: CLINIC })) },
   {
     name: `page /staff/${CLINIC}`,
     allowed: ['staff'],
