@@ -1,5 +1,6 @@
 import { convertToCommandError, UnsupportedError, WrongExpectedVersionError } from '@eventstore/db-client';
 import { Metadata } from '@grpc/grpc-js';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { chainEvents, prepareEvents } from '../envelope';
 import { EventStoreUnavailable, GroupAlreadyExists, GroupNotFound, StreamNotFound, WrongExpectedVersion } from '../errors';
@@ -68,7 +69,8 @@ describe('EventStoreDB mapping (no server)', () => {
   it('maps positions and revisions', () => {
     const [d] = chained().map(toEventData);
     const withoutPosition = { event: { ...asResolved(d!, 's', 3n).event, position: undefined }, commitPosition: 555n };
-    expect((fromResolvedEvent(withoutPosition as never) as RecordedEvent).position).toEqual({ commit: 555n, prepare: 555n });
+    // No guess from the link's commit position (prepare = commit was a made-up position).
+    expect(() => fromResolvedEvent(withoutPosition as never)).toThrow(EventStoreUnavailable);
     expect(toReadPosition('start')).toBe('start');
     expect(toReadPosition({ commit: 5n, prepare: 4n })).toEqual({ commit: 5n, prepare: 4n });
     expect(expectedForHead(null)).toBe('no_stream');
@@ -91,6 +93,35 @@ describe('EventStoreDB mapping (no server)', () => {
     expect(mapEsdbError({ type: 'unavailable', message: 'down' })).toBeInstanceOf(EventStoreUnavailable);
     const other = new Error('other');
     expect(mapEsdbError(other)).toBe(other);
+  });
+
+  it('an event without a log position is refused, not placed at {0, 0}', () => {
+    // What the client makes of a server message whose positions are unset (proto3 default "0").
+    const require = createRequire(import.meta.url);
+    const streamsPb = require('@eventstore/db-client/generated/streams_pb');
+    const sharedPb = require('@eventstore/db-client/generated/shared_pb');
+    const { convertGrpcEvent } = require('@eventstore/db-client/dist/utils/convertGrpcEvent');
+    const [data] = chained();
+    const record = new streamsPb.ReadResp.ReadEvent.RecordedEvent();
+    const id = new sharedPb.UUID();
+    id.setString(data!.eventId);
+    record.setId(id);
+    const identifier = new sharedPb.StreamIdentifier();
+    identifier.setStreamName(Buffer.from('reservation-1'));
+    record.setStreamIdentifier(identifier);
+    record.setStreamRevision('0');
+    record.getMetadataMap().set('type', data!.type);
+    record.getMetadataMap().set('content-type', 'application/json');
+    record.setData(Buffer.from(JSON.stringify(data!.data)));
+    record.setCustomMetadata(Buffer.from(JSON.stringify(toEventData(data!).metadata)));
+    const event = new streamsPb.ReadResp.ReadEvent();
+    event.setEvent(record);
+    const resolved = convertGrpcEvent(event);
+    expect(resolved.event.position).toEqual({ commit: 0n, prepare: 0n });
+    expect(() => fromResolvedEvent(resolved)).toThrow(EventStoreUnavailable);
+    record.setCommitPosition('120');
+    record.setPreparePosition('110');
+    expect(fromResolvedEvent(convertGrpcEvent(event))!.position).toEqual({ commit: 120n, prepare: 110n });
   });
 
   it('maps the remaining client errors, as the client converts them from gRPC errors', () => {

@@ -73,11 +73,12 @@ export function fromResolvedEvent(resolved: AnyResolved): RecordedEvent | null {
   const metadata: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) if (!k.startsWith('$')) metadata[k] = v;
   const schemaVersion = typeof raw.$schemaVersion === 'number' ? raw.$schemaVersion : 1;
-  const position: Position = e.position
-    ? { commit: e.position.commit, prepare: e.position.prepare }
-    : resolved.commitPosition !== undefined
-      ? { commit: resolved.commitPosition, prepare: resolved.commitPosition }
-      : { commit: -1n, prepare: -1n };
+  // The client turns unset positions into {0, 0} (proto3 defaults), the position of the log's first
+  // record, which is never one of ours: that is "no position", refused rather than guessed.
+  if (!e.position || (e.position.commit === 0n && e.position.prepare === 0n)) {
+    throw new EventStoreUnavailable(`Event ${e.id} of ${e.streamId} came without a log position`);
+  }
+  const position: Position = { commit: e.position.commit, prepare: e.position.prepare };
   return {
     eventId: e.id,
     type: e.type,
@@ -167,7 +168,7 @@ export function fromEsdbGroupInfo(
     },
     checkpoint: checkpoint ? { commit: checkpoint.commit, prepare: checkpoint.prepare } : undefined,
     activeConsumer: connection ? { id: connection.connectionName || connection.from } : null,
-    parkedCount: Number(info.stats?.parkedMessageCount ?? 0n),
+    parkedCount: revisionToNumber(info.stats?.parkedMessageCount ?? 0n),
   };
 }
 
