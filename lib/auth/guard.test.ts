@@ -154,7 +154,7 @@ const entryPoints: EntryPoint[] = [
   {
     name: `page /staff/${CLINIC}`,
     allowed: ['staff'],
-    call: async () => (await import('../../app/staff/[clinicId]/page')).default({ params: Promise.resolve({ clinicId: CLINIC }) }),
+    call: async () => (await page('../../app/staff/[clinicId]/page'))(params({ clinicId: CLINIC })),
   },
 ];
 
