@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DuplicateEventId, EventStoreUnavailable, StreamNotFound } from '../errors';
+import { DuplicateEventId, EventStoreClosed, EventStoreUnavailable, StreamNotFound } from '../errors';
 import { ev, waitFor } from '../testing/contract';
 import { newEventId } from '../envelope';
 import type { GroupMessage, RecordedEvent } from '../types';
@@ -162,6 +162,31 @@ describe('groups: smaller differences from the port', () => {
     await waitFor(() => seen.length === 2, 2000, 'both delivered');
     expect(seen).toEqual(['B:false', 'A:true']);
     expect(call.acks()).toEqual([b!.id, link!.id]); // a replayed message is acked by its link's id
+  });
+});
+
+describe('groups: configuration and a closed store', () => {
+  it('item 14: a group whose configuration cannot be written is not left behind; delete removes the configuration', async () => {
+    const { server, store } = setup();
+    server.refuseAppendsTo.add('$$yeyak-eventstore-group-g');
+    await expect(store.groups.create('g', { filter: { streamPrefixes: ['s-'] } })).rejects.toBeInstanceOf(EventStoreUnavailable);
+    expect(server.groups.has('g')).toBe(false);
+    server.refuseAppendsTo.clear();
+    await store.groups.create('g', { filter: { streamPrefixes: ['s-'] }, maxInFlight: 3 });
+    expect((await store.groups.info('g')).filter).toEqual({ streamPrefixes: ['s-'] });
+    await store.groups.delete('g');
+    const { metadata } = await store.client.getStreamMetadata<{ yeyakGroup?: unknown }>('yeyak-eventstore-group-g');
+    expect(metadata?.yeyakGroup).toBeUndefined();
+  });
+
+  it('item 15: groups and connect refuse a closed store', async () => {
+    const { store } = setup();
+    await store.groups.create('g');
+    await store.close();
+    for (const call of [() => store.groups.create('h'), () => store.groups.update('g', {}), () => store.groups.delete('g'), () => store.groups.list(), () => store.groups.info('g'), () => store.groups.listParked('g'), () => store.groups.replayParked('g')]) {
+      await expect(call()).rejects.toBeInstanceOf(EventStoreClosed);
+    }
+    expect(() => store.groups.connect('g', (m) => m.ack())).toThrow(EventStoreClosed);
   });
 });
 

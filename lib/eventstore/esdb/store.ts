@@ -18,7 +18,7 @@ import {
   type PersistentSubscriptionToAllResolvedEvent,
   type ResolvedEvent,
 } from '@eventstore/db-client';
-import { DuplicateEventId, EventStoreClosed, EventStoreUnavailable, GroupNotFound, InvalidEvent, StreamNotFound, WrongExpectedVersion } from '../errors';
+import { DuplicateEventId, EventStoreClosed, EventStoreError, EventStoreUnavailable, GroupNotFound, InvalidEvent, StreamNotFound, WrongExpectedVersion } from '../errors';
 import { chainEvents, comparePositions, DEFAULT_GROUP_SETTINGS, normalizeFilter, prepareEvents, resolveSettings, satisfies, validateExpectedRevision, validateStreamId } from '../envelope';
 import { StreamChainVerifier } from '../hash-chain';
 import type {
@@ -98,6 +98,12 @@ async function releaseClient(connectionString: string): Promise<void> {
 
 /** Events per page when a repeat's original is looked for in its stream. */
 const REPEAT_SEARCH_PAGE = 100;
+
+/** A client error as the port's error (mapped errors that are not EventStoreErrors become EventStoreUnavailable). */
+function toPortError(error: unknown, context: Parameters<typeof mapEsdbError>[1] = {}): unknown {
+  const mapped = mapEsdbError(error, context);
+  return mapped instanceof EventStoreError ? mapped : new EventStoreUnavailable(mapped instanceof Error ? mapped.message : String(mapped), { cause: error });
+}
 
 /**
  * Reads a client ReadStream to its end, handing each event to `visit` until it returns false; then
@@ -499,15 +505,24 @@ class EsdbGroups implements PersistentGroups {
     const { filter, startFrom = 'start', ...rest } = options;
     const settings = resolveSettings(rest);
     const { server } = toEsdbFilter(filter);
+    this.store.assertOpen();
     try {
       await this.client.createPersistentSubscriptionToAll(name, toEsdbGroupSettings(settings, startFrom), { filter: server });
     } catch (error) {
       throw mapEsdbError(error, { group: name });
     }
-    await this.client.setStreamMetadata(groupConfigStream(name), { yeyakGroup: { filter: normalizeFilter(filter), maxInFlight: settings.maxInFlight } });
+    // Written after the group exists (written before, a refused create would overwrite the existing
+    // group's configuration); a group whose configuration could not be written is removed again.
+    try {
+      await this.client.setStreamMetadata(groupConfigStream(name), { yeyakGroup: { filter: normalizeFilter(filter), maxInFlight: settings.maxInFlight } });
+    } catch (error) {
+      await this.client.deletePersistentSubscriptionToAll(name).catch((e: unknown) => this.store.onError(e));
+      throw toPortError(error, { group: name });
+    }
   }
 
   async update(name: string, options: UpdateGroupOptions): Promise<void> {
+    this.store.assertOpen();
     const current = await this.info(name);
     const settings = resolveSettings(current.settings, options);
     try {
@@ -523,14 +538,18 @@ class EsdbGroups implements PersistentGroups {
   }
 
   async delete(name: string): Promise<void> {
+    this.store.assertOpen();
     try {
       await this.client.deletePersistentSubscriptionToAll(name);
     } catch (error) {
       throw mapEsdbError(error, { group: name });
     }
+    // The configuration goes with the group (a group created later under this name writes its own).
+    await this.client.setStreamMetadata(groupConfigStream(name), {}).catch((e: unknown) => this.store.onError(toPortError(e, { group: name })));
   }
 
   async list(): Promise<GroupInfo[]> {
+    this.store.assertOpen();
     let infos: Awaited<ReturnType<EventStoreDBClient['listPersistentSubscriptionsToAll']>>;
     try {
       infos = await this.client.listPersistentSubscriptionsToAll();
@@ -544,6 +563,7 @@ class EsdbGroups implements PersistentGroups {
   }
 
   async info(name: string): Promise<GroupInfo> {
+    this.store.assertOpen();
     try {
       const info = await this.client.getPersistentSubscriptionToAllInfo(name);
       return fromEsdbGroupInfo(info, await this.config(name), DEFAULT_GROUP_SETTINGS);
@@ -553,6 +573,7 @@ class EsdbGroups implements PersistentGroups {
   }
 
   connect(name: string, handler: GroupHandler, options: ConnectGroupOptions = {}): GroupConsumer {
+    this.store.assertOpen();
     const consumer = new EsdbGroupConsumer(this, name, handler, options);
     this.consumers.add(consumer);
     void consumer.finished.finally(() => this.consumers.delete(consumer));
@@ -560,6 +581,7 @@ class EsdbGroups implements PersistentGroups {
   }
 
   async listParked(name: string, options: { maxCount?: number } = {}): Promise<ParkedEvent[]> {
+    this.store.assertOpen();
     await this.info(name);
     const out: ParkedEvent[] = [];
     try {
@@ -586,6 +608,7 @@ class EsdbGroups implements PersistentGroups {
   }
 
   async replayParked(name: string): Promise<undefined> {
+    this.store.assertOpen();
     try {
       await this.client.replayParkedMessagesToAll(name);
     } catch (error) {

@@ -222,6 +222,8 @@ export class EsdbServerDouble {
   /** Scripted replies: returns an error to fail the unary call, or a response, or undefined for the default. */
   unary: Partial<Record<string, (request: unknown) => Error | unknown | undefined>> = {};
   onPersistentConnect: ((call: PersistentCall) => void) | null = null;
+  /** Streams whose appends the server refuses (access denied). */
+  readonly refuseAppendsTo = new Set<string>();
   onSubscribe: ((call: SubscriptionCall) => void) | null = null;
   private position = 1000n;
 
@@ -458,6 +460,17 @@ export class EsdbServerDouble {
     resp.setCorrelationId(correlationId);
     resp.setStreamIdentifier(options.getStreamIdentifier());
     const ids = messages.map((m) => m.getId()!.getString());
+    if (this.refuseAppendsTo.has(name)) {
+      const details = new Any();
+      details.pack(new sharedPb.AccessDenied().serializeBinary(), 'event_store.client.AccessDenied');
+      const error = new statusPb.Status();
+      error.setCode(7);
+      error.setMessage('Access denied.');
+      error.setDetails(details);
+      resp.setError(error);
+      call.deliver(resp);
+      return;
+    }
     // The expectation as a revision after which the events go (-1: a new stream), or null for any.
     const expectedAfter = options.hasNoStream() ? -1n : options.hasStreamPosition() ? BigInt(options.getStreamPosition()) : null;
     const success = (last: StoredRecord) => {
