@@ -41,8 +41,15 @@ afterAll(async () => {
   await store?.close();
 });
 
-const person = { name: '정하늘 Jung Haneul', phone: '010-9876-5432', newPhone: '010-1357-2468', email: 'haneul.jung@example.com', birthDate: '1993-08-17' };
-const traces = [person.name, '정하늘', person.phone, person.newPhone, person.email, person.birthDate];
+const person = {
+  name: '정하늘 Jung Haneul',
+  phone: '010-9876-5432',
+  newPhone: '010-1357-2468',
+  email: 'haneul.jung@example.com',
+  birthDate: '1993-08-17',
+  note: '페니실린 알레르기 (penicillin allergy)',
+};
+const traces = [person.name, '정하늘', person.phone, person.newPhone, person.email, person.birthDate, person.note, '페니실린'];
 const tablesHolding = (snapshot: Record<string, string>) =>
   Object.entries(snapshot)
     .filter(([, rows]) => traces.some((v) => rows.includes(v)))
@@ -59,7 +66,7 @@ describe('erasePatientData end to end', () => {
     let last: Position | null = (
       await bookReservation(
         deps,
-        { reservationId: `r-${randomBytes(5).toString('hex')}`, clinicId, patientId, treatmentId: 'tx-consult', kind: 'consult-first', startsAt: monday('11:00') },
+        { reservationId: `r-${randomBytes(5).toString('hex')}`, clinicId, patientId, treatmentId: 'tx-consult', kind: 'consult-first', startsAt: monday('11:00'), note: person.note },
         commandMetadata({ actor: patientActor(patientId), clinicId }),
       )
     ).position;
@@ -68,7 +75,7 @@ describe('erasePatientData end to end', () => {
     expect(await t.sql`select name, phone, email, erased from rm_patients where id = ${patientId}`).toEqual([
       { name: person.name, phone: person.newPhone, email: person.email, erased: false },
     ]);
-    expect(tablesHolding(await snapshotReadModels(t.sql))).toContain('rm_patients');
+    expect(tablesHolding(await snapshotReadModels(t.sql))).toEqual(expect.arrayContaining(['rm_patients', 'rm_reservations']));
     expect(await vault.hasKey(patientId)).toBe(true);
 
     const erased = await erasePatientData(deps, { patientId, requestedBy: 'patient', reason: 'I asked to be forgotten' }, patientMeta(patientId));
@@ -98,6 +105,7 @@ describe('erasePatientData end to end', () => {
     expect(await t.sql`select name, phone, email, birth_date, erased from rm_patients where id = ${patientId}`).toEqual([
       { name: null, phone: null, email: null, birth_date: null, erased: true },
     ]);
+    expect(await t.sql`select note, note_erased from rm_reservations where patient_id = ${patientId}`).toEqual([{ note: null, note_erased: true }]);
     expect(tablesHolding(await snapshotReadModels(t.sql))).toEqual([]);
 
     // A rebuild from the log (by the worker's vault, whose cache had the key) brings nothing back.
