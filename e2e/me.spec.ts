@@ -87,6 +87,14 @@ test('a cancellation inside the late window shows the fee and the refund before 
   // Closed: no more cancel or reschedule.
   await expect(page.getByRole('link', { name: '예약 취소', exact: true })).toHaveCount(0);
   await shoot(page, 'reservation-cancelled');
+
+  // The same page in English (every message exists in both languages).
+  await page.getByRole('button', { name: 'English' }).click();
+  await expect(page.getByRole('heading', { name: 'Payments' })).toBeVisible();
+  await expect(page.getByTestId('reservation-status')).toHaveText('Cancelled');
+  await shoot(page, 'reservation-cancelled-en');
+  await page.getByRole('button', { name: '한국어' }).click();
+  await expect(page.getByRole('heading', { name: '결제 내역' })).toBeVisible();
 });
 
 test('a reservation moves to a free slot picked from the clinic availability, free outside the late window', async ({ page }) => {
@@ -164,6 +172,14 @@ test('erasing my data signs me out, and my name then reads as erased on every pa
   await page.getByLabel('생년월일').fill('1995-02-03');
   await page.getByLabel('예약 및 진료를 위한 개인정보 수집·이용에 동의합니다.').check();
   await page.getByRole('button', { name: '가입하기' }).click();
+  // Registration confirms the e-mail first (the outbox holds the link; no mail server here).
+  await expect(page).toHaveURL('/register/sent');
+  const [mail] = await w.database.sql<{ payload: { verifyUrl: string } }[]>`
+    select payload from email_outbox where lower(to_email) = ${email} and template = 'verify-email' order by id desc limit 1`;
+  const link = new URL(mail!.payload.verifyUrl);
+  await page.goto(`${link.pathname}${link.search}`);
+  await expect(page).toHaveURL(/\/signin\?verified=1/);
+  await signIn(page, email, 'a-good-password-42');
   await expect(page).toHaveURL('/me');
   const patientId = await patientIdOf(w, email);
   await projected(w, await book(w, patientId, 'consult-first', startOn(7, '10:00')));
@@ -175,6 +191,23 @@ test('erasing my data signs me out, and my name then reads as erased on every pa
   await expect(page.getByTestId('profile-name')).toHaveText(name);
   await expect(page.getByTestId('profile-phone')).toHaveText(phone);
   await shoot(page, 'account');
+
+  // Contact change and a consent, through their actions (the patient is the session's).
+  const newPhone = '010-8888-4321';
+  await page.getByLabel('휴대폰 번호').fill('010 8888 4321');
+  await expect(page.getByLabel('휴대폰 번호')).toHaveValue('010 8888 4321');
+  await page.getByLabel('휴대폰 번호').fill('0108888-43');
+  await page.getByRole('button', { name: '연락처 저장' }).click();
+  await expect(page.getByTestId('error-phone')).toHaveText('010-1234-5678 형식의 휴대폰 번호를 입력하세요.');
+  await page.getByLabel('휴대폰 번호').fill('01088884321');
+  await page.getByRole('button', { name: '연락처 저장' }).click();
+  await expect(page.getByTestId('form-ok')).toHaveText('연락처가 저장되었습니다.');
+  await expect(page.getByTestId('profile-phone')).toHaveText(newPhone);
+  const marketing = page.getByTestId('consent-marketing');
+  await expect(marketing).toContainText('동의하지 않음');
+  await marketing.getByRole('button', { name: '동의하기: 문자·이메일 이벤트 및 소식 수신' }).click();
+  await expect(marketing).toContainText('동의 (버전 2026-01)');
+  await expect(marketing.getByRole('button', { name: '동의 철회: 문자·이메일 이벤트 및 소식 수신' })).toBeVisible();
 
   await page.getByRole('button', { name: '개인정보 삭제…' }).click();
   const dialog = page.getByRole('dialog', { name: '개인정보를 삭제할까요?' });
@@ -206,6 +239,7 @@ test('erasing my data signs me out, and my name then reads as erased on every pa
   await expect(page.getByTestId('profile-phone')).toHaveText('(삭제됨)');
   await expect(main).not.toContainText(name);
   await expect(main).not.toContainText(phone);
+  await expect(main).not.toContainText(newPhone);
   const [row] = await w.database.sql<{ name: string | null; phone: string | null; erased: boolean }[]>`select name, phone, erased from rm_patients where id = ${patientId}`;
   expect(row).toEqual({ name: null, phone: null, erased: true });
 });
