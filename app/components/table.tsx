@@ -31,19 +31,23 @@ export interface TableProps<T> {
   rowProps?: (row: T) => Record<`data-${string}`, string | undefined>;
   /** data-testid of the <table>. */
   testId?: string;
+  /** Narrowest the table gets (CSS length, e.g. '40rem'): below it the box scrolls instead of squeezing columns. */
+  minWidth?: string;
 }
 
 /**
  * The one table of the app (admin, audit, clinic and patient pages): a white, full-width table in a
- * horizontally scrolling box, so a wide table never widens a 375 px page.
+ * horizontally scrolling box, so a wide table never widens a 375 px page (give it a `minWidth` to
+ * scroll rather than squeeze).
  * Works in server and client components (no hooks).
  */
-export function Table<T>({ caption, showCaption = false, columns, rows, rowKey, empty, rowClassName, rowProps, testId }: TableProps<T>) {
+export function Table<T>({ caption, showCaption = false, columns, rows, rowKey, empty, rowClassName, rowProps, testId, minWidth }: TableProps<T>) {
   if (rows.length === 0 && empty !== undefined) return <>{empty}</>;
   const align = (c: Column<T>) => (c.align === 'end' ? 'text-right tabular-nums' : 'text-left');
   return (
     <div className="overflow-x-auto rounded-lg border border-stone-200">
-      <table className="w-full border-collapse bg-white text-sm" data-testid={testId}>
+      {/* break-keep: Korean wraps between words, not after any syllable. */}
+      <table className="w-full border-collapse break-keep bg-white text-sm" style={minWidth ? { minWidth } : undefined} data-testid={testId}>
         <caption className={showCaption ? 'p-2 text-left font-semibold' : 'sr-only'}>{caption}</caption>
         <thead className="bg-stone-50">
           <tr className="border-b border-stone-200">

@@ -96,6 +96,7 @@ export default async function ClinicPage({ params, searchParams }: Props) {
             rows={clinic.treatments}
             rowKey={(tr) => tr.id}
             testId="treatments"
+            minWidth="40rem"
             rowClassName={(tr) => (tr.id === choice.treatment?.id ? 'bg-brand-50' : undefined)}
             columns={[
               { header: t('treatment'), rowHeader: true, cell: (tr) => localName(tr, locale) },
