@@ -1,9 +1,30 @@
+import { sql } from 'drizzle-orm';
 import type { visit } from '../../domain';
 import { RowCache, seoulDay } from '../rows';
 import { rmVisits, rmrevVisits, type StageEntry } from '../schema';
 import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
 
 type Row = typeof rmVisits.$inferSelect;
+
+/**
+ * Open visit boards (lib/queries/board.ts, the staff board's server-sent events) listen here: the
+ * projection NOTIFYs, in its batch's transaction (so at commit only, never for a rolled-back batch),
+ * the clinics whose visits it changed, comma-separated, or `*` when the list would not fit a payload.
+ */
+export const VISIT_BOARD_CHANNEL = 'yeyak_visit_board';
+
+/** PostgreSQL payloads are limited to 8000 bytes. */
+const MAX_BOARD_PAYLOAD = 7000;
+
+export function visitBoardPayload(clinicIds: Iterable<string>): string {
+  const list = [...new Set(clinicIds)].sort().join(',');
+  return list.length > MAX_BOARD_PAYLOAD ? '*' : list;
+}
+
+/** The clinics a payload names, or '*' (every clinic: re-check them all). */
+export function parseVisitBoardPayload(payload: string): string[] | '*' {
+  return payload === '*' ? '*' : payload.split(',').filter(Boolean);
+}
 type E = visit.VisitEvent;
 
 const STAGE_OF: Record<string, string> = {
@@ -94,5 +115,8 @@ export const visitBoardProjection: Projection = {
       });
     }
     await rows.flush(tx);
+    // Sent on its own (a SELECT inside the collected write statement would not run).
+    const clinicIds = new Set([...rows.loaded()].map((r) => r.clinicId));
+    if (clinicIds.size) await tx.execute(sql`select pg_notify(${VISIT_BOARD_CHANNEL}, ${visitBoardPayload(clinicIds)})`);
   },
 };
