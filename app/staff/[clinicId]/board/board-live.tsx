@@ -1,0 +1,68 @@
+'use client';
+
+import { useEffect, useRef, useState } from 'react';
+import { useRouter } from 'next/navigation';
+import { useTranslations } from 'next-intl';
+
+/**
+ * Keeps the board live: one EventSource on the board's event stream; on `changed` the page is
+ * rendered again on the server (router.refresh), so every open board follows every move within the
+ * projection's lag. No polling: the browser only fetches when told. EventSource reconnects by itself
+ * (after the server's `retry:`), sending Last-Event-ID, and the server answers `changed` at once if the
+ * board moved meanwhile. `version` (what this page was rendered with) covers the gap before the first
+ * connection.
+ */
+export function BoardLive({ clinicId, day, version }: { clinicId: string; day: string; version: string }) {
+  const t = useTranslations('visitBoard');
+  const router = useRouter();
+  const [status, setStatus] = useState<'connecting' | 'live' | 'reconnecting' | 'closed'>('connecting');
+  const rendered = useRef(version);
+  rendered.current = version;
+
+  useEffect(() => {
+    const url = `/api/staff/${encodeURIComponent(clinicId)}/board/events?day=${encodeURIComponent(day)}&since=${encodeURIComponent(rendered.current)}`;
+    const source = new EventSource(url);
+    const onChanged = (event: MessageEvent<string>) => {
+      try {
+        const { version: next } = JSON.parse(event.data) as { version: string };
+        if (next === rendered.current) return; // this page already shows it (its own action re-rendered it)
+      } catch {
+        // refresh anyway
+      }
+      router.refresh();
+    };
+    source.addEventListener('ready', () => setStatus('live'));
+    source.addEventListener('changed', (e) => {
+      setStatus('live');
+      onChanged(e as MessageEvent<string>);
+    });
+    source.onopen = () => setStatus('live');
+    // The browser retries by itself while readyState is CONNECTING; CLOSED means it gave up (e.g. 403).
+    source.onerror = () => setStatus(source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting');
+    return () => source.close();
+  }, [clinicId, day, router]);
+
+  return (
+    <p role="status" aria-live="polite" data-testid="board-live" data-status={status} className="flex items-center gap-2 text-sm text-stone-600">
+      <span aria-hidden className={`inline-block h-2 w-2 rounded-full ${status === 'live' ? 'bg-emerald-500' : status === 'closed' ? 'bg-red-500' : 'bg-amber-400'}`} />
+      {t(`live.${status}`)}
+    </p>
+  );
+}
+
+/** Time in the current stage, counting up on the client (display only; no request). */
+export function Elapsed({ since }: { since: string }) {
+  const t = useTranslations('visitBoard');
+  const [now, setNow] = useState<number | null>(null);
+  useEffect(() => {
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 30_000);
+    return () => clearInterval(timer);
+  }, []);
+  const minutes = now === null ? null : Math.max(0, Math.floor((now - Date.parse(since)) / 60_000));
+  return (
+    <span data-testid="elapsed" className="tabular-nums">
+      {minutes === null ? '' : minutes < 60 ? t('minutes', { minutes }) : t('hours', { hours: Math.floor(minutes / 60), minutes: minutes % 60 })}
+    </span>
+  );
+}
