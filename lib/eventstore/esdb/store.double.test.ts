@@ -280,6 +280,31 @@ describe('appends', () => {
 export type { PersistentCall };
 
 describe('reads', () => {
+  it("item 16: readAll asks the server for about maxCount events in pages, not for the whole log", async () => {
+    const { server, store } = setup();
+    // 1000 events, every tenth followed by a system event ($$ metadata) that readAll skips.
+    for (let i = 0; i < 1000; i++) {
+      server.write(`s-${i % 7}`, [{ id: newEventId(), type: 'E', data: { i }, metadata: {} }]);
+      if (i % 10 === 0) server.write(`$$s-${i}`, [{ id: newEventId(), type: '$metadata', data: {} }]);
+    }
+    const read = () => server.callCounts.get('eventsRead') ?? 0;
+    let before = read();
+    expect((await store.readAll({ maxCount: 10 })).map((e) => e.data.i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(read() - before).toBeLessThan(40);
+    const all = await store.readAll({ maxCount: 5000 });
+    expect(all.map((e) => e.data.i)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    before = read();
+    const page = await store.readAll({ fromPosition: all[500]!.position, maxCount: 300 });
+    expect(page.map((e) => e.data.i)).toEqual(Array.from({ length: 300 }, (_, i) => 500 + i));
+    expect(read() - before).toBeLessThan(400);
+    const back = await store.readAll({ direction: 'backwards', maxCount: 250 });
+    expect(back.map((e) => e.data.i)).toEqual(Array.from({ length: 250 }, (_, i) => 999 - i));
+    const backFrom = await store.readAll({ direction: 'backwards', fromPosition: all[600]!.position, maxCount: 120 });
+    expect(backFrom.map((e) => e.data.i)).toEqual(Array.from({ length: 120 }, (_, i) => 600 - i));
+    const filtered = await store.readAll({ filter: { streamPrefixes: ['s-3'] }, maxCount: 20 });
+    expect(filtered.map((e) => e.data.i)).toEqual(Array.from({ length: 20 }, (_, i) => 3 + 7 * i));
+  });
+
   it('found with the double: a read left early (maxCount reached) does not keep close() from finishing', async () => {
     const { store } = setup();
     await store.append('s-1', [ev('A'), ev('B'), ev('C')]);

@@ -96,6 +96,9 @@ async function releaseClient(connectionString: string): Promise<void> {
   await entry.client.dispose();
 }
 
+/** readAll: extra records asked for per page (system events are skipped), and the page of a filtered read. */
+const READ_ALL_SLACK = 16;
+const READ_ALL_FILTERED_PAGE = 1000;
 /** Events per page when a repeat's original is looked for in its stream. */
 const REPEAT_SEARCH_PAGE = 100;
 
@@ -298,24 +301,47 @@ export class EsdbEventStore implements EventStore {
     return out;
   }
 
+  /**
+   * $all in pages sized to what is still wanted (plus slack for the system events the port skips),
+   * each page read to its end. The client has no server-side filter for reads (its ReadReq always
+   * says no_filter; only subscriptions take one), so a filtered read still brings the whole range
+   * to the client, in pages of READ_ALL_FILTERED_PAGE.
+   */
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     const direction = options.direction ?? 'forwards';
     const maxCount = options.maxCount ?? 1000;
     if (maxCount <= 0) return [];
     const from = options.fromPosition ?? (direction === 'forwards' ? 'start' : 'end');
+    const filtered = Boolean(options.filter?.streamPrefixes?.length || options.filter?.eventTypes?.length);
     const { matches } = toEsdbFilter(options.filter);
     const out: RecordedEvent[] = [];
-    // This client version has no server-side filter for reads: filter here, stop at maxCount.
-    const read = this.client.readAll({ direction, fromPosition: toReadPosition(from), maxCount: Number.MAX_SAFE_INTEGER });
+    // Where the next page starts (inclusive on the server) and whether its first record was seen.
+    let cursor: Position | 'start' | 'end' = from;
+    let continuing = false;
     try {
-      await readToEnd(read, (resolved) => {
-        const e = fromResolvedEvent(resolved);
-        if (!e || !matches(e)) return true;
-        if (direction === 'backwards' && from !== 'end' && from !== 'start' && comparePositions(e.position, from) > 0) return true;
-        out.push(e);
-        return out.length < maxCount;
-      });
+      while (out.length < maxCount) {
+        const want = maxCount - out.length;
+        const count = filtered ? READ_ALL_FILTERED_PAGE : Math.min(want + READ_ALL_SLACK, READ_ALL_FILTERED_PAGE);
+        let received = 0;
+        let last: Position | null = null;
+        const read = this.client.readAll({ direction, fromPosition: toReadPosition(cursor), maxCount: count });
+        await readToEnd(read, (resolved) => {
+          received++;
+          const raw = resolved.event?.position;
+          if (raw && (raw.commit !== 0n || raw.prepare !== 0n)) last = { commit: raw.commit, prepare: raw.prepare };
+          const e = fromResolvedEvent(resolved);
+          if (!e || !matches(e)) return true;
+          // Backwards from a position: only what is at or before it; a next page skips what the last one had.
+          if (direction === 'backwards' && typeof from === 'object' && comparePositions(e.position, from) > 0) return true;
+          if (continuing && typeof cursor === 'object' && (direction === 'forwards' ? comparePositions(e.position, cursor) <= 0 : comparePositions(e.position, cursor) >= 0)) return true;
+          out.push(e);
+          return out.length < maxCount;
+        });
+        if (received < count || !last || out.length >= maxCount) break;
+        cursor = last;
+        continuing = true;
+      }
     } catch (error) {
       throw mapEsdbError(error);
     }
