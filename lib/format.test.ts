@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatKrw, formatSeoulDateTime } from './format';
+import { formatKrw, formatSeoulDateTime, formatSeoulShortDate } from './format';
 
 describe('formatting for Seoul clinics', () => {
   it('formats whole-won amounts in both languages', () => {
@@ -11,5 +11,11 @@ describe('formatting for Seoul clinics', () => {
     const at = new Date('2026-11-25T23:30:00Z'); // 08:30 on the 26th in Seoul
     expect(formatSeoulDateTime(at, 'en')).toMatch(/Nov 26, 2026.*8:30/);
     expect(formatSeoulDateTime(at, 'ko')).toMatch(/2026\. 11\. 26\..*8:30/);
+  });
+
+  it('a short clinic day is the Seoul calendar day, from a day key or an instant', () => {
+    expect(formatSeoulShortDate('2026-12-02', 'ko')).toBe('12월 2일 (수)');
+    expect(formatSeoulShortDate('2026-12-02', 'en')).toBe('Wed, Dec 2');
+    expect(formatSeoulShortDate('2026-12-01T15:30:00.000Z', 'ko')).toBe('12월 2일 (수)'); // 00:30 on the 2nd in Seoul
   });
 });
