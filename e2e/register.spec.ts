@@ -1,4 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
+import postgres from 'postgres';
+import { signIn } from './helpers';
 
 async function fillValidForm(page: Page, values: { name?: string; email: string; birthDate?: string }) {
   await page.getByLabel('이름').fill(values.name ?? '정하은');
@@ -44,17 +46,55 @@ test('a child under 14 cannot register without a guardian', async ({ page }) => 
   await expect(page.getByTestId('error-birthDate')).toHaveText('만 14세 미만은 법정대리인이 대신 가입해야 합니다.');
 });
 
-test('an e-mail that already has an account is refused', async ({ page }) => {
+/** The newest unsent e-mail to `to` in the outbox (no mail server here: the outbox is what would be sent). */
+async function lastEmailTo(to: string): Promise<{ template: string; payload: Record<string, string> } | undefined> {
+  const sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql<{ template: string; payload: Record<string, string> }[]>`
+      select template, payload from email_outbox where lower(to_email) = ${to.toLowerCase()} and sent_at is null order by id desc limit 1`;
+    return row;
+  } finally {
+    await sql.end();
+  }
+}
+
+test('an e-mail that already has an account gets the same answer as a new one; only the mailbox learns which', async ({ page }) => {
   await page.goto('/register');
   await fillValidForm(page, { name: '김민지', email: 'MINJI@yeyak.example' });
   await page.getByRole('button', { name: '가입하기' }).click();
-  await expect(page.getByTestId('error-email')).toHaveText('이미 가입된 이메일입니다.');
+  await expect(page).toHaveURL('/register/sent');
+  const taken = await page.getByTestId('registration-sent').textContent();
+  expect(await lastEmailTo('minji@yeyak.example')).toMatchObject({ template: 'already-registered' });
+
+  await page.goto('/register');
+  await fillValidForm(page, { name: '한지민', email: 'jimin.new@yeyak.example' });
+  await page.getByRole('button', { name: '가입하기' }).click();
+  await expect(page).toHaveURL('/register/sent');
+  expect(await page.getByTestId('registration-sent').textContent()).toBe(taken);
 });
 
-test('a new patient registers and lands on their reservations', async ({ page }) => {
+test('a new patient registers, confirms the e-mail, signs in and lands on their reservations', async ({ page }) => {
   await page.goto('/register');
   await fillValidForm(page, { name: '정하은', email: 'haeun@yeyak.example' });
   await page.getByRole('button', { name: '가입하기' }).click();
+  await expect(page).toHaveURL('/register/sent');
+  await expect(page.getByRole('heading', { name: '메일을 확인하세요' })).toBeVisible();
+
+  // Not yet confirmed: the right password is not enough.
+  await signIn(page, 'haeun@yeyak.example', 'a-good-password-42');
+  await expect(page.getByTestId('form-error')).toContainText('이메일 주소 확인이 아직 끝나지 않았습니다');
+
+  const mail = await lastEmailTo('haeun@yeyak.example');
+  expect(mail?.template).toBe('verify-email');
+  const link = new URL(mail!.payload.verifyUrl!);
+  await page.goto(`${link.pathname}${link.search}`);
+  await expect(page).toHaveURL('/signin?verified=1');
+  await expect(page.getByTestId('verified')).toBeVisible();
+  // The link works once.
+  await page.goto(`${link.pathname}${link.search}`);
+  await expect(page.getByTestId('verify-failed')).toBeVisible();
+
+  await signIn(page, 'haeun@yeyak.example', 'a-good-password-42');
   await expect(page).toHaveURL('/me');
   await expect(page.getByText('정하은님, 환영합니다.')).toBeVisible();
 });

@@ -6,10 +6,9 @@ import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import { signIn, signOut } from '@/lib/auth';
 import { currentUser } from '@/lib/auth/guard';
-import { birthDateError, EmailAlreadyRegistered, registerPatientAccount, registrationSchema } from '@/lib/auth/registration';
-import { landingAfterSignIn, originOf, recordSignOut, signOutEverywhere } from '@/lib/auth/session';
+import { birthDateError, registrationSchema, requestPatientRegistration } from '@/lib/auth/registration';
+import { appBaseUrl, landingAfterSignIn, originOf, recordSignOut, signOutEverywhere } from '@/lib/auth/session';
 import { signInSchema } from '@/lib/auth/sign-in';
-import { waitForReadModels } from '@/lib/queries/freshness';
 
 export type FormState = {
   /** i18n key (under `errors.` or `signIn.`) of a message about the whole form. */
@@ -31,6 +30,7 @@ export async function signInAction(_prev: FormState, formData: FormData): Promis
     if (error instanceof CredentialsSignin) {
       const [kind, seconds] = String(error.code).split(':');
       if (kind === 'throttled') return { formError: 'signIn.throttled', formErrorValues: { minutes: Math.ceil(Number(seconds) / 60) }, values };
+      if (kind === 'unverified') return { formError: 'security.unverified', values };
       return { formError: 'signIn.invalid', values };
     }
     if (error instanceof AuthError) return { formError: 'errors.unexpected', values };
@@ -54,17 +54,13 @@ export async function registerAction(_prev: FormState, formData: FormData): Prom
   const ageError = typeof raw.birthDate === 'string' && !fieldErrors.birthDate ? birthDateError(raw.birthDate, new Date()) : null;
   if (ageError) fieldErrors.birthDate = [ageError];
   if (!parsed.success || ageError) return { formError: 'register.fixErrors', fieldErrors, values };
-  let registered;
-  try {
-    registered = await registerPatientAccount(parsed.data, originOf(await headers()));
-  } catch (error) {
-    if (error instanceof EmailAlreadyRegistered) return { formError: 'register.fixErrors', fieldErrors: { email: ['emailTaken'] }, values };
-    throw error;
+  const requestHeaders = await headers();
+  const answer = await requestPatientRegistration(parsed.data, originOf(requestHeaders), appBaseUrl(requestHeaders));
+  if (answer.status === 'throttled') {
+    return { formError: 'security.registerThrottled', formErrorValues: { minutes: Math.ceil(answer.retryAfterSeconds / 60) }, values };
   }
-  // Read-your-writes: the patient's pages read the projections, so wait (bounded) until they have the registration.
-  const projections = await waitForReadModels(registered.position);
-  await signIn('credentials', { email: parsed.data.email, password: parsed.data.password, redirect: false });
-  redirect(projections === 'caught-up' ? '/me' : '/me?processing=1');
+  // The same answer whether the address was new or already had an account: see the e-mail.
+  redirect('/register/sent');
 }
 
 export async function signOutAction(): Promise<void> {

@@ -15,7 +15,7 @@ export function RegisterForm() {
   return (
     // The key remounts the inputs with what was typed after each failed submit.
     <form key={JSON.stringify(state)} action={action} noValidate className="flex flex-col gap-4">
-      <FormError message={state.formError ? tAll(state.formError as never) : undefined} />
+      <FormError message={state.formError ? tAll(state.formError as never, state.formErrorValues as never) : undefined} />
       <Field name="name" label={t('name')} autoComplete="name" required defaultValue={state.values?.name} errors={e.name} />
       <Field name="email" type="email" label={t('email')} autoComplete="email" required defaultValue={state.values?.email} errors={e.email} />
       <Field name="password" type="password" label={t('password')} hint={t('passwordHint')} autoComplete="new-password" required errors={e.password} />

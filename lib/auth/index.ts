@@ -7,9 +7,9 @@ import { signInSchema, signInWithPassword } from './sign-in';
 
 /** Thrown to Auth.js when sign-in fails; `code` tells the form which message to show. */
 class SignInRefused extends CredentialsSignin {
-  constructor(code: 'invalid' | 'throttled', retryAfterSeconds = 0) {
+  constructor(code: 'invalid' | 'unverified' | 'throttled', retryAfterSeconds = 0) {
     super();
-    this.code = code === 'throttled' ? `throttled:${retryAfterSeconds}` : 'invalid';
+    this.code = code === 'throttled' ? `throttled:${retryAfterSeconds}` : code;
   }
 }
 

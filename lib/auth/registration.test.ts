@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { createEventStore } from '../eventstore';
 import { commandDepsFor } from '../runtime/command-deps';
 import { createTestDatabase, storedEvents } from '../testing/db';
-import { birthDateError, EmailAlreadyRegistered, registerPatient, registrationSchema } from './registration';
+import { unsentEmailTo } from './outbox';
+import { birthDateError, registrationSchema, registrationThrottle, requestRegistration, verificationHours, verifyEmail } from './registration';
 import { signInWithPassword } from './sign-in';
 
 const origin = { ip: '203.0.113.7', userAgent: 'vitest' };
@@ -50,29 +51,69 @@ describe('registering a patient', async () => {
   const t = await createTestDatabase();
   const store = await createEventStore({ databaseUrl: t.url, hmacKey: 'registration-test-hmac-key' });
   const deps = commandDepsFor(t.sql, store, Buffer.alloc(32, 3).toString('base64'));
+  const baseUrl = 'https://yeyak.example';
   afterAll(() => store.close());
+  let n = 0;
+  const fresh = () => ({ ip: `203.0.113.${++n}`, userAgent: 'vitest' });
+  const register = (input: typeof valid, from = fresh()) => requestRegistration(t.db, deps, registrationSchema.parse(input), from, { baseUrl });
+  const verifyLinkFor = async (email: string) => {
+    const mail = (await unsentEmailTo(t.db, email)).filter((m) => m.template === 'verify-email');
+    return mail.at(-1)?.payload.verifyUrl;
+  };
 
-  it('creates an account that can sign in, a patient record with encrypted personal data, and the consent', async () => {
-    const user = await registerPatient(t.db, deps, registrationSchema.parse(valid), origin);
-    expect(user).toMatchObject({ role: 'patient', clinicId: null, email: 'minji@example.com' });
-    expect(user.position).not.toBeNull();
-
-    const result = await signInWithPassword(t.db, { email: 'MINJI@example.com', password: valid.password }, origin);
-    expect(result).toMatchObject({ ok: true, user: { id: user.id, role: 'patient' } });
-    const events = await t.sql`select type from security_events where user_id = ${user.id} order by id`;
-    expect(events.map((e) => e.type)).toEqual(['registered', 'sign_in']);
-
-    const stream = await store.readStream(`patient-${user.id}`);
+  it('creates an unverified account, the patient record with encrypted personal data and the consent, and e-mails a link', async () => {
+    expect(await register(valid, origin)).toEqual({ status: 'sent' });
+    const [user] = await t.sql`select id, email, email_verified_at from users where email = 'minji@example.com'`;
+    expect(user?.email_verified_at).toBeNull();
+    const stream = await store.readStream(`patient-${user!.id}`);
     expect(stream.map((e) => e.type)).toEqual(['PatientRegistered', 'ConsentGiven']);
-    expect(stream[0]?.metadata).toMatchObject({ actor: { id: user.id, role: 'patient' }, ip: origin.ip, userAgent: origin.userAgent });
+    expect(stream[0]?.metadata).toMatchObject({ actor: { id: user!.id, role: 'patient' }, ip: origin.ip, userAgent: origin.userAgent });
     expect(JSON.stringify(stream[0]?.data)).not.toContain('010-1234-5678');
+
+    // Until the link is opened the account cannot sign in, even with the right password.
+    expect(await signInWithPassword(t.db, { email: 'minji@example.com', password: valid.password }, origin)).toEqual({ ok: false, reason: 'unverified' });
+    const link = await verifyLinkFor('minji@example.com');
+    expect(link).toMatch(/^https:\/\/yeyak\.example\/register\/verify\?token=[A-Za-z0-9_-]{43}$/);
+    const token = new URL(link!).searchParams.get('token')!;
+    expect(await verifyEmail(t.db, token, origin)).toBe(true);
+    expect(await verifyEmail(t.db, token, origin)).toBe(false); // once only
+    const result = await signInWithPassword(t.db, { email: 'MINJI@example.com', password: valid.password }, origin);
+    expect(result).toMatchObject({ ok: true, user: { id: user!.id, role: 'patient' } });
+    const events = await t.sql`select type from security_events where user_id = ${user!.id} order by id`;
+    expect(events.map((e) => e.type)).toEqual(['registration_requested', 'registered', 'sign_in_failed', 'email_verified', 'sign_in']);
   });
 
-  it('refuses an e-mail that already has an account, whatever its case, and records nothing', async () => {
+  it('answers a taken e-mail exactly as a new one, creates nothing, and tells only the mailbox', async () => {
     const before = await storedEvents(t.sql);
-    await expect(registerPatient(t.db, deps, registrationSchema.parse({ ...valid, email: 'MINJI@EXAMPLE.COM' }), origin)).rejects.toBeInstanceOf(EmailAlreadyRegistered);
-    const [row] = await t.sql`select count(*)::int as count from users`;
+    const answerTaken = await register({ ...valid, name: '다른 사람', email: 'MINJI@EXAMPLE.COM' });
+    const answerNew = await register({ ...valid, email: 'someone-new@example.com' });
+    expect(answerTaken).toEqual(answerNew);
+    const [row] = await t.sql`select count(*)::int as count from users where lower(email) = 'minji@example.com'`;
     expect(row?.count).toBe(1);
-    expect(await storedEvents(t.sql)).toEqual(before);
+    const mail = await unsentEmailTo(t.db, 'minji@example.com');
+    expect(mail.map((m) => m.template)).toEqual(['verify-email', 'already-registered']);
+    expect(mail[1]?.payload).toEqual({ signInUrl: 'https://yeyak.example/signin' });
+    // Only the new address's patient was recorded.
+    expect((await storedEvents(t.sql)).count - before.count).toBe(2);
+  });
+
+  it('an expired or unknown link does nothing', async () => {
+    await register({ ...valid, email: 'late@example.com' });
+    const token = new URL((await verifyLinkFor('late@example.com'))!).searchParams.get('token')!;
+    expect(await verifyEmail(t.db, token, origin, new Date(Date.now() + (verificationHours + 1) * 3_600_000))).toBe(false);
+    expect(await verifyEmail(t.db, 'x'.repeat(43), origin)).toBe(false);
+    const [user] = await t.sql`select email_verified_at from users where email = 'late@example.com'`;
+    expect(user?.email_verified_at).toBeNull();
+  });
+
+  it('is throttled per address, also for requests arriving at once, and answers the same for taken and new e-mails', async () => {
+    const from = { ip: '198.51.100.200', userAgent: 'vitest' };
+    const answers = await Promise.all(
+      Array.from({ length: registrationThrottle.perIp + 3 }, (_, i) => register({ ...valid, email: i % 2 ? 'minji@example.com' : `burst${i}@example.com` }, from)),
+    );
+    expect(answers.filter((a) => a.status === 'sent')).toHaveLength(registrationThrottle.perIp);
+    expect(answers.filter((a) => a.status === 'throttled')).toHaveLength(3);
+    // Another address is not affected.
+    expect(await register({ ...valid, email: 'elsewhere@example.com' })).toEqual({ status: 'sent' });
   });
 });

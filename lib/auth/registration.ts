@@ -1,15 +1,15 @@
-import { eq } from 'drizzle-orm';
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { differenceInYears } from 'date-fns';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { commandMetadata, giveConsent, registerPatient as registerPatientRecord, type CommandDeps } from '../commands';
 import { db as appDb, type Db } from '../db/client';
 import { appCommandDeps } from '../runtime/command-deps';
-import type { Position } from '../eventstore';
-import { users } from '../db/schema';
+import { emailVerifications, securityEvents, users } from '../db/schema';
 import { hashPassword } from './password';
-import type { SessionUser } from './roles';
 import type { RequestOrigin } from '../runtime/request-origin';
+import { queueEmail } from './outbox';
 import { recordSecurityEvent } from './security-log';
 
 /** Error messages are i18n keys under `errors.` so the form shows them in the reader's language. */
@@ -55,46 +55,113 @@ export function birthDateError(birthDate: string, today: Date): 'birthDateInFutu
   return null;
 }
 
-export class EmailAlreadyRegistered extends Error {
-  constructor(readonly email: string) {
-    super(`An account with ${email} already exists`);
-    this.name = 'EmailAlreadyRegistered';
-  }
+/** How many registrations one address may ask for per window, whatever the e-mail addresses. */
+export const registrationThrottle = { perIp: 5, windowMinutes: 60 } as const;
+/** How long a verification link works. */
+export const verificationHours = 48;
+
+export type RegistrationAnswer = { status: 'sent' } | { status: 'throttled'; retryAfterSeconds: number };
+
+function tokenHash(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('base64url');
 }
 
 /**
- * Creates a patient: the sign-in account, then the patient record (its personal data encrypted in
- * the patient's events) and the consent given on the form. Throws EmailAlreadyRegistered if the
- * e-mail is taken. If recording the patient fails, the account is removed again, so a retry starts clean.
+ * Registration that does not tell anyone which e-mail addresses have accounts: whether the address is
+ * new or taken, the answer is the same ("we sent you an e-mail"), and only the mailbox's owner learns
+ * which it was. New: the account (unverified: it cannot sign in yet), the patient record with its
+ * encrypted personal data, the consent, and a verification link in the outbox. Taken: nothing is
+ * created; the outbox gets a note to the owner that someone tried to register with their address.
+ * Throttled per client address (atomically: attempts from one address take its lock in turn).
  */
-export async function registerPatient(
+export async function requestRegistration(
   db: Db,
   deps: CommandDeps,
   input: RegistrationInput,
   origin: RequestOrigin,
-): Promise<SessionUser & { position: Position | null }> {
-  const id = uuidv7();
+  options: { baseUrl: string; now?: Date },
+): Promise<RegistrationAnswer> {
+  const now = options.now ?? new Date();
+  const ip = origin.ip ?? 'unknown';
+  const email = input.email.trim().toLowerCase();
+  // Hashed either way, so both answers take the password hash's time.
   const passwordHash = await hashPassword(input.password);
-  const inserted = await db
-    .insert(users)
-    .values({ id, email: input.email, name: input.name, passwordHash, role: 'patient' })
-    .onConflictDoNothing() // the only unique key besides the new id is lower(email)
-    .returning({ id: users.id });
-  if (inserted.length === 0) throw new EmailAlreadyRegistered(input.email);
+  const id = uuidv7();
+  const decided = await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(3, hashtext(${ip}))`);
+    const since = new Date(now.getTime() - registrationThrottle.windowMinutes * 60_000);
+    const recent = await tx
+      .select({ at: securityEvents.occurredAt })
+      .from(securityEvents)
+      .where(and(eq(securityEvents.ip, ip), eq(securityEvents.type, 'registration_requested'), gt(securityEvents.occurredAt, since)))
+      .orderBy(sql`${securityEvents.occurredAt} desc`)
+      .limit(registrationThrottle.perIp);
+    if (recent.length >= registrationThrottle.perIp) {
+      const oldest = recent[recent.length - 1]!.at;
+      const retryAfterSeconds = Math.max(1, Math.ceil((oldest.getTime() + registrationThrottle.windowMinutes * 60_000 - now.getTime()) / 1000));
+      await recordSecurityEvent(tx, { type: 'registration_throttled', email, origin, at: now, detail: { retryAfterSeconds } });
+      return { status: 'throttled', retryAfterSeconds } as const;
+    }
+    const inserted = await tx
+      .insert(users)
+      .values({ id, email, name: input.name, passwordHash, role: 'patient', emailVerifiedAt: null })
+      .onConflictDoNothing() // the only unique key besides the new id is lower(email)
+      .returning({ id: users.id });
+    const created = inserted.length > 0;
+    await recordSecurityEvent(tx, { type: 'registration_requested', userId: created ? id : null, email, origin, at: now });
+    if (!created) {
+      await queueEmail(tx, { to: email, template: 'already-registered', payload: { signInUrl: new URL('/signin', options.baseUrl).toString() } });
+    }
+    return { status: created ? 'created' : 'taken' } as const;
+  });
+  if (decided.status === 'throttled') return decided;
+  if (decided.status === 'created') await createPatientRecord(db, deps, id, input, origin, options.baseUrl, now);
+  return { status: 'sent' };
+}
+
+/** The patient record for a new account, then its verification link; if recording fails, the account goes again. */
+async function createPatientRecord(db: Db, deps: CommandDeps, id: string, input: RegistrationInput, origin: RequestOrigin, baseUrl: string, now: Date) {
   const meta = (step: string) => commandMetadata({ actor: { id, role: 'patient' }, ...origin, commandId: `register-${id}/${step}` });
-  let position: Position | null;
   try {
     await registerPatientRecord(deps, { patientId: id, name: input.name, email: input.email, phone: input.phone, birthDate: input.birthDate }, meta('patient'));
-    ({ position } = await giveConsent(deps, { patientId: id, purpose: 'personal-data', version: personalDataConsentVersion }, meta('consent')));
+    await giveConsent(deps, { patientId: id, purpose: 'personal-data', version: personalDataConsentVersion }, meta('consent'));
   } catch (error) {
     await db.delete(users).where(eq(users.id, id));
     throw error;
   }
-  await recordSecurityEvent(db, { type: 'registered', userId: id, email: input.email, origin });
-  return { id, email: input.email, name: input.name, role: 'patient', clinicId: null, position };
+  const token = randomBytes(32).toString('base64url');
+  const verifyUrl = new URL('/register/verify', baseUrl);
+  verifyUrl.searchParams.set('token', token);
+  await db.transaction(async (tx) => {
+    await tx.insert(emailVerifications).values({ tokenHash: tokenHash(token), userId: id, expiresAt: new Date(now.getTime() + verificationHours * 3_600_000) });
+    await queueEmail(tx, { to: input.email, template: 'verify-email', payload: { verifyUrl: verifyUrl.toString() } });
+    await recordSecurityEvent(tx, { type: 'registered', userId: id, email: input.email, origin, at: now });
+  });
 }
 
-/** registerPatient on the app's database and command deps (for the registration server action). */
-export async function registerPatientAccount(input: RegistrationInput, origin: RequestOrigin): Promise<SessionUser & { position: Position | null }> {
-  return registerPatient(appDb(), await appCommandDeps(), input, origin);
+/** Opens a verification link: the account can sign in from now on. False for an unknown, used or expired link. */
+export async function verifyEmail(db: Db, token: string, origin: RequestOrigin, now = new Date()): Promise<boolean> {
+  if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return false;
+  return db.transaction(async (tx) => {
+    const [link] = await tx
+      .update(emailVerifications)
+      .set({ usedAt: now })
+      .where(and(eq(emailVerifications.tokenHash, tokenHash(token)), isNull(emailVerifications.usedAt), gt(emailVerifications.expiresAt, now)))
+      .returning({ userId: emailVerifications.userId });
+    if (!link) return false;
+    const [user] = await tx.update(users).set({ emailVerifiedAt: now }).where(eq(users.id, link.userId)).returning({ email: users.email });
+    if (!user) return false;
+    await recordSecurityEvent(tx, { type: 'email_verified', userId: link.userId, email: user.email, origin, at: now });
+    return true;
+  });
+}
+
+/** requestRegistration on the app's database and command deps (for the registration server action). */
+export async function requestPatientRegistration(input: RegistrationInput, origin: RequestOrigin, baseUrl: string): Promise<RegistrationAnswer> {
+  return requestRegistration(appDb(), await appCommandDeps(), input, origin, { baseUrl });
+}
+
+/** verifyEmail on the app's database. */
+export async function verifyEmailLink(token: string, origin: RequestOrigin): Promise<boolean> {
+  return verifyEmail(appDb(), token, origin);
 }

@@ -32,3 +32,13 @@ export async function recordSignOut(user: SessionUser, origin: RequestOrigin): P
 export async function signOutEverywhere(user: SessionUser, origin: RequestOrigin): Promise<void> {
   await revokeAllSessions(db(), user.id, origin);
 }
+
+/**
+ * The site's public origin, for links in e-mails: AUTH_URL (required outside the embedded start, so a
+ * client-chosen Host header can never put another site into a verification link), else this request's host.
+ */
+export function appBaseUrl(headers: Pick<Headers, 'get'>): string {
+  const configured = process.env.AUTH_URL?.trim();
+  if (configured) return new URL(configured).origin;
+  return `${headers.get('x-forwarded-proto') === 'https' ? 'https' : 'http'}://${headers.get('host') ?? 'localhost'}`;
+}

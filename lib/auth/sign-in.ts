@@ -34,7 +34,7 @@ export type SignInInput = z.infer<typeof signInSchema>;
 
 export type SignInResult =
   | { ok: true; user: SessionUser & { sessionVersion: number } }
-  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'invalid' | 'unverified' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 /** The delay after `failures` from one address on one account: none up to perPair, then doubling. */
@@ -132,6 +132,12 @@ export async function signInWithPassword(db: Db, input: SignInInput, origin: Req
         detail: { reason: !user ? 'unknown_account' : !user.active ? 'inactive_account' : 'wrong_password' },
       });
       return { ok: false, reason: 'invalid' } as const;
+    }
+
+    if (!user.emailVerifiedAt) {
+      // The right password, but the address was never confirmed: say so (only the password's owner learns it).
+      await recordSecurityEvent(tx, { type: 'sign_in_failed', userId: user.id, email, origin, at: now, detail: { reason: 'unverified_email' } });
+      return { ok: false, reason: 'unverified' } as const;
     }
 
     await recordSecurityEvent(tx, { type: 'sign_in', userId: user.id, email, origin, at: now, detail: { role: user.role } });
