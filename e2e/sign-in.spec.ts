@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import postgres from 'postgres';
 import { expectForbidden, signIn } from './helpers';
 
 test.describe('sign-in lands each role on its home', () => {
@@ -111,4 +112,23 @@ test('a client cannot choose the IP address recorded for its sign-in', async ({ 
   const row = auditor.getByRole('row').filter({ hasText: 'spoofer@yeyak.example' });
   await expect(row).toContainText('127.0.0.1');
   await expect(row).not.toContainText('203.0.113.9');
+});
+
+test('a session revoked elsewhere (sign out everywhere, password or role change) ends at its next request', async ({ page, context }) => {
+  await signIn(page, 'seojun@yeyak.example');
+  await expect(page).toHaveURL('/me');
+  // What revokeAllSessions does from another device: the account's session version moves on.
+  const sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1, onnotice: () => {} });
+  try {
+    await sql`update users set session_version = session_version + 1 where email = 'seojun@yeyak.example'`;
+  } finally {
+    await sql.end();
+  }
+  await page.goto('/me');
+  // To sign-in, not bounced back and forth: the refused session's cookie was cleared on the way.
+  await expect(page).toHaveURL(/\/signin(\?|$)/);
+  await expect(page.getByLabel('이메일')).toBeVisible();
+  expect((await context.cookies()).map((c) => c.name)).not.toContain('authjs.session-token');
+  await signIn(page, 'seojun@yeyak.example');
+  await expect(page).toHaveURL('/me');
 });

@@ -1,5 +1,5 @@
 import { cookies } from 'next/headers';
-import { NextResponse, type NextRequest } from 'next/server';
+import type { NextRequest } from 'next/server';
 import { sitePath } from '@/lib/auth/callback';
 
 /**
@@ -15,5 +15,6 @@ export async function GET(request: NextRequest) {
     }
   }
   const asked = sitePath(request.nextUrl.searchParams.get('callbackUrl'));
-  return NextResponse.redirect(new URL(asked ? `/signin?callbackUrl=${encodeURIComponent(asked)}` : '/signin', request.nextUrl));
+  // A relative Location: the request's own URL here names the server's bind address, not the site.
+  return new Response(null, { status: 303, headers: { location: asked ? `/signin?callbackUrl=${encodeURIComponent(asked)}` : '/signin' } });
 }
