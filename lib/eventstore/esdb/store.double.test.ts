@@ -1,7 +1,7 @@
 /**
  * The EventStoreDB backend against the server double (./testing/server-double.ts): the real client
- * code above a scripted gRPC server. Each test names the issue-12 item it pins down; what only a real
- * server can confirm is listed in docs/eventstore.md.
+ * code above a scripted gRPC server. Each test names the issue-12 item (number) or difference it pins
+ * down, and failed before its fix; what only a real server can confirm is listed in docs/eventstore.md.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { newEventId } from '../envelope';
 import type { GroupMessage, RecordedEvent } from '../types';
 import { parkedStreamName } from './mapping';
 import { EsdbEventStore } from './store';
-import { EsdbServerDouble, type DoubleOptions, type PersistentCall } from './testing/server-double';
+import { EsdbServerDouble, type DoubleOptions } from './testing/server-double';
 
 const KEY = 'unit-test-key-for-the-esdb-double';
 let connection = 0;
@@ -116,7 +116,7 @@ describe('groups: park, checkpoint, list, stop', () => {
 });
 
 describe('groups: smaller differences from the port', () => {
-  it('item 11: a group started from a position does not deliver the event at that position (exclusive)', async () => {
+  it('startFrom: a group started from a position does not deliver the event at that position (exclusive)', async () => {
     const { server, store } = setup();
     await store.append('s-1', [ev('A'), ev('B'), ev('C')]);
     const stored = await store.readStream('s-1');
@@ -136,7 +136,7 @@ describe('groups: smaller differences from the port', () => {
     expect(call.acks()).toEqual([records[1]!.id, records[2]!.id]);
   });
 
-  it("item 12: the consumer id is the connection's name, so the server reports it as the active consumer", async () => {
+  it("connection name: the consumer id is the connection's name, so the server reports it as the active consumer", async () => {
     const { server, store } = setup();
     await store.groups.create('g');
     const consumer = store.groups.connect('g', (m) => m.ack(), { consumerId: 'worker-7' });
@@ -144,7 +144,7 @@ describe('groups: smaller differences from the port', () => {
     expect(server.persistentCalls[0]!.call.connectionName).toBe('worker-7');
   });
 
-  it('item 13: an event redelivered from the parked stream is marked replayed', async () => {
+  it('replayed: an event redelivered from the parked stream is marked replayed', async () => {
     const { server, store } = setup();
     await store.groups.create('g');
     await store.append('s-1', [ev('A'), ev('B')]);
@@ -166,7 +166,7 @@ describe('groups: smaller differences from the port', () => {
 });
 
 describe('groups: configuration and a closed store', () => {
-  it('item 14: a group whose configuration cannot be written is not left behind; delete removes the configuration', async () => {
+  it('group configuration: a group whose configuration cannot be written is not left behind; delete removes the configuration', async () => {
     const { server, store } = setup();
     server.refuseAppendsTo.add('$$yeyak-eventstore-group-g');
     await expect(store.groups.create('g', { filter: { streamPrefixes: ['s-'] } })).rejects.toBeInstanceOf(EventStoreUnavailable);
@@ -179,7 +179,7 @@ describe('groups: configuration and a closed store', () => {
     expect(metadata?.yeyakGroup).toBeUndefined();
   });
 
-  it('item 15: groups and connect refuse a closed store', async () => {
+  it('closed store: groups and connect refuse a closed store', async () => {
     const { store } = setup();
     await store.groups.create('g');
     await store.close();
@@ -277,10 +277,8 @@ describe('appends', () => {
   });
 });
 
-export type { PersistentCall };
-
 describe('reads', () => {
-  it("item 16: readAll asks the server for about maxCount events in pages, not for the whole log", async () => {
+  it("readAll cost: readAll asks the server for about maxCount events in pages, not for the whole log", async () => {
     const { server, store } = setup();
     // 1000 events, every tenth followed by a system event ($$ metadata) that readAll skips.
     for (let i = 0; i < 1000; i++) {
