@@ -1,3 +1,4 @@
+import postgres from 'postgres';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../testing/db';
@@ -143,9 +144,28 @@ describe('personal data vault', () => {
     expect(personalOf(await vault.decryptEvent(again))).toEqual({ kind: 'plain', value: bob });
   });
 
-  it('another process sees an erasure once its cached key expires', async () => {
+  it('an erasure evicts the key from every process’s cache at once (LISTEN/NOTIFY), long before the cache would expire', async () => {
+    // Another process: its own connection pool, and a cache that would keep the key for ten minutes.
+    const elsewhere = postgres(t.url, { max: 2, onnotice: () => {} });
+    try {
+      const cachedElsewhere = createPersonalDataVault(elsewhere, masterKey, { cacheTtlMs: 600_000 });
+      const id = newPatientId();
+      const stored = await createPersonalDataVault(t.sql, masterKey).encryptEvent(registered(id, alice));
+      // Wait until the other process listens and has the key cached (the first read starts the listener).
+      await expect.poll(async () => personalOf(await cachedElsewhere.decryptEvent(stored))).toEqual({ kind: 'plain', value: alice });
+      // Once it listens, a read caches the key (a read before that does not: it could miss an eviction).
+      await new Promise((r) => setTimeout(r, 300));
+      expect(personalOf(await cachedElsewhere.decryptEvent(stored))).toEqual({ kind: 'plain', value: alice });
+      await createPersonalDataVault(t.sql, masterKey).erase(id);
+      await expect.poll(async () => personalOf(await cachedElsewhere.decryptEvent(stored)), { timeout: 2_000 }).toEqual({ kind: 'erased' });
+    } finally {
+      await elsewhere.end({ timeout: 1 });
+    }
+  });
+
+  it('without the listener, another process sees an erasure once its cached key expires (the backstop)', async () => {
     let now = 1_000_000;
-    const cachedElsewhere = createPersonalDataVault(t.sql, masterKey, { cacheTtlMs: 5_000, now: () => now });
+    const cachedElsewhere = createPersonalDataVault(t.sql, masterKey, { cacheTtlMs: 5_000, now: () => now, listenForErasures: false });
     const id = newPatientId();
     const stored = await cachedElsewhere.encryptEvent(registered(id, alice));
     await createPersonalDataVault(t.sql, masterKey).erase(id);

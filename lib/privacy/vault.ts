@@ -132,6 +132,10 @@ class KeyCache {
     this.entries.delete(patientId);
   }
 
+  clear(): void {
+    this.entries.clear();
+  }
+
   get size(): number {
     return this.entries.size;
   }
@@ -141,10 +145,15 @@ export interface PersonalDataVaultOptions {
   /** Unwrapped keys kept in memory (default 1000). */
   cacheSize?: number;
   /**
-   * How long an unwrapped key is reused without reading the table (default 60 s). An erasure made by
-   * another process takes effect here at the latest after this long; `erase` here evicts at once.
+   * How long an unwrapped key is reused without reading the table (default 60 s). An erasure anywhere
+   * evicts the key from every vault at once (NOTIFY on KEY_ERASED_CHANNEL); this is only the backstop.
    */
   cacheTtlMs?: number;
+  /**
+   * Listen for erasures made by other processes (default true). Without it nothing stops a cached key
+   * of an erased patient from being used elsewhere until cacheTtlMs passes.
+   */
+  listenForErasures?: boolean;
   /** Clock for the cache only (tests). */
   now?: () => number;
 }
@@ -188,6 +197,9 @@ function hasPersonalField(data: unknown): boolean {
   return typeof data === 'object' && data !== null && 'personal' in data;
 }
 
+/** Every erasure NOTIFYs the patient id here (at commit); every vault evicts that key from its cache. */
+export const KEY_ERASED_CHANNEL = 'yeyak_key_erased';
+
 export function createPersonalDataVault(
   sql: postgres.Sql,
   masterKey: string | Uint8Array,
@@ -196,8 +208,35 @@ export function createPersonalDataVault(
   const master = parseMasterKey(masterKey);
   const masterId = masterKeyId(master);
   const cache = new KeyCache(options.cacheSize ?? 1000, options.cacheTtlMs ?? 60_000, options.now ?? Date.now);
-  /** Counts erasures made through this vault, so a key read that raced one is not cached. */
+  /** Counts erasures seen by this vault (its own and notified ones), so a key read that raced one is not cached. */
   let erasures = 0;
+  /**
+   * Keys are cached only while this vault listens for erasures: a key cached before the LISTEN was in
+   * place could miss its eviction. Each (re)connect of the listening connection clears the cache, as
+   * notifications sent while it was away are lost.
+   */
+  let listening = options.listenForErasures === false;
+  let listenStarted = options.listenForErasures === false;
+  function listenForErasures(): void {
+    if (listenStarted) return;
+    listenStarted = true;
+    sql
+      .listen(
+        KEY_ERASED_CHANNEL,
+        (patientId) => {
+          erasures++;
+          cache.delete(patientId);
+        },
+        () => {
+          erasures++;
+          cache.clear();
+          listening = true;
+        },
+      )
+      .catch(() => {
+        listenStarted = false; // try again on the next key read; meanwhile nothing is cached
+      });
+  }
 
   function wrap(patientId: string, key: Buffer): string {
     const { iv, ct, tag } = seal(master, key, patientId);
@@ -227,6 +266,7 @@ export function createPersonalDataVault(
   async function loadKey(patientId: string): Promise<CachedKey | undefined> {
     const cached = cache.get(patientId);
     if (cached) return cached;
+    listenForErasures();
     const erasuresBefore = erasures;
     const rows = await sql<KeyRow[]>`
       select patient_id, key_id, wrapped_key from personal_data_keys where patient_id = ${patientId}`;
@@ -235,7 +275,7 @@ export function createPersonalDataVault(
     const info = { patientId, keyId: row.key_id };
     const key = unwrap(row);
     // An erasure that ran while this read was in flight must not leave the old key cached.
-    if (erasures === erasuresBefore) cache.set(info, key);
+    if (listening && erasures === erasuresBefore) cache.set(info, key);
     return { ...info, key, expiresAt: 0 };
   }
 
@@ -315,7 +355,12 @@ export function createPersonalDataVault(
     async erase(patientId) {
       erasures++;
       cache.delete(patientId);
-      const deleted = await sql`delete from personal_data_keys where patient_id = ${patientId} returning patient_id`;
+      // The notification goes out when the delete commits: every other vault then evicts the key.
+      const deleted = await sql.begin(async (tx) => {
+        const rows = await tx`delete from personal_data_keys where patient_id = ${patientId} returning patient_id`;
+        await tx`select pg_notify(${KEY_ERASED_CHANNEL}, ${patientId})`;
+        return rows;
+      });
       erasures++;
       cache.delete(patientId);
       return deleted.length > 0;
