@@ -48,7 +48,14 @@ beforeAll(async () => {
   const store = await createEventStore({ databaseUrl: t.url, hmacKey: process.env.EVENT_HMAC_KEY! });
   try {
     await registerTestClinic({ store }, CLINIC);
-    await rebuildProjections({ store, database: t, projections: [catalogueProjection] });
+    // readAll (and so a rebuild) sees an append only once no older transaction runs anywhere on the
+    // server (other test files share it): rebuild until the clinic is in.
+    for (let attempt = 0; ; attempt++) {
+      await rebuildProjections({ store, database: t, projections: [catalogueProjection] });
+      if ((await t.sql`select 1 from clinics where id = ${CLINIC}`).length === 1) break;
+      if (attempt > 100) throw new Error('the clinic never reached the catalogue');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     await store.groups.create(PROJECTIONS_GROUP, { startFrom: 'start' });
   } finally {
     await store.close();

@@ -37,6 +37,11 @@ beforeAll(async () => {
     const poisonStream = `poison-${randomBytes(4).toString('hex')}`;
     await appendOne(store, { stream: poisonStream, events: [{ type: 'Poison', schemaVersion: 1, data: { note: 'x' } }] });
     eventId = (await store.readStream(poisonStream))[0]!.eventId;
+    // readAll (and so a rebuild) sees an append once no older transaction runs anywhere on the server.
+    for (let attempt = 0; (await store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 }))[0]?.eventId !== eventId; attempt++) {
+      if (attempt > 150) throw new Error('the poison event never became readable');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const broken: Projection = {
       ...auditLogProjection,
       async handle(tx, events) {
