@@ -237,6 +237,23 @@ describe('catch-up subscriptions', () => {
   });
 });
 
+describe('catch-up subscriptions from the end', () => {
+  it("item 6: started from 'end' and cut before its first event, it still delivers what was appended meanwhile", async () => {
+    const { server, store } = setup();
+    await store.append('s-1', [ev('Old')]);
+    const received: string[] = [];
+    let caughtUp = 0;
+    const sub = store.subscribeToAll((e) => void received.push(e.type), { fromPosition: 'end', onCaughtUp: () => caughtUp++ });
+    await waitFor(() => caughtUp === 1, 2000, 'caught up');
+    server.dropConnections();
+    await sleep(20); // an append still on the dropped connection would fail (UNAVAILABLE), as it should
+    await store.append('s-1', [ev('DuringTheOutage')]);
+    await waitFor(() => received.length === 1, 5000, 'the event appended during the outage');
+    expect(received).toEqual(['DuringTheOutage']);
+    await sub.stop();
+  });
+});
+
 describe('appends', () => {
   it('item 2: an event id stored in another stream is refused with DuplicateEventId, nothing written', async () => {
     const { store } = setup();

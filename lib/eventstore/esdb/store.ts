@@ -435,11 +435,34 @@ class EsdbCatchUp implements CatchUpSubscription {
     this.done.catch(() => {});
   }
 
+  /** The position of the log's last record (any, system ones too), or 'start' for an empty log. */
+  private async endOfLog(): Promise<Position | 'start'> {
+    let end: Position | 'start' = 'start';
+    await readToEnd(this.store.client.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 }), (resolved) => {
+      const p = resolved.event?.position;
+      if (p) end = { commit: p.commit, prepare: p.prepare };
+      return false;
+    });
+    return end;
+  }
+
   private async run(): Promise<void> {
     const { server, matches } = toEsdbFilter(this.options.filter);
     let backoff = RESUBSCRIBE_MIN_MS;
+    // 'end' is pinned to a position once, at the start: a resubscription "from the end" after a
+    // lost connection would skip what was appended while it was gone.
+    let start: Position | 'start' | 'end' = this.options.fromPosition ?? 'start';
+    while (!this.stopped && start === 'end') {
+      try {
+        start = await this.endOfLog();
+      } catch (error) {
+        this.store.onError(mapEsdbError(error));
+        await this.sleep(backoff);
+        backoff = Math.min(backoff * 2, RESUBSCRIBE_MAX_MS);
+      }
+    }
     while (!this.stopped) {
-      const subscription = this.store.client.subscribeToAll({ fromPosition: toReadPosition(this.last ?? this.options.fromPosition ?? 'start'), filter: server });
+      const subscription = this.store.client.subscribeToAll({ fromPosition: toReadPosition(this.last ?? start), filter: server });
       this.current = subscription;
       // The client emits 'caughtUp' when the message arrives, while the events before it still wait
       // in the stream's buffer for the handler: a marker in that same buffer keeps the order.
