@@ -133,7 +133,7 @@ test.describe('availability', () => {
     const next = slots.getByRole('link', { name: '11:30 예약하기, 1자리 남음' });
     await expect(next).toHaveAttribute('href', `/clinics/${clinicId}/book?treatment=${treatmentId}&startsAt=${encodeURIComponent(atLocal(inTwoDays, '11:30').toISOString())}`);
     // The treatment and day pickers are a plain GET form.
-    await expect(page.getByLabel('날짜')).toHaveValue(inTwoDays);
+    await expect(page.getByLabel('날짜', { exact: true })).toHaveValue(inTwoDays);
     await expect(page.getByLabel('시술', { exact: true })).toHaveValue(treatmentId);
   });
 
