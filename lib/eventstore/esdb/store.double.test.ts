@@ -252,6 +252,15 @@ describe('catch-up subscriptions from the end', () => {
     expect(received).toEqual(['DuringTheOutage']);
     await sub.stop();
   });
+
+  it('item 7: a catch-up subscription stopped at once (still pinning the end or subscribing) stops', async () => {
+    const { store } = setup({ latencyMs: 30 });
+    await store.append('s-1', [ev('A')]);
+    for (const fromPosition of ['end', 'start'] as const) {
+      const sub = store.subscribeToAll(() => {}, { fromPosition });
+      expect(await settleWithin(sub.stop(), 2000)).toBeUndefined();
+    }
+  });
 });
 
 describe('appends', () => {
