@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import path from 'node:path';
 
 /** Tests that claim "whatever the machine's time zone": run again under a zone far from Seoul (and with DST). */
@@ -18,7 +18,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['lib/**/*.test.ts', 'app/**/*.test.ts', 'scripts/**/*.test.ts'],
-          exclude: ['lib/testing/time-zone.test.ts'],
+          exclude: [...configDefaults.exclude, 'lib/testing/time-zone.test.ts'],
           globalSetup: ['lib/testing/global-setup.ts'],
           // next-auth imports 'next/server' without an extension, which Node's own resolver refuses:
           // let Vite resolve it (lib/auth/guard.test.ts runs the real Auth.js session decoding).
