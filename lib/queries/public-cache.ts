@@ -55,7 +55,9 @@ export class PublicCache {
       .then(
         () => undefined,
         () => {
+          // No LISTEN, no caching (every read goes to the database); try again a little later.
           this.listening = false;
+          setTimeout(() => (this.started = undefined), 5_000).unref();
         },
       );
     return this.started;
