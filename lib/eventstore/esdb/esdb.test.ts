@@ -1,6 +1,7 @@
 /**
  * The contract suite against EventStoreDB. Needs a server: EVENTSTORE_URL=esdb://127.0.0.1:2113?tls=false
- * (docker-compose.yml starts one). Without it the whole run is reported as skipped, never as passed.
+ * (a scratch insecure server; see docs/eventstore.md). Without it the whole run is reported as skipped,
+ * never as passed. store.double.test.ts covers the backend against a server double meanwhile.
  */
 import { describe } from 'vitest';
 import { chainEvents, prepareEvents } from '../envelope';
