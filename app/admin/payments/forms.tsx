@@ -37,7 +37,9 @@ export function RetryForm({ paymentId }: { paymentId: string }) {
   return (
     <form action={action} className="flex flex-col gap-1">
       <input type="hidden" name="paymentId" value={paymentId} />
-      <SubmitButton label={t('retry')} pendingLabel={t('retrying')} />
+      <div>
+        <SubmitButton label={t('retry')} pendingLabel={t('retrying')} />
+      </div>
       <Outcome state={state} />
     </form>
   );
@@ -64,7 +66,7 @@ export function ResolveForm({ paymentId }: { paymentId: string }) {
         defaultValue={state.values?.note}
         aria-invalid={noteError ? true : undefined}
         aria-describedby={noteError ? `${id}-note-error` : `${id}-note-hint`}
-        className={`min-w-48 rounded border bg-white px-2 py-1 text-sm ${noteError ? 'border-red-600' : 'border-stone-300'}`}
+        className={`w-full rounded border bg-white px-2 py-1 text-sm ${noteError ? 'border-red-600' : 'border-stone-300'}`}
       />
       {noteError ? (
         <p id={`${id}-note-error`} className="text-xs text-red-700">

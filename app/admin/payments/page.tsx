@@ -81,7 +81,7 @@ export default async function AdminPaymentsPage() {
             {
               header: t('payment'),
               rowHeader: true,
-              className: 'min-w-48',
+              className: 'min-w-40',
               cell: (p) => (
                 <div className="flex flex-col gap-1">
                   <span className="break-all font-mono text-xs">{p.paymentId}</span>
@@ -93,7 +93,7 @@ export default async function AdminPaymentsPage() {
             { header: t('amount'), align: 'end', className: 'whitespace-nowrap', cell: (p) => (p.amountKrw === null ? '—' : formatKrw(p.amountKrw, locale)) },
             {
               header: t('checked'),
-              className: 'min-w-40',
+              className: 'min-w-32',
               cell: (p) => (
                 <div className="flex flex-col gap-1 text-xs">
                   <span>{t('requestedAt', { at: when(p.requestedAt) })}</span>
@@ -102,12 +102,12 @@ export default async function AdminPaymentsPage() {
                 </div>
               ),
             },
-            { header: t('gateway'), className: 'min-w-60', cell: gatewayCell },
-            { header: t('lastError'), className: 'min-w-32', cell: (p) => <span className="break-words text-xs">{p.lastError ?? '—'}</span> },
+            { header: t('gateway'), className: 'min-w-48', cell: gatewayCell },
+            { header: t('lastError'), className: 'min-w-20', cell: (p) => <span className="break-words text-xs">{p.lastError ?? '—'}</span> },
             {
               header: t('actions'),
               cell: (p) => (
-                <div className="flex min-w-56 flex-col gap-3">
+                <div className="flex min-w-44 flex-col gap-3">
                   <RetryForm paymentId={p.paymentId} />
                   <ResolveForm paymentId={p.paymentId} />
                 </div>
