@@ -194,6 +194,35 @@ describe('requireUser with the proxy bypassed', () => {
   });
 });
 
+describe('route handlers with the proxy bypassed', () => {
+  const statusOf = async (call: () => Promise<Response>) => {
+    const response = await call();
+    await response.body?.cancel();
+    return response.status;
+  };
+  it('/api/admin/projections: 401 signed out, 403 for every other role, 200 for admins', async () => {
+    const { GET } = await import('../../app/api/admin/projections/route');
+    const seen: Record<string, number> = {};
+    for (const who of everyone) {
+      await signInAs(who);
+      seen[who] = await statusOf(() => GET());
+    }
+    expect(seen).toEqual({ anonymous: 401, admin: 200, auditor: 403, staff: 403, otherStaff: 403, patient: 403 });
+  });
+
+  it(`/api/staff/${CLINIC}/board/events: 401 signed out, 403 for every other role and the other clinic's staff, 200 for its staff`, async () => {
+    const { GET } = await import('../../app/api/staff/[clinicId]/board/events/route');
+    const { NextRequest } = await import('next/server');
+    const seen: Record<string, number> = {};
+    for (const who of everyone) {
+      await signInAs(who);
+      const request = new NextRequest(`http://localhost:3000/api/staff/${CLINIC}/board/events`);
+      seen[who] = await statusOf(() => GET(request, { params: Promise.resolve({ clinicId: CLINIC }) }));
+    }
+    expect(seen).toEqual({ anonymous: 401, admin: 403, auditor: 403, staff: 200, otherStaff: 403, patient: 403 });
+  });
+});
+
 describe('the account as the database knows it now, not as the cookie remembers it', () => {
   it('a changed role counts at once: the admin’s cookie no longer opens admin queries, actions or pages', async () => {
     const a = account('admin');
