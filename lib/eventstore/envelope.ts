@@ -2,7 +2,7 @@
 import { v7 as uuidv7, validate as uuidValidate, version as uuidVersion } from 'uuid';
 import { InvalidEvent } from './errors';
 import type { KeyObject } from 'node:crypto';
-import { canonicalStoredJson, computeEventHashFromJson, HASH_ALGORITHM, integrityFor, toStoredJson } from './hash-chain';
+import { canonicalStoredJson, computeEventHashFromJson, HASH_ALGORITHM, hmacKeyId, integrityFor, toStoredJson } from './hash-chain';
 import type { CurrentRevision, EventFilter, EventMetadata, ExpectedRevision, GroupSettings, JsonObject, NewEvent, Position, RecordedMetadata } from './types';
 
 const NULLISH_STRING_METADATA = ['commandId', 'correlationId', 'causationId', 'clinicId', 'ip', 'userAgent'] as const;
@@ -146,10 +146,11 @@ export function chainEncodedEvents(
 ): { json: string; lastHash: string } {
   let prev = previousHash;
   let json = '[';
+  const kid = JSON.stringify(hmacKeyId(key));
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
     const hash = computeEventHashFromJson(key, { ...e, streamId, revision: firstRevision + i }, prev);
-    const integrity = `{"alg":${JSON.stringify(HASH_ALGORITHM)},"previousHash":${JSON.stringify(prev)},"hash":${JSON.stringify(hash)}}`;
+    const integrity = `{"alg":${JSON.stringify(HASH_ALGORITHM)},"kid":${kid},"previousHash":${JSON.stringify(prev)},"hash":${JSON.stringify(hash)}}`;
     const metadata = e.metadataJson === '{}' ? `{"integrity":${integrity}}` : `${e.metadataJson.slice(0, -1)},"integrity":${integrity}}`;
     json += `${i > 0 ? ',' : ''}{"id":${JSON.stringify(e.eventId)},"type":${JSON.stringify(e.type)},"schemaVersion":${JSON.stringify(e.schemaVersion)},"data":${e.dataJson},"metadata":${metadata}}`;
     prev = hash;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chainEncodedEvents, chainEvents, encodeEventsForAppend, metadataProblem, newEventId, prepareEvents } from './envelope';
 import { InvalidEvent } from './errors';
-import { canonicalJson, canonicalStoredJson, computeEventHash, hmacKeyObject, toStoredJson, verifyStreamEvents } from './hash-chain';
+import { canonicalJson, canonicalStoredJson, computeEventHash, hmacKeyId, hmacKeyObject, toStoredJson, verifyStreamEvents } from './hash-chain';
 import { ev } from './testing/contract';
 
 const KEY = 'unit-test-key-unit-test-key';
@@ -83,6 +83,30 @@ describe('append path encoding (one-pass canonical JSON)', () => {
     for (const [i, r] of recorded.entries()) {
       expect(computeEventHash(KEY, r, i === 0 ? 'previous-hash' : recorded[i - 1]!.metadata.integrity.hash)).toBe(r.metadata.integrity.hash);
     }
+  });
+
+  it('names the chaining key in each event (kid), and after a rotation verifies old and new events with the keys held', () => {
+    const NEW_KEY = 'rotated-key-rotated-key-2027';
+    const old = stream(2);
+    expect(old[0]!.metadata.integrity.kid).toBe(hmacKeyId(KEY));
+    expect(hmacKeyId(KEY)).not.toContain(KEY.slice(0, 8));
+    // Events appended after the rotation are chained with the new key, onto the old chain.
+    const appended = chainEvents(NEW_KEY, 'visit-1', prepareEvents('visit-1', [ev('Step', { i: 2 })]), 2, old[1]!.metadata.integrity.hash).events.map((e) => ({
+      ...e,
+      streamId: 'visit-1',
+      revision: 2,
+    }));
+    expect(appended[0]!.metadata.integrity.kid).toBe(hmacKeyId(NEW_KEY));
+    const all = [...old, ...appended];
+    expect(verifyStreamEvents([NEW_KEY, KEY], 'visit-1', all).broken).toBeNull();
+    // Without the old key, the first old event is reported, naming its key id.
+    expect(verifyStreamEvents(NEW_KEY, 'visit-1', all).broken).toMatchObject({ revision: 0, problem: 'hash-mismatch', found: `key id ${hmacKeyId(KEY)}` });
+    // The key id cannot be used to pass a forged event off under another key: the hash must still match that key.
+    const forged = all.map((e, i) => (i === 2 ? { ...e, data: { i: 99 }, metadata: { ...e.metadata, integrity: { ...e.metadata.integrity, kid: hmacKeyId(KEY) } } } : e));
+    expect(verifyStreamEvents([NEW_KEY, KEY], 'visit-1', forged).broken).toMatchObject({ revision: 2, problem: 'hash-mismatch' });
+    // Events from before key ids (no kid) verify with any key held.
+    const legacy = old.map((e) => ({ ...e, metadata: { ...e.metadata, integrity: { alg: e.metadata.integrity.alg, previousHash: e.metadata.integrity.previousHash, hash: e.metadata.integrity.hash } } }));
+    expect(verifyStreamEvents([NEW_KEY, KEY], 'visit-1', legacy).broken).toBeNull();
   });
 
   it('checks metadata as before: actor {id, role} and occurredAt required, ids string or null, $ keys reserved', () => {

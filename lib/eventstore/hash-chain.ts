@@ -151,8 +151,38 @@ export function hmacKeyObject(key: string | Buffer): KeyObject {
   return createSecretKey(typeof key === 'string' ? Buffer.from(key, 'utf8') : key);
 }
 
+/**
+ * A short public name of an HMAC key (a keyed hash of a fixed text: it reveals nothing of the key),
+ * written into each event's integrity metadata as `kid`, so that after a key rotation the verifier,
+ * holding the current key and the earlier ones, knows which key an event was chained with.
+ * docs/security.md describes the rotation.
+ */
+const keyIds = new Map<string, string>();
+export function hmacKeyId(key: string | Buffer | KeyObject): string {
+  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.isBuffer(key) ? key : key.export();
+  const cacheKey = bytes.toString('base64');
+  let id = keyIds.get(cacheKey);
+  if (!id) {
+    id = createHmac('sha256', bytes).update('yeyak event hmac key id', 'utf8').digest('base64url').slice(0, 16);
+    keyIds.set(cacheKey, id);
+  }
+  return id;
+}
+
 export function integrityFor(key: string | Buffer, event: ChainInput, previousHash: string | null): IntegrityMetadata {
-  return { alg: HASH_ALGORITHM, previousHash, hash: computeEventHash(key, event, previousHash) };
+  return { alg: HASH_ALGORITHM, kid: hmacKeyId(key), previousHash, hash: computeEventHash(key, event, previousHash) };
+}
+
+/** The key that writes (first) and the earlier ones a verifier still accepts, by key id. */
+export type HmacKeys = string | Buffer | readonly (string | Buffer)[];
+
+class Keyring {
+  readonly byId = new Map<string, string | Buffer>();
+  readonly all: readonly (string | Buffer)[];
+  constructor(keys: HmacKeys) {
+    this.all = typeof keys === 'string' || Buffer.isBuffer(keys) ? [keys] : keys;
+    for (const key of this.all) this.byId.set(hmacKeyId(key), key);
+  }
 }
 
 function sameHash(a: string, b: string): boolean {
@@ -176,10 +206,13 @@ export class StreamChainVerifier {
   private previousHash: string | null = null;
   private nextRevision = 0;
   count = 0;
+  private readonly keys: Keyring;
   constructor(
-    private readonly key: string | Buffer,
+    keys: HmacKeys,
     readonly streamId: string,
-  ) {}
+  ) {
+    this.keys = new Keyring(keys);
+  }
 
   check(event: VerifiableEvent): BrokenLink | null {
     this.count++;
@@ -203,12 +236,26 @@ export class StreamChainVerifier {
     if ((integrity.previousHash ?? null) !== this.previousHash) {
       return link('previous-hash-mismatch', String(this.previousHash), String(integrity.previousHash ?? null));
     }
-    const recomputed = computeEventHash(
-      this.key,
-      { ...event, metadata: event.metadata as Record<string, JsonValue> },
-      this.previousHash,
-    );
-    if (!sameHash(recomputed, integrity.hash)) return link('hash-mismatch', recomputed, integrity.hash);
+    const input = { ...event, metadata: event.metadata as Record<string, JsonValue> };
+    // The key named by the event's key id; events from before key ids: any of the keys held.
+    let candidates: readonly (string | Buffer)[];
+    if (typeof integrity.kid === 'string') {
+      const key = this.keys.byId.get(integrity.kid);
+      if (!key) return link('hash-mismatch', `a key among ${[...this.keys.byId.keys()].join(', ')}`, `key id ${integrity.kid}`);
+      candidates = [key];
+    } else {
+      candidates = this.keys.all;
+    }
+    let recomputed = '';
+    let matched = false;
+    for (const key of candidates) {
+      recomputed = computeEventHash(key, input, this.previousHash);
+      if (sameHash(recomputed, integrity.hash)) {
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) return link('hash-mismatch', recomputed, integrity.hash);
     this.previousHash = integrity.hash;
     this.nextRevision++;
     return null;
@@ -232,7 +279,7 @@ export class StreamChainVerifier {
 
 /** Verifies a whole stream given in revision order. */
 export function verifyStreamEvents(
-  key: string | Buffer,
+  key: HmacKeys,
   streamId: string,
   events: Iterable<VerifiableEvent>,
   head?: { revision: number; hash: string },

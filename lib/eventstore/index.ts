@@ -20,6 +20,8 @@ export interface CreateEventStoreOptions {
   eventstoreUrl?: string;
   /** Key of the events' HMAC chain (EVENT_HMAC_KEY), at least 16 bytes. */
   hmacKey: string | Buffer;
+  /** Keys from before a rotation (EVENT_HMAC_PREVIOUS_KEYS): verification still accepts them (PostgreSQL backend). */
+  previousHmacKeys?: readonly (string | Buffer)[];
   /** PostgreSQL pool size (default 10). */
   maxConnections?: number;
   applicationName?: string;
@@ -37,6 +39,7 @@ export async function createEventStore(options: CreateEventStoreOptions): Promis
   return new PostgresEventStore({
     databaseUrl: options.databaseUrl,
     hmacKey: options.hmacKey,
+    previousHmacKeys: options.previousHmacKeys,
     maxConnections: options.maxConnections,
     applicationName: options.applicationName,
     onError: options.onError,
@@ -50,5 +53,7 @@ export async function createEventStore(options: CreateEventStoreOptions): Promis
 export function eventStoreOptionsFromEnv(env: NodeJS.ProcessEnv = process.env, fallbackHmacKey?: string): CreateEventStoreOptions {
   const hmacKey = env.EVENT_HMAC_KEY || fallbackHmacKey;
   if (!hmacKey) throw new Error('EVENT_HMAC_KEY is not set (use loadOrCreateDevSecrets() for a development key)');
-  return { databaseUrl: env.DATABASE_URL, eventstoreUrl: env.EVENTSTORE_URL || undefined, hmacKey };
+  // After a rotation: the earlier keys, comma-separated, still accepted by verification.
+  const previousHmacKeys = (env.EVENT_HMAC_PREVIOUS_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  return { databaseUrl: env.DATABASE_URL, eventstoreUrl: env.EVENTSTORE_URL || undefined, hmacKey, previousHmacKeys };
 }

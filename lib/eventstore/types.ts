@@ -37,6 +37,8 @@ export interface EventMetadata {
 export interface IntegrityMetadata {
   /** 'HMAC-SHA-256/v1' */
   alg: string;
+  /** Which key chained this event (hmacKeyId; absent on events written before key ids): for rotation. */
+  kid?: string;
   /** Hash of the previous event of the same stream, null for revision 0. */
   previousHash: string | null;
   /** HMAC over this event's canonical fields and previousHash (base64url). */

@@ -47,6 +47,8 @@ import { PgCatchUpSubscription } from './subscription';
 export interface PostgresEventStoreOptions {
   databaseUrl: string;
   hmacKey: string | Buffer;
+  /** Keys used before a rotation: verification still accepts events chained with them (by key id). */
+  previousHmacKeys?: readonly (string | Buffer)[];
   /** Connection pool size (default 10). */
   maxConnections?: number;
   /** Shown in pg_stat_activity. */
@@ -69,6 +71,8 @@ export class PostgresEventStore implements EventStore {
   readonly notifier: Notifier;
   readonly groups: PgGroups;
   private readonly key: string | Buffer;
+  /** The writing key first, then the keys before rotations (docs/security.md). */
+  private readonly verifyKeys: readonly (string | Buffer)[];
   /** The same key, prepared once for the append path's HMACs. */
   private readonly keyObject: KeyObject;
   private readonly heads = new Map<string, Head>();
@@ -80,6 +84,7 @@ export class PostgresEventStore implements EventStore {
   constructor(options: PostgresEventStoreOptions) {
     if (!options.hmacKey || options.hmacKey.length < 16) throw new InvalidEvent('The event HMAC key must be at least 16 bytes');
     this.key = options.hmacKey;
+    this.verifyKeys = [options.hmacKey, ...(options.previousHmacKeys ?? [])];
     this.keyObject = hmacKeyObject(options.hmacKey);
     this.headCacheSize = options.headCacheSize ?? 10_000;
     this.onError = options.onError ?? (() => {});
@@ -326,7 +331,7 @@ export class PostgresEventStore implements EventStore {
         if (!current || current.streamId !== event.streamId) {
           firstBroken = finish(current);
           if (firstBroken) break outer;
-          current = new StreamChainVerifier(this.key, event.streamId);
+          current = new StreamChainVerifier(this.verifyKeys, event.streamId);
           seen.add(event.streamId);
           streamsChecked++;
         }
