@@ -134,7 +134,7 @@ export default async function ReschedulePage({ params, searchParams }: Props) {
                   { label: t('refund'), amount: formatKrw(preview.refundKrw, locale), testId: 'preview-refund', strong: true },
                 ]}
                 note={[
-                  preview.late ? t('lateNote', { hours: r.policy.freeCancellationHours, deposit: formatKrw(preview.depositPaidKrw, locale) }) : t('freeNote'),
+                  preview.late ? t('lateNote', { hours: r.policy.freeCancellationHours, deposit: formatKrw(preview.depositPaidKrw, locale) }) : t('freeNote', { hours: r.policy.freeCancellationHours }),
                   preview.needsClinicConfirmation ? t('clinicConfirms') : '',
                 ].filter(Boolean).join(' ')}
               />
