@@ -4,7 +4,7 @@ import { notFound } from 'next/navigation';
 import { getLocale, getTranslations } from 'next-intl/server';
 import { z } from 'zod';
 import { rescheduleReservationAction } from '@/app/actions/reservations';
-import { formatKrw, formatSeoulDateTime } from '@/lib/format';
+import { formatKrw, formatSeoulDateTime, formatSeoulShortDate } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { myRescheduleOptions, myReschedulePreview } from '@/lib/queries/reservations';
 import { ChangeForm } from '../../../_components/change-form';
@@ -34,8 +34,7 @@ export default async function ReschedulePage({ params, searchParams }: Props) {
   if (!options || preview === null) notFound();
   const { reservation: r, days, selected } = options;
   const base = `/me/reservations/${r.id}/reschedule`;
-  const dayLabel = (d: string) =>
-    new Intl.DateTimeFormat(locale === 'ko' ? 'ko-KR' : 'en-KR', { timeZone: 'Asia/Seoul', month: 'short', day: 'numeric', weekday: 'short' }).format(new Date(`${d}T12:00:00+09:00`));
+  const dayLabel = (d: string) => formatSeoulShortDate(d, locale);
   return (
     <article className="flex max-w-2xl flex-col gap-5">
       <Link href={`/me/reservations/${r.id}`} className="text-sm text-brand-700 underline">← {t('back')}</Link>
