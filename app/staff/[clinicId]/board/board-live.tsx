@@ -10,7 +10,8 @@ import { useTranslations } from 'next-intl';
  * projection's lag. No polling: the browser only fetches when told. EventSource reconnects by itself
  * (after the server's `retry:`), sending Last-Event-ID, and the server answers `changed` at once if the
  * board moved meanwhile. `version` (what this page was rendered with) covers the gap before the first
- * connection.
+ * connection; when the browser goes offline the stream is dropped and a new one opened from the last id
+ * seen when it is back.
  */
 export function BoardLive({ clinicId, day, version }: { clinicId: string; day: string; version: string }) {
   const t = useTranslations('visitBoard');
@@ -20,26 +21,47 @@ export function BoardLive({ clinicId, day, version }: { clinicId: string; day: s
   rendered.current = version;
 
   useEffect(() => {
-    const url = `/api/staff/${encodeURIComponent(clinicId)}/board/events?day=${encodeURIComponent(day)}&since=${encodeURIComponent(rendered.current)}`;
-    const source = new EventSource(url);
-    const onChanged = (event: MessageEvent<string>) => {
-      try {
-        const { version: next } = JSON.parse(event.data) as { version: string };
-        if (next === rendered.current) return; // this page already shows it (its own action re-rendered it)
-      } catch {
-        // refresh anyway
-      }
-      router.refresh();
+    let source: EventSource | null = null;
+    // The last event id seen: a fresh EventSource (after the browser went offline) starts from it.
+    let lastId = rendered.current;
+    const connect = () => {
+      source?.close();
+      const url = `/api/staff/${encodeURIComponent(clinicId)}/board/events?day=${encodeURIComponent(day)}&since=${encodeURIComponent(lastId)}`;
+      const s = new EventSource(url);
+      source = s;
+      s.addEventListener('ready', (e) => {
+        lastId = (e as MessageEvent<string>).lastEventId || lastId;
+        setStatus('live');
+      });
+      s.addEventListener('changed', (e) => {
+        const event = e as MessageEvent<string>;
+        lastId = event.lastEventId || lastId;
+        setStatus('live');
+        try {
+          const { version: next } = JSON.parse(event.data) as { version: string };
+          if (next === rendered.current) return; // this page already shows it (its own action re-rendered it)
+        } catch {
+          // refresh anyway
+        }
+        router.refresh();
+      });
+      // The browser retries by itself while readyState is CONNECTING; CLOSED means it gave up (e.g. 403).
+      s.onerror = () => setStatus(s.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting');
     };
-    source.addEventListener('ready', () => setStatus('live'));
-    source.addEventListener('changed', (e) => {
-      setStatus('live');
-      onChanged(e as MessageEvent<string>);
-    });
-    source.onopen = () => setStatus('live');
-    // The browser retries by itself while readyState is CONNECTING; CLOSED means it gave up (e.g. 403).
-    source.onerror = () => setStatus(source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting');
-    return () => source.close();
+    // A lost network does not always break an open stream at once: drop it when the browser knows it
+    // is offline, and open a new one (from the last id seen) when it is back.
+    const offline = () => {
+      source?.close();
+      setStatus('reconnecting');
+    };
+    window.addEventListener('offline', offline);
+    window.addEventListener('online', connect);
+    connect();
+    return () => {
+      window.removeEventListener('offline', offline);
+      window.removeEventListener('online', connect);
+      source?.close();
+    };
   }, [clinicId, day, router]);
 
   return (
