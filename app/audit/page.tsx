@@ -117,7 +117,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
                     </>
                   ),
                 },
-                { header: t('entity'), cell: (e) => `${e.streamId}@${e.revision}`, className: 'font-mono text-xs' },
+                { header: t('entity'), cell: (e) => <Link href={`/audit/${encodeURIComponent(e.streamId)}#rev-${e.revision}`} className="text-brand-700 underline">{`${e.streamId}@${e.revision}`}</Link>, className: 'font-mono text-xs' },
                 {
                   header: t('actor'),
                   cell: (e) => (

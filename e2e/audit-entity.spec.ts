@@ -1,0 +1,144 @@
+/**
+ * The audit entity page (/audit/<stream>, issue 10 item 2). Set-up through the real command layer
+ * (e2e/me-setup.ts): a patient books a pay-and-book reservation at a clinic of the test's own, pays the
+ * deposit through the sandbox, then cancels inside the late window; the running worker's process
+ * managers release the slot and refund the card. The auditor opens the reservation from the trail,
+ * reads the cancellation's diff and refund, the state just before it, and follows the correlation to
+ * the refund on the payment stream. Patients, staff and admins get 403.
+ */
+import fs from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import { cancelReservation, commandMetadata, depositPaymentId } from '../lib/commands';
+import { expectForbidden, signIn } from './helpers';
+import { book, openWorld, patientIdOf, payDeposit, startAfter, type MeWorld } from './me-setup';
+
+let w: MeWorld;
+let reservationId: string;
+let paymentStream: string;
+const PATIENT = 'seojun@yeyak.example';
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000) {
+  const end = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test.beforeAll(async () => {
+  test.setTimeout(90_000);
+  w = await openWorld();
+  const patientId = await patientIdOf(w, PATIENT);
+  // Six hours ahead: inside the clinic's 48-hour window, so the patient's cancellation is late (fee 20,000 of the 50,000 deposit).
+  reservationId = await book(w, patientId, 'pay-and-book', startAfter(6));
+  await payDeposit(w, patientId, reservationId);
+  await cancelReservation(
+    w.deps,
+    { reservationId, by: 'patient', reason: 'patient: schedule' },
+    commandMetadata({ actor: { id: patientId, role: 'patient' }, clinicId: w.clinicId, ip: '198.51.100.23', userAgent: 'e2e audit-entity' }),
+  );
+  paymentStream = `payment-${depositPaymentId(reservationId)}`;
+  // The refund is the process manager's; the entity page finds it through the audit log's correlation index.
+  await until('the refund in the audit log', async () => {
+    const rows = await w.database.sql`select 1 from rm_audit_log where stream_id = ${paymentStream} and event_type = 'PaymentRefunded'`;
+    return rows.length > 0;
+  });
+});
+test.afterAll(async () => {
+  await w?.close();
+});
+
+const screens = '.data/screens';
+async function shoot(page: Page, name: string) {
+  fs.mkdirSync(screens, { recursive: true });
+  for (const [width, height] of [
+    [1280, 900],
+    [375, 800],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: `${screens}/audit-entity-${name}-${width}.png`, fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 720 });
+}
+
+test('an auditor opens a cancelled reservation from the trail, reads its diff and past state, and follows the refund', async ({ page }) => {
+  test.setTimeout(60_000);
+  await signIn(page, 'auditor@yeyak.example');
+  await expect(page).toHaveURL('/audit');
+  await page.goto(`/audit?clinic=${w.clinicId}&entity=reservation`);
+  const trail = page.getByRole('table', { name: '변경 이력' });
+  await trail.getByRole('link', { name: `reservation-${reservationId}@3` }).click();
+  await expect(page).toHaveURL(new RegExp(`/audit/reservation-${reservationId}#rev-3$`));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(`reservation-${reservationId}`);
+
+  // The cancellation: who, how, and what it changed.
+  const cancelled = page.getByRole('article', { name: /#3 ReservationCancelled/ });
+  const meta = cancelled.getByRole('definition');
+  await expect(cancelled.getByLabel('메타데이터 #3')).toContainText('CancelReservation');
+  await expect(cancelled.getByLabel('메타데이터 #3')).toContainText('(patient)');
+  await expect(cancelled.getByLabel('메타데이터 #3')).toContainText('198.51.100.23');
+  await expect(cancelled.getByLabel('메타데이터 #3')).toContainText('e2e audit-entity');
+  await expect(cancelled.getByLabel('메타데이터 #3')).toContainText('KST');
+  expect(await meta.count()).toBeGreaterThan(8);
+  const diff = cancelled.getByRole('table', { name: '상태 변경 #3' });
+  await expect(diff.getByRole('row', { name: /^status/ })).toContainText('confirmed');
+  await expect(diff.getByRole('row', { name: /^status/ })).toContainText('cancelled');
+  await expect(diff.getByRole('row', { name: /^feesDueKrw/ })).toContainText('₩20,000');
+  await cancelled.getByText(/이벤트 데이터/).click();
+  await expect(cancelled.getByRole('table', { name: '이벤트 데이터 #3' }).getByRole('row', { name: /^refundDueKrw/ })).toContainText('₩30,000');
+
+  // The state just before the cancellation, beside the current one.
+  const byEvent = page.getByRole('form', { name: '이벤트 기준 상태' });
+  await byEvent.getByLabel('기준 이벤트').selectOption('2');
+  await byEvent.getByRole('button', { name: '보기' }).click();
+  await expect(page).toHaveURL(/\?rev=2#state$/);
+  const comparison = page.getByRole('table', { name: '상태: 기준 시점과 현재' });
+  await expect(comparison.getByRole('columnheader', { name: '#2 직후' })).toBeVisible();
+  const status = comparison.getByRole('row', { name: /^status/ });
+  await expect(status).toHaveAttribute('data-changed', 'true');
+  await expect(status.getByRole('cell').nth(0)).toHaveText('confirmed');
+  await expect(status.getByRole('cell').nth(1)).toHaveText('cancelled');
+  await expect(comparison.getByRole('row', { name: /^depositPaidKrw/ })).not.toHaveAttribute('data-changed', 'true');
+  await shoot(page, 'reservation');
+
+  // The cancellation's conversation: the slot released and the card refunded, by the process managers.
+  const conversation = page.getByTestId('conversation').filter({ hasText: 'ReservationCancelled' });
+  await expect(conversation).toContainText('SlotReleased');
+  await conversation.getByRole('link', { name: new RegExp(`^${paymentStream}#\\d+$`) }).click();
+  await expect(page).toHaveURL(new RegExp(`/audit/${paymentStream}#rev-\\d+$`));
+  const refunded = page.getByRole('article', { name: /PaymentRefunded/ });
+  const refundDiff = refunded.getByRole('table', { name: /상태 변경/ });
+  await expect(refundDiff.getByRole('row', { name: /^status/ })).toContainText('partially-refunded');
+  await expect(refundDiff.getByRole('row', { name: /^refundedKrw/ })).toContainText('₩30,000');
+  await expect(refunded.getByLabel(/메타데이터/)).toContainText('(system)');
+  // And back: the refund's conversation leads to the reservation.
+  await expect(page.getByTestId('conversation').filter({ hasText: 'PaymentRefunded' }).getByRole('link', { name: new RegExp(`^reservation-${reservationId}#3$`) })).toBeVisible();
+  await shoot(page, 'payment');
+});
+
+test('a malformed point in time is reported and ignored; an unknown stream is 404', async ({ page }) => {
+  await signIn(page, 'auditor@yeyak.example');
+  await expect(page).toHaveURL('/audit');
+  await page.goto(`/audit/reservation-${reservationId}?at=tomorrow`);
+  await expect(page.getByTestId('as-of-error')).toHaveText('기준 시점이 올바르지 않아 무시했습니다.');
+  await expect(page.getByRole('table', { name: '현재 상태' })).toBeVisible();
+  await page.goto(`/audit/reservation-${reservationId}?rev=99`);
+  await expect(page.getByTestId('as-of-error')).toHaveText('이 스트림에는 리비전 #99이 없습니다.');
+  const missing = await page.goto('/audit/reservation-does-not-exist');
+  expect(missing?.status()).toBe(404);
+});
+
+for (const [who, email, home] of [
+  ['a patient', PATIENT, '/me'],
+  ['a staff member', 'gangnam.staff@yeyak.example', '/staff/gangnam-glow'],
+  ['an administrator', 'admin@yeyak.example', '/admin'],
+] as const) {
+  test(`${who} gets 403 on an entity page`, async ({ page }) => {
+    await signIn(page, email);
+    await expect(page).toHaveURL(new RegExp(`^[^?]*${home}`));
+    const response = await page.goto(`/audit/reservation-${reservationId}`);
+    expect(response?.status()).toBe(403);
+    await expectForbidden(page);
+    await expect(page.getByText('CancelReservation')).toHaveCount(0);
+  });
+}
