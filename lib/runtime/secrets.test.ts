@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generateSecrets, loadOrCreateDevSecrets, MissingSecrets, requireSecrets, secretNames, secretProblems } from './secrets';
+import { dataDirMode, generateSecrets, loadOrCreateDevSecrets, MissingSecrets, requireSecrets, secretNames, secretProblems } from './secrets';
 
 const tsx = path.resolve('node_modules/tsx/dist/cli.mjs');
 const good = generateSecrets();
@@ -36,7 +36,9 @@ describe('secrets from the environment', () => {
 });
 
 describe('the development secrets file', () => {
-  it('keeps .data at 0700 and the file at 0600 on every write and load, and keeps the keys it made', () => {
+  it('keeps .data private and the file at 0600 on every write and load, and keeps the keys it made', () => {
+    // 0700; as root 0711, so that the embedded PostgreSQL's own system user can pass through to .data/pg.
+    expect(dataDirMode()).toBe(process.getuid?.() === 0 ? 0o711 : 0o700);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yeyak-secrets-'));
     const dataDir = path.join(dir, '.data');
     fs.mkdirSync(dataDir, { mode: 0o755 });
@@ -49,14 +51,14 @@ describe('the development secrets file', () => {
     expect(first.AUTH_SECRET).toBe(good.AUTH_SECRET);
     expect(secretProblems(secretNames, first)).toEqual([]);
     expect(first.EMBEDDED_PG_PASSWORD.length).toBeGreaterThanOrEqual(32);
-    expect(mode(dataDir)).toBe(0o700);
+    expect(mode(dataDir)).toBe(dataDirMode());
     expect(mode(path.join(dataDir, 'secrets.json'))).toBe(0o600);
 
     // A later load that writes nothing still narrows what someone widened.
     fs.chmodSync(dataDir, 0o755);
     fs.chmodSync(path.join(dataDir, 'secrets.json'), 0o644);
     expect(loadOrCreateDevSecrets(dataDir, {})).toEqual(first);
-    expect(mode(dataDir)).toBe(0o700);
+    expect(mode(dataDir)).toBe(dataDirMode());
     expect(mode(path.join(dataDir, 'secrets.json'))).toBe(0o600);
     fs.rmSync(dir, { recursive: true, force: true });
   });

