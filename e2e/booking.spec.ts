@@ -28,9 +28,21 @@ test('a signed-out visitor signs in and comes back to the same slot, then books 
   // The policy that will be frozen, in plain words.
   await expect(page.getByTestId('review-policy')).toContainText(`${pick.clinic.policy.freeCancellationHours}시간 전까지 무료`);
 
+  // A note may hold health details: it is stored encrypted, never in plaintext in the event log.
+  const note = `왼쪽 눈가 필러 알레르기 ${Date.now()}`;
+  await page.getByLabel('병원에 전달할 내용 (선택)').fill(note);
   await submitBooking(page);
   await expect(page).toHaveURL(/\/me\/reservations\/rsv-/);
   const reservationId = reservationIdFrom(page.url())!;
+  const sql = database();
+  try {
+    const [stored] = await sql<{ n: string }[]>`select count(*)::text as n from es_events where stream_id = ${`reservation-${reservationId}`} and type = 'ReservationRequested'`;
+    expect(stored!.n).toBe('1');
+    const [plain] = await sql<{ n: string }[]>`select count(*)::text as n from es_events where data::text like ${`%${note}%`} or metadata::text like ${`%${note}%`}`;
+    expect(plain!.n).toBe('0');
+  } finally {
+    await sql.end();
+  }
 
   // A resubmit of the same form (back, submit again) lands on the same reservation.
   await page.goBack();

@@ -17,6 +17,13 @@ const bookingSchema = z.object({
   kind: z.enum(reservationDomain.ReservationKind.options, { error: 'booking.errors.kind' }),
   /** Rendered into the form with the review step: a double click or a resubmit is one command. */
   commandId: z.uuid({ error: 'booking.errors.stale' }),
+  // Kept inside the patient's encrypted personal data (it may hold health details): erased with it.
+  note: z
+    .string()
+    .trim()
+    .max(1000, { error: 'booking.errors.noteTooLong' })
+    .optional()
+    .transform((v) => (v ? v : undefined)),
 });
 
 /**
@@ -38,7 +45,7 @@ export const bookAction = validatedActionWithUser(
     if (!(await reservationIdAvailableTo(reservationId, user))) forbidden();
     const booked = await bookReservation(
       await appCommandDeps(),
-      { reservationId, clinicId: data.clinicId, patientId: user.id, treatmentId: data.treatmentId, kind: data.kind, startsAt: data.startsAt },
+      { reservationId, clinicId: data.clinicId, patientId: user.id, treatmentId: data.treatmentId, kind: data.kind, startsAt: data.startsAt, ...(data.note ? { note: data.note } : {}) },
       meta({ commandId: data.commandId, clinicId: data.clinicId }),
     );
     // A replayed command id of someone else's booking returns their reservation: never show it.

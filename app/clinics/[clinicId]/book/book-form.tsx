@@ -39,6 +39,20 @@ export function BookForm(props: { clinicId: string; treatmentId: string; startsA
       <input type="hidden" name="startsAt" value={props.startsAt} />
       <input type="hidden" name="kind" value={props.kind} />
       <input type="hidden" name="commandId" value={props.commandId} />
+      <div className="flex flex-col gap-1">
+        <label htmlFor="booking-note" className="text-sm font-medium">{t('note')}</label>
+        <textarea
+          id="booking-note"
+          name="note"
+          rows={3}
+          maxLength={1000}
+          defaultValue={state.values?.note}
+          aria-describedby="booking-note-hint"
+          aria-invalid={state.fieldErrors?.note ? true : undefined}
+          className="rounded border border-stone-300 bg-white px-3 py-2 text-sm"
+        />
+        <p id="booking-note-hint" className="text-xs text-stone-500">{t('noteHint')}</p>
+      </div>
       {!slotGone && <SubmitButton label={props.submitLabel} pendingLabel={t('submitting')} />}
     </form>
   );
