@@ -133,6 +133,7 @@ test("a patient's request appears on the clinic's Today for its day; staff confi
   await expect(row(page, 'requests', requested)).toContainText('코 필러');
   // The day's slots count the two requests' seats (capacity 3).
   await expect(page.getByTestId('slots').locator('tr[data-slot="10:30"]')).toContainText('2 / 3');
+  await screenshots(page, 'today');
 
   await row(page, 'requests', requested).getByRole('button', { name: '확정', exact: true }).click();
   await expect(row(page, 'requests', requested)).toHaveCount(0);
@@ -149,7 +150,6 @@ test("a patient's request appears on the clinic's Today for its day; staff confi
   await expect(row(page, 'requests', refused)).toHaveCount(0);
   const [r] = await database.sql<{ status: string; closed_reason: string | null }[]>`select status, closed_reason from rm_reservations where id = ${refused}`;
   expect(r!.status).toBe('rejected');
-  await screenshots(page, 'today');
   // Another day opens by URL; a bad day falls back to today.
   await page.goto(`/staff/${GANGNAM}?day=not-a-day`);
   await expect(page.getByTestId('staff-day')).toContainText('오늘');

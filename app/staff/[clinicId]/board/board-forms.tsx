@@ -30,7 +30,7 @@ export function AddTreatmentForm({ treatments, ...ids }: Ids & { treatments: Rea
   const t = useTranslations('visitBoard');
   if (treatments.length === 0) return null;
   return (
-    <CommandForm action={addTreatmentAction} hidden={ids} label={t('addTreatment')} testId="add-treatment-form" className="flex flex-wrap items-end gap-2">
+    <CommandForm action={addTreatmentAction} hidden={ids} label={t('addTreatment')} testId="add-treatment-form" className="flex flex-col gap-2">
       {() => <Select name="treatmentId" label={t('treatmentToAdd')} options={treatments} />}
     </CommandForm>
   );

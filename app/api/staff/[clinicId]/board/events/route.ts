@@ -39,6 +39,9 @@ export async function GET(request: NextRequest, { params }: { params: Promise<{ 
       let sent = seen;
       let checking = false;
       let again = false;
+      // Notifications before the first version is read are covered by that read (it comes after the LISTEN).
+      let started = false;
+      let missed = false;
       const write = (text: string) => {
         if (closed) return;
         try {
@@ -72,7 +75,9 @@ export async function GET(request: NextRequest, { params }: { params: Promise<{ 
       };
       const unsubscribe = await boardChanges()
         .subscribe((changed) => {
-          if (changed === null || changed === clinicId) void check();
+          if (changed !== null && changed !== clinicId) return;
+          if (started) void check();
+          else missed = true;
         })
         .catch(() => null);
       const heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
@@ -101,6 +106,8 @@ export async function GET(request: NextRequest, { params }: { params: Promise<{ 
         const version = await boardVersion(clinicId, day);
         if (seen && seen !== version) announce('changed', version);
         else announce('ready', version);
+        started = true;
+        if (missed) void check();
       } catch {
         close(); // the browser reconnects and catches up
       }
