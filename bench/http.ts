@@ -67,7 +67,7 @@ async function appendLanes(append: (a: Append) => Promise<unknown>, appends: App
  * A seeded (and, with `scale`, scaled) database of its own and the production server on it.
  * Also used for screenshots: `scale: false` gives the demo world alone.
  */
-export async function startBenchServer(options: { scale: boolean; port?: number }): Promise<BenchServer> {
+export async function startBenchServer(options: { scale: boolean; port?: number; serveEnv?: Record<string, string> }): Promise<BenchServer> {
   const secrets = {
     AUTH_SECRET: randomBytes(32).toString('base64'),
     EVENT_HMAC_KEY: randomBytes(32).toString('base64'),
@@ -100,7 +100,7 @@ export async function startBenchServer(options: { scale: boolean; port?: number 
   await buildIfStale(log);
   const baseUrl = `http://127.0.0.1:${options.port ?? PORT}`;
   // The web server refuses to start without its public origin (outside the embedded start).
-  Object.assign(process.env, { SERVE_HOST: '127.0.0.1', AUTH_URL: baseUrl });
+  Object.assign(process.env, { SERVE_HOST: '127.0.0.1', AUTH_URL: baseUrl, ...options.serveEnv });
   const group = serveApp({ databaseUrl: url, dev: false, port: options.port ?? PORT, hostname: '127.0.0.1', log });
   for (let i = 0; ; i++) {
     try {
