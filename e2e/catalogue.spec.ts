@@ -133,8 +133,9 @@ test.describe('availability', () => {
     const next = slots.getByRole('link', { name: '11:30 예약하기, 1자리 남음' });
     await expect(next).toHaveAttribute('href', `/clinics/${clinicId}/book?treatment=${treatmentId}&startsAt=${encodeURIComponent(atLocal(inTwoDays, '11:30').toISOString())}`);
     // The treatment and day pickers are a plain GET form.
-    await expect(page.getByLabel('날짜', { exact: true })).toHaveValue(inTwoDays);
-    await expect(page.getByLabel('시술', { exact: true })).toHaveValue(treatmentId);
+    const picker = page.getByRole('form', { name: '시간 조회' });
+    await expect(picker.getByLabel('날짜')).toHaveValue(inTwoDays);
+    await expect(picker.getByLabel('시술')).toHaveValue(treatmentId);
   });
 
   test('past slots and slots inside the minimum notice are not offered; days past the horizon offer nothing', async ({ page }) => {
