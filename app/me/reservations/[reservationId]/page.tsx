@@ -62,6 +62,16 @@ export default async function ReservationPage({ params, searchParams }: Props) {
         <dd>{r.clinicPhone && <a href={`tel:${r.clinicPhone}`} className="underline">{r.clinicPhone}</a>}</dd>
       </dl>
 
+      {r.status === 'requested' && r.kind === 'pay-and-book' && r.depositPaidKrw < r.depositDueKrw && (
+        <p className="flex flex-wrap items-center justify-between gap-2 rounded border border-amber-300 bg-amber-50 px-3 py-2 text-sm" data-testid="deposit-due">
+          <span>{t('depositDue', { amount: krw(r.depositDueKrw - r.depositPaidKrw) })}</span>
+          {/* H7's checkout: it finds the reservation's open deposit payment (or waits for its request). */}
+          <Link href={`/checkout/reservation/${r.id}`} className="rounded bg-brand-600 px-3 py-1.5 font-medium text-white hover:bg-brand-700">
+            {t('payDeposit')}
+          </Link>
+        </p>
+      )}
+
       {r.changeable && (
         <nav aria-label={t('actions')} className="flex flex-wrap gap-3">
           <Link href={`/me/reservations/${r.id}/reschedule`} className="rounded border border-stone-300 bg-white px-4 py-2 font-medium hover:bg-stone-100">
