@@ -47,8 +47,9 @@ export async function openWorld(): Promise<MeWorld> {
   const store = await createEventStore({ databaseUrl: url, hmacKey, applicationName: 'yeyak-e2e-me' });
   const deps = commandDepsFor(database.sql, store, masterKey);
   const clinicId = `e2e-me-${randomBytes(3).toString('hex')}`;
-  const treatmentId = 'tx-toning';
-  const consultId = 'tx-consult';
+  // Treatment ids are global in the catalogue: this run's clinic has its own.
+  const treatmentId = `${clinicId}-toning`;
+  const consultId = `${clinicId}-consult`;
   const setup = (step: string) => commandMetadata({ actor: SYSTEM_ACTOR, clinicId, commandId: `${clinicId}/${step}` });
   await registerClinic(
     deps,

@@ -92,6 +92,7 @@ test('a cancellation inside the late window shows the fee and the refund before 
   await page.getByRole('button', { name: 'English' }).click();
   await expect(page.getByRole('heading', { name: 'Payments' })).toBeVisible();
   await expect(page.getByTestId('reservation-status')).toHaveText('Cancelled');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Laser toning');
   await shoot(page, 'reservation-cancelled-en');
   await page.getByRole('button', { name: '한국어' }).click();
   await expect(page.getByRole('heading', { name: '결제 내역' })).toBeVisible();

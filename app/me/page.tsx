@@ -6,7 +6,7 @@ import type { Locale } from '@/lib/i18n/config';
 import { myAccount } from '@/lib/queries/account';
 import { myReservations, type ReservationSummary } from '@/lib/queries/reservations';
 import { StillProcessing } from '../components/still-processing';
-import { StatusBadge, Timeline } from './_components/reservation-bits';
+import { StatusBadge, Timeline, treatmentLabel } from './_components/reservation-bits';
 
 export async function generateMetadata(): Promise<Metadata> {
   return { title: (await getTranslations('me'))('title') };
@@ -67,7 +67,7 @@ async function ReservationCard({ r, locale, open = false }: { r: ReservationSumm
         <div className="min-w-0">
           <h3 className="font-semibold">
             <Link href={`/me/reservations/${r.id}`} className="hover:underline">
-              {r.treatmentName}
+              {treatmentLabel(r, locale)}
             </Link>
           </h3>
           <p className="text-sm text-stone-600">{clinic}</p>
@@ -83,7 +83,7 @@ async function ReservationCard({ r, locale, open = false }: { r: ReservationSumm
           <Timeline steps={r.timeline} compact />
         </div>
       </details>
-      <Link href={`/me/reservations/${r.id}`} className="mt-3 inline-block text-sm text-brand-700 underline" aria-label={t('detailsOf', { treatment: r.treatmentName })}>
+      <Link href={`/me/reservations/${r.id}`} className="mt-3 inline-block text-sm text-brand-700 underline" aria-label={t('detailsOf', { treatment: treatmentLabel(r, locale) })}>
         {t('details')}
       </Link>
     </li>

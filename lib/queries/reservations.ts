@@ -13,7 +13,7 @@ import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import { requireUser } from '../auth/guard';
 import { loadClinic, loadStream, type CommandDeps } from '../commands';
 import { db as appDb, type Db } from '../db/client';
-import { clinics } from '../db/schema';
+import { clinics, treatments } from '../db/schema';
 import { DomainError, reservation, streams, vatPortion } from '../domain';
 import { Id } from '../domain/clinic';
 import type { ActiveReservation, ReservationState } from '../domain/reservation';
@@ -37,7 +37,10 @@ export interface ReservationSummary {
   clinicId: string;
   clinicNameKo: string;
   clinicNameEn: string;
+  /** As booked (the Korean name frozen in the reservation). */
   treatmentName: string;
+  /** The catalogue's English name, when the treatment is still listed. */
+  treatmentNameEn: string | null;
   kind: string;
   bookingMode: string;
   status: ReservationStatus;
@@ -102,13 +105,19 @@ function timelineOf(row: ReservationRow, payments: readonly PaymentRow[]): Timel
     .map(({ step }) => step);
 }
 
-function summaryOf(row: ReservationRow, clinic: { nameKo: string; nameEn: string } | undefined, payments: readonly PaymentRow[]): ReservationSummary {
+function summaryOf(
+  row: ReservationRow,
+  clinic: { nameKo: string; nameEn: string } | undefined,
+  payments: readonly PaymentRow[],
+  treatmentNameEn: string | null,
+): ReservationSummary {
   return {
     id: row.id,
     clinicId: row.clinicId,
     clinicNameKo: clinic?.nameKo ?? row.clinicId,
     clinicNameEn: clinic?.nameEn ?? row.clinicId,
     treatmentName: row.treatmentName,
+    treatmentNameEn,
     kind: row.kind,
     bookingMode: row.bookingMode,
     status: row.status,
@@ -123,10 +132,18 @@ function summaryOf(row: ReservationRow, clinic: { nameKo: string; nameEn: string
 
 /** The patient's reservations: upcoming (soonest first) and past (latest first). */
 export async function reservationsOf(db: Db, patientId: string, now = new Date()): Promise<{ upcoming: ReservationSummary[]; past: ReservationSummary[] }> {
-  const [rows, payments] = await Promise.all([
-    db.select().from(rmReservations).where(eq(rmReservations.patientId, patientId)).orderBy(asc(rmReservations.startsAt)).limit(500),
+  const [found, payments] = await Promise.all([
+    db
+      .select({ r: rmReservations, treatmentNameEn: treatments.nameEn })
+      .from(rmReservations)
+      .leftJoin(treatments, eq(treatments.id, rmReservations.treatmentId))
+      .where(eq(rmReservations.patientId, patientId))
+      .orderBy(asc(rmReservations.startsAt))
+      .limit(500),
     db.select().from(rmPayments).where(eq(rmPayments.patientId, patientId)),
   ]);
+  const rows = found.map((f) => f.r);
+  const nameEn = new Map(found.map((f) => [f.r.id, f.treatmentNameEn]));
   const clinicIds = [...new Set(rows.map((r) => r.clinicId))];
   const clinicRows = clinicIds.length
     ? await db.select({ id: clinics.id, nameKo: clinics.nameKo, nameEn: clinics.nameEn }).from(clinics).where(inArray(clinics.id, clinicIds))
@@ -134,7 +151,7 @@ export async function reservationsOf(db: Db, patientId: string, now = new Date()
   const byId = new Map(clinicRows.map((c) => [c.id, c]));
   const upcoming: ReservationSummary[] = [];
   const past: ReservationSummary[] = [];
-  for (const row of rows) (isUpcoming(row, now) ? upcoming : past).push(summaryOf(row, byId.get(row.clinicId), payments));
+  for (const row of rows) (isUpcoming(row, now) ? upcoming : past).push(summaryOf(row, byId.get(row.clinicId), payments, nameEn.get(row.id) ?? null));
   past.reverse();
   return { upcoming, past };
 }
@@ -143,9 +160,10 @@ export async function reservationsOf(db: Db, patientId: string, now = new Date()
 export async function reservationOf(db: Db, patientId: string, reservationId: string, now = new Date()): Promise<ReservationDetail | null> {
   const [[row], payments] = await Promise.all([
     db
-      .select({ r: rmReservations, clinic: { nameKo: clinics.nameKo, nameEn: clinics.nameEn, address: clinics.address, phone: clinics.phone } })
+      .select({ r: rmReservations, clinic: { nameKo: clinics.nameKo, nameEn: clinics.nameEn, address: clinics.address, phone: clinics.phone }, treatmentNameEn: treatments.nameEn })
       .from(rmReservations)
       .leftJoin(clinics, eq(clinics.id, rmReservations.clinicId))
+      .leftJoin(treatments, eq(treatments.id, rmReservations.treatmentId))
       .where(and(eq(rmReservations.id, reservationId), eq(rmReservations.patientId, patientId)))
       .limit(1),
     db
@@ -179,7 +197,7 @@ export async function reservationOf(db: Db, patientId: string, reservationId: st
   const refundedKrw = sum((x) => x.refundedKrw);
   const closed = !OPEN.includes(r.status);
   return {
-    ...summaryOf(r, row.clinic ?? undefined, payments),
+    ...summaryOf(r, row.clinic ?? undefined, payments, row.treatmentNameEn ?? null),
     clinicAddress: row.clinic?.address ?? '',
     clinicPhone: row.clinic?.phone ?? '',
     priceKrw: r.priceKrw,

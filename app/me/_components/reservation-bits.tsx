@@ -67,3 +67,8 @@ export async function Timeline({ steps, compact = false }: { steps: readonly Tim
     </ol>
   );
 }
+
+/** The treatment as the reader's language names it (English from the catalogue when it has one). */
+export function treatmentLabel(r: { treatmentName: string; treatmentNameEn: string | null }, locale: Locale): string {
+  return locale === 'en' && r.treatmentNameEn ? r.treatmentNameEn : r.treatmentName;
+}

@@ -7,7 +7,7 @@ import type { Locale } from '@/lib/i18n/config';
 import { myReservation, type Receipt } from '@/lib/queries/reservations';
 import { StillProcessing } from '../../../components/still-processing';
 import { Table } from '../../../components/table';
-import { StatusBadge, Timeline } from '../../_components/reservation-bits';
+import { StatusBadge, Timeline, treatmentLabel } from '../../_components/reservation-bits';
 
 type Props = { params: Promise<{ reservationId: string }>; searchParams: Promise<{ done?: string; processing?: string }> };
 
@@ -39,7 +39,7 @@ export default async function ReservationPage({ params, searchParams }: Props) {
       {processing && <StillProcessing />}
       <header className="flex flex-wrap items-start justify-between gap-2">
         <div className="min-w-0">
-          <h1 className="text-2xl font-bold">{r.treatmentName}</h1>
+          <h1 className="text-2xl font-bold">{treatmentLabel(r, locale)}</h1>
           <p className="text-stone-600">{clinic}</p>
         </div>
         <StatusBadge status={r.status} bookingMode={r.bookingMode} />

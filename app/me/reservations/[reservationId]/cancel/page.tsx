@@ -8,6 +8,7 @@ import type { Locale } from '@/lib/i18n/config';
 import { cancelReasons, myCancellationPreview, myReservation } from '@/lib/queries/reservations';
 import { ChangeForm } from '../../../_components/change-form';
 import { CostPreview } from '../../../_components/cost-preview';
+import { treatmentLabel } from '../../../_components/reservation-bits';
 
 type Props = { params: Promise<{ reservationId: string }> };
 
@@ -31,7 +32,7 @@ export default async function CancelReservationPage({ params }: Props) {
       <Link href={back} className="text-sm text-brand-700 underline">← {t('back')}</Link>
       <h1 className="text-2xl font-bold">{t('title')}</h1>
       <p className="text-sm">
-        <span className="font-semibold">{r.treatmentName}</span> · {locale === 'ko' ? r.clinicNameKo : r.clinicNameEn}
+        <span className="font-semibold">{treatmentLabel(r, locale)}</span> · {locale === 'ko' ? r.clinicNameKo : r.clinicNameEn}
         <br />
         <time dateTime={r.startsAt.toISOString()}>{formatSeoulDateTime(r.startsAt, locale)}</time> {tAll('me.timeline.kst')}
       </p>

@@ -9,6 +9,7 @@ import type { Locale } from '@/lib/i18n/config';
 import { myRescheduleOptions, myReschedulePreview } from '@/lib/queries/reservations';
 import { ChangeForm } from '../../../_components/change-form';
 import { CostPreview } from '../../../_components/cost-preview';
+import { treatmentLabel } from '../../../_components/reservation-bits';
 
 type Props = { params: Promise<{ reservationId: string }>; searchParams: Promise<{ day?: string; startsAt?: string }> };
 
@@ -40,7 +41,7 @@ export default async function ReschedulePage({ params, searchParams }: Props) {
       <Link href={`/me/reservations/${r.id}`} className="text-sm text-brand-700 underline">← {t('back')}</Link>
       <h1 className="text-2xl font-bold">{t('title')}</h1>
       <p className="text-sm">
-        <span className="font-semibold">{r.treatmentName}</span> · {locale === 'ko' ? r.clinicNameKo : r.clinicNameEn}
+        <span className="font-semibold">{treatmentLabel(r, locale)}</span> · {locale === 'ko' ? r.clinicNameKo : r.clinicNameEn}
         <br />
         {t('current')}: <time dateTime={r.startsAt.toISOString()}>{formatSeoulDateTime(r.startsAt, locale)}</time> {tAll('me.timeline.kst')}
       </p>
