@@ -14,7 +14,6 @@ import * as availability from './availability';
 import { getClinicWithTreatments, type CatalogueClinic, type CatalogueTreatment } from './catalogue';
 
 export type BookingKind = reservation.ReservationKind;
-const ALL_KINDS: readonly BookingKind[] = ['consult-first', 'pay-and-book'];
 
 /** The booking page's URL for a (partial) choice; the sign-in return goes here too. */
 export function bookingUrl(choice: { clinicId: string; treatmentId?: string; day?: string; startsAt?: string; kind?: string }): string {
@@ -43,18 +42,7 @@ export interface BookableTreatment {
   consultMinutes: number | null;
 }
 
-/**
- * The kinds a treatment allows. Treatments declare them (issue 8); a read model without the column
- * yet allows both, as the domain did before.
- */
-function kindsOf(t: CatalogueTreatment): BookingKind[] {
-  const declared = (t as { bookingKinds?: unknown; allowedKinds?: unknown }).bookingKinds ?? (t as { allowedKinds?: unknown }).allowedKinds;
-  if (Array.isArray(declared)) return ALL_KINDS.filter((k) => declared.includes(k));
-  return [...ALL_KINDS];
-}
-
 function toBookable(t: CatalogueTreatment): BookableTreatment {
-  const consult = (t as { consultDurationMinutes?: unknown; consultMinutes?: unknown }).consultDurationMinutes ?? (t as { consultMinutes?: unknown }).consultMinutes;
   return {
     id: t.id,
     nameKo: t.nameKo,
@@ -64,8 +52,9 @@ function toBookable(t: CatalogueTreatment): BookableTreatment {
     depositKrw: t.depositKrw,
     durationMinutes: t.durationMinutes,
     bookingMode: t.bookingMode,
-    kinds: kindsOf(t),
-    consultMinutes: typeof consult === 'number' ? consult : null,
+    // The catalogue's declared kinds (in display order); an old row without them gets the domain's upcast.
+    kinds: [...t.bookingKinds],
+    consultMinutes: t.consultDurationMinutes ?? null,
   };
 }
 
