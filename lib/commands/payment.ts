@@ -135,10 +135,17 @@ export const capturePayment = (deps: CommandDeps, { paymentId, ...input }: { pay
   paymentCommand(deps, paymentId, { type: 'CapturePayment', ...input }, meta);
 export const failPayment = (deps: CommandDeps, { paymentId, ...input }: { paymentId: string } & Input<'FailPayment'>, meta: CommandMetadata) =>
   paymentCommand(deps, paymentId, { type: 'FailPayment', ...input }, meta);
+/** At discharge, part of a captured deposit pays the visit's bill (process managers only: docs/payments.md, "VAT"). */
+export const applyDeposit = (deps: CommandDeps, { paymentId, ...input }: { paymentId: string } & Input<'ApplyDeposit'>, meta: CommandMetadata) =>
+  paymentCommand(deps, paymentId, { type: 'ApplyDeposit', ...input }, meta, []);
 
 /** The deposit payment of a reservation; `attempt` only for the extra payments of older flows (a re-request after a failure). */
 export const depositPaymentId = (reservationId: string, attempt?: string) =>
   attempt === undefined ? derivedId('deposit', reservationId) : derivedId('deposit', reservationId, attempt);
+
+/** The bill of a visit's discharge: the first discharge's keeps the original id; an amendment (n ≥ 1) has its own. */
+export const billPaymentId = (visitId: string, amendment = 0) =>
+  amendment === 0 ? derivedId('bill', visitId) : derivedId('bill', visitId, `amendment-${amendment}`);
 
 /** The gateway order of a payment: the payment id itself when the gateway accepts it as an order id. */
 export const orderIdOf = (paymentId: string) => (/^[A-Za-z0-9_-]{6,64}$/.test(paymentId) ? paymentId : derivedId('order', paymentId));

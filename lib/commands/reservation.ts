@@ -13,6 +13,7 @@ import { laterPosition, loadStream, type CommandResult } from './handle';
 import { actingStaffId, authorize, authorizeOn, type WriterRole } from './authorize';
 import { derivedId, subCommand, type CommandMetadata } from './metadata';
 import { confirmHeld, holdSlots, releaseHeld } from './schedule';
+import { visitReservationFacts } from './visit';
 
 const CLINIC_COMMANDS: ReadonlySet<ReservationCommand['type']> = new Set(['RequestReservation', 'RescheduleReservation']);
 
@@ -346,7 +347,8 @@ export async function checkInReservation(
       ...(staffId === undefined ? {} : { staffId }),
     },
     subCommand(meta, 'arrival'),
-    undefined,
+    // The arrival checks its link to the reservation just checked in (same clinic, patient and visit).
+    async (_loaded, now) => ({ now, reservation: visitReservationFacts(r) }),
     // The reservation's check-in above was authorised (staff of its clinic); the visit is at that clinic.
     authorizeOn(meta, 'RecordArrival', ['staff'], () => ({ clinicId: r.clinicId, patientId: r.patientId })),
   );

@@ -1,9 +1,28 @@
 /** Visit commands (stream visit-<visitId>). Check-in with a reservation: `checkInReservation`. */
-import { streams, visit } from '../domain';
-import type { ActiveVisit, VisitCommand, VisitState } from '../domain/visit';
+import { reservation, streams, visit } from '../domain';
+import type { ActiveReservation } from '../domain/reservation';
+import type { ActiveVisit, VisitCommand, VisitReservationFacts, VisitState } from '../domain/visit';
 import { actingStaffId, authorizeOn } from './authorize';
 import { loadClinic, run, type CommandDeps } from './deps';
+import { loadStream } from './handle';
 import type { CommandMetadata } from './metadata';
+
+/** What the visit decider needs of a reservation: the link (clinic, patient, visit checked in to) and the frozen terms. */
+export const visitReservationFacts = (r: ActiveReservation): VisitReservationFacts => ({
+  reservationId: r.reservationId,
+  clinicId: r.clinicId,
+  patientId: r.patientId,
+  visitId: r.visitId,
+  treatmentId: r.treatmentId,
+  treatmentName: r.treatmentName,
+  priceKrw: r.priceKrw,
+});
+
+/** The reservation's facts, or null when there is no such reservation. */
+export async function loadVisitReservation(deps: CommandDeps, reservationId: string): Promise<VisitReservationFacts | null> {
+  const loaded = await loadStream(deps.store, reservation.reservationDecider, streams.reservation(reservationId));
+  return loaded.state.status === 'none' ? null : visitReservationFacts(loaded.state as ActiveReservation);
+}
 
 /** A visit is run by the staff of its clinic (the new visit's clinic for an arrival). */
 const visitSubject = (state: VisitState, command: VisitCommand) =>
@@ -23,8 +42,19 @@ export async function visitCommand(deps: CommandDeps, visitId: string, command: 
     recorded,
     meta,
     async (loaded, now) => {
+      // A new arrival linked to a reservation is checked against it (the decider refuses a wrong link).
+      if (command.type === 'RecordArrival') {
+        if (loaded.state.status !== 'none' || command.reservationId === undefined) return { now };
+        return { now, reservation: await loadVisitReservation(deps, command.reservationId) };
+      }
       if (command.type !== 'AddTreatment' || loaded.state.status === 'none') return { now };
-      return { now, clinic: await loadClinic(deps, (loaded.state as ActiveVisit).clinicId) };
+      const v = loaded.state as ActiveVisit;
+      // The booked treatment is billed at the reservation's frozen price.
+      return {
+        now,
+        clinic: await loadClinic(deps, v.clinicId),
+        ...(v.reservationId === null ? {} : { reservation: await loadVisitReservation(deps, v.reservationId) }),
+      };
     },
     authorizeOn(meta, command.type, ['staff'], (state: VisitState) => visitSubject(state, command)),
   );

@@ -5,15 +5,17 @@
  * which append nothing: reactions are idempotent and can run any number of times.
  */
 import type postgres from 'postgres';
-import { NotFoundError, payment, reservation, streams, upcastAny, visit, type AnyDomainEvent } from '../domain';
+import { DomainError, NotFoundError, payment, vatPortion, reservation, streams, upcastAny, visit, type AnyDomainEvent } from '../domain';
 import type { ActivePayment } from '../domain/payment';
-import { refundable } from '../domain/payment';
+import { refundable, unapplied } from '../domain/payment';
 import type { ActiveReservation } from '../domain/reservation';
 import { depositCreditKrw, lateDepositRefundKrw, ReservationClosedError } from '../domain/reservation';
 import type { ActiveVisit } from '../domain/visit';
 import { comparePositions, type RecordedEvent } from '../eventstore';
 import { dropPending, trackPayment } from '../payments/reconciliation';
 import {
+  applyDeposit,
+  billPaymentId,
   cancelReservation,
   completeReservation,
   confirmHold,
@@ -100,7 +102,8 @@ export function createReactions({ deps, sql, paymentCheckDelayMs = 120_000 }: Re
         remaining -= (done.data as { amountKrw: number }).amountKrw;
         continue;
       }
-      const amount = Math.min(remaining, refundable(loaded.state as ActivePayment));
+      // Never the part applied to a bill (that paid a sale).
+      const amount = Math.min(remaining, unapplied(loaded.state as ActivePayment));
       if (amount <= 0) continue;
       await refundPayment(deps, { paymentId, refundId, amountKrw: amount, reason }, followUpMetadata(event, `refund:${paymentId}`));
       remaining -= amount;
@@ -221,24 +224,85 @@ export function createReactions({ deps, sql, paymentCheckDelayMs = 120_000 }: Re
     );
   }
 
+  /**
+   * Applies `amountKrw` of the reservation's captured deposits to the visit's sale, with `vatKrw` of
+   * its VAT, across the deposit payments in order (normally one); the last part takes the VAT's remainder.
+   */
+  async function applyDeposits(event: RecordedEvent, r: ActiveReservation, visitId: string, amountKrw: number, vatKrw: number): Promise<void> {
+    let remaining = amountKrw;
+    let vatLeft = vatKrw;
+    for (const paymentId of r.paymentIds) {
+      if (remaining <= 0) break;
+      const loaded = await loadStream(deps.store, payment.paymentDecider, streams.payment(paymentId));
+      if (loaded.state.status === 'none') continue;
+      const p = loaded.state as ActivePayment;
+      const part = p.applied?.visitId === visitId ? p.applied.amountKrw : Math.min(remaining, unapplied(p));
+      if (part <= 0) continue;
+      const partVat = part === remaining ? vatLeft : Math.min(vatLeft, Math.round((vatKrw * part) / amountKrw));
+      await applyDeposit(deps, { paymentId, visitId, amountKrw: part, vatKrw: partVat }, followUpMetadata(event, `apply-deposit:${paymentId}`));
+      remaining -= part;
+      vatLeft -= partVat;
+    }
+    if (remaining > 0) throw new Error(`deposit of ${amountKrw} KRW for visit ${visitId}: ${remaining} KRW found no captured deposit to apply`);
+  }
+
+  /**
+   * The sale at discharge (docs/payments.md, "The bill"): the first discharge completes the reservation,
+   * applies the deposit (minus the fees due, which it pays first) to the lines sold, refunds what is
+   * left of it, and asks the bill for the rest; an amendment (a discharge after a reverted one) bills
+   * the lines added since under its own payment id. VAT is the lines' (per line), split between the
+   * deposit applied and the bill in proportion, so the two never round separately.
+   */
   async function onPatientDischarged(event: RecordedEvent, d: Of<'PatientDischarged'>): Promise<void> {
     const loaded = await loadStream(deps.store, visit.visitDecider, streams.visit(d.visitId));
     if (loaded.state.status === 'none') throw new NotFoundError('visit', { visitId: d.visitId });
     const v = loaded.state as ActiveVisit;
-    // The deposit counts towards the bill minus the fees due (late reschedules), which it pays first.
-    let depositCreditedKrw = 0;
-    if (v.reservationId) {
+    let appliedKrw = 0;
+    let appliedVatKrw = 0;
+    let completionError: unknown = null;
+    // A discharge stored as v1 (before lines and amendments) keeps its old handling when replayed:
+    // the bill as it was asked then, and no deposit applied or refunded after the fact.
+    const legacy = event.schemaVersion < 2;
+    if (legacy && v.reservationId) {
       const done = await completeReservation(deps, { reservationId: v.reservationId }, followUpMetadata(event, 'complete-reservation'));
-      depositCreditedKrw = depositCreditKrw(done.state as ActiveReservation);
+      appliedKrw = Math.min(d.billedKrw, depositCreditKrw(done.state as ActiveReservation));
+      appliedVatKrw = d.vatKrw - vatPortion(d.billedKrw - appliedKrw);
+    } else if (v.reservationId && d.amendment === 0) {
+      let r: ActiveReservation | null = null;
+      try {
+        r = (await completeReservation(deps, { reservationId: v.reservationId }, followUpMetadata(event, 'complete-reservation'))).state as ActiveReservation;
+      } catch (error) {
+        // The bill is asked all the same (without a deposit credit: the reservation is not this visit's
+        // to settle); the refusal is rethrown afterwards, so a person sees it on the parked messages.
+        if (!(error instanceof DomainError)) throw error;
+        completionError = error;
+      }
+      if (r && r.visitId === d.visitId) {
+        const creditKrw = depositCreditKrw(r);
+        appliedKrw = Math.min(creditKrw, d.billedKrw);
+        appliedVatKrw = d.billedKrw > 0 ? Math.round((d.vatKrw * appliedKrw) / d.billedKrw) : 0;
+        if (appliedKrw > 0) await applyDeposits(event, r, d.visitId, appliedKrw, appliedVatKrw);
+        // A deposit larger than the bill: the rest goes back (the fees due stay withheld).
+        await refundDeposit(event, r.reservationId, creditKrw - appliedKrw, 'Deposit above the final bill');
+      }
     }
-    const dueKrw = d.totalKrw - depositCreditedKrw;
+    const dueKrw = d.billedKrw - appliedKrw;
     if (dueKrw > 0) {
       await requestPayment(
         deps,
-        { paymentId: derivedId('bill', d.visitId), clinicId: v.clinicId, patientId: v.patientId, purpose: 'bill', visitId: d.visitId, amountKrw: dueKrw },
+        {
+          paymentId: billPaymentId(d.visitId, d.amendment),
+          clinicId: v.clinicId,
+          patientId: v.patientId,
+          purpose: 'bill',
+          visitId: d.visitId,
+          amountKrw: dueKrw,
+          vatKrw: d.vatKrw - appliedVatKrw,
+        },
         followUpMetadata(event, 'request-bill'),
       );
     }
+    if (completionError) throw completionError;
   }
 
   /** Handles one event; throws when it should be retried (or parked, for a DomainError). */

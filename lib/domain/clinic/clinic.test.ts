@@ -133,10 +133,19 @@ describe('clinic catalogue', () => {
         ev('TreatmentListed', { ...ULTHERA, bookingMode: 'clinic-confirm' }),
       );
     });
+    it('TreatmentListed v3 (no tax category) reads as v4 taxable; a declared category is kept', () => {
+      const { taxCategory: _, ...v3data } = BOTOX;
+      expect(upcastClinicEvent({ type: 'TreatmentListed', schemaVersion: 3, data: v3data })).toEqual(ev('TreatmentListed', { ...BOTOX, taxCategory: 'taxable' }));
+      given([clinicRegistered])
+        .when({ type: 'ListTreatment', ...v3data, treatmentId: 'tx-acne', taxCategory: 'exempt' }, ctx)
+        .then([ev('TreatmentListed', { ...v3data, treatmentId: 'tx-acne', taxCategory: 'exempt' })]);
+      // Not given: taxable.
+      given([clinicRegistered]).when({ type: 'ListTreatment', ...v3data }, ctx).then([ev('TreatmentListed', BOTOX)]);
+    });
     it('current versions pass through; unknown types and future versions fail loudly', () => {
       expect(upcastClinicEvent(ev('TreatmentListed', BOTOX))).toEqual(ev('TreatmentListed', BOTOX));
       expect(() => upcastClinicEvent({ type: 'Nope', schemaVersion: 1, data: {} })).toThrow(EventSchemaError);
-      expect(() => upcastClinicEvent({ type: 'TreatmentListed', schemaVersion: 4, data: BOTOX })).toThrow(EventSchemaError);
+      expect(() => upcastClinicEvent({ type: 'TreatmentListed', schemaVersion: 5, data: BOTOX })).toThrow(EventSchemaError);
       expect(() => upcastClinicEvent({ type: 'TreatmentListed', schemaVersion: 3, data: {} })).toThrow(EventSchemaError);
     });
   });

@@ -88,7 +88,7 @@ describe('each treatment declares the booking kinds it allows; consult first has
   it('given a clinic, when a treatment declares its kinds and consultation length, then they are listed with it', () => {
     given(clinicHistory)
       .when({ type: 'ListTreatment', ...laser, bookingKinds: ['consult-first', 'pay-and-book'], consultDurationMinutes: 20 }, { now })
-      .then([ev('TreatmentListed', { ...laser, bookingKinds: ['consult-first', 'pay-and-book'], consultDurationMinutes: 20 })]);
+      .then([ev('TreatmentListed', { ...laser, bookingKinds: ['consult-first', 'pay-and-book'], consultDurationMinutes: 20, taxCategory: 'taxable' })]);
   });
 
   it('given a pay-and-book only treatment with a deposit, when consult first is asked, then it is refused (the deposit cannot be skipped)', () => {

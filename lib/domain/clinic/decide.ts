@@ -48,7 +48,8 @@ export function decideClinic(command: ClinicCommand, state: ClinicState, context
     }
     case 'ListTreatment': {
       const clinic = registered(state);
-      const { type: _t, ...data } = command;
+      const { type: _t, ...given } = command;
+      const data = { ...given, taxCategory: given.taxCategory ?? ('taxable' as const) };
       if (data.depositKrw > data.priceKrw) {
         throw new DepositExceedsPriceError({ priceKrw: data.priceKrw, depositKrw: data.depositKrw });
       }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { eventFactory, eventSchema, makeUpcaster, type Upcasters } from '../shared/events';
 import { Krw } from '../shared/money';
 import { Instant } from '../shared/time';
-import { CancellationPolicy, ClinicProfile, ClinicSettings, Id, OpeningHours, SlotConfiguration, TreatmentDetails } from './values';
+import { CancellationPolicy, ClinicProfile, ClinicSettings, Id, OpeningHours, SlotConfiguration, TaxCategory, TreatmentDetails } from './values';
 
 export const ClinicRegistered = eventSchema(
   'ClinicRegistered',
@@ -20,9 +20,10 @@ export const ClinicRegistered = eventSchema(
 
 /**
  * v2 added `bookingMode` (v1 events read as "clinic-confirm", which is how clinics worked then);
- * v3 added `bookingKinds` and `consultDurationMinutes` (see the upcaster).
+ * v3 added `bookingKinds` and `consultDurationMinutes` (see the upcaster); v4 `taxCategory` (always
+ * recorded; older events read as taxable).
  */
-export const TreatmentListed = eventSchema('TreatmentListed', 3, TreatmentDetails);
+export const TreatmentListed = eventSchema('TreatmentListed', 4, TreatmentDetails.extend({ taxCategory: TaxCategory }));
 
 export const TreatmentPriceChanged = eventSchema(
   'TreatmentPriceChanged',
@@ -71,7 +72,7 @@ export type ClinicEvent = z.infer<typeof ClinicEvent>;
 
 export const CLINIC_EVENT_VERSIONS = {
   ClinicRegistered: 1,
-  TreatmentListed: 3,
+  TreatmentListed: 4,
   TreatmentPriceChanged: 1,
   TreatmentUnlisted: 1,
   OpeningHoursSet: 1,
@@ -93,6 +94,8 @@ export const clinicUpcasters: Upcasters = {
       typeof data.depositKrw === 'number' && data.depositKrw > 0
         ? { bookingKinds: ['pay-and-book'], ...data }
         : { bookingKinds: ['consult-first'], consultDurationMinutes: data.durationMinutes, ...data },
+    // v3 → v4: no tax category yet; cosmetic procedures (what the clinics listed) are taxable.
+    3: (data) => ({ taxCategory: 'taxable', ...data }),
   },
 };
 

@@ -1,7 +1,7 @@
 /** Test data shared by the domain specs (no test code here, so other specs can import it). */
 import { clinicEvent as ev, type ClinicEvent } from './events';
 import { evolveClinic, initialClinicState, type RegisteredClinic } from './state';
-import type { CancellationPolicy, OpeningHours, TreatmentDetails } from './values';
+import type { CancellationPolicy, ListedTreatmentDetails, OpeningHours } from './values';
 
 export const CLINIC_ID = 'clinic-gangnam-1';
 
@@ -21,7 +21,7 @@ export const POLICY: CancellationPolicy = {
   minimumNoticeHours: 2,
 };
 
-export const BOTOX: TreatmentDetails = {
+export const BOTOX: ListedTreatmentDetails = {
   treatmentId: 'tx-botox',
   name: 'Botox (forehead)',
   category: 'injectable',
@@ -31,9 +31,10 @@ export const BOTOX: TreatmentDetails = {
   bookingMode: 'instant',
   bookingKinds: ['consult-first', 'pay-and-book'],
   consultDurationMinutes: 30,
+  taxCategory: 'taxable',
 };
 
-export const ULTHERA: TreatmentDetails = {
+export const ULTHERA: ListedTreatmentDetails = {
   treatmentId: 'tx-ulthera',
   name: 'Ulthera lifting 300 shots',
   category: 'lifting',
@@ -43,6 +44,7 @@ export const ULTHERA: TreatmentDetails = {
   bookingMode: 'clinic-confirm',
   bookingKinds: ['consult-first', 'pay-and-book'],
   consultDurationMinutes: 30,
+  taxCategory: 'taxable',
 };
 
 export const clinicRegistered = ev('ClinicRegistered', {

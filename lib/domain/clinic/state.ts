@@ -1,7 +1,9 @@
 import type { ClinicEvent } from './events';
-import { DEFAULT_CLINIC_SETTINGS, type CancellationPolicy, type ClinicProfile, type ClinicSettings, type OpeningHours, type TreatmentDetails } from './values';
+import { DEFAULT_CLINIC_SETTINGS, type CancellationPolicy, type ClinicProfile, type ClinicSettings, type OpeningHours, type TaxCategory, type TreatmentDetails } from './values';
 
 export interface Treatment extends TreatmentDetails {
+  /** Always known on the state (TreatmentListed v4; older events upcast to taxable). */
+  readonly taxCategory: TaxCategory;
   /** False once unlisted: existing reservations keep their frozen terms; no new bookings. */
   readonly listed: boolean;
 }

@@ -75,6 +75,14 @@ export const ClinicProfile = z
   .partial();
 export type ClinicProfile = z.infer<typeof ClinicProfile>;
 
+/**
+ * VAT treatment of a treatment's sale (docs/payments.md, "VAT"): cosmetic procedures are taxable in
+ * Korea (10 %, inside the price); many medical treatments are exempt. Treatments listed before the
+ * field existed read as taxable (TreatmentListed v3 → v4).
+ */
+export const TaxCategory = z.enum(['taxable', 'exempt']);
+export type TaxCategory = z.infer<typeof TaxCategory>;
+
 export const TreatmentDetails = z.object({
   treatmentId: Id,
   /** The name patients see in Korean (the default UI language). */
@@ -96,5 +104,9 @@ export const TreatmentDetails = z.object({
     .refine((kinds) => new Set(kinds).size === kinds.length, 'each kind once'),
   /** Length of the consultation booked by consult-first; required when consult-first is allowed. */
   consultDurationMinutes: z.number().int().min(5).max(12 * 60).optional(),
+  /** VAT category of its sale; 'taxable' when not given. */
+  taxCategory: TaxCategory.optional(),
 });
 export type TreatmentDetails = z.infer<typeof TreatmentDetails>;
+/** A treatment's details as TreatmentListed records them (the tax category filled in). */
+export type ListedTreatmentDetails = TreatmentDetails & { readonly taxCategory: TaxCategory };

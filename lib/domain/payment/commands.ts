@@ -12,6 +12,16 @@ export const RequestPayment = z.object({
   reservationId: Id.optional(),
   visitId: Id.optional(),
   amountKrw: Krw.min(1),
+  /** A bill's share of its sale's VAT (computed per line at discharge); default round(amount × 10 / 110). Deposits: always 0. */
+  vatKrw: Krw.optional(),
+});
+
+/** Part of a captured deposit pays the visit's bill (at discharge), carrying `vatKrw` of the sale's VAT. */
+export const ApplyDeposit = z.object({
+  type: z.literal('ApplyDeposit'),
+  visitId: Id,
+  amountKrw: Krw.min(1),
+  vatKrw: Krw,
 });
 
 export const AuthorizePayment = z.object({
@@ -63,5 +73,6 @@ export const PaymentCommand = z.discriminatedUnion('type', [
   FailPayment,
   DeclineAttempt,
   VoidCharge,
+  ApplyDeposit,
 ]);
 export type PaymentCommand = z.infer<typeof PaymentCommand>;

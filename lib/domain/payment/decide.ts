@@ -4,11 +4,13 @@ import type { PaymentCommand } from './commands';
 import {
   AmountMismatchError,
   CaptureExceedsAuthorizationError,
+  DepositNotApplicableError,
   PaymentSubjectMissingError,
   RefundExceedsCapturedError,
+  VatExceedsAmountError,
 } from './errors';
 import { paymentEvent as ev, type PaymentEvent } from './events';
-import { refundable, type ActivePayment, type PaymentState, type PaymentStatus } from './state';
+import { refundable, unapplied, type ActivePayment, type PaymentState, type PaymentStatus } from './state';
 
 /** Payments need no outside facts; `now` is kept for symmetry with the other deciders. */
 export interface PaymentContext {
@@ -32,7 +34,11 @@ export function decidePayment(command: PaymentCommand, state: PaymentState, _con
     if ((data.purpose === 'deposit' && !data.reservationId) || (data.purpose === 'bill' && !data.visitId)) {
       throw new PaymentSubjectMissingError({ purpose: data.purpose });
     }
-    return [ev('PaymentRequested', { ...data, vatKrw: vatPortion(data.amountKrw) })];
+    // A deposit is an advance, not a sale (its VAT share comes with ApplyDeposit); a bill carries the
+    // share of its sale's VAT the discharge computed per line (the old rounding of the amount otherwise).
+    const vatKrw = data.purpose === 'deposit' ? 0 : (data.vatKrw ?? vatPortion(data.amountKrw));
+    if (vatKrw > data.amountKrw) throw new VatExceedsAmountError({ amountKrw: data.amountKrw, vatKrw });
+    return [ev('PaymentRequested', { ...data, vatKrw })];
   }
   if (state.status === 'none') throw new NotFoundError('payment');
   const p = state as ActivePayment;
@@ -99,6 +105,21 @@ export function decidePayment(command: PaymentCommand, state: PaymentState, _con
       }
       const { type: _t, ...data } = command;
       return [ev('PaymentChargeVoided', { paymentId, ...data })];
+    }
+    case 'ApplyDeposit': {
+      if (p.applied?.visitId === command.visitId && p.applied.amountKrw === command.amountKrw && p.applied.vatKrw === command.vatKrw) return [];
+      const applicable = p.purpose === 'deposit' && p.applied === null && (p.status === 'captured' || p.status === 'partially-refunded');
+      if (!applicable || command.amountKrw > unapplied(p) || command.vatKrw > command.amountKrw) {
+        throw new DepositNotApplicableError({
+          paymentId,
+          purpose: p.purpose,
+          status: p.status,
+          availableKrw: unapplied(p),
+          amountKrw: command.amountKrw,
+          ...(p.applied ? { appliedToVisitId: p.applied.visitId } : {}),
+        });
+      }
+      return [ev('DepositApplied', { paymentId, visitId: command.visitId, amountKrw: command.amountKrw, vatKrw: command.vatKrw })];
     }
     case 'FailPayment': {
       if (p.status === 'failed') return [];

@@ -25,3 +25,17 @@ export class PaymentSubjectMissingError extends DomainError {
     super('payment.subject_missing', 'a deposit needs a reservation and a bill needs a visit', details);
   }
 }
+
+/** Only a deposit's captured money, not already refunded or applied, pays a bill; once, for one visit. */
+export class DepositNotApplicableError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('payment.deposit_not_applicable', 'this deposit cannot pay that amount of the bill', details);
+  }
+}
+
+/** A payment's VAT is part of its amount. */
+export class VatExceedsAmountError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('payment.vat_exceeds_amount', 'the VAT cannot exceed the amount', details);
+  }
+}

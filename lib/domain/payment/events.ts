@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Id } from '../clinic/values';
-import { eventFactory, eventSchema, makeUpcaster } from '../shared/events';
+import { eventFactory, eventSchema, makeUpcaster, type Upcasters } from '../shared/events';
 import { Krw } from '../shared/money';
 
 /** deposit: taken to book (pay and book); bill: the visit's bill at discharge. */
@@ -9,9 +9,15 @@ export type PaymentPurpose = z.infer<typeof PaymentPurpose>;
 
 const PositiveKrw = Krw.min(1);
 
+/**
+ * v2: `vatKrw` is the VAT of the sale this payment settles (docs/payments.md, "VAT"): a deposit is an
+ * advance, not a sale, so it asks with 0 (its share of the sale's VAT is recorded when it is applied
+ * to the bill: DepositApplied); a bill carries the VAT of the discharge's lines, computed per line,
+ * minus the share the deposit applied carries.
+ */
 export const PaymentRequested = eventSchema(
   'PaymentRequested',
-  1,
+  2,
   z.object({
     paymentId: Id,
     clinicId: Id,
@@ -21,9 +27,19 @@ export const PaymentRequested = eventSchema(
     visitId: Id.optional(),
     /** VAT-inclusive amount asked for. */
     amountKrw: PositiveKrw,
-    /** The VAT inside amountKrw: round(amount × 10 / 110). */
+    /** The VAT this payment settles: 0 for a deposit; a bill's share of its sale's VAT. */
     vatKrw: Krw,
   }),
+);
+
+/**
+ * At discharge, part of a captured deposit pays the visit's sale (the rest is refunded, or withheld
+ * for fees due). `vatKrw` is the share of the sale's VAT this part carries; once per visit.
+ */
+export const DepositApplied = eventSchema(
+  'DepositApplied',
+  1,
+  z.object({ paymentId: Id, visitId: Id, amountKrw: PositiveKrw, vatKrw: Krw }),
 );
 
 export const PaymentAuthorized = eventSchema(
@@ -104,19 +120,28 @@ export const PaymentEvent = z.discriminatedUnion('type', [
   PaymentFailed,
   PaymentAttemptDeclined,
   PaymentChargeVoided,
+  DepositApplied,
 ]);
 export type PaymentEvent = z.infer<typeof PaymentEvent>;
 
 export const PAYMENT_EVENT_VERSIONS = {
-  PaymentRequested: 1,
+  PaymentRequested: 2,
   PaymentAuthorized: 1,
   PaymentCaptured: 1,
   PaymentRefunded: 1,
   PaymentFailed: 1,
   PaymentAttemptDeclined: 1,
   PaymentChargeVoided: 1,
+  DepositApplied: 1,
 } as const satisfies Record<PaymentEvent['type'], number>;
 
 export const paymentEvent = eventFactory<PaymentEvent>(PAYMENT_EVENT_VERSIONS);
 
-export const upcastPaymentEvent = makeUpcaster<PaymentEvent>(PaymentEvent, PAYMENT_EVENT_VERSIONS);
+export const paymentUpcasters: Upcasters = {
+  // v1 → v2: v1 put round(amount × 10 / 110) on every payment, so a deposit and its bill rounded
+  // separately and a withheld cancellation fee counted as a taxable sale. A deposit reads 0 now (its
+  // share is recorded when it is applied to a bill); a v1 bill keeps the VAT it recorded.
+  PaymentRequested: { 1: (data) => (data.purpose === 'deposit' ? { ...data, vatKrw: 0 } : data) },
+};
+
+export const upcastPaymentEvent = makeUpcaster<PaymentEvent>(PaymentEvent, PAYMENT_EVENT_VERSIONS, paymentUpcasters);

@@ -24,14 +24,14 @@ const request: PaymentCommand = {
   amountKrw: 55_000,
 };
 const requested = ev('PaymentRequested', {
-  paymentId: 'pay1', clinicId: 'c1', patientId: 'p1', purpose: 'deposit', reservationId: 'r1', amountKrw: 55_000, vatKrw: 5_000,
+  paymentId: 'pay1', clinicId: 'c1', patientId: 'p1', purpose: 'deposit', reservationId: 'r1', amountKrw: 55_000, vatKrw: 0,
 });
 const authorized = ev('PaymentAuthorized', { paymentId: 'pay1', provider: 'toss', providerRef: 'tx-1', amountKrw: 55_000 });
 const captured = ev('PaymentCaptured', { paymentId: 'pay1', amountKrw: 55_000 });
 const refund = (refundId: string, amountKrw: number): PaymentCommand => ({ type: 'RefundPayment', refundId, amountKrw, reason: 'cancelled' });
 
 describe('payment', () => {
-  it('requests a deposit with its VAT portion', () => {
+  it('requests a deposit, an advance with no VAT of its own (its share comes when applied to a bill)', () => {
     given([]).when(request, ctx).then([requested]);
   });
 

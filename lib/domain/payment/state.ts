@@ -21,6 +21,10 @@ export interface ActivePayment {
   readonly lastDecline: { readonly providerRef: string; readonly reason: string; readonly providerCode: string | null } | null;
   /** Charges cancelled at the gateway because nothing was owed (PaymentChargeVoided). */
   readonly voidedRefs: readonly string[];
+  /** The VAT this payment settles (a deposit: its applied share, once applied). */
+  readonly vatKrw: number;
+  /** A deposit applied to a visit's bill (DepositApplied), or null. */
+  readonly applied: { readonly visitId: string; readonly amountKrw: number; readonly vatKrw: number } | null;
 }
 
 export type PaymentState = { readonly status: 'none' } | ActivePayment;
@@ -47,6 +51,8 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       declinedRefs: [],
       lastDecline: null,
       voidedRefs: [],
+      vatKrw: d.vatKrw,
+      applied: null,
     };
   }
   if (state.status === 'none') return state;
@@ -71,8 +77,15 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     }
     case 'PaymentChargeVoided':
       return { ...s, voidedRefs: [...s.voidedRefs, event.data.providerRef] };
+    case 'DepositApplied': {
+      const { visitId, amountKrw, vatKrw } = event.data;
+      return { ...s, vatKrw, applied: { visitId, amountKrw, vatKrw } };
+    }
   }
 }
 
 /** What can still be refunded. */
 export const refundable = (p: ActivePayment): number => p.capturedKrw - p.refundedKrw;
+
+/** A deposit's money neither refunded nor applied to a bill (what a deposit refund or an application may take). */
+export const unapplied = (p: ActivePayment): number => Math.max(0, refundable(p) - (p.applied?.amountKrw ?? 0));

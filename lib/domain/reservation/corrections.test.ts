@@ -161,7 +161,7 @@ describe("a patient's reschedule of a clinic-confirmed booking returns it to the
 describe('the treatment decides the booking kinds; consult first books only the consultation', () => {
   const laser = { treatmentId: 'tx-laser', name: '레이저 토닝', category: 'laser', priceKrw: 150_000, durationMinutes: 60, depositKrw: 50_000, bookingMode: 'instant' as const };
   const withLaser = (kinds: Array<'consult-first' | 'pay-and-book'>) =>
-    clinicState([...clinicHistory, clinicEvent('TreatmentListed', { ...laser, bookingKinds: kinds, ...(kinds.includes('consult-first') ? { consultDurationMinutes: 20 } : {}) })]);
+    clinicState([...clinicHistory, clinicEvent('TreatmentListed', { ...laser, taxCategory: 'taxable', bookingKinds: kinds, ...(kinds.includes('consult-first') ? { consultDurationMinutes: 20 } : {}) })]);
   const book = (kind: 'consult-first' | 'pay-and-book'): ReservationCommand => ({
     type: 'RequestReservation', reservationId: 'r1', clinicId: CLINIC_ID, patientId: 'p1', treatmentId: 'tx-laser', kind, startsAt: monday('11:00'), holdId: 'h1',
   });

@@ -149,7 +149,8 @@ export function decideReservation(
     }
     case 'RecordDepositPaid': {
       if (r.paymentIds.includes(command.paymentId)) return [];
-      requireStatus(r, 'pay the deposit of', ['requested', 'confirmed']);
+      // Checked in: a deposit captured while the patient is already at the clinic still counts (credited at discharge).
+      requireStatus(r, 'pay the deposit of', ['requested', 'confirmed', 'checked-in']);
       const depositPaidKrw = r.depositPaidKrw + command.amountKrw;
       const paid = ev('ReservationDepositPaid', {
         reservationId: id,

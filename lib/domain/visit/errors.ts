@@ -13,3 +13,10 @@ export class NothingToRevertError extends DomainError {
     super('visit.nothing_to_revert', 'the visit has no earlier stage to go back to', details);
   }
 }
+
+/** An arrival linked to a reservation that is not this patient's booking at this clinic, checked in to this visit. */
+export class VisitReservationMismatchError extends DomainError {
+  constructor(details: ErrorDetails & { mismatch: 'clinic' | 'patient' | 'visit' }) {
+    super('visit.reservation_mismatch', `the reservation does not belong to this visit (${details.mismatch} differs)`, details);
+  }
+}

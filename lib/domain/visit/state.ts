@@ -1,3 +1,4 @@
+import type { TaxCategory } from '../clinic/values';
 import type { VisitEvent, VisitStage } from './events';
 
 export interface VisitLine {
@@ -7,6 +8,7 @@ export interface VisitLine {
   readonly unitPriceKrw: number;
   readonly quantity: number;
   readonly priceKrw: number;
+  readonly taxCategory: TaxCategory;
 }
 
 export interface ActiveVisit {
@@ -21,6 +23,10 @@ export interface ActiveVisit {
   readonly path: ReadonlyArray<{ readonly stage: VisitStage; readonly at: string }>;
   readonly lines: readonly VisitLine[];
   readonly totalKrw: number;
+  /** Lines already billed by a discharge (an amendment bills only the others). */
+  readonly billedLineIds: readonly string[];
+  /** Discharges so far (the next one is amendment `discharges`). */
+  readonly discharges: number;
 }
 
 export type VisitState = { readonly status: 'none' } | ActiveVisit;
@@ -45,6 +51,8 @@ export function evolveVisit(state: VisitState, event: VisitEvent): VisitState {
       path: [{ stage: 'arrived', at: d.at }],
       lines: [],
       totalKrw: 0,
+      billedLineIds: [],
+      discharges: 0,
     };
   }
   if (state.status === 'none') return state;
@@ -57,7 +65,8 @@ export function evolveVisit(state: VisitState, event: VisitEvent): VisitState {
     case 'RecoveryStarted':
       return enter(v, 'recovery', event.data.at);
     case 'PatientDischarged':
-      return enter(v, 'discharged', event.data.at);
+      // Every line so far is billed now (a v1 discharge billed the whole total, too).
+      return { ...enter(v, 'discharged', event.data.at), billedLineIds: v.lines.map((l) => l.lineId), discharges: v.discharges + 1 };
     case 'TreatmentAdded': {
       const { visitId: _v, at: _a, staffId: _s, ...line } = event.data;
       return { ...v, lines: [...v.lines, line], totalKrw: v.totalKrw + line.priceKrw };

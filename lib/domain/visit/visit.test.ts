@@ -16,7 +16,10 @@ import {
 const { given } = spec(visitDecider);
 const clinic = clinicState();
 const T = (hhmm: string) => new Date(`2025-03-03T${hhmm}:00+09:00`).toISOString();
-const ctx = (hhmm: string): VisitContext => ({ now: new Date(T(hhmm)), clinic });
+const booking = { reservationId: 'r1', clinicId: 'c1', patientId: 'p1', visitId: 'v1', treatmentId: BOTOX.treatmentId, treatmentName: BOTOX.name, priceKrw: BOTOX.priceKrw };
+const ctx = (hhmm: string): VisitContext => ({ now: new Date(T(hhmm)), clinic, reservation: booking });
+/** A first discharge billing nothing (no treatment added). */
+const dischargedAt = (at: string) => ev('PatientDischarged', { visitId: 'v1', at, totalKrw: 0, amendment: 0, lines: [], billedKrw: 0, vatKrw: 0 });
 
 const arrived = ev('PatientArrived', { visitId: 'v1', clinicId: 'c1', patientId: 'p1', reservationId: 'r1', at: T('10:55') });
 const consulting = ev('ConsultationStarted', { visitId: 'v1', at: T('11:00'), staffId: 'dr-kim' });
@@ -38,7 +41,7 @@ describe('visit', () => {
     given(all)
       .when({ type: 'Discharge' }, ctx('12:10'))
       .thenState((s, evs) => {
-        expect(evs).toEqual([ev('PatientDischarged', { visitId: 'v1', at: T('12:10'), totalKrw: 0 })]);
+        expect(evs).toEqual([dischargedAt(T('12:10'))]);
         expect(s.status === 'discharged' && s.path.map((p) => p.stage)).toEqual(['arrived', 'consultation', 'procedure', 'recovery', 'discharged']);
       });
   });
@@ -50,12 +53,12 @@ describe('visit', () => {
     });
     given([arrived, consulting, procedure]).when({ type: 'StartConsultation' }, ctx('11:20')).thenThrows(VisitStageOutOfOrderError);
     given([arrived, consulting]).when({ type: 'StartRecovery' }, ctx('11:20')).thenThrows(VisitStageOutOfOrderError);
-    const discharged = ev('PatientDischarged', { visitId: 'v1', at: T('11:10'), totalKrw: 0 });
+    const discharged = dischargedAt(T('11:10'));
     given([arrived, consulting, discharged]).when({ type: 'StartProcedure' }, ctx('11:20')).thenThrows(VisitStageOutOfOrderError);
   });
 
   it('a consultation-only visit may be discharged after the consultation', () => {
-    given([arrived, consulting]).when({ type: 'Discharge' }, ctx('11:10')).then([ev('PatientDischarged', { visitId: 'v1', at: T('11:10'), totalKrw: 0 })]);
+    given([arrived, consulting]).when({ type: 'Discharge' }, ctx('11:10')).then([dischargedAt(T('11:10'))]);
   });
 
   it('repeating the current stage is a no-op', () => {
@@ -65,7 +68,7 @@ describe('visit', () => {
   it('adds a treatment mid-visit at its catalogue price, which the discharge totals', () => {
     const added = ev('TreatmentAdded', {
       visitId: 'v1', lineId: 'l1', treatmentId: BOTOX.treatmentId, treatmentName: BOTOX.name,
-      unitPriceKrw: 99_000, quantity: 2, priceKrw: 198_000, at: T('11:10'), staffId: 'dr-kim',
+      unitPriceKrw: 99_000, quantity: 2, priceKrw: 198_000, taxCategory: 'taxable', at: T('11:10'), staffId: 'dr-kim',
     });
     given([arrived, consulting])
       .when({ type: 'AddTreatment', lineId: 'l1', treatmentId: BOTOX.treatmentId, quantity: 2, staffId: 'dr-kim' }, ctx('11:10'))
@@ -73,12 +76,17 @@ describe('visit', () => {
     given([arrived, consulting, added]).when({ type: 'AddTreatment', lineId: 'l1', treatmentId: BOTOX.treatmentId }, ctx('11:11')).then([]);
     given([arrived, consulting, added, procedure])
       .when({ type: 'Discharge' }, ctx('12:00'))
-      .then([ev('PatientDischarged', { visitId: 'v1', at: T('12:00'), totalKrw: 198_000 })]);
+      .then([
+        ev('PatientDischarged', {
+          visitId: 'v1', at: T('12:00'), totalKrw: 198_000, amendment: 0, billedKrw: 198_000, vatKrw: 18_000,
+          lines: [{ lineId: 'l1', treatmentId: BOTOX.treatmentId, treatmentName: BOTOX.name, taxCategory: 'taxable', priceKrw: 198_000, vatKrw: 18_000 }],
+        }),
+      ]);
     given([arrived]).when({ type: 'AddTreatment', lineId: 'l2', treatmentId: 'tx-none' }, ctx('11:00')).thenThrows(TreatmentNotFoundError);
   });
 
   it('no treatment is added after discharge', () => {
-    const discharged = ev('PatientDischarged', { visitId: 'v1', at: T('11:10'), totalKrw: 0 });
+    const discharged = dischargedAt(T('11:10'));
     given([arrived, discharged])
       .when({ type: 'AddTreatment', lineId: 'l1', treatmentId: BOTOX.treatmentId }, ctx('11:20'))
       .thenThrows(InvalidTransitionError, { code: 'visit.invalid_transition' });
