@@ -41,6 +41,8 @@ export const treatments = pgTable(
     bookingKinds: jsonb('booking_kinds').$type<Array<'consult-first' | 'pay-and-book'>>(),
     /** Length of a consult-first booking (null: the treatment's own duration). */
     consultDurationMinutes: integer('consult_duration_minutes'),
+    /** VAT category of its sale (TreatmentListed v4; older treatments read as taxable). */
+    taxCategory: text('tax_category').$type<'taxable' | 'exempt'>().notNull().default('taxable'),
   },
   (t) => [index('treatments_clinic_idx').on(t.clinicId)],
 );

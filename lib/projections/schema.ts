@@ -233,6 +233,9 @@ export const rmPayments = pgTable(
     vatKrw: integer('vat_krw').notNull(),
     capturedKrw: integer('captured_krw').notNull(),
     refundedKrw: integer('refunded_krw').notNull(),
+    /** A deposit: the part applied to a visit's bill at discharge (DepositApplied), and that visit. */
+    appliedKrw: integer('applied_krw').notNull().default(0),
+    appliedVisitId: text('applied_visit_id'),
     provider: text('provider'),
     providerRef: text('provider_ref'),
     /** The staff member (actor) who took the payment (captured it). */
