@@ -30,6 +30,7 @@ import { allProjections } from '../projections/registry';
 import { waitForProjections } from '../projections/wait';
 import { ProjectionWorker } from '../projections/worker';
 import { createTestDatabase } from '../testing/db';
+import { parseVisitBoardPayload, VISIT_BOARD_CHANNEL, visitBoardPayload } from '../projections/read-models/visits';
 import { BoardChanges, boardOf, boardVersionOf } from './board';
 import { isClinicDay, shiftDay, staffDay, todayOf } from './staff';
 
@@ -85,6 +86,27 @@ describe('staff days', () => {
     }
     expect(shiftDay('2025-03-01', -1)).toBe('2025-02-28');
     expect(shiftDay('2025-12-31', 1)).toBe('2026-01-01');
+  });
+});
+
+describe('the board notification payload', () => {
+  it('names the clinics (each once), or every clinic when they would not fit a NOTIFY payload; "*" reaches every open board', async () => {
+    expect(visitBoardPayload(['b', 'a', 'b'])).toBe('a,b');
+    expect(parseVisitBoardPayload('a,b')).toEqual(['a', 'b']);
+    const many = Array.from({ length: 400 }, (_, i) => `clinic-with-a-long-id-${i}`);
+    expect(visitBoardPayload(many)).toBe('*');
+    expect(parseVisitBoardPayload('*')).toBe('*');
+
+    const changes = new BoardChanges(() => t.sql);
+    const heard: Array<string | null> = [];
+    const unsubscribe = await changes.subscribe((c) => heard.push(c));
+    heard.length = 0; // the LISTEN's own connect re-checks everything once
+    await t.sql`select pg_notify(${VISIT_BOARD_CHANNEL}, '*')`;
+    await t.sql`select pg_notify(${VISIT_BOARD_CHANNEL}, 'x,y')`;
+    const end = Date.now() + 3000;
+    while (heard.length < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(heard).toEqual([null, 'x', 'y']);
+    unsubscribe();
   });
 });
 

@@ -25,6 +25,7 @@ export function visitBoardPayload(clinicIds: Iterable<string>): string {
 export function parseVisitBoardPayload(payload: string): string[] | '*' {
   return payload === '*' ? '*' : payload.split(',').filter(Boolean);
 }
+
 type E = visit.VisitEvent;
 
 const STAGE_OF: Record<string, string> = {
