@@ -35,6 +35,9 @@ import {
 } from '../commands';
 import { manualClock, meta, patientActor, registerTestClinic, staffMeta } from '../commands/testing';
 import { startProcessManagers, type ProcessManagers } from './index';
+import pino from 'pino';
+import { ProjectionWorker } from '../projections/worker';
+import { paymentLedgerProjection } from '../projections/read-models/payments';
 
 const APPROVE = '4242424242424242';
 const DECLINE = '4000000000000002';
@@ -50,7 +53,10 @@ const deps: CommandDeps = { store, clock, payments };
 const errors: unknown[] = [];
 
 let pm: ProcessManagers;
+// The payments read model, projecting what these flows record (its v2: VAT and deposits applied).
+const ledger = new ProjectionWorker({ store, database: t, projections: [paymentLedgerProjection], log: pino({ level: 'silent' }), statusIntervalMs: 200 });
 beforeAll(async () => {
+  await ledger.start();
   pm = await startProcessManagers({
     store,
     sql: t.sql,
@@ -63,6 +69,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  await ledger.stop();
   await pm.stop();
   await store.close();
 });
@@ -256,6 +263,15 @@ describe('VAT', () => {
     const deposit = await paymentState(depositId);
     expect(deposit.applied).toEqual({ visitId, amountKrw: 50_000, vatKrw: 4_546 });
     expect(deposit.vatKrw + bill.vatKrw).toBe(9_091);
+    // The ledger read model shows the same split.
+    await eventually(async () => {
+      const rows = await t.sql<{ id: string; vat_krw: number; applied_krw: number; applied_visit_id: string | null }[]>`
+        select id, vat_krw, applied_krw, applied_visit_id from rm_payments where id in (${depositId}, ${billOf(visitId)}) order by purpose`;
+      expect(rows).toEqual([
+        { id: billOf(visitId), vat_krw: 4_545, applied_krw: 0, applied_visit_id: null },
+        { id: depositId, vat_krw: 4_546, applied_krw: 50_000, applied_visit_id: visitId },
+      ]);
+    });
   });
 
   it('an exempt treatment carries no VAT on the deposit or the bill', async () => {

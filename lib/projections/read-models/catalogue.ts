@@ -40,7 +40,7 @@ type PolicyRow = typeof rmClinicPolicies.$inferSelect;
 
 /** Columns of clinics this projection writes (created_at is kept). */
 const CLINIC_COLUMNS = ['nameKo', 'nameEn', 'district', 'address', 'phone', 'openingHours', 'slotMinutes', 'slotCapacity', 'settings'] as const;
-const TREATMENT_COLUMNS = ['clinicId', 'category', 'nameKo', 'nameEn', 'priceKrw', 'depositKrw', 'durationMinutes', 'bookingMode', 'bookingKinds', 'consultDurationMinutes'] as const;
+const TREATMENT_COLUMNS = ['clinicId', 'category', 'nameKo', 'nameEn', 'priceKrw', 'depositKrw', 'durationMinutes', 'bookingMode', 'bookingKinds', 'consultDurationMinutes', 'taxCategory'] as const;
 
 /**
  * The clinic catalogue: writes the foundation tables `clinics` and `treatments` that the public
@@ -51,10 +51,11 @@ const TREATMENT_COLUMNS = ['clinicId', 'category', 'nameKo', 'nameEn', 'priceKrw
  * v2: opening hours are the intervals (v1 merged each day into first opening–last closing).
  * v3: treatments' booking kinds and consult length (TreatmentListed v3), the clinic's settings
  * (ClinicSettingsChanged; null until changed, read with clinicSettingsOf).
+ * v4: treatments' tax category (TreatmentListed v4; older events upcast to taxable).
  */
 export const catalogueProjection: Projection = {
   name: 'catalogue',
-  version: 3,
+  version: 4,
   streams: ['clinic-'],
   eventTypes: [
     'ClinicRegistered',
@@ -129,6 +130,7 @@ export const catalogueProjection: Projection = {
             bookingMode: d.bookingMode,
             bookingKinds: [...d.bookingKinds],
             consultDurationMinutes: d.consultDurationMinutes ?? null,
+            taxCategory: d.taxCategory,
           });
           break;
         }

@@ -9,12 +9,17 @@ type E = payment.PaymentEvent;
 
 const dayId = (clinicId: string, day: string) => `${clinicId}|${day}`;
 
-/** The payment ledger: per payment, and per clinic and day (captured, refunded, who took it). */
+/**
+ * The payment ledger: per payment, and per clinic and day (captured, refunded, who took it).
+ * v2: VAT as docs/payments.md, "VAT" has it — a deposit 0 until applied to a bill (PaymentRequested
+ * v2; v1 deposits read 0), then its share of the sale's VAT (DepositApplied, with applied_krw and the
+ * visit); a bill its share of the sale's per-line VAT.
+ */
 export const paymentLedgerProjection: Projection = {
   name: 'payment-ledger',
-  version: 1,
+  version: 2,
   streams: ['payment-'],
-  eventTypes: ['PaymentRequested', 'PaymentAuthorized', 'PaymentCaptured', 'PaymentRefunded', 'PaymentFailed'],
+  eventTypes: ['PaymentRequested', 'PaymentAuthorized', 'PaymentCaptured', 'PaymentRefunded', 'PaymentFailed', 'DepositApplied'],
   revisions: rmrevPayments,
   tables: [{ table: rmPayments }, { table: rmPaymentDays }],
   async handle(tx: ProjectionTx, events: readonly ProjectedEvent[]) {
@@ -61,6 +66,8 @@ export const paymentLedgerProjection: Projection = {
           vatKrw: d.vatKrw,
           capturedKrw: 0,
           refundedKrw: 0,
+          appliedKrw: 0,
+          appliedVisitId: null,
           provider: null,
           providerRef: null,
           capturedBy: null,
@@ -101,6 +108,9 @@ export const paymentLedgerProjection: Projection = {
           break;
         case 'PaymentFailed':
           rows.update(row.id, { ...base, status: 'failed', failureReason: e.data.reason });
+          break;
+        case 'DepositApplied':
+          rows.update(row.id, { ...base, appliedKrw: e.data.amountKrw, appliedVisitId: e.data.visitId, vatKrw: e.data.vatKrw });
           break;
       }
     }
