@@ -117,6 +117,8 @@ describe('staff pages and the board’s event stream', () => {
 
   it('the event stream: 200 text/event-stream for the clinic’s staff (retry, then the board version as the event id), 403 for anyone else, 401 signed out', async () => {
     const { GET } = await import('../api/staff/[clinicId]/board/events/route');
+    // Imported here, not at the top: lib/auth must see the test environment set above.
+    const { boardChanges } = await import('@/lib/queries/board');
     const statuses: Record<string, number> = {};
     for (const who of ['staff', ...refused] as Who[]) {
       await as(who);
@@ -129,8 +131,11 @@ describe('staff pages and the board’s event stream', () => {
         let text = '';
         while (!text.includes('event:')) text += new TextDecoder().decode((await reader.read()).value);
         expect(text).toMatch(/^retry: 1000\n\nid: 2025-03-02\.[0-9a-f]{32}\nevent: ready\n/);
+        expect(boardChanges().size).toBe(1);
         controller.abort();
         await reader.cancel();
+        // A closed stream stops listening (no leak of one query per notification per dead stream).
+        expect(boardChanges().size).toBe(0);
       }
     }
     expect(statuses).toEqual({ staff: 200, anonymous: 401, otherStaff: 403, patient: 403, admin: 403, auditor: 403 });
