@@ -32,6 +32,8 @@ export const demoClinics = [
       { id: 'gangnam-glow-laser-toning', category: 'laser', name: '레이저 토닝', nameEn: 'Laser toning', priceKrw: 59_000, depositKrw: 10_000, durationMinutes: 30, bookingMode: 'instant', bookingKinds: kinds('pay-and-book') },
       { id: 'gangnam-glow-nose-filler', category: 'injectables', name: '코 필러', nameEn: 'Nose filler', priceKrw: 290_000, depositKrw: 50_000, durationMinutes: 30, bookingMode: 'clinic-confirm', bookingKinds: kinds('consult-first', 'pay-and-book'), consultDurationMinutes: 20 },
       { id: 'gangnam-glow-ulthera-300', category: 'lifting', name: '울쎄라 리프팅 300샷', nameEn: 'Ulthera lifting (300 shots)', priceKrw: 1_290_000, depositKrw: 200_000, durationMinutes: 60, bookingMode: 'clinic-confirm', bookingKinds: kinds('consult-first'), consultDurationMinutes: 30 },
+      // Medical care, not cosmetic: exempt from VAT (the cosmetic procedures above are taxable, the default).
+      { id: 'gangnam-glow-eczema-care', category: 'medical', name: '피부질환 진료 (습진·두드러기)', nameEn: 'Skin condition care (eczema, hives)', priceKrw: 25_000, depositKrw: 0, durationMinutes: 15, bookingMode: 'instant', bookingKinds: kinds('consult-first'), consultDurationMinutes: 15, taxCategory: 'exempt' },
     ],
   },
   {
@@ -82,6 +84,7 @@ export const demoClinics = [
     slotCapacity: 3,
     treatments: [
       { id: 'hongdae-bloom-hair-removal', category: 'laser', name: '겨드랑이 제모 5회', nameEn: 'Laser hair removal, underarms (5 sessions)', priceKrw: 99_000, depositKrw: 20_000, durationMinutes: 30, bookingMode: 'instant', bookingKinds: kinds('pay-and-book') },
+      { id: 'hongdae-bloom-wart-cryo', category: 'medical', name: '사마귀 냉동치료', nameEn: 'Wart cryotherapy', priceKrw: 30_000, depositKrw: 0, durationMinutes: 15, bookingMode: 'instant', bookingKinds: kinds('consult-first'), consultDurationMinutes: 15, taxCategory: 'exempt' },
       { id: 'hongdae-bloom-shurink-300', category: 'lifting', name: '슈링크 300샷', nameEn: 'Shurink (300 shots)', priceKrw: 149_000, depositKrw: 30_000, durationMinutes: 30, bookingMode: 'instant', bookingKinds: kinds('consult-first', 'pay-and-book'), consultDurationMinutes: 15 },
     ],
   },

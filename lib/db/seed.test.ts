@@ -23,6 +23,11 @@ describe('demo data', async () => {
       const stream = await store.readStream(`clinic-${clinic.id}`);
       expect(stream.map((e) => e.type)).toEqual(['ClinicRegistered', ...clinic.treatments.map(() => 'TreatmentListed')]);
     }
+    // Medical care is VAT-exempt, the cosmetic procedures taxable (the default).
+    const taxes = await t.sql<{ id: string; tax: string }[]>`
+      select data->>'treatmentId' as id, data->>'taxCategory' as tax from es_events where type = 'TreatmentListed' order by 1`;
+    expect(taxes.filter((r) => r.tax === 'exempt').map((r) => r.id)).toEqual(['gangnam-glow-eczema-care', 'hongdae-bloom-wart-cryo']);
+    expect(taxes.every((r) => r.tax === 'exempt' || r.tax === 'taxable')).toBe(true);
   });
 
   it('an interrupted seed runs again without duplicating anything', async () => {

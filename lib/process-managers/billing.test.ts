@@ -249,7 +249,7 @@ describe('deposits', () => {
 
 describe('VAT', () => {
   const LASER: ListedTreatmentDetails = { ...BOTOX, treatmentId: 'tx-laser', name: '레이저 토닝', priceKrw: 100_000, depositKrw: 50_000 };
-  const ACNE: ListedTreatmentDetails = { ...ULTHERA, treatmentId: 'tx-acne', name: '여드름 치료', category: 'medical', bookingMode: 'instant', priceKrw: 100_000, depositKrw: 50_000, taxCategory: 'exempt' };
+  const ECZEMA: ListedTreatmentDetails = { ...ULTHERA, treatmentId: 'tx-eczema', name: '습진 치료', category: 'medical', bookingMode: 'instant', priceKrw: 100_000, depositKrw: 50_000, taxCategory: 'exempt' };
 
   it('100 000 sold with a 50 000 deposit: 9 091 VAT in all (deposit 4 546 + bill 4 545), not 4 545 + 4 545', async () => {
     const clinicId = await newClinic([LASER]);
@@ -275,9 +275,9 @@ describe('VAT', () => {
   });
 
   it('an exempt treatment carries no VAT on the deposit or the bill', async () => {
-    const clinicId = await newClinic([ACNE]);
-    const { visitId, reservationId } = await arrivedWithDeposit(clinicId, 'tx-acne');
-    await addTreatment(deps, { visitId, lineId: 'l1', treatmentId: 'tx-acne' }, meta());
+    const clinicId = await newClinic([ECZEMA]);
+    const { visitId, reservationId } = await arrivedWithDeposit(clinicId, 'tx-eczema');
+    await addTreatment(deps, { visitId, lineId: 'l1', treatmentId: 'tx-eczema' }, meta());
     await discharge(deps, { visitId }, meta());
     await eventually(async () => expect(await paymentState(billOf(visitId))).toMatchObject({ amountKrw: 50_000, vatKrw: 0 }));
     expect((await paymentState(depositPaymentId(reservationId))).applied).toMatchObject({ amountKrw: 50_000, vatKrw: 0 });

@@ -137,8 +137,8 @@ describe('clinic catalogue', () => {
       const { taxCategory: _, ...v3data } = BOTOX;
       expect(upcastClinicEvent({ type: 'TreatmentListed', schemaVersion: 3, data: v3data })).toEqual(ev('TreatmentListed', { ...BOTOX, taxCategory: 'taxable' }));
       given([clinicRegistered])
-        .when({ type: 'ListTreatment', ...v3data, treatmentId: 'tx-acne', taxCategory: 'exempt' }, ctx)
-        .then([ev('TreatmentListed', { ...v3data, treatmentId: 'tx-acne', taxCategory: 'exempt' })]);
+        .when({ type: 'ListTreatment', ...v3data, treatmentId: 'tx-eczema', taxCategory: 'exempt' }, ctx)
+        .then([ev('TreatmentListed', { ...v3data, treatmentId: 'tx-eczema', taxCategory: 'exempt' })]);
       // Not given: taxable.
       given([clinicRegistered]).when({ type: 'ListTreatment', ...v3data }, ctx).then([ev('TreatmentListed', BOTOX)]);
     });

@@ -17,8 +17,8 @@ const T = (hhmm: string) => new Date(`2025-03-03T${hhmm}:00+09:00`).toISOString(
 const raised = clinicState([...clinicHistory, clinicEvent('TreatmentPriceChanged', { treatmentId: BOTOX.treatmentId, previousPriceKrw: 99_000, priceKrw: 129_000, previousDepositKrw: 50_000, depositKrw: 50_000, effectiveAt: T('09:00') })]);
 const unlisted = clinicState([...clinicHistory, clinicEvent('TreatmentUnlisted', { treatmentId: BOTOX.treatmentId })]);
 // An exempt treatment (a medical one) next to the taxable cosmetic ones.
-const ACNE = { ...ULTHERA, treatmentId: 'tx-acne', name: '여드름 치료', category: 'medical', priceKrw: 55_000, depositKrw: 0, taxCategory: 'exempt' as const };
-const withExempt = clinicState([...clinicHistory, clinicEvent('TreatmentListed', ACNE)]);
+const ECZEMA = { ...ULTHERA, treatmentId: 'tx-eczema', name: '습진 치료', category: 'medical', priceKrw: 55_000, depositKrw: 0, taxCategory: 'exempt' as const };
+const withExempt = clinicState([...clinicHistory, clinicEvent('TreatmentListed', ECZEMA)]);
 
 const booking: VisitReservationFacts = { reservationId: 'r1', clinicId: 'c1', patientId: 'p1', visitId: 'v1', treatmentId: BOTOX.treatmentId, treatmentName: BOTOX.name, priceKrw: 99_000 };
 const ctx = (hhmm: string, over: Partial<VisitContext> = {}): VisitContext => ({ now: new Date(T(hhmm)), clinic: clinicState(), reservation: booking, ...over });
@@ -81,9 +81,9 @@ describe('VAT per bill line at discharge', () => {
 
   it('given an exempt line next to a taxable one, then only the taxable line carries VAT', () => {
     given([walkIn, consulting])
-      .when({ type: 'AddTreatment', lineId: 'l2', treatmentId: ACNE.treatmentId }, ctx('11:05', { clinic: withExempt, reservation: undefined }))
-      .then([line('l2', ACNE, 55_000, 'exempt')]);
-    given([walkIn, consulting, line('l1', BOTOX, 99_000), line('l2', ACNE, 55_000, 'exempt')])
+      .when({ type: 'AddTreatment', lineId: 'l2', treatmentId: ECZEMA.treatmentId }, ctx('11:05', { clinic: withExempt, reservation: undefined }))
+      .then([line('l2', ECZEMA, 55_000, 'exempt')]);
+    given([walkIn, consulting, line('l1', BOTOX, 99_000), line('l2', ECZEMA, 55_000, 'exempt')])
       .when({ type: 'Discharge' }, ctx('12:00', { reservation: undefined }))
       .thenState((_s, [e]) => expect(e).toMatchObject({ data: { billedKrw: 154_000, vatKrw: 9_000, lines: [{ vatKrw: 9_000 }, { vatKrw: 0 }] } }));
   });
