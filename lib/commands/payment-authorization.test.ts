@@ -46,6 +46,8 @@ const strangers: Array<[string, () => CommandMetadata]> = [
 ];
 const notBackOffice: Array<[string, () => CommandMetadata]> = [...strangers, ['the patient themselves', ownPatient]];
 const notAdmin: Array<[string, () => CommandMetadata]> = [...notBackOffice, ['staff of the clinic', ownStaff]];
+/** Only the process managers (system) apply a deposit to a bill: not even the clinic's staff or an admin. */
+const notSystem: Array<[string, () => CommandMetadata]> = [...notAdmin, ['an admin', admin]];
 
 beforeAll(async () => {
   await registerTestClinic(deps, clinicId);
@@ -68,6 +70,7 @@ const cases: Case[] = [
   { name: 'capturePayment', run: (m) => commands.capturePayment(deps, { paymentId }, m), refused: notBackOffice },
   { name: 'failPayment', run: (m) => commands.failPayment(deps, { paymentId, reason: 'x' }, m), refused: notBackOffice },
   { name: 'refundPayment', run: (m) => commands.refundPayment(deps, { paymentId, refundId: `rf-${uid()}`, amountKrw: 1000, reason: 'x' }, m), refused: notBackOffice },
+  { name: 'applyDeposit', run: (m) => commands.applyDeposit(deps, { paymentId, visitId: 'v-1', amountKrw: 1000, vatKrw: 91 }, m), refused: notSystem },
   { name: 'reconcilePayment', run: (m) => commands.reconcilePayment(deps, paymentId, m), refused: notBackOffice },
   { name: 'reconcilePendingPayments', run: (m) => commands.reconcilePendingPayments(deps, m, { sql: t.sql }), refused: notAdmin },
   { name: 'retryStuckPayment', run: (m) => commands.retryStuckPayment(deps, { paymentId }, m, { sql: t.sql }), refused: notAdmin },
