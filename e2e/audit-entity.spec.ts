@@ -84,7 +84,7 @@ test('an auditor opens a cancelled reservation from the trail, reads its diff an
   await expect(diff.getByRole('row', { name: /^status/ })).toContainText('confirmed');
   await expect(diff.getByRole('row', { name: /^status/ })).toContainText('cancelled');
   await expect(diff.getByRole('row', { name: /^feesDueKrw/ })).toContainText('₩20,000');
-  await cancelled.getByText(/이벤트 데이터/).click();
+  await cancelled.locator('summary', { hasText: '이벤트 데이터' }).click();
   await expect(cancelled.getByRole('table', { name: '이벤트 데이터 #3' }).getByRole('row', { name: /^refundDueKrw/ })).toContainText('₩30,000');
 
   // The state just before the cancellation, beside the current one.

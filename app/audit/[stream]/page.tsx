@@ -49,14 +49,18 @@ function DiffTable({ diff, caption, t, locale }: { diff: readonly DiffEntry[]; c
       caption={caption}
       rows={diff}
       rowKey={(d) => d.path}
-      minWidth="28rem"
       columns={[
-        { header: t('path'), rowHeader: true, cell: (d) => d.path, className: 'font-mono text-xs font-normal' },
+        { header: t('path'), rowHeader: true, cell: (d) => <Path path={d.path} />, className: 'font-normal' },
         { header: t('before'), cell: (d) => <LeafValue leaf={d.before} path={d.path} t={t} locale={locale} /> },
         { header: t('after'), cell: (d) => <LeafValue leaf={d.after} path={d.path} t={t} locale={locale} /> },
       ]}
     />
   );
+}
+
+/** A state path; monospace (no Hangul in paths), broken anywhere so a long one never widens a 375 px page. */
+function Path({ path }: { path: string }) {
+  return <span className="break-all font-mono text-xs">{path}</span>;
 }
 
 function Meta({ label, children, mono = true }: { label: string; children: React.ReactNode; mono?: boolean }) {
@@ -93,9 +97,8 @@ function EventArticle({ e, streamId, t, locale }: { e: EntityEvent; streamId: st
           <Meta label={t('ip')}>{e.ip}</Meta>
           <Meta label={t('userAgent')}>{e.userAgent}</Meta>
           <Meta label={t('eventId')}>{e.eventId}</Meta>
-          <Meta label={t('position')}>
-            {e.position} · {t('revision')} {e.revision}
-          </Meta>
+          <Meta label={t('position')}>{e.position}</Meta>
+          <Meta label={t('revision')}>{e.revision}</Meta>
         </dl>
         {e.unreadable ? (
           <p role="note" className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-sm">{t('unreadable')}</p>
@@ -114,7 +117,7 @@ function EventArticle({ e, streamId, t, locale }: { e: EntityEvent; streamId: st
                   rows={e.data}
                   rowKey={(d) => d.path}
                   columns={[
-                    { header: t('path'), rowHeader: true, cell: (d) => d.path, className: 'font-mono text-xs font-normal' },
+                    { header: t('path'), rowHeader: true, cell: (d) => <Path path={d.path} />, className: 'font-normal' },
                     { header: t('value'), cell: (d) => <LeafValue leaf={d.leaf} path={d.path} t={t} locale={locale} /> },
                   ]}
                 />
@@ -135,8 +138,8 @@ function RelatedList({ nodes, t }: { nodes: readonly RelatedNode[]; t: T }) {
           <div className="flex flex-wrap items-baseline gap-x-2">
             <span className="font-mono font-semibold">{n.type}</span>
             {n.inThisStream ? (
-              <a href={`#rev-${n.revision}`} className="font-mono text-xs text-brand-700 underline">
-                #{n.revision} ({t('thisEntity')})
+              <a href={`#rev-${n.revision}`} className="text-xs text-brand-700 underline">
+                <span className="font-mono">#{n.revision}</span> ({t('thisEntity')})
               </a>
             ) : (
               <Link href={entityHref(n.streamId, n.revision)} className="break-all font-mono text-xs text-brand-700 underline">
@@ -240,17 +243,16 @@ export default async function AuditEntityPage({ params, searchParams }: Props) {
             testId="state-comparison"
             rows={h.asOf.comparison}
             rowKey={(c) => c.path}
-            minWidth="30rem"
             rowClassName={(c) => (c.changed ? 'bg-amber-50' : undefined)}
             rowProps={(c) => ({ 'data-changed': c.changed ? 'true' : undefined })}
             columns={[
               {
                 header: t('path'),
                 rowHeader: true,
-                className: 'font-mono text-xs font-normal',
+                className: 'font-normal',
                 cell: (c) => (
                   <>
-                    {c.path}
+                    <Path path={c.path} />
                     {c.changed && <span className="ml-2 rounded bg-amber-200 px-1 font-sans text-[0.7rem] text-amber-900">{t('changed')}</span>}
                   </>
                 ),
@@ -266,7 +268,7 @@ export default async function AuditEntityPage({ params, searchParams }: Props) {
             rows={h.current}
             rowKey={(c) => c.path}
             columns={[
-              { header: t('path'), rowHeader: true, cell: (c) => c.path, className: 'font-mono text-xs font-normal' },
+              { header: t('path'), rowHeader: true, cell: (c) => <Path path={c.path} />, className: 'font-normal' },
               { header: t('current'), cell: (c) => <LeafValue leaf={c.leaf} path={c.path} t={t} locale={locale} /> },
             ]}
           />
@@ -282,7 +284,7 @@ export default async function AuditEntityPage({ params, searchParams }: Props) {
           <ul className="flex flex-col gap-4">
             {h.conversations.map((c) => (
               <li key={c.correlationId} className="rounded-lg border border-stone-200 bg-white p-3" data-testid="conversation">
-                <h3 className="mb-2 break-all font-mono text-xs text-stone-600">
+                <h3 className="mb-2 break-all text-xs text-stone-600">
                   <Link href={`/audit?correlation=${encodeURIComponent(c.correlationId)}`} className="underline">{t('conversation', { id: c.correlationId })}</Link>
                 </h3>
                 <RelatedList nodes={c.roots} t={t} />
