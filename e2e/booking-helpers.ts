@@ -27,11 +27,12 @@ export function kindsOf(t: DemoTreatment): Kind[] {
 const modeOf = (c: DemoClinic, t: DemoTreatment) => ((t as { bookingMode?: string }).bookingMode ?? (c as { bookingMode?: string }).bookingMode) as string;
 
 /** The first demo treatment that fits (several when `nth`), or a failing test saying what the data lacks. */
-export function pickTreatment(want: { kind: Kind; mode?: 'instant' | 'clinic-confirm'; nth?: number }): Pick {
+export function pickTreatment(want: { kind: Kind; mode?: 'instant' | 'clinic-confirm'; only?: boolean; nth?: number }): Pick {
   const found: Pick[] = [];
   for (const clinic of demoClinics) {
     for (const treatment of clinic.treatments) {
       if (!kindsOf(treatment).includes(want.kind)) continue;
+      if (want.only && kindsOf(treatment).length !== 1) continue;
       if (want.mode && modeOf(clinic, treatment) !== want.mode) continue;
       if (want.kind === 'pay-and-book' && treatment.depositKrw <= 0) continue;
       found.push({ clinic, treatment });

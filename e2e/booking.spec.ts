@@ -52,21 +52,29 @@ test('a signed-out visitor signs in and comes back to the same slot, then books 
   await expect(page.getByRole('main')).toContainText(pick.treatment.name);
 });
 
-test('the steps offer only what the treatment allows and say what each kind costs', async ({ page }) => {
+test('the steps offer only the kinds a treatment allows and say what each costs', async ({ page }) => {
   await signInAs(page, 'seojun@yeyak.example');
-  const pick = pickTreatment({ kind: 'pay-and-book' });
-  await page.goto(bookingPath(pick.clinic.id, {}));
-  await page.getByTestId(`treatment-${pick.treatment.id}`).click();
+  // A treatment that allows both kinds: both offered, each with what it costs now.
+  const both = pickTreatment({ kind: 'pay-and-book' });
+  await page.goto(bookingPath(both.clinic.id, {}));
+  await page.getByTestId(`treatment-${both.treatment.id}`).click();
   // Day: a chip a few days ahead (today's times may be gone); closed days are not links.
-  await page.getByTestId(`day-${slotOn(pick.clinic, 4).day}`).click();
+  await page.getByTestId(`day-${slotOn(both.clinic, 4).day}`).click();
   await expect(page.getByTestId('step-3')).toBeVisible();
   await page.getByTestId('step-3').getByRole('link').first().click();
   await expect(page.getByTestId('step-4')).toBeVisible();
-  const kinds = await page.getByTestId('step-4').getByRole('link').count();
-  const allowed = (pick.treatment as { bookingKinds?: readonly string[] }).bookingKinds;
-  if (allowed) expect(kinds).toBe(allowed.length > 1 ? allowed.length : 0);
-  if (kinds > 0) await page.getByTestId('kind-pay-and-book').click();
-  await expect(page.getByTestId('review-deposit')).toHaveText(`₩${pick.treatment.depositKrw.toLocaleString('en-US')}`);
+  await expect(page.getByTestId('step-4').getByRole('link')).toHaveCount(both.treatment.bookingKinds.length);
+  if (both.treatment.bookingKinds.length > 1) await page.getByTestId('kind-pay-and-book').click();
+  await expect(page.getByTestId('review-deposit')).toHaveText(`₩${both.treatment.depositKrw.toLocaleString('en-US')}`);
+
+  // A treatment with one kind only: no choice is offered, and a URL asking for the other kind is not honoured.
+  const only = pickTreatment({ kind: 'pay-and-book', only: true });
+  const slot = slotOn(only.clinic, 5, 1);
+  await page.goto(bookingPath(only.clinic.id, { treatment: only.treatment.id, startsAt: slot.startsAt, kind: 'consult-first' }));
+  await expect(page.getByTestId('step-4')).toContainText('이 시술은 이 방식으로만 예약할 수 있습니다.');
+  await expect(page.getByTestId('kind-consult-first')).toHaveCount(0);
+  await expect(page.getByTestId('review')).toContainText('결제하고 예약');
+  await expect(page.getByTestId('review-deposit')).toHaveText(`₩${only.treatment.depositKrw.toLocaleString('en-US')}`);
 });
 
 test('a full slot cannot be chosen, and the last seat raced by two patients goes to one: the other is told the slot is full', async ({ browser }) => {
