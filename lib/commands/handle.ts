@@ -17,7 +17,7 @@ import {
   type Position,
   type RecordedEvent,
 } from '../eventstore';
-import { CommandIdReusedError, ConcurrencyConflict, InvalidCommandError, PlaintextPersonalDataError } from './errors';
+import { CommandIdReusedError, ConcurrencyConflict, ForbiddenError, InvalidCommandError, PlaintextPersonalDataError } from './errors';
 import { eventMetadata, type CommandMetadata } from './metadata';
 
 /**
@@ -209,6 +209,12 @@ async function handleNow<C extends { type: string }, E extends { type: string; s
     // Idempotency: this command id already appended here → its first result, nothing appended.
     const earlier = loaded.events.filter((e) => e.metadata.commandId === metadata.commandId);
     if (earlier.length > 0) {
+      // A command id is an idempotency key of the actor who first sent it: someone else replaying it
+      // (another patient posting a copied form) must not receive, or act on, the first result.
+      const firstActor = earlier[0]!.metadata.actor;
+      if (firstActor && (firstActor.id !== metadata.actor.id || firstActor.role !== metadata.actor.role)) {
+        throw new ForbiddenError('this command id was sent by another user', { commandId: metadata.commandId, streamId });
+      }
       const firstType = earlier[0]!.metadata.commandType;
       if (typeof firstType === 'string' && firstType !== command.type) {
         throw new CommandIdReusedError({ commandId: metadata.commandId, streamId, firstCommandType: firstType, commandType: command.type });
