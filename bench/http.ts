@@ -126,7 +126,8 @@ export async function startBenchServer(options: { scale: boolean; port?: number;
 async function bookPatientReservations(deps: CommandDeps, db: ReturnType<typeof connect>['db']): Promise<void> {
   const [patient] = await db.select().from(users).where(eq(users.email, PATIENT_EMAIL)).limit(1);
   if (!patient) throw new Error(`${PATIENT_EMAIL} is not seeded`);
-  const meta = commandMetadata({ actor: { id: patient.id, role: 'patient' }, clinicId: 'gangnam-glow', ip: '203.0.113.7', userAgent: 'bench' });
+  // A command id of its own per booking (the hold's id derives from it).
+  const meta = () => commandMetadata({ actor: { id: patient.id, role: 'patient' }, clinicId: 'gangnam-glow', commandId: randomUUID(), ip: '203.0.113.7', userAgent: 'bench' });
   let day = clinicDay(plusMinutes(new Date(), 24 * 60));
   let booked = 0;
   for (let guard = 0; booked < ME_RESERVATIONS && guard < 60; guard++) {
@@ -136,7 +137,7 @@ async function bookPatientReservations(deps: CommandDeps, db: ReturnType<typeof 
         await bookReservation(
           deps,
           { reservationId: `r-${randomUUID()}`, clinicId: 'gangnam-glow', patientId: patient.id, treatmentId: 'gangnam-glow-botox-forehead', kind: 'consult-first', startsAt: atLocal(day, slot).toISOString() },
-          meta,
+          meta(),
         );
         booked++;
       } catch (error) {
