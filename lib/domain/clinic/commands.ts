@@ -31,14 +31,15 @@ export const SetSlotConfiguration = SlotConfiguration.extend({ type: z.literal('
 
 export const SetCancellationPolicy = z.object({ type: z.literal('SetCancellationPolicy'), policy: CancellationPolicy });
 
-/** Change one or both settings; the one omitted stays as it is. */
+/** Change one or more settings; those omitted stay as they are. */
 export const ChangeClinicSettings = z
   .object({
     type: z.literal('ChangeClinicSettings'),
     bookingHorizonDays: ClinicSettings.shape.bookingHorizonDays.optional(),
     paymentDeadlineMinutes: ClinicSettings.shape.paymentDeadlineMinutes.optional(),
+    noShowGraceMinutes: ClinicSettings.shape.noShowGraceMinutes.optional(),
   })
-  .refine((c) => c.bookingHorizonDays !== undefined || c.paymentDeadlineMinutes !== undefined, 'a setting to change');
+  .refine((c) => c.bookingHorizonDays !== undefined || c.paymentDeadlineMinutes !== undefined || c.noShowGraceMinutes !== undefined, 'a setting to change');
 
 export const ClinicCommand = z.discriminatedUnion('type', [
   RegisterClinic,

@@ -104,6 +104,7 @@ export function decideClinic(command: ClinicCommand, state: ClinicState, context
       const next = {
         bookingHorizonDays: command.bookingHorizonDays ?? settings.bookingHorizonDays,
         paymentDeadlineMinutes: command.paymentDeadlineMinutes ?? settings.paymentDeadlineMinutes,
+        noShowGraceMinutes: command.noShowGraceMinutes ?? settings.noShowGraceMinutes,
       };
       if (sameJson(next, settings)) return [];
       return [
@@ -112,6 +113,9 @@ export function decideClinic(command: ClinicCommand, state: ClinicState, context
           previousBookingHorizonDays: settings.bookingHorizonDays,
           paymentDeadlineMinutes: next.paymentDeadlineMinutes,
           previousPaymentDeadlineMinutes: settings.paymentDeadlineMinutes,
+          ...(next.noShowGraceMinutes === settings.noShowGraceMinutes
+            ? {}
+            : { noShowGraceMinutes: next.noShowGraceMinutes, previousNoShowGraceMinutes: settings.noShowGraceMinutes }),
         }),
       ];
     }

@@ -72,3 +72,10 @@ export class SlotNotAlignedError extends DomainError {
     super('booking.slot_not_aligned', 'bookings start at the start of a slot', details);
   }
 }
+
+/** A no-show is recorded only once the clinic's grace period after the start is over (the patient may just be late). */
+export class NoShowBeforeGraceError extends DomainError {
+  constructor(details: ErrorDetails & { noShowGraceMinutes: number; allowedFrom: string }) {
+    super('reservation.no_show_within_grace', 'the grace period after the start is not over yet', details);
+  }
+}

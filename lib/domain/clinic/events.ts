@@ -55,6 +55,9 @@ export const ClinicSettingsChanged = eventSchema(
     previousBookingHorizonDays: ClinicSettings.shape.bookingHorizonDays,
     paymentDeadlineMinutes: ClinicSettings.shape.paymentDeadlineMinutes,
     previousPaymentDeadlineMinutes: ClinicSettings.shape.paymentDeadlineMinutes,
+    /** Present when the no-show grace changed (added later: events without it left it as it was). */
+    noShowGraceMinutes: ClinicSettings.shape.noShowGraceMinutes.optional(),
+    previousNoShowGraceMinutes: ClinicSettings.shape.noShowGraceMinutes.optional(),
   }),
 );
 

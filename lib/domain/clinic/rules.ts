@@ -18,6 +18,7 @@ import {
   BookingInsideMinimumNoticeError,
   BookingOutsideOpeningHoursError,
   InvalidOpeningHoursError,
+  NoShowBeforeGraceError,
   SlotNotAlignedError,
 } from './errors';
 import { DEFAULT_CLINIC_SETTINGS, type BookingKind, type ClinicSettings, type OpeningHours, type OpeningInterval, type TreatmentDetails } from './values';
@@ -55,6 +56,19 @@ export function assertWithinHorizon(clinic: Pick<ClinicBookingFacts, 'settings'>
   const last = lastBookableDay(now, bookingHorizonDays);
   if (clinicDay(startsAt) > last) {
     throw new BookingBeyondHorizonError({ bookingHorizonDays, lastBookableDay: last, day: clinicDay(startsAt) });
+  }
+}
+
+/** When the desk may record a no-show for a booking starting at `startsAt`: the start plus the clinic's grace. */
+export function noShowAllowedFrom(clinic: { readonly settings?: Partial<ClinicSettings> | null }, startsAt: Date | string): Date {
+  return plusMinutes(new Date(startsAt), clinicSettingsOf(clinic).noShowGraceMinutes);
+}
+
+/** Refuses a no-show before the grace period after the start is over (`reservation.no_show_within_grace`). */
+export function assertNoShowGraceOver(clinic: { readonly settings?: Partial<ClinicSettings> | null }, startsAt: Date | string, now: Date): void {
+  const allowedFrom = noShowAllowedFrom(clinic, startsAt);
+  if (isBefore(now, allowedFrom)) {
+    throw new NoShowBeforeGraceError({ noShowGraceMinutes: clinicSettingsOf(clinic).noShowGraceMinutes, allowedFrom: iso(allowedFrom), now: iso(now) });
   }
 }
 

@@ -62,6 +62,13 @@ export function evolveClinic(state: ClinicState, event: ClinicEvent): ClinicStat
     case 'CancellationPolicySet':
       return { ...state, policy: event.data.policy };
     case 'ClinicSettingsChanged':
-      return { ...state, settings: { bookingHorizonDays: event.data.bookingHorizonDays, paymentDeadlineMinutes: event.data.paymentDeadlineMinutes } };
+      return {
+        ...state,
+        settings: {
+          bookingHorizonDays: event.data.bookingHorizonDays,
+          paymentDeadlineMinutes: event.data.paymentDeadlineMinutes,
+          noShowGraceMinutes: event.data.noShowGraceMinutes ?? state.settings.noShowGraceMinutes,
+        },
+      };
   }
 }

@@ -42,10 +42,12 @@ export type BookingMode = z.infer<typeof BookingMode>;
 export const ClinicSettings = z.object({
   bookingHorizonDays: z.number().int().min(1).max(730),
   paymentDeadlineMinutes: z.number().int().min(5).max(24 * 60),
+  /** Minutes after a confirmed booking's start before the desk may record a no-show (the patient may just be late). */
+  noShowGraceMinutes: z.number().int().min(0).max(24 * 60),
 });
 export type ClinicSettings = z.infer<typeof ClinicSettings>;
 
-export const DEFAULT_CLINIC_SETTINGS: ClinicSettings = Object.freeze({ bookingHorizonDays: 90, paymentDeadlineMinutes: 30 });
+export const DEFAULT_CLINIC_SETTINGS: ClinicSettings = Object.freeze({ bookingHorizonDays: 90, paymentDeadlineMinutes: 30, noShowGraceMinutes: 15 });
 
 /**
  * How a patient may book a treatment. consult-first: a consultation (the treatment's

@@ -65,6 +65,16 @@ export const VoidCharge = z.object({
   reason: z.string().min(1).max(1000),
 });
 
+/**
+ * The desk took the payment in cash (a bill, in full): recorded as such, with the staff member who
+ * took it; no gateway is involved, so a later refund of it is handed back at the desk too.
+ */
+export const CollectCash = z.object({
+  type: z.literal('CollectCash'),
+  amountKrw: Krw.min(1),
+  staffId: Id,
+});
+
 export const PaymentCommand = z.discriminatedUnion('type', [
   RequestPayment,
   AuthorizePayment,
@@ -74,5 +84,6 @@ export const PaymentCommand = z.discriminatedUnion('type', [
   DeclineAttempt,
   VoidCharge,
   ApplyDeposit,
+  CollectCash,
 ]);
 export type PaymentCommand = z.infer<typeof PaymentCommand>;

@@ -4,6 +4,7 @@ import type { PaymentCommand } from './commands';
 import {
   AmountMismatchError,
   CaptureExceedsAuthorizationError,
+  CashNotAllowedError,
   DepositNotApplicableError,
   PaymentSubjectMissingError,
   RefundExceedsCapturedError,
@@ -120,6 +121,15 @@ export function decidePayment(command: PaymentCommand, state: PaymentState, _con
         });
       }
       return [ev('DepositApplied', { paymentId, visitId: command.visitId, amountKrw: command.amountKrw, vatKrw: command.vatKrw })];
+    }
+    case 'CollectCash': {
+      if (p.cash && p.capturedKrw === command.amountKrw) return [];
+      if (p.purpose !== 'bill') throw new CashNotAllowedError({ paymentId, purpose: p.purpose });
+      // Open only: an authorized card attempt is being charged; a paid or closed bill is not owed.
+      requireStatus(p, 'collect cash for', ['requested']);
+      // The whole bill: the desk hands no change back through the ledger.
+      if (command.amountKrw !== p.amountKrw) throw new AmountMismatchError({ requestedKrw: p.amountKrw, authorizedKrw: command.amountKrw });
+      return [ev('PaymentCollectedInCash', { paymentId, amountKrw: command.amountKrw, staffId: command.staffId })];
     }
     case 'FailPayment': {
       if (p.status === 'failed') return [];

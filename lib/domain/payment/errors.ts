@@ -39,3 +39,10 @@ export class VatExceedsAmountError extends DomainError {
     super('payment.vat_exceeds_amount', 'the VAT cannot exceed the amount', details);
   }
 }
+
+/** Cash is taken at the desk for a visit's bill only (a deposit is paid online when booking). */
+export class CashNotAllowedError extends DomainError {
+  constructor(details: ErrorDetails) {
+    super('payment.cash_not_allowed', 'only a bill can be paid in cash at the desk', details);
+  }
+}

@@ -112,6 +112,13 @@ export const PaymentChargeVoided = eventSchema(
   }),
 );
 
+/** A bill paid in cash at the desk, in full; `staffId` took the money (the event's actor too). */
+export const PaymentCollectedInCash = eventSchema(
+  'PaymentCollectedInCash',
+  1,
+  z.object({ paymentId: Id, amountKrw: PositiveKrw, staffId: Id }),
+);
+
 export const PaymentEvent = z.discriminatedUnion('type', [
   PaymentRequested,
   PaymentAuthorized,
@@ -121,6 +128,7 @@ export const PaymentEvent = z.discriminatedUnion('type', [
   PaymentAttemptDeclined,
   PaymentChargeVoided,
   DepositApplied,
+  PaymentCollectedInCash,
 ]);
 export type PaymentEvent = z.infer<typeof PaymentEvent>;
 
@@ -133,6 +141,7 @@ export const PAYMENT_EVENT_VERSIONS = {
   PaymentAttemptDeclined: 1,
   PaymentChargeVoided: 1,
   DepositApplied: 1,
+  PaymentCollectedInCash: 1,
 } as const satisfies Record<PaymentEvent['type'], number>;
 
 export const paymentEvent = eventFactory<PaymentEvent>(PAYMENT_EVENT_VERSIONS);

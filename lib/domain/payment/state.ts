@@ -25,6 +25,8 @@ export interface ActivePayment {
   readonly vatKrw: number;
   /** A deposit applied to a visit's bill (DepositApplied), or null. */
   readonly applied: { readonly visitId: string; readonly amountKrw: number; readonly vatKrw: number } | null;
+  /** Paid in cash at the desk (PaymentCollectedInCash): refunds are handed back in cash, not through the gateway. */
+  readonly cash: boolean;
 }
 
 export type PaymentState = { readonly status: 'none' } | ActivePayment;
@@ -53,6 +55,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       voidedRefs: [],
       vatKrw: d.vatKrw,
       applied: null,
+      cash: false,
     };
   }
   if (state.status === 'none') return state;
@@ -77,6 +80,8 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     }
     case 'PaymentChargeVoided':
       return { ...s, voidedRefs: [...s.voidedRefs, event.data.providerRef] };
+    case 'PaymentCollectedInCash':
+      return { ...s, status: 'captured', authorizedKrw: event.data.amountKrw, capturedKrw: s.capturedKrw + event.data.amountKrw, cash: true };
     case 'DepositApplied': {
       const { visitId, amountKrw, vatKrw } = event.data;
       return { ...s, vatKrw, applied: { visitId, amountKrw, vatKrw } };

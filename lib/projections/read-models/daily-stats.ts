@@ -5,17 +5,18 @@ import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
 type Row = typeof rmClinicDailyStats.$inferSelect;
 type SubjectRow = typeof rmStatsSubjects.$inferSelect;
 
-const COUNTED = new Set(['ReservationRequested', 'ReservationCancelled', 'NoShowRecorded', 'PaymentCaptured', 'PaymentRefunded']);
+const COUNTED = new Set(['ReservationRequested', 'ReservationCancelled', 'NoShowRecorded', 'PaymentCaptured', 'PaymentCollectedInCash', 'PaymentRefunded']);
 
 /**
  * Daily statistics per clinic, by the Asia/Seoul day the event happened: bookings made,
  * cancellations, no-shows, money captured and refunded, revenue (captured − refunded).
+ * v2: a bill paid in cash at the desk (PaymentCollectedInCash) is money captured too.
  */
 export const dailyStatsProjection: Projection = {
   name: 'daily-stats',
-  version: 1,
+  version: 2,
   streams: ['reservation-', 'payment-'],
-  eventTypes: ['ReservationRequested', 'ReservationCancelled', 'NoShowRecorded', 'PaymentRequested', 'PaymentCaptured', 'PaymentRefunded'],
+  eventTypes: ['ReservationRequested', 'ReservationCancelled', 'NoShowRecorded', 'PaymentRequested', 'PaymentCaptured', 'PaymentCollectedInCash', 'PaymentRefunded'],
   revisions: rmrevDailyStats,
   tables: [{ table: rmClinicDailyStats }, { table: rmStatsSubjects }],
   async handle(tx: ProjectionTx, events: readonly ProjectedEvent[]) {
@@ -64,6 +65,7 @@ export const dailyStatsProjection: Projection = {
           next.noShows++;
           break;
         case 'PaymentCaptured':
+        case 'PaymentCollectedInCash':
           next.capturedKrw += data.amountKrw as number;
           break;
         case 'PaymentRefunded':

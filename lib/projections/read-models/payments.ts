@@ -14,12 +14,13 @@ const dayId = (clinicId: string, day: string) => `${clinicId}|${day}`;
  * v2: VAT as docs/payments.md, "VAT" has it — a deposit 0 until applied to a bill (PaymentRequested
  * v2; v1 deposits read 0), then its share of the sale's VAT (DepositApplied, with applied_krw and the
  * visit); a bill its share of the sale's per-line VAT.
+ * v3: a bill paid in cash at the desk (PaymentCollectedInCash) is captured with provider 'cash'.
  */
 export const paymentLedgerProjection: Projection = {
   name: 'payment-ledger',
-  version: 2,
+  version: 3,
   streams: ['payment-'],
-  eventTypes: ['PaymentRequested', 'PaymentAuthorized', 'PaymentCaptured', 'PaymentRefunded', 'PaymentFailed', 'DepositApplied'],
+  eventTypes: ['PaymentRequested', 'PaymentAuthorized', 'PaymentCaptured', 'PaymentCollectedInCash', 'PaymentRefunded', 'PaymentFailed', 'DepositApplied'],
   revisions: rmrevPayments,
   tables: [{ table: rmPayments }, { table: rmPaymentDays }],
   async handle(tx: ProjectionTx, events: readonly ProjectedEvent[]) {
@@ -31,7 +32,7 @@ export const paymentLedgerProjection: Projection = {
     );
     const dayKeys = new Set<string>();
     for (const { recorded, domain } of events) {
-      if (domain!.type !== 'PaymentCaptured' && domain!.type !== 'PaymentRefunded') continue;
+      if (domain!.type !== 'PaymentCaptured' && domain!.type !== 'PaymentCollectedInCash' && domain!.type !== 'PaymentRefunded') continue;
       const id = (domain!.data as { paymentId: string }).paymentId;
       const clinicId =
         rows.get(id)?.clinicId ??
@@ -89,7 +90,15 @@ export const paymentLedgerProjection: Projection = {
           rows.update(row.id, { ...base, status: 'authorized', provider: e.data.provider, providerRef: e.data.providerRef });
           break;
         case 'PaymentCaptured':
-          rows.update(row.id, { ...base, status: 'captured', capturedKrw: row.capturedKrw + e.data.amountKrw, capturedBy: actor, capturedAt: new Date(at) });
+        case 'PaymentCollectedInCash':
+          rows.update(row.id, {
+            ...base,
+            status: 'captured',
+            capturedKrw: row.capturedKrw + e.data.amountKrw,
+            capturedBy: actor,
+            capturedAt: new Date(at),
+            ...(e.type === 'PaymentCollectedInCash' ? { provider: 'cash', providerRef: null } : {}),
+          });
           addDay(row.clinicId, seoulDay(at), (d) => ({
             ...d,
             capturedKrw: d.capturedKrw + e.data.amountKrw,
