@@ -10,6 +10,8 @@
  * - page_clinic_p99_ms / page_clinic_rps: /clinics/gangnam-glow with a day's availability
  *   (?treatment=…&day=…), signed out;
  * - page_home_p99_ms / page_home_rps: / (50 clinic cards, each with its next free slot), signed out;
+ * - page_floor_signin_*: /signin, a small page through the same layout, proxy and header (the floor
+ *   that per-request rendering sets);
  * - page_me_p99_ms / page_me_rps: /me signed in as a demo patient with 20 reservations (booked through
  *   bookReservation), when the build has a /me page.
  * Every response must be 200 (non-2xx responses are counted and reported). Prints a table and writes
@@ -191,6 +193,8 @@ export async function runHttpBench(): Promise<Figure[]> {
     const pages: Array<{ name: string; path: string; headers?: Record<string, string> }> = [
       { name: 'page_clinic', path: `/clinics/gangnam-glow?treatment=gangnam-glow-botox-forehead&day=${tomorrow}` },
       { name: 'page_home', path: '/' },
+      // For comparison: a small page through the same layout, proxy (CSP nonce) and header.
+      { name: 'page_floor_signin', path: '/signin' },
     ];
     const cookie = await sessionCookie(server, PATIENT_EMAIL);
     const me = await fetch(`${server.baseUrl}/me`, { headers: { cookie }, redirect: 'manual' });
