@@ -154,6 +154,20 @@ test("a patient's request appears on the clinic's Today for its day; staff confi
   await page.goto(`/staff/${GANGNAM}?day=not-a-day`);
   await expect(page.getByTestId('staff-day')).toContainText('오늘');
   await page.context().close();
+
+  // The patients' own pages show the clinic's decisions.
+  for (const [email, id, status] of [
+    ['minji@yeyak.example', requested, '예약 확정'],
+    ['seojun@yeyak.example', refused, '병원에서 거절'],
+  ] as const) {
+    const context = await browser.newContext();
+    const patient = await context.newPage();
+    await signIn(patient, email);
+    await patient.waitForURL((url) => !url.pathname.startsWith('/signin'));
+    await patient.goto(`/me/reservations/${id}`);
+    await expect(patient.getByTestId('reservation-status')).toHaveText(status);
+    await context.close();
+  }
 });
 
 test('staff check the patient in and move the visit through every stage; a second staff member’s open board follows each move without reloading', async ({ browser }) => {
