@@ -68,11 +68,6 @@ export function catalogue(): Promise<CatalogueClinic[]> {
   });
 }
 
-/** @deprecated use catalogue() or listClinics(); kept for callers of the old shape (treatments by price). */
-export async function listClinicsWithTreatments() {
-  return (await catalogue()).map((c) => ({ ...c, treatments: [...c.treatments].sort((a, b) => a.priceKrw - b.priceKrw) }));
-}
-
 /** A clinic with its treatments, opening intervals (lunch breaks included) and cancellation policy; null if unknown. */
 export async function getClinicWithTreatments(clinicId: string): Promise<CatalogueClinic | null> {
   return (await catalogue()).find((c) => c.id === clinicId) ?? null;
