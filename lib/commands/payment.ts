@@ -90,7 +90,7 @@ import type { AuthorizeInput, Authorization } from '../payments/sandbox';
 import { dropPending, duePendingPayments, gatewayView, pendingPayment, recordCheck, unpark, type GatewayView } from '../payments/reconciliation';
 import { appDatabase } from '../db/client';
 import type { Position } from '../eventstore';
-import { authorize, authorizeOn, type WriterRole } from './authorize';
+import { actingStaffId, authorize, authorizeOn, type WriterRole } from './authorize';
 import { nowOf, run, type CommandDeps } from './deps';
 import { PaymentGatewayError } from './errors';
 import { laterPosition, loadStream, type CommandResult } from './handle';
@@ -665,6 +665,8 @@ export async function refundPayment(deps: CommandDeps, input: RefundInput, meta:
   if (state.refundIds.includes(input.refundId)) return paymentCommand(deps, input.paymentId, command, meta); // recorded before: no-op
   // The same decision the stream will make, before any money moves.
   payment.paymentDecider.decide(command, loaded.state, { now: nowOf(deps) });
+  // Paid in cash at the desk: the money is handed back there; there is no gateway charge to cancel.
+  if (state.cash) return paymentCommand(deps, input.paymentId, command, meta);
   if (!state.providerRef) throw new PaymentGatewayError('payment.not_refundable', 'the payment has no gateway reference', { paymentId: input.paymentId });
   try {
     await gateway.cancel({ paymentKey: state.providerRef, cancelAmount: input.amountKrw, cancelReason: input.reason.slice(0, 200), idempotencyKey: input.refundId });
@@ -675,4 +677,39 @@ export async function refundPayment(deps: CommandDeps, input: RefundInput, meta:
     throw error; // timeout: unknown outcome, retry with the same refundId (idempotent at the gateway)
   }
   return paymentCommand(deps, input.paymentId, command, meta);
+}
+
+// ── At the desk (issue 9, payments) ─────────────────────────────────────────────────────────────
+
+/** The front desk only: staff of the payment's clinic (an admin does not stand at a clinic's desk). */
+const DESK: readonly WriterRole[] = ['staff'];
+
+/**
+ * A bill paid in cash at the desk, in full: PaymentCollectedInCash with the acting staff member as
+ * the taker (their own id only). No gateway: a later refund of it is handed back in cash.
+ * Refusals: payment.amount_mismatch (not the whole bill), payment.cash_not_allowed (a deposit),
+ * payment.invalid_transition (paid, closed, or a card attempt being charged).
+ */
+export async function collectCash(deps: CommandDeps, input: { paymentId: string; amountKrw: number; staffId: string }, meta: CommandMetadata): Promise<PaymentResult> {
+  const staffId = actingStaffId(meta, 'CollectCash', 'staff', input.staffId) ?? input.staffId;
+  return paymentCommand(deps, input.paymentId, { type: 'CollectCash', amountKrw: input.amountKrw, staffId }, meta, DESK);
+}
+
+/**
+ * A bill paid by card at the desk through the gateway (the sandbox's test cards): the bill's gateway
+ * order is created (the process managers request a bill without one), the card authorized and the
+ * charge confirmed, exactly as the checkout does (confirmDeposit's rules: a decline fails only the
+ * attempt, a timeout records nothing). A charge the gateway decided earlier without our record (a
+ * desk attempt that timed out) is recorded first, so the desk is never stuck on it.
+ */
+export async function collectBillByCard(deps: CommandDeps, input: { paymentId: string; cardNumber: string }, meta: CommandMetadata): Promise<PaymentOutcome> {
+  const { gateway } = gatewayOf(deps);
+  const { state } = await loadPayment(deps, input.paymentId, meta, 'CollectBillByCard', DESK);
+  if (state.purpose !== 'bill') throw new PaymentGatewayError('payment.not_payable', 'only a bill is paid at the desk', { paymentId: input.paymentId, purpose: state.purpose });
+  if (!isOpen(state)) throw new PaymentGatewayError('payment.not_payable', 'this bill is not open', { paymentId: input.paymentId, status: state.status });
+  await gateway.createOrder({ orderId: orderIdOf(input.paymentId), orderName: 'Visit bill', amount: state.amountKrw });
+  const earlier = await reconcilePayment(deps, input.paymentId, subCommand(meta, 'reconcile'));
+  if (earlier.outcome === 'captured') return earlier;
+  const authorization = await startDepositAttempt(deps, { paymentId: input.paymentId, cardNumber: input.cardNumber }, subCommand(meta, 'attempt'));
+  return confirmDeposit(deps, authorization, subCommand(meta, 'confirm'));
 }

@@ -39,3 +39,20 @@ describe('cash at the desk', () => {
     given([bill, collected]).when({ ...refund, amountKrw: 79_001 }, ctx).thenThrows(RefundExceedsCapturedError, { details: { refundableKrw: 79_000 } });
   });
 });
+
+describe('refunds never above what can be refunded', () => {
+  const dep = [
+    deposit,
+    ev('PaymentAuthorized', { paymentId: 'dep1', provider: 'sandbox', providerRef: 'pk-1', amountKrw: 50_000 }),
+    ev('PaymentCaptured', { paymentId: 'dep1', amountKrw: 50_000 }),
+  ];
+  const applied = ev('DepositApplied', { paymentId: 'dep1', visitId: 'v1', amountKrw: 30_000, vatKrw: 2_727 });
+  it('given a deposit of which 30 000 paid the bill, when 20 001 is refunded, then it is refused (20 000 can be)', () => {
+    given([...dep, applied])
+      .when({ type: 'RefundPayment', refundId: 'rf1', amountKrw: 20_001, reason: 'desk' }, ctx)
+      .thenThrows(RefundExceedsCapturedError, { code: 'payment.refund_exceeds_captured', details: { refundableKrw: 20_000, appliedKrw: 30_000 } });
+    given([...dep, applied])
+      .when({ type: 'RefundPayment', refundId: 'rf1', amountKrw: 20_000, reason: 'desk' }, ctx)
+      .then([ev('PaymentRefunded', { paymentId: 'dep1', refundId: 'rf1', amountKrw: 20_000, reason: 'desk', refundedKrw: 20_000, full: false })]);
+  });
+});

@@ -65,12 +65,15 @@ export function decidePayment(command: PaymentCommand, state: PaymentState, _con
     case 'RefundPayment': {
       if (p.refundIds.includes(command.refundId)) return [];
       requireStatus(p, 'refund', ['captured', 'partially-refunded']);
-      if (command.amountKrw > refundable(p)) {
+      // A deposit's part applied to a bill paid a sale: it is no longer the deposit's to give back.
+      const refundableKrw = p.purpose === 'deposit' ? unapplied(p) : refundable(p);
+      if (command.amountKrw > refundableKrw) {
         throw new RefundExceedsCapturedError({
           capturedKrw: p.capturedKrw,
           refundedKrw: p.refundedKrw,
-          refundableKrw: refundable(p),
+          refundableKrw,
           amountKrw: command.amountKrw,
+          ...(p.applied ? { appliedKrw: p.applied.amountKrw } : {}),
         });
       }
       const refundedKrw = p.refundedKrw + command.amountKrw;
