@@ -45,8 +45,11 @@ export interface Fixtures {
 }
 
 export type Kind = 'page' | 'action' | 'route' | 'query';
-/** What a caller gets: `Outcome` for pages, actions and queries; `status N` for route handlers. */
-export type Seen = Outcome | `status ${number}`;
+/**
+ * What a caller gets: `Outcome` for pages, actions and queries ('nothing': a query answered null or
+ * empty lists — another patient's reservation); `status N` for route handlers.
+ */
+export type Seen = Outcome | 'nothing' | `status ${number}`;
 
 export interface EntryRow {
   kind: Kind;
@@ -92,6 +95,8 @@ const route = (file: string, method: string) => async (url: string, params: Reco
 const q = async <T>(file: string) => (await import(/* @vite-ignore */ `../queries/${file}`)) as T;
 type Fns = Record<string, (...args: unknown[]) => Promise<unknown>>;
 
+/** A patient-scoped query given the patient's id: another patient gets in, and gets nothing. */
+const ownOnly = (who: Who): Seen => (who === 'otherPatient' ? 'nothing' : 'allowed');
 const redirectTo = (prefix: string) => new RegExp(`^redirect ${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
 
 export const accessMatrix: Row[] = [
@@ -398,17 +403,18 @@ export const accessMatrix: Row[] = [
   },
   { kind: 'query', id: 'lib/queries/ledger.ts#deskLedger', allow: ['staff'], call: async (fx) => (await q<Fns>('ledger')).deskLedger!(fx.clinic, fx.day) },
   { kind: 'query', id: 'lib/queries/board.ts#visitBoard', allow: ['staff'], call: async (fx) => (await q<Fns>('board')).visitBoard!(fx.clinic, fx.day) },
-  { kind: 'query', id: 'lib/queries/account.ts#myAccount', allow: patients, call: async () => (await q<Fns>('account')).myAccount!() },
+  { kind: 'query', id: 'lib/queries/account.ts#myAccount', allow: patients, allowedAs: ownOnly, note: 'only the patient has a profile', call: async () => (await q<Fns>('account')).myAccount!() },
   { kind: 'query', id: 'lib/queries/reservations.ts#myReservations', allow: patients, call: async () => (await q<Fns>('reservations')).myReservations!() },
-  { kind: 'query', id: 'lib/queries/reservations.ts#myReservation', allow: patients, call: async (fx) => (await q<Fns>('reservations')).myReservation!(fx.reservation) },
-  { kind: 'query', id: 'lib/queries/reservations.ts#myCancellationPreview', allow: patients, call: async (fx) => (await q<Fns>('reservations')).myCancellationPreview!(fx.reservation) },
+  { kind: 'query', id: 'lib/queries/reservations.ts#myReservation', allow: patients, allowedAs: ownOnly, call: async (fx) => (await q<Fns>('reservations')).myReservation!(fx.reservation) },
+  { kind: 'query', id: 'lib/queries/reservations.ts#myCancellationPreview', allow: patients, allowedAs: ownOnly, call: async (fx) => (await q<Fns>('reservations')).myCancellationPreview!(fx.reservation) },
   {
     kind: 'query',
     id: 'lib/queries/reservations.ts#myReschedulePreview',
     allow: patients,
+    allowedAs: ownOnly,
     call: async (fx) => (await q<Fns>('reservations')).myReschedulePreview!(fx.reservation, fx.freeSlot),
   },
-  { kind: 'query', id: 'lib/queries/reservations.ts#myRescheduleOptions', allow: patients, call: async (fx) => (await q<Fns>('reservations')).myRescheduleOptions!(fx.reservation, undefined) },
+  { kind: 'query', id: 'lib/queries/reservations.ts#myRescheduleOptions', allow: patients, allowedAs: ownOnly, call: async (fx) => (await q<Fns>('reservations')).myRescheduleOptions!(fx.reservation, undefined) },
   { kind: 'query', id: 'lib/queries/checkout.ts#checkoutView', allow: ['patient'], call: async (fx) => (await q<Fns>('checkout')).checkoutView!(fx.payment) },
   { kind: 'query', id: 'lib/queries/checkout.ts#reservationDeposit', allow: ['patient'], call: async (fx) => (await q<Fns>('checkout')).reservationDeposit!(fx.reservation, { waitMs: 0 }) },
   { kind: 'query', id: 'lib/queries/booking.ts#requireBookingPatient', allow: patients, call: async () => (await q<Fns>('booking')).requireBookingPatient!('/') },
