@@ -16,6 +16,8 @@ import { users } from '../db/schema';
 import { atLocal, clinicDay, plusMinutes } from '../domain';
 import { clinicSettingsOf, noShowAllowedFrom } from '../domain/clinic';
 import { rmPatients, rmPaymentDays, rmPayments, rmReservations } from '../projections/schema';
+import { getClinicWithTreatments } from './catalogue';
+import { staffDay } from './staff';
 
 export interface LedgerRefund {
   readonly amountKrw: number;
@@ -214,8 +216,14 @@ export async function ledgerOf(db: Db, clinicId: string, day: string): Promise<L
   return { clinicId, day, totals, rows, noShows };
 }
 
-/** The ledger for the signed-in staff member of this clinic (403 for anyone else). */
-export async function deskLedger(clinicId: string, day: string): Promise<Ledger> {
+/**
+ * The payments page's data for the signed-in staff member of this clinic (403 for anyone else):
+ * the clinic's names, the day shown (`?day=` or today, Seoul) and its ledger; null for no such clinic.
+ */
+export async function deskLedger(clinicId: string, dayParam: string | undefined, now = new Date()) {
   await requireUser({ roles: ['staff'], clinicId, callbackUrl: `/staff/${clinicId}/payments` });
-  return ledgerOf(appDb(), clinicId, day);
+  const clinic = await getClinicWithTreatments(clinicId);
+  if (!clinic) return null;
+  const day = staffDay(dayParam, now);
+  return { clinic: { nameKo: clinic.nameKo, nameEn: clinic.nameEn }, today: clinicDay(now), ledger: await ledgerOf(appDb(), clinicId, day) };
 }
