@@ -170,6 +170,7 @@ export const accessMatrix: Row[] = [
   },
   { kind: 'page', id: 'app/staff/[clinicId]/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/page')(props({ clinicId: fx.clinic })) },
   { kind: 'page', id: 'app/staff/[clinicId]/board/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/board/page')(props({ clinicId: fx.clinic })) },
+  { kind: 'page', id: 'app/staff/[clinicId]/payments/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/payments/page')(props({ clinicId: fx.clinic })) },
   { kind: 'page', id: 'app/admin/page.tsx', allow: ['admin'], call: () => page('../../app/admin/page')() },
   { kind: 'page', id: 'app/admin/payments/page.tsx', allow: ['admin'], call: () => page('../../app/admin/payments/page')() },
   { kind: 'page', id: 'app/admin/projections/page.tsx', allow: ['admin'], call: () => page('../../app/admin/projections/page')() },
@@ -326,6 +327,32 @@ export const accessMatrix: Row[] = [
     id: 'app/actions/staff.ts#addTreatmentAction',
     allow: ['staff'],
     call: (fx) => action('staff', 'addTreatmentAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), visitId: fx.visit, treatmentId: 'tx-botox' })),
+  },
+
+  {
+    kind: 'action',
+    id: 'app/actions/desk.ts#collectCardAction',
+    allow: ['staff'],
+    call: (fx) => action('desk', 'collectCardAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), paymentId: fx.payment, cardNumber: '4242 4242 4242 4242' })),
+  },
+  {
+    kind: 'action',
+    id: 'app/actions/desk.ts#collectCashAction',
+    allow: ['staff'],
+    call: (fx) => action('desk', 'collectCashAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), paymentId: fx.payment, amountKrw: '10000' })),
+  },
+  {
+    kind: 'action',
+    id: 'app/actions/desk.ts#refundAction',
+    allow: ['staff'],
+    call: (fx) => action('desk', 'refundAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), paymentId: fx.payment, amountKrw: '1000', reason: 'goodwill' })),
+  },
+  {
+    kind: 'action',
+    id: 'app/actions/desk.ts#noShowAction',
+    allow: ['staff'],
+    note: 'the reservation is days ahead: the domain refuses the no-show, past authorisation',
+    call: (fx) => action('desk', 'noShowAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), reservationId: fx.reservation })),
   },
 
   // ── Server actions: admin ─────────────────────────────────────────────────────────────────────
