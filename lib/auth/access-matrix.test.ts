@@ -121,6 +121,10 @@ const files = (dir: string, match: (file: string) => boolean): string[] =>
   (readdirSync(path.join(ROOT, dir), { recursive: true }) as string[])
     .map((f) => path.posix.join(dir, f.split(path.sep).join('/')))
     .filter((f) => match(f) && !/\.test\.tsx?$/.test(f) && !f.includes('node_modules'));
+const source = (f: string) => /\.(ts|tsx)$/.test(f);
+/** The directive as a file's first statement (after comments), or anywhere as a statement of its own. */
+const FILE_LEVEL_USE_SERVER = /^\s*(\/\/[^\n]*\n\s*|\/\*[\s\S]*?\*\/\s*)*['"]use server['"]/;
+const USE_SERVER_DIRECTIVE = /^\s*['"]use server['"];?\s*$/m;
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const functionsOf = async (file: string) =>
   Object.entries((await import(/* @vite-ignore */ path.join(ROOT, file))) as Record<string, unknown>)
@@ -133,8 +137,12 @@ export async function entryPointsInCode(): Promise<string[]> {
   for (const file of files('app', (f) => /(^|\/)route\.(ts|js)$/.test(f))) {
     for (const name of await functionsOf(file)) if (HTTP_METHODS.includes(name)) found.push(`${file}#${name}`);
   }
-  const useServer = files('app', (f) => /\.(ts|tsx)$/.test(f)).filter((f) => /^\s*(\/\/[^\n]*\n|\/\*[\s\S]*?\*\/\s*)*\s*['"]use server['"]/.test(readFileSync(path.join(ROOT, f), 'utf8')));
-  for (const file of useServer) for (const name of await functionsOf(file)) found.push(`${file}#${name}`);
+  for (const file of [...files('app', source), ...files('lib', source)]) {
+    const text = readFileSync(path.join(ROOT, file), 'utf8');
+    if (FILE_LEVEL_USE_SERVER.test(text)) for (const name of await functionsOf(file)) found.push(`${file}#${name}`);
+    // A server action declared inside a function has no export to give a row: it must live in a 'use server' file.
+    else if (USE_SERVER_DIRECTIVE.test(text)) found.push(`${file}#(inline 'use server' function: move it to app/actions)`);
+  }
   for (const file of files('lib/queries', (f) => /\.ts$/.test(f))) for (const name of await functionsOf(file)) found.push(`${file}#${name}`);
   return found.sort();
 }
