@@ -165,11 +165,12 @@ export default async function ClinicPage({ params, searchParams }: Props) {
               </div>
             </form>
 
+            {/* Plain links: dozens of them per page, each a client component and a prefetch as next/link. */}
             <nav aria-label={ta('quickDays')} className="mt-3 overflow-x-auto">
               <ul className="flex gap-2 pb-1">
                 {days.slice(0, 14).map(({ day, open }) => (
                   <li key={day}>
-                    <Link
+                    <a
                       href={dayHref(day)}
                       aria-current={day === choice.day ? 'date' : undefined}
                       className={`block whitespace-nowrap rounded-full border px-3 py-1 text-sm ${
@@ -177,7 +178,7 @@ export default async function ClinicPage({ params, searchParams }: Props) {
                       }`}
                     >
                       {formatSeoulShortDate(day, locale)}
-                    </Link>
+                    </a>
                   </li>
                 ))}
               </ul>
@@ -247,14 +248,14 @@ async function Slots(props: {
                     <span className="text-xs no-underline">{ta('full')}</span>
                   </button>
                 ) : (
-                  <Link
+                  <a
                     href={bookingUrl({ clinicId, treatmentId: treatment.id, startsAt: s.startsAt })}
                     aria-label={ta('slotLabel', { time: s.time, seats })}
                     className="flex w-full flex-col items-center rounded-md border border-brand-600 bg-white px-2 py-2 text-brand-700 hover:bg-brand-50"
                   >
                     <span className="font-semibold tabular-nums">{s.time}</span>
                     <span className="text-xs text-stone-600">{seats}</span>
-                  </Link>
+                  </a>
                 )}
               </li>
             );
