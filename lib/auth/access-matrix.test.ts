@@ -62,7 +62,7 @@ beforeAll(async () => {
   await t.db.insert(users).values(Object.values(accounts).map((a) => ({ ...a, passwordHash: 'not-a-real-hash' })));
   // Imported only now: the app's store, vault and gateway read the environment set above.
   const { appCommandDeps } = await import('../runtime/command-deps');
-  const { bookReservation, confirmReservation, recordArrival, registerPatient, requestDeposit } = await import('../commands');
+  const { bookReservation, confirmReservation, derivedId, recordArrival, registerPatient, requestDeposit } = await import('../commands');
   const { meta, patientMeta, registerTestClinic, staffMeta } = await import('../commands/testing');
   const { atLocal } = await import('../domain');
   const { ProjectionWorker } = await import('../projections/worker');
@@ -85,6 +85,13 @@ beforeAll(async () => {
   await book(ids.confirmed, '16:00');
   await confirmReservation(deps, { reservationId: ids.confirmed, staffId: staff }, staffMeta(CLINIC, staff));
   await recordArrival(deps, { visitId: ids.visit, clinicId: CLINIC, patientId, staffId: staff }, staffMeta(CLINIC, staff));
+  const bookingCommandId = randomUUID();
+  const bookedSlot = atLocal(day2!, '12:00').toISOString();
+  await bookReservation(
+    deps,
+    { reservationId: derivedId('rsv', bookingCommandId), clinicId: CLINIC, patientId, treatmentId: 'tx-consult', kind: 'consult-first', startsAt: bookedSlot },
+    { ...patientMeta(patientId, CLINIC), commandId: bookingCommandId },
+  );
   const last = await requestDeposit(deps, { paymentId: ids.payment, reservationId: ids.reservation, clinicId: CLINIC, patientId, amountKrw: 10_000, orderName: 'Deposit' }, meta({ clinicId: CLINIC }));
 
   const worker = new ProjectionWorker({ store: deps.store, database: t, projections: allProjections, log: pino({ level: 'silent' }), decryptor: deps.privacy, statusIntervalMs: 200 });
@@ -101,6 +108,8 @@ beforeAll(async () => {
     clinic: CLINIC,
     otherClinic: OTHER_CLINIC,
     ...ids,
+    bookingCommandId,
+    bookedSlot,
     patientEmail: accounts.patient.email,
     freeSlot: atLocal(day2!, '10:00').toISOString(),
     day: day2!,
@@ -151,7 +160,8 @@ describe('the access matrix covers every entry point', () => {
   it('every page, route handler, server action and query export has a row (and every row still exists)', async () => {
     const inCode = await entryPointsInCode();
     const inTable = accessMatrix.map((row) => row.id);
-    expect(inTable.filter((id, i) => inTable.indexOf(id) !== i), 'rows listed twice').toEqual([]);
+    const keys = accessMatrix.map((row) => `${row.id} ${(isEntry(row) && row.variant) || ''}`);
+    expect(keys.filter((key, i) => keys.indexOf(key) !== i), 'rows listed twice').toEqual([]);
     expect(
       inCode.filter((id) => !inTable.includes(id)),
       'entry points without a row in lib/auth/access-matrix.ts',
@@ -194,7 +204,7 @@ describe('every entry point for every role, with the proxy bypassed', () => {
   for (const row of accessMatrix.filter(isEntry)) {
     const refused = everyone.filter((w) => !row.allow.includes(w));
     const allowed = everyone.filter((w) => row.allow.includes(w));
-    it(`${row.kind} ${row.id}: ${row.allow.length === everyone.length ? 'everyone' : `only ${row.allow.join(', ')}`}`, async () => {
+    it(`${row.kind} ${row.id}${row.variant ? ` (${row.variant})` : ''}: ${row.allow.length === everyone.length ? 'everyone' : `only ${row.allow.join(', ')}`}`, async () => {
       const seen: Record<string, Seen> = {};
       const expected: Record<string, unknown> = {};
       const appendedWhenRefused: Record<string, number> = {};

@@ -30,6 +30,9 @@ export interface Fixtures {
   confirmed: string;
   /** A visit of the patient at the clinic. */
   visit: string;
+  /** The command id of a booking the patient made through the booking form at `bookedSlot` (its reservation id derives from it). */
+  bookingCommandId: string;
+  bookedSlot: string;
   /** A deposit payment of the patient (requested, payable). */
   payment: string;
   patientEmail: string;
@@ -55,6 +58,8 @@ export interface EntryRow {
   kind: Kind;
   /** page: its file; action/query: `file#export`; route: `file#METHOD`. */
   id: string;
+  /** A second row for the same entry point, with another attack (e.g. a replayed form). */
+  variant?: string;
   /** Who gets through ('allowed', or what `allowedAs` says). Everyone else is refused. */
   allow: readonly Who[];
   /** An allowed caller's outcome when it is not plain 'allowed' (a redirect on, a 404 for a missing id). */
@@ -244,6 +249,15 @@ export const accessMatrix: Row[] = [
     allow: patients,
     allowedAs: () => redirectTo('/me/reservations/'),
     call: (fx) => action('booking', 'bookAction')(fx.form({ clinicId: fx.clinic, treatmentId: 'tx-consult', kind: 'consult-first', startsAt: fx.freeSlot, commandId: fx.id() })),
+  },
+  {
+    kind: 'action',
+    id: 'app/actions/booking.ts#bookAction',
+    variant: "replaying the patient's own booking form (its command id)",
+    allow: ['patient'],
+    allowedAs: () => redirectTo('/me/reservations/'),
+    note: 'the owner lands on the reservation it made (idempotent); anyone else must not reach that reservation',
+    call: (fx) => action('booking', 'bookAction')(fx.form({ clinicId: fx.clinic, treatmentId: 'tx-consult', kind: 'consult-first', startsAt: fx.bookedSlot, commandId: fx.bookingCommandId })),
   },
   {
     kind: 'action',
