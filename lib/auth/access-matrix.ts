@@ -306,6 +306,14 @@ export const accessMatrix: Row[] = [
   },
   {
     kind: 'action',
+    id: 'app/actions/staff.ts#confirmReservationAction',
+    variant: "the form naming the other clinic (the other clinic's staff's own)",
+    allow: ['staff'],
+    note: "the clinic that counts is the session's, never the form's: the other clinic's staff stay refused",
+    call: (fx) => action('staff', 'confirmReservationAction')(fx.form({ clinicId: fx.otherClinic, commandId: fx.id(), reservationId: fx.request })),
+  },
+  {
+    kind: 'action',
     id: 'app/actions/staff.ts#rejectReservationAction',
     allow: ['staff'],
     note: 'on the reservation the patient cancels later in the table (a decided one is refused by the domain: still past authorisation)',
