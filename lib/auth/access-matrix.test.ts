@@ -174,6 +174,24 @@ describe('the access matrix covers every entry point', () => {
   });
 });
 
+describe('the proxy (first line) lets through everyone the table allows', () => {
+  it("for every page, decideRoute (proxy.ts) answers 'allow' to each role the table allows", async () => {
+    const { decideRoute } = await import('./roles');
+    const blocked: string[] = [];
+    for (const row of accessMatrix.filter(isEntry).filter((r) => r.kind === 'page')) {
+      const url = `/${row.id.replace(/^app\//, '').replace(/\/?page\.tsx$/, '')}`.replace(/\[(\w+)\]/g, (_m, name: string) => {
+        const byParam: Record<string, string> = { clinicId: fx.clinic, reservationId: fx.reservation, paymentId: fx.payment, stream: `reservation-${fx.reservation}` };
+        return byParam[name] ?? name;
+      });
+      for (const who of row.allow) {
+        const decision = decideRoute(url, who === 'anonymous' ? null : accounts[who]);
+        if (decision !== 'allow') blocked.push(`${url} ${who}: ${decision}`);
+      }
+    }
+    expect(blocked).toEqual([]);
+  });
+});
+
 // ── Every row for every role ──────────────────────────────────────────────────────────────────────
 
 /** No data: null, an empty list, or an object of empty lists (another patient's "my reservations"). */
