@@ -101,6 +101,16 @@ test('an auditor opens a cancelled reservation from the trail, reads its diff an
   await expect(comparison.getByRole('row', { name: /^depositPaidKrw/ })).not.toHaveAttribute('data-changed', 'true');
   await shoot(page, 'reservation');
 
+  // As of a moment (KST, to the second): a minute before the booking, the reservation did not exist yet.
+  const [first] = await w.database.sql<{ ms: number }[]>`select (extract(epoch from recorded_at) * 1000)::float8 as ms from es_events where stream_id = ${`reservation-${reservationId}`} order by revision limit 1`;
+  const minuteBefore = new Date(Number(first!.ms) - 60_000 + 9 * 3600_000).toISOString().slice(0, 19);
+  const byMoment = page.getByRole('form', { name: '시각 기준 상태' });
+  await byMoment.getByLabel('기준 시각 (KST)').fill(minuteBefore);
+  await byMoment.getByRole('button', { name: '보기' }).click();
+  await expect(page).toHaveURL(new RegExp(`\\?at=${minuteBefore.replaceAll(':', '%3A')}#state$`));
+  await expect(comparison.getByRole('columnheader', { name: /아직 이벤트 없음/ })).toBeVisible();
+  await expect(comparison.getByRole('row', { name: /^status/ }).getByRole('cell').nth(0)).toHaveText('none');
+
   // The cancellation's conversation: the slot released and the card refunded, by the process managers.
   const conversation = page.getByTestId('conversation').filter({ hasText: 'ReservationCancelled' });
   await expect(conversation).toContainText('SlotReleased');
@@ -114,6 +124,10 @@ test('an auditor opens a cancelled reservation from the trail, reads its diff an
   // And back: the refund's conversation leads to the reservation.
   await expect(page.getByTestId('conversation').filter({ hasText: 'PaymentRefunded' }).getByRole('link', { name: new RegExp(`^reservation-${reservationId}#3$`) })).toBeVisible();
   await shoot(page, 'payment');
+  await page.getByRole('button', { name: 'English' }).click();
+  await expect(page.getByRole('heading', { name: 'Related (same correlation id)' })).toBeVisible();
+  await expect(page.getByRole('article', { name: /PaymentRefunded/ }).getByRole('table', { name: /State change/ })).toBeVisible();
+  await shoot(page, 'payment-en');
 });
 
 test('a malformed point in time is reported and ignored; an unknown stream is 404', async ({ page }) => {
