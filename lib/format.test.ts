@@ -19,3 +19,12 @@ describe('formatting for Seoul clinics', () => {
     expect(formatSeoulShortDate('2026-12-01T15:30:00.000Z', 'ko')).toBe('12월 2일 (수)'); // 00:30 on the 2nd in Seoul
   });
 });
+
+describe('formatSeoulDateTime', () => {
+  it('shows Seoul time on the 24-hour clock in both languages (no AM/PM)', () => {
+    const at = new Date('2026-11-26T05:30:00Z'); // 14:30 in Seoul
+    expect(formatSeoulDateTime(at, 'ko')).toContain('14:30');
+    expect(formatSeoulDateTime(at, 'en')).toContain('14:30');
+    expect(formatSeoulDateTime(at, 'ko')).not.toMatch(/AM|PM/);
+  });
+});

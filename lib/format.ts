@@ -15,9 +15,12 @@ export function formatKrw(amount: number, locale: Locale): string {
   return cached(`krw|${locale}`, () => new Intl.NumberFormat(intlLocale[locale], { style: 'currency', currency: 'KRW', maximumFractionDigits: 0 })).format(amount);
 }
 
-/** Date and time in Seoul, e.g. 2026. 11. 26. 오후 2:30 / 26 Nov 2026, 2:30 pm. */
+/**
+ * Date and time in Seoul on the 24-hour clock, as Korean booking apps show slots: 2026. 11. 26. 14:30 /
+ * 26 Nov 2026, 14:30. (Newer ICU data gives Korean "PM 2:30" on the 12-hour clock, not 오후.)
+ */
 export function formatSeoulDateTime(at: Date, locale: Locale): string {
-  return cached(`datetime|${locale}`, () => new Intl.DateTimeFormat(intlLocale[locale], { timeZone, dateStyle: 'medium', timeStyle: 'short' })).format(at);
+  return cached(`datetime|${locale}`, () => new Intl.DateTimeFormat(intlLocale[locale], { timeZone, dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' })).format(at);
 }
 
 /** The calendar date in Seoul, e.g. 2026년 11월 26일 목요일. */
