@@ -47,7 +47,7 @@ export default async function DeskPaymentsPage({ params, searchParams }: { param
   const cards: Array<{ key: keyof typeof totals; value: number; strong?: boolean }> = [
     { key: 'depositsKrw', value: totals.depositsKrw },
     { key: 'billsKrw', value: totals.billsKrw },
-    { key: 'refundsKrw', value: -totals.refundsKrw },
+    { key: 'refundsKrw', value: totals.refundsKrw > 0 ? -totals.refundsKrw : 0 },
     { key: 'withheldKrw', value: totals.withheldKrw },
     { key: 'vatKrw', value: totals.vatKrw },
     { key: 'netKrw', value: totals.netKrw, strong: true },
