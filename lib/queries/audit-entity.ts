@@ -106,6 +106,8 @@ export interface EntityHistory {
 /** Correlations looked up per page, and other streams read per page (each read whole from the store). */
 export const RELATED_CORRELATIONS_MAX = 50;
 export const RELATED_STREAMS_MAX = 30;
+/** (correlation, stream) pairs looked up per page. */
+const RELATED_PAIRS_MAX = RELATED_STREAMS_MAX * 4;
 
 const KST_OFFSET_MS = 9 * 60 * 60 * 1000;
 
@@ -257,7 +259,9 @@ async function conversationsOf(deps: { store: EventStore; db: Db }, streamId: st
     .from(rmAuditLog)
     .where(and(inArray(rmAuditLog.correlationId, ids), ne(rmAuditLog.streamId, streamId)))
     .orderBy(desc(rmAuditLog.correlationId), desc(rmAuditLog.streamId))
-    .limit(RELATED_STREAMS_MAX * 4);
+    .limit(RELATED_PAIRS_MAX);
+  // The lookup itself was cut: any conversation may have more streams than listed.
+  const cut = pairs.length === RELATED_PAIRS_MAX;
   const streamsOf = new Map<string, string[]>();
   for (const p of pairs) if (p.correlationId) streamsOf.set(p.correlationId, [...(streamsOf.get(p.correlationId) ?? []), p.streamId]);
   const otherIds = [...new Set(pairs.map((p) => p.streamId))];
@@ -280,7 +284,7 @@ async function conversationsOf(deps: { store: EventStore; db: Db }, streamId: st
     }
     const members: RecordedEvent[] = own.filter((e) => e.metadata.correlationId === correlationId);
     for (const s of otherStreams) for (const e of others.get(s) ?? []) if (e.metadata.correlationId === correlationId) members.push(e);
-    conversations.push({ correlationId, roots: causationTree(members, streamId), otherStreams, truncated: otherStreams.some((s) => !others.has(s)) });
+    conversations.push({ correlationId, roots: causationTree(members, streamId), otherStreams, truncated: cut || otherStreams.some((s) => !others.has(s)) });
   }
   return { conversations, localConversations };
 }
