@@ -45,7 +45,9 @@ export function Table<T>({ caption, showCaption = false, columns, rows, rowKey, 
   if (rows.length === 0 && empty !== undefined) return <>{empty}</>;
   const align = (c: Column<T>) => (c.align === 'end' ? 'text-right tabular-nums' : 'text-left');
   return (
-    <div className="overflow-x-auto rounded-lg border border-stone-200">
+    // relative: the sr-only (absolutely positioned) captions and headers stay inside the scrolling box;
+    // without it, one in a column scrolled out of view widens the whole page.
+    <div className="relative overflow-x-auto rounded-lg border border-stone-200">
       {/* break-keep: Korean wraps between words, not after any syllable. */}
       <table className="w-full border-collapse break-keep bg-white text-sm" style={minWidth ? { minWidth } : undefined} data-testid={testId}>
         <caption className={showCaption ? 'p-2 text-left font-semibold' : 'sr-only'}>{caption}</caption>
