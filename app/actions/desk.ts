@@ -37,7 +37,7 @@ export const collectCardAction = validatedActionWithUser(
   { schema: z.object({ ...base, paymentId: clinicDomain.Id, cardNumber }), roles: ['staff'] },
   async (data, { meta }) => {
     const outcome = await collectBillByCard(await appCommandDeps(), { paymentId: data.paymentId, cardNumber: data.cardNumber }, meta({ commandId: data.commandId }));
-    return settle(outcome.position, data.clinicId, 'desk.paidByCard');
+    return settle(outcome.position, data.clinicId, 'desk.done.paidByCard');
   },
 );
 
@@ -45,7 +45,7 @@ export const collectCashAction = validatedActionWithUser(
   { schema: z.object({ ...base, paymentId: clinicDomain.Id, amountKrw: amount }), roles: ['staff'] },
   async (data, { user, meta }) => {
     const result = await collectCash(await appCommandDeps(), { paymentId: data.paymentId, amountKrw: data.amountKrw, staffId: user.id }, meta({ commandId: data.commandId }));
-    return settle(result.position, data.clinicId, 'desk.paidInCash');
+    return settle(result.position, data.clinicId, 'desk.done.paidInCash');
   },
 );
 
@@ -57,7 +57,7 @@ export const refundAction = validatedActionWithUser(
       { paymentId: data.paymentId, refundId: derivedId('desk-refund', data.commandId), amountKrw: data.amountKrw, reason: data.reason },
       meta({ commandId: data.commandId }),
     );
-    return settle(result.position, data.clinicId, 'desk.refunded');
+    return settle(result.position, data.clinicId, 'desk.done.refunded');
   },
 );
 
@@ -65,6 +65,6 @@ export const noShowAction = validatedActionWithUser(
   { schema: z.object({ ...base, reservationId: clinicDomain.Id }), roles: ['staff'] },
   async (data, { user, meta }) => {
     const result = await recordNoShowAfterGrace(await appCommandDeps(), { reservationId: data.reservationId, staffId: user.id }, meta({ commandId: data.commandId }));
-    return settle(result.position, data.clinicId, 'desk.noShowRecorded');
+    return settle(result.position, data.clinicId, 'desk.done.noShowRecorded');
   },
 );

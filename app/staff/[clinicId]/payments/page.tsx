@@ -144,20 +144,27 @@ export default async function DeskPaymentsPage({ params, searchParams }: { param
             {
               header: t('what'),
               rowHeader: true,
-              className: 'min-w-[9rem]',
+              className: 'min-w-[8rem]',
               cell: (r) => (
                 <>
                   <span className="block">
                     {t(`kind.${r.purpose}`)} · {r.patientName ?? t('patientUnknown')}
                   </span>
                   {r.treatmentName && <span className="block text-xs font-normal text-stone-600">{r.treatmentName}</span>}
+                  {/* Phones: time, status and amount under the name (those columns are hidden). */}
                   <span className="block text-xs font-normal text-stone-500 md:hidden">{seoulTime(r.capturedAt ?? r.requestedAt, locale)}</span>
+                  <span className="mt-1 flex flex-wrap items-center gap-1 text-xs font-normal sm:hidden">
+                    <span className={`rounded px-1.5 py-0.5 font-medium ${statusTone[r.status] ?? ''}`}>{t(`state.${r.status}` as never)}</span>
+                    <span className="tabular-nums">{krw(r.amountKrw)}</span>
+                    {r.method && <span className="text-stone-600">{t(`method.${r.method}`)}</span>}
+                  </span>
                   {rowNotes(r)}
                 </>
               ),
             },
             {
               header: t('status'),
+              className: 'hidden sm:table-cell',
               cell: (r) => (
                 <>
                   <span className={`inline-block whitespace-nowrap rounded px-1.5 py-0.5 text-xs font-medium ${statusTone[r.status] ?? ''}`} data-testid="payment-status">
@@ -172,14 +179,14 @@ export default async function DeskPaymentsPage({ params, searchParams }: { param
                 </>
               ),
             },
-            { header: t('amount'), align: 'end', cell: (r) => krw(r.amountKrw) },
+            { header: t('amount'), align: 'end', cell: (r) => krw(r.amountKrw), className: 'hidden sm:table-cell' },
             { header: t('paid'), align: 'end', cell: (r) => krw(r.capturedKrw), className: 'hidden sm:table-cell' },
             { header: t('refunded'), align: 'end', cell: (r) => (r.refundedKrw > 0 ? krw(r.refundedKrw) : '—'), className: 'hidden sm:table-cell' },
             { header: t('vat'), align: 'end', cell: (r) => krw(r.vatKrw), className: 'hidden lg:table-cell' },
             {
               header: t('actions'),
               hideHeader: true,
-              className: 'min-w-[15rem]',
+              className: 'w-[11rem] sm:w-auto sm:min-w-[15rem]',
               cell: (r) =>
                 r.collectable ? (
                   <CollectForms clinicId={clinicId} paymentId={r.paymentId} cashAmountKrw={r.amountKrw} cashLabel={t('payInCash', { amount: krw(r.amountKrw) })} cardCommandId={uuid()} cashCommandId={uuid()} />
