@@ -239,7 +239,7 @@ test('erasing my data signs me out, and my name then reads as erased on every pa
   await page.goto('/me');
   await expect(page).toHaveURL(/\/signin\?callbackUrl=%2Fme/);
 
-  // Signing in again (the account itself is scrubbed by issue 10): my pages read "erased".
+  // Signing in again (the e-mail stays as the sign-in identifier until issue 10): every page reads "erased".
   await page.getByLabel('이메일').fill(email);
   await page.getByLabel('비밀번호').fill('a-good-password-42');
   await page.getByRole('button', { name: '로그인', exact: true }).click();
@@ -255,6 +255,11 @@ test('erasing my data signs me out, and my name then reads as erased on every pa
   await expect(main).not.toContainText(name);
   await expect(main).not.toContainText(phone);
   await expect(main).not.toContainText(newPhone);
+  // The header (the account row) no longer shows the name either.
+  await expect(page.getByTestId('signed-in-as')).toContainText('(삭제됨)');
+  await expect(page.locator('body')).not.toContainText(name);
   const [row] = await w.database.sql<{ name: string | null; phone: string | null; erased: boolean }[]>`select name, phone, erased from rm_patients where id = ${patientId}`;
   expect(row).toEqual({ name: null, phone: null, erased: true });
+  const [account] = await w.database.sql<{ name: string }[]>`select name from users where id = ${patientId}`;
+  expect(account?.name).toBe('');
 });

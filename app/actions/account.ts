@@ -3,6 +3,7 @@
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 import { changeContact, erasePatientData, giveConsent, withdrawConsent } from '@/lib/commands';
+import { scrubErasedPatientName } from '@/lib/auth/accounts';
 import { registrationSchema } from '@/lib/auth/registration';
 import { consentTextVersion, myAccount, optionalConsentPurposes } from '@/lib/queries/account';
 import { waitForReadModels } from '@/lib/queries/freshness';
@@ -66,6 +67,7 @@ export const eraseMyDataAction = validatedActionWithUser({ schema: eraseSchema, 
     { patientId: user.id, requestedBy: 'patient', reason: 'The patient erased their personal data from their account page.' },
     meta({ commandId: data.commandId }),
   );
+  await scrubErasedPatientName(user.id);
   await waitForReadModels(result.position);
   revalidatePath('/me');
   revalidatePath('/me/account');

@@ -46,7 +46,7 @@ export async function SiteHeader() {
           {user ? (
             <>
               <span className="text-stone-600" data-testid="signed-in-as">
-                {t('signedInAs', { name: user.name, role: tRoles(user.role) })}
+                {t('signedInAs', { name: user.name || t('erasedName'), role: tRoles(user.role) })}
               </span>
               <form action={signOutAction}>
                 <button className="rounded border border-stone-300 px-3 py-1 hover:bg-stone-100">{t('signOut')}</button>

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Db } from '../db/client';
+import { db as appDb, type Db } from '../db/client';
 import { users, type Role } from '../db/schema';
 import type { RequestOrigin } from '../runtime/request-origin';
 import { hashPassword, verifyPassword } from './password';
@@ -64,4 +64,14 @@ export async function deactivateAccount(db: Db, userId: string, by: { id: string
     if (!row) return;
     await recordSecurityEvent(tx, { type: 'account_deactivated', userId, email: row.email, origin, detail: { by: by.id } });
   });
+}
+
+/**
+ * After a patient's personal data is erased (crypto-shredded in the events and read models), the
+ * account row must not keep their name readable either: the header and /admin show it. The e-mail
+ * stays for now, as the sign-in identifier (scrubbing it and pseudonymising security events is
+ * issue 10's erasure work); the name is emptied and shown as "erased".
+ */
+export async function scrubErasedPatientName(userId: string, db: Db = appDb()): Promise<void> {
+  await db.update(users).set({ name: '' }).where(eq(users.id, userId));
 }
