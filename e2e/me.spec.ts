@@ -76,7 +76,8 @@ test('a cancellation inside the late window shows the fee and the refund before 
     await page.reload();
     await expect(page.getByTestId('refunded')).toHaveText('₩30,000', { timeout: 500 });
   }).toPass({ timeout: 20_000 });
-  await expect(page.getByTestId('refunded-vat')).toHaveText('₩2,727');
+  // A deposit is an advance: refunding it refunds no VAT (docs/payments.md).
+  await expect(page.getByTestId('refunded-vat')).toHaveText('₩0');
   await expect(page.getByTestId('net')).toHaveText('₩20,000');
   await expect(page.getByTestId('refund-pending')).toHaveCount(0);
   await expect(page.getByTestId('receipts').locator('[data-line="refund"]')).toContainText('−₩30,000');

@@ -29,7 +29,9 @@ export async function OrderSummary({ view }: { view: CheckoutView }) {
         <span className="text-sm text-stone-600">{t('amount')}</span>
         <span className="text-2xl font-bold tabular-nums" data-testid="order-amount">{formatKrw(view.amountKrw, locale)}</span>
       </p>
-      <p className="text-right text-xs text-stone-500">{t('vatIncluded', { vat: formatKrw(view.vatKrw, locale) })}</p>
+      <p className="text-right text-xs text-stone-500">
+        {view.vatKrw > 0 ? t('vatIncluded', { vat: formatKrw(view.vatKrw, locale) }) : t('depositAdvance')}
+      </p>
     </section>
   );
 }

@@ -75,7 +75,6 @@ import type postgres from 'postgres';
 import { InvalidTransitionError, NotFoundError, payment, streams } from '../domain';
 import { AmountMismatchError } from '../domain/payment';
 import type { ActivePayment, PaymentCommand, PaymentEvent, PaymentState } from '../domain/payment';
-import { vatPortion } from '../domain/shared/money';
 import {
   AlreadyProcessed,
   GatewayTimeout,
@@ -345,7 +344,8 @@ export async function depositCheckout(deps: CommandDeps, paymentId: string, meta
     clinicId: state.clinicId,
     orderId: orderIdOf(paymentId),
     amountKrw: state.amountKrw,
-    vatKrw: vatPortion(state.amountKrw),
+    // What was recorded: a deposit is an advance with no VAT of its own until it is applied to a bill (docs/payments.md).
+    vatKrw: state.vatKrw,
     state: view,
     lastDecline: state.lastDecline ? { code: state.lastDecline.providerCode, message: state.lastDecline.reason } : null,
     capturedKrw: state.capturedKrw,

@@ -14,7 +14,7 @@ import { requireUser } from '../auth/guard';
 import { loadClinic, loadStream, type CommandDeps } from '../commands';
 import { db as appDb, type Db } from '../db/client';
 import { clinics, treatments } from '../db/schema';
-import { DomainError, reservation, streams, vatPortion } from '../domain';
+import { DomainError, reservation, streams } from '../domain';
 import { Id } from '../domain/clinic';
 import type { ActiveReservation, ReservationState } from '../domain/reservation';
 import { rmPayments, rmReservations, type ReservationTimelineEntry } from '../projections/schema';
@@ -177,14 +177,17 @@ export async function reservationOf(db: Db, patientId: string, reservationId: st
   const receipts: Receipt[] = payments
     .filter((p) => p.capturedKrw > 0)
     .map((p) => {
-      const refunds = p.refunds.map((x) => ({ refundId: x.refundId, amountKrw: x.amountKrw, vatKrw: vatPortion(x.amountKrw), at: x.at }));
+      // The VAT recorded with the payment, shared pro rata: a deposit is an advance with no VAT until it
+      // is applied to the bill, a bill carries its lines' VAT (docs/payments.md, "The bill and VAT").
+      const vatOf = (amountKrw: number) => (p.amountKrw > 0 ? Math.round((p.vatKrw * amountKrw) / p.amountKrw) : 0);
+      const refunds = p.refunds.map((x) => ({ refundId: x.refundId, amountKrw: x.amountKrw, vatKrw: vatOf(x.amountKrw), at: x.at }));
       return {
         paymentId: p.id,
         purpose: p.purpose,
         status: p.status,
         amountKrw: p.amountKrw,
         capturedKrw: p.capturedKrw,
-        capturedVatKrw: vatPortion(p.capturedKrw),
+        capturedVatKrw: vatOf(p.capturedKrw),
         capturedAt: p.capturedAt,
         provider: p.provider,
         providerRef: p.providerRef,
