@@ -64,7 +64,7 @@ export interface NoShowCandidate {
   readonly depositPaidKrw: number;
   /** What the frozen policy forfeits on a no-show (the whole deposit, or nothing). */
   readonly forfeitKrw: number;
-  /** When the desk may record it (start + the clinic's grace; the command checks the clinic's own setting). */
+  /** When the desk may record it with the default grace (the read model has no clinic settings: the page uses the clinic's own). */
   readonly allowedFrom: string;
   readonly depositStatus: string;
 }

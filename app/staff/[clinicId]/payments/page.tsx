@@ -2,11 +2,13 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { getLocale, getTranslations } from 'next-intl/server';
-import { clinic as clinicDomain } from '@/lib/domain';
+import { loadClinic } from '@/lib/commands';
+import { clinicSettingsOf, noShowAllowedFrom } from '@/lib/domain/clinic';
 import { formatKrw, formatSeoulDate } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { deskLedger, type LedgerRow, type NoShowCandidate } from '@/lib/queries/ledger';
 import { shiftDay } from '@/lib/queries/staff';
+import { appCommandDeps } from '@/lib/runtime/command-deps';
 import { Table } from '../../../components/table';
 import { CollectForms, NoShowForm, RefundForm } from './desk-payment-forms';
 
@@ -33,7 +35,12 @@ export default async function DeskPaymentsPage({ params, searchParams }: { param
   const [{ clinicId }, { day: dayParam }] = await Promise.all([params, searchParams]);
   const data = await deskLedger(clinicId, typeof dayParam === 'string' ? dayParam : undefined);
   if (!data) notFound();
-  const [t, locale] = await Promise.all([getTranslations('desk'), getLocale() as Promise<Locale>]);
+  // The clinic's own grace period (the read models do not carry clinic settings): the command checks the same.
+  const [t, locale, settings] = await Promise.all([
+    getTranslations('desk'),
+    getLocale() as Promise<Locale>,
+    appCommandDeps().then((deps) => loadClinic(deps, clinicId).then(clinicSettingsOf)),
+  ]);
   const { ledger, today } = data;
   const { day, totals } = ledger;
   const krw = (n: number) => formatKrw(n, locale);
@@ -42,7 +49,7 @@ export default async function DeskPaymentsPage({ params, searchParams }: { param
   const dayHref = (d: string) => (d === today ? base : `${base}?day=${d}`);
   const uuid = () => crypto.randomUUID();
   const link = 'rounded border border-stone-300 bg-white px-2.5 py-1 text-sm hover:bg-stone-50';
-  const grace = clinicDomain.DEFAULT_CLINIC_SETTINGS.noShowGraceMinutes;
+  const grace = settings.noShowGraceMinutes;
 
   const cards: Array<{ key: keyof typeof totals; value: number; strong?: boolean }> = [
     { key: 'depositsKrw', value: totals.depositsKrw },
@@ -241,7 +248,7 @@ export default async function DeskPaymentsPage({ params, searchParams }: { param
                 ) : (
                   <div className="flex flex-col gap-1">
                     <NoShowForm clinicId={clinicId} commandId={uuid()} reservationId={n.reservationId} />
-                    <span className="text-xs text-stone-500">{t('noShowFrom', { time: seoulTime(n.allowedFrom, locale) })}</span>
+                    <span className="text-xs text-stone-500">{t('noShowFrom', { time: seoulTime(noShowAllowedFrom({ settings }, n.startsAt).toISOString(), locale) })}</span>
                   </div>
                 ),
             },
