@@ -4,14 +4,15 @@ import { formatSeoulDate } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { shiftDay } from '@/lib/queries/staff';
 
-/** The staff pages' header: the clinic's title, the tabs (Today, Board) and the day shown (any day can be opened). */
+/** The staff pages' header: the clinic's title, the tabs (Today, Board, Payments) and the day shown (any day can be opened). */
 export async function StaffHeader({ clinicId, clinicName, day, today, current }: { clinicId: string; clinicName: string; day: string; today: string; current: 'today' | 'board' }) {
-  const [t, tStaff, locale] = await Promise.all([getTranslations('staffToday'), getTranslations('staff'), getLocale() as Promise<Locale>]);
+  const [t, tStaff, tDesk, locale] = await Promise.all([getTranslations('staffToday'), getTranslations('staff'), getTranslations('desk'), getLocale() as Promise<Locale>]);
   const base = current === 'today' ? `/staff/${clinicId}` : `/staff/${clinicId}/board`;
   const dayHref = (d: string) => (d === today ? base : `${base}?day=${d}`);
   const tabs = [
     { key: 'today', href: `/staff/${clinicId}${day === today ? '' : `?day=${day}`}`, label: t('tabToday') },
     { key: 'board', href: `/staff/${clinicId}/board${day === today ? '' : `?day=${day}`}`, label: t('tabBoard') },
+    { key: 'payments', href: `/staff/${clinicId}/payments${day === today ? '' : `?day=${day}`}`, label: tDesk('tabPayments') },
   ] as const;
   const link = 'rounded border border-stone-300 bg-white px-2.5 py-1 text-sm hover:bg-stone-50';
   return (
