@@ -54,7 +54,7 @@ test('a cancellation inside the late window shows the fee and the refund before 
   await card.getByRole('link', { name: '상세 내역 및 영수증' }).click();
   await expect(page).toHaveURL(`/me/reservations/${id}`);
   await expect(page.getByTestId('paid')).toHaveText('₩50,000');
-  await expect(page.getByTestId('paid-vat')).toHaveText('₩4,545');
+  await expect(page.getByTestId('paid-vat')).toHaveText('₩0'); // a deposit is an advance: no VAT until applied to the bill
   await expect(page.getByTestId('receipts').locator('[data-line="charge"]')).toContainText('₩50,000');
   await shoot(page, 'reservation');
 
