@@ -113,6 +113,41 @@ export const securityEvents = pgTable(
   ],
 );
 
+export const accessLogActions = ['view', 'export', 'print', 'change'] as const;
+export type AccessLogAction = (typeof accessLogActions)[number];
+
+/**
+ * PIPA 접속기록: every server-side read of patient personal data by staff, auditors or admins
+ * (lib/privacy/access-log.ts). Append-only in the database (triggers in migration 0015, like
+ * es_events); kept apart from business events. docs/privacy.md, "Access log".
+ */
+export const accessLog = pgTable(
+  'access_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+    accountId: uuid('account_id').notNull(),
+    role: text('role').notNull(),
+    clinicId: text('clinic_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    action: text('action').$type<AccessLogAction>().notNull(),
+    /** What was read, a short label: `patient-contact`, `account-list`, `visit-board-names`. */
+    resource: text('resource').notNull(),
+    /** Whose data: the patients whose personal data was returned (empty for a list of accounts). */
+    patientIds: text('patient_ids').array().notNull().default(sql`'{}'::text[]`),
+    reason: text('reason'),
+    detail: jsonb('detail').$type<Record<string, unknown>>(),
+  },
+  (t) => [
+    index('access_log_time_idx').on(t.occurredAt),
+    index('access_log_account_idx').on(t.accountId, t.occurredAt),
+    index('access_log_patients_idx').using('gin', t.patientIds),
+    check('access_log_action_check', sql`${t.action} in ('view', 'export', 'print', 'change')`),
+    check('access_log_export_reason_check', sql`${t.action} <> 'export' or coalesce(length(trim(${t.reason})), 0) > 0`),
+  ],
+);
+
 /**
  * E-mail the app would send (lib/auth/outbox.ts). No mail server is wired up: a sender (or a test)
  * reads the unsent rows. Only what the message needs: the address and the link.
