@@ -2,12 +2,16 @@ import { asc } from 'drizzle-orm';
 import { requireUser } from '../auth/guard';
 import { db } from '../db/client';
 import { users } from '../db/schema';
+import { recordPersonalDataAccess } from '../privacy/access-log';
 
 /** Every account with its role and clinic, for administrators. Never includes password hashes. */
 export async function listAccounts() {
-  await requireUser({ roles: ['admin'], callbackUrl: '/admin' });
-  return db()
+  const user = await requireUser({ roles: ['admin'], callbackUrl: '/admin' });
+  const accounts = await db()
     .select({ id: users.id, name: users.name, email: users.email, role: users.role, clinicId: users.clinicId, active: users.active })
     .from(users)
     .orderBy(asc(users.role), asc(users.email));
+  // Access log: names and e-mails of every account are personal data (one entry per listing, before it is returned).
+  await recordPersonalDataAccess({ user, action: 'view', resource: 'account-list', detail: { accounts: accounts.length } });
+  return accounts;
 }

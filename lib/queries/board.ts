@@ -17,6 +17,7 @@ import { users } from '../db/schema';
 import { clinicDay } from '../domain';
 import { VISIT_STAGES, type VisitStage } from '../domain/visit';
 import { parseVisitBoardPayload, VISIT_BOARD_CHANNEL } from '../projections/read-models/visits';
+import { recordPersonalDataAccess } from '../privacy/access-log';
 import { rmPatients, rmVisits } from '../projections/schema';
 
 export interface BoardCard {
@@ -106,8 +107,12 @@ export async function boardOf(db: Db, clinicId: string, day: string, now = new D
 
 /** The board for the signed-in staff member of this clinic (403 for anyone else). */
 export async function visitBoard(clinicId: string, day: string): Promise<VisitBoard> {
-  await requireUser({ roles: ['staff'], clinicId, callbackUrl: `/staff/${clinicId}/board` });
-  return boardOf(appDb(), clinicId, day);
+  const user = await requireUser({ roles: ['staff'], clinicId, callbackUrl: `/staff/${clinicId}/board` });
+  const board = await boardOf(appDb(), clinicId, day);
+  // Access log: one entry per render naming every patient whose decrypted name it shows (before it is shown).
+  const patientIds = board.columns.flatMap((c) => c.cards.filter((card) => card.patientName !== null).map((card) => card.patientId));
+  if (patientIds.length) await recordPersonalDataAccess({ user, action: 'view', resource: 'visit-board-names', patientIds, clinicId, detail: { day } });
+  return board;
 }
 
 /** The current version of a board, for its event stream (callers authorise: see the route handler). */
