@@ -55,7 +55,7 @@ export default async function StaffTodayPage({ params, searchParams }: { params:
                   className: 'min-w-[7rem]',
                   cell: (r) => (
                     <>
-                      {patient(r)}
+                      <Link href={`/staff/${clinicId}/patients/${r.patientId}`} className="text-brand-700 underline">{patient(r)}</Link>
                       {/* Phones: the request's time and treatment under the name (those columns are hidden). */}
                       <span className="block text-xs font-normal text-stone-600 md:hidden">
                         {formatSeoulShortDate(r.day, locale)} {seoulTime(r.startsAt, locale)} · {r.treatmentName}
@@ -108,7 +108,7 @@ export default async function StaffTodayPage({ params, searchParams }: { params:
                   className: 'min-w-[7rem]',
                   cell: (r) => (
                     <>
-                      {patient(r)}
+                      <Link href={`/staff/${clinicId}/patients/${r.patientId}`} className="text-brand-700 underline">{patient(r)}</Link>
                       <span className="block text-xs font-normal text-stone-600 md:hidden">{r.treatmentName}</span>
                     </>
                   ),
