@@ -176,6 +176,7 @@ export const accessMatrix: Row[] = [
   { kind: 'page', id: 'app/staff/[clinicId]/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/page')(props({ clinicId: fx.clinic })) },
   { kind: 'page', id: 'app/staff/[clinicId]/board/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/board/page')(props({ clinicId: fx.clinic })) },
   { kind: 'page', id: 'app/staff/[clinicId]/payments/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/payments/page')(props({ clinicId: fx.clinic })) },
+  { kind: 'page', id: 'app/staff/[clinicId]/stats/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/stats/page')(props({ clinicId: fx.clinic })) },
   { kind: 'page', id: 'app/admin/page.tsx', allow: ['admin'], call: () => page('../../app/admin/page')() },
   { kind: 'page', id: 'app/admin/payments/page.tsx', allow: ['admin'], call: () => page('../../app/admin/payments/page')() },
   { kind: 'page', id: 'app/admin/projections/page.tsx', allow: ['admin'], call: () => page('../../app/admin/projections/page')() },
@@ -459,6 +460,7 @@ export const accessMatrix: Row[] = [
     call: async (fx) => (await q<Fns>('staff')).walkInPatient!(fx.patientEmail),
   },
   { kind: 'query', id: 'lib/queries/ledger.ts#deskLedger', allow: ['staff'], call: async (fx) => (await q<Fns>('ledger')).deskLedger!(fx.clinic, fx.day) },
+  { kind: 'query', id: 'lib/queries/stats.ts#clinicStats', allow: ['staff'], call: async (fx) => (await q<Fns>('stats')).clinicStats!(fx.clinic) },
   { kind: 'query', id: 'lib/queries/board.ts#visitBoard', allow: ['staff'], call: async (fx) => (await q<Fns>('board')).visitBoard!(fx.clinic, fx.day) },
   { kind: 'query', id: 'lib/queries/account.ts#myAccount', allow: patients, allowedAs: ownOnly, note: 'only the patient has a profile', call: async () => (await q<Fns>('account')).myAccount!() },
   { kind: 'query', id: 'lib/queries/reservations.ts#myReservations', allow: patients, call: async () => (await q<Fns>('reservations')).myReservations!() },
@@ -501,6 +503,7 @@ export const accessMatrix: Row[] = [
       'staff.ts#patientByEmailOf',
       'audit-entity.ts#entityHistoryOf',
       'ledger.ts#ledgerOf',
+      'stats.ts#clinicStatsOf',
     ],
     'given a user or a view its caller already checked (the booking action; the checkout page after checkoutView)': [
       'booking.ts#reservationIdAvailableTo',

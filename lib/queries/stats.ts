@@ -100,7 +100,8 @@ export async function clinicStatsOf(db: Db, clinicId: string, now = new Date()):
       .from(rmReservations)
       .where(and(eq(rmReservations.clinicId, clinicId), gte(rmReservations.day, from), lte(rmReservations.day, today), lte(rmReservations.startsAt, now)))
       .groupBy(rmReservations.day),
-    topTreatments(db, clinicId, today, today),
+    // Today: every treatment (the page shows today's count beside each of the period's top ones).
+    topTreatments(db, clinicId, today, today, 100),
     topTreatments(db, clinicId, from, today),
   ]);
   const byDay = new Map(daily.map((d) => [d.day, d]));

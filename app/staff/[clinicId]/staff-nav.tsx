@@ -13,6 +13,7 @@ export async function StaffHeader({ clinicId, clinicName, day, today, current }:
     { key: 'today', href: `/staff/${clinicId}${day === today ? '' : `?day=${day}`}`, label: t('tabToday') },
     { key: 'board', href: `/staff/${clinicId}/board${day === today ? '' : `?day=${day}`}`, label: t('tabBoard') },
     { key: 'payments', href: `/staff/${clinicId}/payments${day === today ? '' : `?day=${day}`}`, label: tDesk('tabPayments') },
+    { key: 'stats', href: `/staff/${clinicId}/stats`, label: (await getTranslations('clinicStats'))('tab') },
   ] as const;
   const link = 'rounded border border-stone-300 bg-white px-2.5 py-1 text-sm hover:bg-stone-50';
   return (
