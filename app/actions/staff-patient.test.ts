@@ -90,6 +90,23 @@ describe('show contact', () => {
     ]);
   });
 
+  it('when the entry cannot be recorded, the contact is not returned', async () => {
+    await signInAs(accounts.staff);
+    // A database that refuses the insert (this test database only): the read must fail closed.
+    await t.sql.unsafe(`create function refuse_access_log() returns trigger language plpgsql as $$ begin raise exception 'refused for the test'; end $$;
+      create trigger refuse_access_log before insert on access_log for each row execute function refuse_access_log();`);
+    try {
+      const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+      const state = await reveal(CLINIC, patientId);
+      errors.mockRestore();
+      expect(state.formError).toBe('errors.unexpected');
+      expect(JSON.stringify(state)).not.toContain(person.phone);
+      expect(JSON.stringify(state)).not.toContain(person.email);
+    } finally {
+      await t.sql.unsafe('drop trigger refuse_access_log on access_log; drop function refuse_access_log();');
+    }
+  });
+
   it('staff of another clinic get 403, no entry and no data (also for a patient of their own clinic posted with the other clinic id)', async () => {
     await signInAs(accounts.otherStaff);
     const before = await entries();
