@@ -54,7 +54,7 @@ test.beforeAll(async () => {
   patientId = await userId(SEOJUN.email);
   staffId = await userId('hongdae.staff@yeyak.example');
   reservationId = `rsv-sp-${randomBytes(5).toString('hex')}`;
-  const startsAt = atLocal(weekdayAhead(60 + Math.floor(Math.random() * 20)), '14:00').toISOString();
+  const startsAt = atLocal(weekdayAhead(60 + Math.floor(Math.random() * 20)), '15:00').toISOString();
   await bookReservation(
     deps,
     { reservationId, clinicId: HONGDAE, patientId, treatmentId: WART, kind: 'consult-first', startsAt },
