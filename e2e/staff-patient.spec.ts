@@ -16,7 +16,8 @@ import { expectForbidden, signIn } from './helpers';
 
 const HONGDAE = 'hongdae-bloom';
 const WART = 'hongdae-bloom-wart-cryo'; // consult-first, instant, no deposit: confirmed at once
-const SHOTS = '.data/test-results/staff-patient';
+// Outside .data/test-results, which every test run empties first (another run may start right after this one).
+const SHOTS = '.data/screenshots/staff-patient';
 const SEOJUN = { email: 'seojun@yeyak.example', phone: '010-3456-7890' };
 
 let database: Database;
