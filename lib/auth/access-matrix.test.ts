@@ -111,6 +111,7 @@ beforeAll(async () => {
     bookingCommandId,
     bookedSlot,
     patientEmail: accounts.patient.email,
+    patient: accounts.patient.id,
     freeSlot: atLocal(day2!, '10:00').toISOString(),
     day: day2!,
     rescheduleSlot: atLocal(day2!, '11:00').toISOString(),

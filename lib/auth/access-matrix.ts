@@ -36,6 +36,8 @@ export interface Fixtures {
   /** A deposit payment of the patient (requested, payable). */
   payment: string;
   patientEmail: string;
+  /** The patient's id (staff's view of a patient at the clinic). */
+  patient: string;
   /** A weekday slot start at the clinic, free, a week or more ahead (the allowed patients book it). */
   freeSlot: string;
   /** The clinic day (yyyy-mm-dd, Seoul) of both. */
@@ -176,6 +178,12 @@ export const accessMatrix: Row[] = [
   { kind: 'page', id: 'app/staff/[clinicId]/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/page')(props({ clinicId: fx.clinic })) },
   { kind: 'page', id: 'app/staff/[clinicId]/board/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/board/page')(props({ clinicId: fx.clinic })) },
   { kind: 'page', id: 'app/staff/[clinicId]/payments/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/payments/page')(props({ clinicId: fx.clinic })) },
+  {
+    kind: 'page',
+    id: 'app/staff/[clinicId]/patients/[patientId]/page.tsx',
+    allow: ['staff'],
+    call: (fx) => page('../../app/staff/[clinicId]/patients/[patientId]/page')(props({ clinicId: fx.clinic, patientId: fx.patient })),
+  },
   { kind: 'page', id: 'app/staff/[clinicId]/stats/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/stats/page')(props({ clinicId: fx.clinic })) },
   { kind: 'page', id: 'app/admin/page.tsx', allow: ['admin'], call: () => page('../../app/admin/page')() },
   { kind: 'page', id: 'app/admin/payments/page.tsx', allow: ['admin'], call: () => page('../../app/admin/payments/page')() },
@@ -355,6 +363,13 @@ export const accessMatrix: Row[] = [
   },
   {
     kind: 'action',
+    id: 'app/actions/staff-patient.ts#revealContactAction',
+    allow: ['staff'],
+    note: 'reads the contact after writing the access-log entry',
+    call: (fx) => action('staff-patient', 'revealContactAction')(fx.form({ clinicId: fx.clinic, patientId: fx.patient })),
+  },
+  {
+    kind: 'action',
     id: 'app/actions/staff.ts#addTreatmentAction',
     allow: ['staff'],
     call: (fx) => action('staff', 'addTreatmentAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), visitId: fx.visit, treatmentId: 'tx-botox' })),
@@ -461,6 +476,13 @@ export const accessMatrix: Row[] = [
   },
   { kind: 'query', id: 'lib/queries/ledger.ts#deskLedger', allow: ['staff'], call: async (fx) => (await q<Fns>('ledger')).deskLedger!(fx.clinic, fx.day) },
   { kind: 'query', id: 'lib/queries/stats.ts#clinicStats', allow: ['staff'], call: async (fx) => (await q<Fns>('stats')).clinicStats!(fx.clinic) },
+  { kind: 'query', id: 'lib/queries/staff-patient.ts#staffPatient', allow: ['staff'], call: async (fx) => (await q<Fns>('staff-patient')).staffPatient!(fx.clinic, fx.patient) },
+  {
+    kind: 'query',
+    id: 'lib/queries/staff-patient.ts#revealPatientContact',
+    allow: ['staff'],
+    call: async (fx) => (await q<Fns>('staff-patient')).revealPatientContact!(fx.clinic, fx.patient, { ip: '203.0.113.1', userAgent: 'access matrix' }),
+  },
   { kind: 'query', id: 'lib/queries/board.ts#visitBoard', allow: ['staff'], call: async (fx) => (await q<Fns>('board')).visitBoard!(fx.clinic, fx.day) },
   { kind: 'query', id: 'lib/queries/account.ts#myAccount', allow: patients, allowedAs: ownOnly, note: 'only the patient has a profile', call: async () => (await q<Fns>('account')).myAccount!() },
   { kind: 'query', id: 'lib/queries/reservations.ts#myReservations', allow: patients, call: async () => (await q<Fns>('reservations')).myReservations!() },
@@ -504,6 +526,7 @@ export const accessMatrix: Row[] = [
       'audit-entity.ts#entityHistoryOf',
       'ledger.ts#ledgerOf',
       'stats.ts#clinicStatsOf',
+      'staff-patient.ts#staffPatientOf',
     ],
     'given a user or a view its caller already checked (the booking action; the checkout page after checkoutView)': [
       'booking.ts#reservationIdAvailableTo',
