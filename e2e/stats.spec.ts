@@ -120,9 +120,10 @@ test("staff see today's and the 30 days' figures move by what was booked, cancel
   // The charts: titled figures with an SVG drawn by recharts, hidden from screen readers (the tables carry the numbers).
   const chart = page.getByRole('figure', { name: '날짜별 예약과 취소' });
   await expect(chart).toBeVisible();
-  await expect(chart.locator('svg.recharts-surface')).toBeVisible();
-  await expect(chart.locator('[aria-hidden="true"]').first()).toBeAttached();
-  await expect(page.getByRole('figure', { name: '날짜별 매출' }).locator('svg.recharts-surface')).toBeVisible();
+  // The chart's own SVG (the legend's icons are SVGs too), inside the part hidden from screen readers.
+  const plot = (figure: typeof chart) => figure.locator('[aria-hidden="true"] .recharts-wrapper > svg.recharts-surface');
+  await expect(plot(chart)).toBeVisible();
+  await expect(plot(page.getByRole('figure', { name: '날짜별 매출' }))).toBeVisible();
   await expect(chart.locator('.recharts-bar-rectangle').first()).toBeAttached();
   // The Statistics tab is current; the other staff pages link to it.
   await expect(page.getByRole('link', { name: '통계' })).toHaveAttribute('aria-current', 'page');
