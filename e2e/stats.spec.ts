@@ -8,8 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import { expect, test, type Page } from '@playwright/test';
 import { bookReservation, cancelReservation, commandMetadata, confirmDeposit, depositPaymentId, startDepositAttempt, type CommandDeps } from '../lib/commands';
+import { recordNoShowAfterGrace } from '../lib/commands/desk';
 import { connect, type Database } from '../lib/db/client';
-import { atLocal, clinicDay, plusMinutes, weekdayOfDay } from '../lib/domain';
+import { atLocal, clinicDay, DomainError, plusMinutes, weekdayOfDay } from '../lib/domain';
 import { createEventStore, type EventStore } from '../lib/eventstore';
 import { commandDepsFor } from '../lib/runtime/command-deps';
 import { expectForbidden, signIn } from './helpers';
@@ -25,6 +26,7 @@ let store: EventStore;
 let deps: CommandDeps;
 const origin = { ip: '127.0.0.1', userAgent: 'e2e set-up' };
 const asPatient = (patientId: string) => commandMetadata({ actor: { id: patientId, role: 'patient' }, clinicId: SINSA, ...origin });
+const asStaff = (staffId: string) => commandMetadata({ actor: { id: staffId, role: 'staff' }, clinicId: SINSA, ...origin });
 
 async function userId(email: string): Promise<string> {
   const [row] = await database.sql<{ id: string }[]>`select id::text as id from users where lower(email) = ${email}`;
@@ -148,5 +150,58 @@ test("staff see today's and the 30 days' figures move by what was booked, cancel
     expect(response?.status()).toBe(403);
     await expectForbidden(other);
     await context.close();
+  }
+});
+
+test('the no-show rate counts the appointments that reached their time; top treatments count them per treatment', async ({ page }) => {
+  test.setTimeout(90_000);
+  const minji = await userId('minji@yeyak.example');
+  const seojun = await userId('seojun@yeyak.example');
+  const staffId = await userId('sinsa.staff@yeyak.example');
+  await signIn(page, 'sinsa.staff@yeyak.example');
+  await expect(page).toHaveURL(/\/staff\//);
+
+  // Two consultations whose start (plus the 15-minute grace) is past: booked with a command clock 2 h 10 min
+  // before the start (the clinic's minimum notice is 2 h), at the latest slot of the last 21 hours that
+  // takes them (Sinsa opens every day; its longest closure is 19 h).
+  const tag = randomBytes(4).toString('hex');
+  const missed = `rsv-stats-missed-${tag}`;
+  const came = `rsv-stats-came-${tag}`;
+  let startsAt: Date | null = null;
+  const latest = new Date(Math.floor((Date.now() - 20 * 60_000) / 1_800_000) * 1_800_000);
+  for (let s = latest; s.getTime() > Date.now() - 21 * 3_600_000 && !startsAt; s = plusMinutes(s, -30)) {
+    const clock = plusMinutes(s, -130);
+    try {
+      await bookReservation({ ...deps, clock: () => clock }, { reservationId: missed, clinicId: SINSA, patientId: minji, treatmentId: ACNE, kind: 'consult-first', startsAt: s.toISOString() }, asPatient(minji));
+      startsAt = s;
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error; // closed then, or full: try the slot before
+    }
+  }
+  if (!startsAt) throw new Error('no past slot of Sinsa could be booked in the last 21 hours');
+  const day = clinicDay(startsAt);
+  await page.goto(`/staff/${SINSA}/stats`);
+  const dayCells = page.getByTestId('stats-days').locator(`tr[data-day="${day}"] td`);
+  const acne = page.getByTestId('stats-top').locator(`tr[data-treatment="${ACNE}"] td`);
+  // Read before the second booking and the no-show (the first one is already due: it reached its time).
+  await expect.poll(async () => figure(await dayCells.nth(2).innerText())).toBeGreaterThanOrEqual(1);
+  const before = { due: figure(await dayCells.nth(2).innerText())!, noShows: figure(await dayCells.nth(3).innerText())!, acne: figure(await acne.nth(1).innerText())! };
+
+  await bookReservation({ ...deps, clock: () => plusMinutes(startsAt!, -130) }, { reservationId: came, clinicId: SINSA, patientId: seojun, treatmentId: ACNE, kind: 'consult-first', startsAt: startsAt.toISOString() }, asPatient(seojun));
+  await recordNoShowAfterGrace(deps, { reservationId: missed, staffId }, asStaff(staffId));
+  await until('the no-show projected', async () => (await database.sql`select 1 from rm_reservations where id = ${missed} and status = 'no-show'`).length > 0);
+  await until('the second booking projected', async () => (await database.sql`select 1 from rm_reservations where id = ${came}`).length > 0);
+  await page.reload();
+  expect(figure(await dayCells.nth(2).innerText())).toBe(before.due + 1);
+  expect(figure(await dayCells.nth(3).innerText())).toBe(before.noShows + 1);
+  // The rate shown is no-shows / due of that day.
+  const shown = (await dayCells.nth(4).innerText()).replace(/\s/g, '');
+  const expected = new Intl.NumberFormat('ko-KR', { style: 'percent', maximumFractionDigits: 1 }).format((before.noShows + 1) / (before.due + 1));
+  expect(shown).toBe(expected.replace(/\s/g, ''));
+  expect(figure(await acne.nth(1).innerText())).toBe(before.acne + 1);
+  await expect(page.getByRole('figure', { name: '인기 시술, 최근 30일' }).locator('[aria-hidden="true"] .recharts-wrapper > svg.recharts-surface')).toBeVisible();
+  for (const width of [1280, 375]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: `${SHOTS}/stats-no-show-${width}.png`, fullPage: true });
   }
 });
