@@ -139,7 +139,7 @@ export default async function ClinicStatsPage({ params }: { params: Promise<{ cl
         {stats.topPeriod.length === 0 ? (
           <p className="text-sm text-stone-600">{t('noTreatments')}</p>
         ) : (
-          <div className="grid gap-4 lg:grid-cols-2">
+          <div className="grid items-start gap-4 lg:grid-cols-2">
             <Table
               caption={t('topCaption')}
               testId="stats-top"
