@@ -92,6 +92,8 @@ beforeAll(async () => {
     { reservationId: derivedId('rsv', bookingCommandId), clinicId: CLINIC, patientId, treatmentId: 'tx-consult', kind: 'consult-first', startsAt: bookedSlot },
     { ...patientMeta(patientId, CLINIC), commandId: bookingCommandId },
   );
+  const otherClinicsPatient = randomUUID();
+  await recordArrival(deps, { visitId: `v-other-${randomUUID().slice(0, 8)}`, clinicId: OTHER_CLINIC, patientId: otherClinicsPatient, staffId: accounts.otherStaff.id }, staffMeta(OTHER_CLINIC, accounts.otherStaff.id));
   const last = await requestDeposit(deps, { paymentId: ids.payment, reservationId: ids.reservation, clinicId: CLINIC, patientId, amountKrw: 10_000, orderName: 'Deposit' }, meta({ clinicId: CLINIC }));
 
   const worker = new ProjectionWorker({ store: deps.store, database: t, projections: allProjections, log: pino({ level: 'silent' }), decryptor: deps.privacy, statusIntervalMs: 200 });
@@ -112,6 +114,7 @@ beforeAll(async () => {
     bookedSlot,
     patientEmail: accounts.patient.email,
     patient: accounts.patient.id,
+    otherClinicsPatient,
     freeSlot: atLocal(day2!, '10:00').toISOString(),
     day: day2!,
     rescheduleSlot: atLocal(day2!, '11:00').toISOString(),

@@ -38,6 +38,8 @@ export interface Fixtures {
   patientEmail: string;
   /** The patient's id (staff's view of a patient at the clinic). */
   patient: string;
+  /** A patient with a visit at the other clinic only: not the clinic's, so its staff may not look them up. */
+  otherClinicsPatient: string;
   /** A weekday slot start at the clinic, free, a week or more ahead (the allowed patients book it). */
   freeSlot: string;
   /** The clinic day (yyyy-mm-dd, Seoul) of both. */
@@ -183,6 +185,14 @@ export const accessMatrix: Row[] = [
     id: 'app/staff/[clinicId]/patients/[patientId]/page.tsx',
     allow: ['staff'],
     call: (fx) => page('../../app/staff/[clinicId]/patients/[patientId]/page')(props({ clinicId: fx.clinic, patientId: fx.patient })),
+  },
+  {
+    kind: 'page',
+    id: 'app/staff/[clinicId]/patients/[patientId]/page.tsx',
+    variant: "another clinic's patient",
+    allow: ['staff'],
+    allowedAs: () => 'not-found',
+    call: (fx) => page('../../app/staff/[clinicId]/patients/[patientId]/page')(props({ clinicId: fx.clinic, patientId: fx.otherClinicsPatient })),
   },
   { kind: 'page', id: 'app/staff/[clinicId]/stats/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/stats/page')(props({ clinicId: fx.clinic })) },
   { kind: 'page', id: 'app/admin/page.tsx', allow: ['admin'], call: () => page('../../app/admin/page')() },
@@ -477,6 +487,14 @@ export const accessMatrix: Row[] = [
   { kind: 'query', id: 'lib/queries/ledger.ts#deskLedger', allow: ['staff'], call: async (fx) => (await q<Fns>('ledger')).deskLedger!(fx.clinic, fx.day) },
   { kind: 'query', id: 'lib/queries/stats.ts#clinicStats', allow: ['staff'], call: async (fx) => (await q<Fns>('stats')).clinicStats!(fx.clinic) },
   { kind: 'query', id: 'lib/queries/staff-patient.ts#staffPatient', allow: ['staff'], call: async (fx) => (await q<Fns>('staff-patient')).staffPatient!(fx.clinic, fx.patient) },
+  {
+    kind: 'action',
+    id: 'app/actions/staff-patient.ts#revealContactAction',
+    variant: "another clinic's patient",
+    allow: ['staff'],
+    allowedAs: () => 'not-found',
+    call: (fx) => action('staff-patient', 'revealContactAction')(fx.form({ clinicId: fx.clinic, patientId: fx.otherClinicsPatient })),
+  },
   {
     kind: 'query',
     id: 'lib/queries/staff-patient.ts#revealPatientContact',
