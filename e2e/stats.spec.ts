@@ -7,8 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { expect, test, type Page } from '@playwright/test';
-import { bookReservation, cancelReservation, commandMetadata, confirmDeposit, depositPaymentId, startDepositAttempt, type CommandDeps } from '../lib/commands';
-import { recordNoShowAfterGrace } from '../lib/commands/desk';
+import { bookReservation, cancelReservation, commandMetadata, confirmDeposit, depositPaymentId, recordNoShow, startDepositAttempt, type CommandDeps } from '../lib/commands';
 import { connect, type Database } from '../lib/db/client';
 import { atLocal, clinicDay, DomainError, plusMinutes, weekdayOfDay } from '../lib/domain';
 import { createEventStore, type EventStore } from '../lib/eventstore';
@@ -199,7 +198,7 @@ test('the no-show rate counts the appointments that reached their time; top trea
     }
   }
   if (!cameBooked) throw new Error(`no second past slot of Sinsa could be booked on ${day}`);
-  await recordNoShowAfterGrace(deps, { reservationId: missed, staffId }, asStaff(staffId));
+  await recordNoShow(deps, { reservationId: missed, staffId }, asStaff(staffId));
   await until('the no-show projected', async () => (await database.sql`select 1 from rm_reservations where id = ${missed} and status = 'no-show'`).length > 0);
   await until('the second booking projected', async () => (await database.sql`select 1 from rm_reservations where id = ${came}`).length > 0);
   await page.reload();

@@ -10,8 +10,7 @@
  */
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
-import { collectBillByCard, collectCash, derivedId, refundPayment } from '@/lib/commands';
-import { recordNoShowAfterGrace } from '@/lib/commands/desk';
+import { collectBillByCard, collectCash, derivedId, recordNoShow, refundPayment } from '@/lib/commands';
 import { clinic as clinicDomain } from '@/lib/domain';
 import type { Position } from '@/lib/eventstore';
 import { waitForReadModels } from '@/lib/queries/freshness';
@@ -64,7 +63,7 @@ export const refundAction = validatedActionWithUser(
 export const noShowAction = validatedActionWithUser(
   { schema: z.object({ ...base, reservationId: clinicDomain.Id }), roles: ['staff'] },
   async (data, { user, meta }) => {
-    const result = await recordNoShowAfterGrace(await appCommandDeps(), { reservationId: data.reservationId, staffId: user.id }, meta({ commandId: data.commandId }));
+    const result = await recordNoShow(await appCommandDeps(), { reservationId: data.reservationId, staffId: user.id }, meta({ commandId: data.commandId }));
     return settle(result.position, data.clinicId, 'desk.done.noShowRecorded');
   },
 );

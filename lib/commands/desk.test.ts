@@ -35,11 +35,11 @@ import {
   discharge,
   ForbiddenError,
   loadStream,
+  recordNoShow,
   refundPayment,
   startDepositAttempt,
   type CommandDeps,
 } from './index';
-import { recordNoShowAfterGrace } from './desk';
 import { manualClock, meta, patientActor, registerTestClinic, staffMeta } from './testing';
 
 const APPROVE = '4242 4242 4242 4242';
@@ -181,7 +181,7 @@ describe('collecting a bill at the desk', () => {
     await expect(collectCash(deps, { paymentId: billId, amountKrw: 49_000, staffId: 'x' }, stranger())).rejects.toBeInstanceOf(ForbiddenError);
     await expect(collectBillByCard(deps, { paymentId: billId, cardNumber: APPROVE }, stranger())).rejects.toBeInstanceOf(ForbiddenError);
     await expect(refundPayment(deps, { paymentId: billId, refundId: `rf-${uid()}`, amountKrw: 1_000, reason: 'x' }, stranger())).rejects.toBeInstanceOf(ForbiddenError);
-    await expect(recordNoShowAfterGrace(deps, { reservationId, staffId: 'x' }, stranger())).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(recordNoShow(deps, { reservationId, staffId: 'x' }, stranger())).rejects.toBeInstanceOf(ForbiddenError);
     // A patient is no desk either, even on their own bill.
     const own = (await paymentState(billId)).patientId;
     await expect(collectCash(deps, { paymentId: billId, amountKrw: 49_000, staffId: own }, commandMetadata({ actor: patientActor(own), clinicId }))).rejects.toBeInstanceOf(ForbiddenError);
@@ -190,22 +190,22 @@ describe('collecting a bill at the desk', () => {
   });
 });
 
-describe('a no-show after the grace period', () => {
+describe('a no-show after the grace period (the reservation decider checks it, so the plain recordNoShow does)', () => {
   it('is refused before start + grace (the clinic sets 20 minutes); after it the frozen policy forfeits the deposit, and the ledger shows it withheld', async () => {
     await changeClinicSettings(deps, { clinicId, noShowGraceMinutes: 20 }, meta({ clinicId }));
     const { reservationId, depositId } = await bookedAndPaid('15:00');
     clock.set(monday('15:19'));
     try {
-      await expect(recordNoShowAfterGrace(deps, { reservationId, staffId }, desk())).rejects.toMatchObject({
+      await expect(recordNoShow(deps, { reservationId, staffId }, desk())).rejects.toMatchObject({
         code: 'reservation.no_show_within_grace',
         details: { noShowGraceMinutes: 20 },
       });
       expect((await reservationState(reservationId)).status).toBe('confirmed');
       clock.set(monday('15:20'));
-      const recorded = await recordNoShowAfterGrace(deps, { reservationId, staffId }, desk());
+      const recorded = await recordNoShow(deps, { reservationId, staffId }, desk());
       expect(recorded.events).toEqual([expect.objectContaining({ type: 'NoShowRecorded', data: expect.objectContaining({ depositForfeitedKrw: 50_000, refundDueKrw: 0 }) })]);
       // Again (a retried form): nothing more.
-      expect((await recordNoShowAfterGrace(deps, { reservationId, staffId }, desk())).events).toEqual([]);
+      expect((await recordNoShow(deps, { reservationId, staffId }, desk())).events).toEqual([]);
       await projected(recorded.position);
       const ledger = await ledgerOf(t.db, clinicId, '2025-03-03');
       expect(ledger.rows.find((r) => r.paymentId === depositId)).toMatchObject({ withheldKrw: 50_000, refundedKrw: 0 });

@@ -15,7 +15,7 @@ import { derivedId, subCommand, type CommandMetadata } from './metadata';
 import { confirmHeld, holdSlots, releaseHeld } from './schedule';
 import { visitReservationFacts } from './visit';
 
-const CLINIC_COMMANDS: ReadonlySet<ReservationCommand['type']> = new Set(['RequestReservation', 'RescheduleReservation']);
+const CLINIC_COMMANDS: ReadonlySet<ReservationCommand['type']> = new Set(['RequestReservation', 'RescheduleReservation', 'RecordNoShow']);
 
 /**
  * Who may run each reservation command (besides the system actor): the patient on their own

@@ -17,8 +17,7 @@ import { allProjections } from '../projections/registry';
 import { waitForProjections } from '../projections/wait';
 import { ProjectionWorker } from '../projections/worker';
 import { createTestDatabase } from '../testing/db';
-import { bookReservation, cancelReservation, commandMetadata, confirmDeposit, depositPaymentId, loadStream, refundPayment, startDepositAttempt, type CommandDeps } from '../commands';
-import { recordNoShowAfterGrace } from '../commands/desk';
+import { bookReservation, cancelReservation, commandMetadata, confirmDeposit, depositPaymentId, loadStream, recordNoShow, refundPayment, startDepositAttempt, type CommandDeps } from '../commands';
 import { manualClock, patientActor, registerTestClinic, staffMeta } from '../commands/testing';
 import { clinicStatsOf } from './stats';
 
@@ -94,7 +93,7 @@ describe('clinic statistics (clinicStatsOf)', () => {
     await cancelReservation(deps, { reservationId: cancelled.reservationId, by: 'patient', reason: 'plans changed' }, cancelled.patient);
     // Monday 15:20: the 15:00 consultation is a no-show (default grace 15 minutes).
     clock.set(monday('15:20'));
-    const noShow = await recordNoShowAfterGrace(deps, { reservationId: missed.reservationId, staffId }, desk());
+    const noShow = await recordNoShow(deps, { reservationId: missed.reservationId, staffId }, desk());
     await projected(noShow.position);
     await eventually(async () => expect((await t.sql`select refunded_krw from rm_clinic_daily_stats where clinic_id = ${clinicId} and day = '2025-03-02'`)[0]?.refunded_krw).toBe(10_000));
 

@@ -1,5 +1,5 @@
 import { requireBookableTreatment } from '../clinic/decide';
-import { bookingTerms, checkBookable } from '../clinic/rules';
+import { assertNoShowGraceOver, bookingTerms, checkBookable } from '../clinic/rules';
 import type { RegisteredClinic } from '../clinic/state';
 import { AlreadyExistsError, InvalidTransitionError, NotFoundError } from '../shared/errors';
 import { plain } from '../patient/personal';
@@ -13,7 +13,8 @@ export interface ReservationContext {
   readonly now: Date;
   /**
    * The clinic catalogue (clinic-<clinicId> folded), needed by RequestReservation (treatment, price,
-   * deposit, booking mode, policy, opening hours) and RescheduleReservation (opening hours, slots).
+   * deposit, booking mode, policy, opening hours), RescheduleReservation (opening hours, slots) and
+   * RecordNoShow (the grace period, `noShowGraceMinutes`).
    */
   readonly clinic?: RegisteredClinic;
 }
@@ -224,6 +225,8 @@ export function decideReservation(
       if (isBefore(now, r.startsAt)) {
         throw new NoShowBeforeStartError({ reservationId: id, startsAt: r.startsAt, now: iso(now) });
       }
+      // A patient a few minutes late is not a no-show yet: the clinic's grace period, on every path.
+      assertNoShowGraceOver(requireClinic(context, r.clinicId), r.startsAt, now);
       const depositForfeitedKrw = r.policy.noShowForfeitsDeposit ? r.depositPaidKrw : 0;
       return [
         ev('NoShowRecorded', {
