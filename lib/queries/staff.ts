@@ -8,13 +8,15 @@
  * - requests waiting for the clinic (status requested, from today on), soonest first;
  * - the day's expected arrivals (confirmed, checked in, completed, no-show), by start time;
  * - patients' names from the patients read model (decrypted there; staff of the clinic may see a
- *   patient's name, contact details are not read here).
+ *   patient's name, contact details are not read here); `staffToday` records the names it shows in
+ *   the access log (resource `patient-name`), one entry per render.
  */
 import { and, asc, eq, gte, inArray, sql } from 'drizzle-orm';
 import { requireUser } from '../auth/guard';
 import { db as appDb, type Db } from '../db/client';
 import { users } from '../db/schema';
 import { atLocal, clinic as clinicDomain, clinicDay, plusMinutes } from '../domain';
+import { recordPersonalDataAccess } from '../privacy/access-log';
 import { rmPatients, rmReservations, rmScheduleClinics, rmScheduleHolds } from '../projections/schema';
 import { getClinicWithTreatments, type CatalogueClinic } from './catalogue';
 
@@ -148,11 +150,14 @@ export async function staffClinicOverview(clinicId: string) {
 }
 
 /** Today (`/staff/<clinicId>?day=`): the clinic, its team and the day's desk, for that clinic's own staff only. */
-export async function staffToday(clinicId: string, day: string | undefined) {
-  await requireUser({ roles: ['staff'], clinicId, callbackUrl: `/staff/${clinicId}` });
+export async function staffToday(clinicId: string, day: string | undefined, now = new Date()) {
+  const user = await requireUser({ roles: ['staff'], clinicId, callbackUrl: `/staff/${clinicId}` });
   const clinic = await getClinicWithTreatments(clinicId);
   if (!clinic) return null;
-  const [team, desk] = await Promise.all([teamOf(appDb(), clinicId), todayOf(appDb(), clinicId, staffDay(day), new Date(), clinic)]);
+  const [team, desk] = await Promise.all([teamOf(appDb(), clinicId), todayOf(appDb(), clinicId, staffDay(day, now), now, clinic)]);
+  // Access log: one entry per render naming every patient whose decrypted name it shows (before it is shown), like the board.
+  const patientIds = [...desk.requests, ...desk.arrivals].filter((r) => r.patientName !== null).map((r) => r.patientId);
+  if (patientIds.length) await recordPersonalDataAccess({ user, action: 'view', resource: 'patient-name', patientIds, clinicId, detail: { page: 'today', day: desk.day } });
   return { clinic, team, desk };
 }
 
