@@ -4,10 +4,13 @@ import { formatSeoulDate } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { shiftDay } from '@/lib/queries/staff';
 
-/** The staff pages' header: the clinic's title, the tabs (Today, Board, Payments) and the day shown (any day can be opened). */
-export async function StaffHeader({ clinicId, clinicName, day, today, current }: { clinicId: string; clinicName: string; day: string; today: string; current: 'today' | 'board' }) {
+/**
+ * The staff pages' header: the title (the clinic's dashboard, or the page's own), the tabs (Today, Board,
+ * Payments, Statistics; one list for every staff page) and the day shown (any day can be opened).
+ */
+export async function StaffHeader({ clinicId, clinicName, day, today, current, title }: { clinicId: string; clinicName: string; day: string; today: string; current: 'today' | 'board' | 'payments'; title?: string }) {
   const [t, tStaff, tDesk, locale] = await Promise.all([getTranslations('staffToday'), getTranslations('staff'), getTranslations('desk'), getLocale() as Promise<Locale>]);
-  const base = current === 'today' ? `/staff/${clinicId}` : `/staff/${clinicId}/board`;
+  const base = current === 'today' ? `/staff/${clinicId}` : `/staff/${clinicId}/${current}`;
   const dayHref = (d: string) => (d === today ? base : `${base}?day=${d}`);
   const tabs = [
     { key: 'today', href: `/staff/${clinicId}${day === today ? '' : `?day=${day}`}`, label: t('tabToday') },
@@ -18,14 +21,14 @@ export async function StaffHeader({ clinicId, clinicName, day, today, current }:
   const link = 'rounded border border-stone-300 bg-white px-2.5 py-1 text-sm hover:bg-stone-50';
   return (
     <header className="flex flex-col gap-3">
-      <h1 className="text-2xl font-bold">{tStaff('title', { clinic: clinicName })}</h1>
-      <nav aria-label={t('sections')} className="flex gap-1 border-b border-stone-200">
+      <h1 className="text-2xl font-bold">{title ?? tStaff('title', { clinic: clinicName })}</h1>
+      <nav aria-label={t('sections')} className="flex gap-1 overflow-x-auto border-b border-stone-200">
         {tabs.map((tab) => (
           <Link
             key={tab.key}
             href={tab.href}
             aria-current={tab.key === current ? 'page' : undefined}
-            className={`-mb-px border-b-2 px-3 py-2 text-sm font-medium ${tab.key === current ? 'border-brand-600 text-brand-700' : 'border-transparent text-stone-600 hover:text-stone-900'}`}
+            className={`-mb-px shrink-0 border-b-2 px-3 py-2 text-sm font-medium ${tab.key === current ? 'border-brand-600 text-brand-700' : 'border-transparent text-stone-600 hover:text-stone-900'}`}
           >
             {tab.label}
           </Link>

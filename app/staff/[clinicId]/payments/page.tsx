@@ -1,15 +1,14 @@
 import type { Metadata } from 'next';
-import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { getLocale, getTranslations } from 'next-intl/server';
 import { loadClinic } from '@/lib/commands';
 import { clinicSettingsOf, noShowAllowedFrom } from '@/lib/domain/clinic';
-import { formatKrw, formatSeoulDate } from '@/lib/format';
+import { formatKrw } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { deskLedger, type LedgerRow, type NoShowCandidate } from '@/lib/queries/ledger';
-import { shiftDay } from '@/lib/queries/staff';
 import { appCommandDeps } from '@/lib/runtime/command-deps';
 import { Table } from '../../../components/table';
+import { StaffHeader } from '../staff-nav';
 import { CollectForms, NoShowForm, RefundForm } from './desk-payment-forms';
 
 export const metadata: Metadata = { title: 'Payments' };
@@ -45,10 +44,7 @@ export default async function DeskPaymentsPage({ params, searchParams }: { param
   const { day, totals } = ledger;
   const krw = (n: number) => formatKrw(n, locale);
   const clinicName = locale === 'ko' ? data.clinic.nameKo : data.clinic.nameEn;
-  const base = `/staff/${clinicId}/payments`;
-  const dayHref = (d: string) => (d === today ? base : `${base}?day=${d}`);
   const uuid = () => crypto.randomUUID();
-  const link = 'rounded border border-stone-300 bg-white px-2.5 py-1 text-sm hover:bg-stone-50';
   const grace = settings.noShowGraceMinutes;
 
   const cards: Array<{ key: keyof typeof totals; value: number; strong?: boolean }> = [
@@ -75,43 +71,7 @@ export default async function DeskPaymentsPage({ params, searchParams }: { param
 
   return (
     <section className="flex flex-col gap-8">
-      <header className="flex flex-col gap-3">
-        <h1 className="text-2xl font-bold">{t('title', { clinic: clinicName })}</h1>
-        <nav aria-label={t('sections')} className="flex gap-1 border-b border-stone-200">
-          <Link href={`/staff/${clinicId}${day === today ? '' : `?day=${day}`}`} className="-mb-px border-b-2 border-transparent px-3 py-2 text-sm font-medium text-stone-600 hover:text-stone-900">
-            {t('backToToday')}
-          </Link>
-          <Link href={dayHref(day)} aria-current="page" className="-mb-px border-b-2 border-brand-600 px-3 py-2 text-sm font-medium text-brand-700">
-            {t('tabPayments')}
-          </Link>
-        </nav>
-        <div className="flex flex-wrap items-center gap-2">
-          <p className="mr-auto font-medium" data-testid="desk-day">
-            {formatSeoulDate(new Date(`${day}T12:00:00+09:00`), locale)}
-            {day === today ? <span className="ml-2 rounded bg-brand-50 px-1.5 py-0.5 text-xs text-brand-700">{t('isToday')}</span> : null}
-          </p>
-          <Link href={dayHref(shiftDay(day, -1))} className={link}>
-            {t('previousDay')}
-          </Link>
-          {day !== today && (
-            <Link href={base} className={link}>
-              {t('today')}
-            </Link>
-          )}
-          <Link href={dayHref(shiftDay(day, 1))} className={link}>
-            {t('nextDay')}
-          </Link>
-          <form method="get" action={base} className="flex items-center gap-1">
-            <label htmlFor="desk-day-picker" className="sr-only">
-              {t('pickDay')}
-            </label>
-            <input id="desk-day-picker" type="date" name="day" defaultValue={day} className="rounded border border-stone-300 bg-white px-2 py-1 text-sm" />
-            <button type="submit" className={link}>
-              {t('open')}
-            </button>
-          </form>
-        </div>
-      </header>
+      <StaffHeader clinicId={clinicId} clinicName={clinicName} day={day} today={today} current="payments" title={t('title', { clinic: clinicName })} />
 
       <section aria-labelledby="desk-totals" className="flex flex-col gap-2">
         <h2 id="desk-totals" className="text-lg font-semibold">
