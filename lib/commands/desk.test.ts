@@ -8,6 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../testing/eventually';
 import { payment, reservation, streams } from '../domain';
 import { monday } from '../domain/clinic/fixtures';
 import type { ActivePayment } from '../domain/payment';
@@ -85,18 +86,6 @@ async function read(streamId: string): Promise<RecordedEvent[]> {
   } catch (e) {
     if (e instanceof StreamNotFound) return [];
     throw e;
-  }
-}
-async function eventually(check: () => Promise<void> | void, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 25));
-    }
   }
 }
 async function projected(position: Position | null | undefined) {

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../testing/eventually';
 import { payment, reservation, schedule, streams } from '../domain';
 import type { ActivePayment } from '../domain/payment';
 import type { ActiveReservation } from '../domain/reservation';
@@ -44,18 +45,6 @@ afterAll(async () => {
 const uid = () => randomBytes(5).toString('hex');
 const MONDAY_11 = '2025-03-03T02:00:00Z';
 
-async function eventually(check: () => Promise<void> | void, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
 
 const reservationState = async (id: string) => (await loadStream(store, reservation.reservationDecider, streams.reservation(id))).state as ActiveReservation;
 const paymentState = async (id: string) => (await loadStream(store, payment.paymentDecider, streams.payment(id))).state as ActivePayment;

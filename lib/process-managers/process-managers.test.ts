@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../testing/eventually';
 import { payment, reservation, schedule, streams } from '../domain';
 import { monday, POLICY, tuesday } from '../domain/clinic/fixtures';
 import type { ActivePayment } from '../domain/payment';
@@ -75,19 +76,6 @@ async function read(streamId: string): Promise<RecordedEvent[]> {
   }
 }
 
-/** Polls until `check` passes (the process managers run asynchronously); fails after ~15 s. */
-async function eventually(check: () => Promise<void> | void, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
 
 async function reservationState(reservationId: string): Promise<ActiveReservation> {
   return (await loadStream(store, reservation.reservationDecider, streams.reservation(reservationId))).state as ActiveReservation;

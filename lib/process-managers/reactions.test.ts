@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../testing/eventually';
 import { payment, reservation, schedule, streams } from '../domain';
 import { monday, tuesday } from '../domain/clinic/fixtures';
 import type { ActivePayment } from '../domain/payment';
@@ -77,18 +78,6 @@ async function read(streamId: string, s: EventStore = store): Promise<RecordedEv
   } catch (e) {
     if (e instanceof StreamNotFound) return [];
     throw e;
-  }
-}
-async function eventually(check: () => Promise<void> | void, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 25));
-    }
   }
 }
 const reservationState = async (id: string) => (await loadStream(store, reservation.reservationDecider, streams.reservation(id))).state as ActiveReservation;

@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../testing/eventually';
 import { reservation, streams } from '../domain';
 import { monday } from '../domain/clinic/fixtures';
 import type { ActiveReservation } from '../domain/reservation';
@@ -52,18 +53,6 @@ afterAll(async () => {
   await store?.close();
 });
 
-async function eventually(check: () => Promise<void> | void, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
 async function projected(position: Position | null | undefined) {
   if (position) expect(await waitForProjections(position, { sql: t.sql, timeoutMs: 20_000 })).toBe('caught-up');
 }
