@@ -74,3 +74,44 @@ export function FormError({ message }: { message?: string }) {
     </div>
   );
 }
+
+/** Button styles of the small one-command forms (staff and desk). */
+export const actionTone = {
+  primary: 'bg-brand-600 text-white hover:bg-brand-700',
+  plain: 'border border-stone-300 bg-white text-stone-800 hover:bg-stone-50',
+  danger: 'border border-red-300 bg-white text-red-800 hover:bg-red-50',
+} as const;
+export type ActionTone = keyof typeof actionTone;
+
+/** The submit button of a one-command form: disabled while its action runs (one click, one command). */
+export function ActionSubmit({ label, variant }: { label: string; variant: ActionTone }) {
+  const { pending } = useFormStatus();
+  return (
+    <button type="submit" disabled={pending} aria-busy={pending} className={`min-h-9 shrink-0 rounded px-3 py-1.5 text-sm font-medium disabled:opacity-60 ${actionTone[variant]}`}>
+      {label}
+    </button>
+  );
+}
+
+/**
+ * What a one-command form's action said: a refusal (the domain error's message) as an alert; a success
+ * as a status, shown (`showOk`) or only announced to screen readers (the page itself shows the change).
+ */
+export function ActionOutcome({ state, showOk = false }: { state: { formError?: string; formErrorValues?: Record<string, number | string>; ok?: string }; showOk?: boolean }) {
+  const t = useTranslations();
+  if (state.formError && state.formError !== 'errors.fixFields') {
+    return (
+      <p role="alert" data-testid="form-error" className="w-full text-sm text-red-800">
+        {t(state.formError as never, state.formErrorValues as never)}
+      </p>
+    );
+  }
+  if (state.ok) {
+    return (
+      <p role="status" {...(showOk ? { 'data-testid': 'form-ok', className: 'w-full text-sm text-green-800' } : { className: 'sr-only' })}>
+        {t(state.ok as never)}
+      </p>
+    );
+  }
+  return null;
+}

@@ -2,45 +2,13 @@
 
 import { useActionState, useId, type ReactNode } from 'react';
 import { useTranslations } from 'next-intl';
-import { useFormStatus } from 'react-dom';
 import type { FormState } from '@/app/actions/validated';
+import { ActionOutcome, ActionSubmit, type ActionTone } from '@/app/components/form';
 
 type Action = (previous: FormState, formData: FormData) => Promise<FormState>;
 
-const tone = {
-  primary: 'bg-brand-600 text-white hover:bg-brand-700',
-  plain: 'border border-stone-300 bg-white text-stone-800 hover:bg-stone-50',
-  danger: 'border border-red-300 bg-white text-red-800 hover:bg-red-50',
-} as const;
 
-function Submit({ label, variant }: { label: string; variant: keyof typeof tone }) {
-  const { pending } = useFormStatus();
-  return (
-    <button type="submit" disabled={pending} aria-busy={pending} className={`min-h-9 rounded px-3 py-1.5 text-sm font-medium disabled:opacity-60 ${tone[variant]}`}>
-      {label}
-    </button>
-  );
-}
 
-/** What an action said: its form error (alert) or its success (status), translated. */
-function Outcome({ state }: { state: FormState }) {
-  const t = useTranslations();
-  if (state.formError && state.formError !== 'errors.fixFields') {
-    return (
-      <p role="alert" data-testid="form-error" className="w-full text-sm text-red-800">
-        {t(state.formError as never)}
-      </p>
-    );
-  }
-  if (state.ok) {
-    return (
-      <p role="status" className="sr-only">
-        {t(state.ok as never)}
-      </p>
-    );
-  }
-  return null;
-}
 
 /**
  * One staff command as a small form: hidden fields (the command id among them, so a double click is
@@ -58,7 +26,7 @@ export function CommandForm({
   action: Action;
   hidden: Record<string, string>;
   label: string;
-  variant?: keyof typeof tone;
+  variant?: ActionTone;
   testId?: string;
   /** Visible fields, rendered before the button; they read the state for their errors. */
   children?: (state: FormState) => ReactNode;
@@ -71,8 +39,8 @@ export function CommandForm({
         <input key={name} type="hidden" name={name} value={value} />
       ))}
       {children?.(state)}
-      <Submit label={label} variant={variant} />
-      <Outcome state={state} />
+      <ActionSubmit label={label} variant={variant} />
+      <ActionOutcome state={state} />
     </form>
   );
 }

@@ -2,50 +2,18 @@
 
 import { useActionState, useId, type ReactNode } from 'react';
 import { useTranslations } from 'next-intl';
-import { useFormStatus } from 'react-dom';
 import { collectCardAction, collectCashAction, noShowAction, refundAction } from '@/app/actions/desk';
 import type { FormState } from '@/app/actions/validated';
+import { ActionOutcome, ActionSubmit, type ActionTone } from '@/app/components/form';
 
 type Action = (previous: FormState, formData: FormData) => Promise<FormState>;
 type Ids = { clinicId: string; commandId: string };
 
-const tone = {
-  primary: 'bg-brand-600 text-white hover:bg-brand-700',
-  plain: 'border border-stone-300 bg-white text-stone-800 hover:bg-stone-50',
-  danger: 'border border-red-300 bg-white text-red-800 hover:bg-red-50',
-} as const;
 
-function Submit({ label, variant }: { label: string; variant: keyof typeof tone }) {
-  const { pending } = useFormStatus();
-  return (
-    <button type="submit" disabled={pending} aria-busy={pending} className={`min-h-9 shrink-0 rounded px-3 py-1.5 text-sm font-medium disabled:opacity-60 ${tone[variant]}`}>
-      {label}
-    </button>
-  );
-}
 
-/** The action's answer: a refusal (the domain error's message) as an alert, a success as a status. */
-function Outcome({ state }: { state: FormState }) {
-  const t = useTranslations();
-  if (state.formError && state.formError !== 'errors.fixFields') {
-    return (
-      <p role="alert" data-testid="form-error" className="w-full text-sm text-red-800">
-        {t(state.formError as never, state.formErrorValues as never)}
-      </p>
-    );
-  }
-  if (state.ok) {
-    return (
-      <p role="status" data-testid="form-ok" className="w-full text-sm text-green-800">
-        {t(state.ok as never)}
-      </p>
-    );
-  }
-  return null;
-}
 
 /** One desk command as a form: the hidden ids (the command id among them: a double click is one command), fields, a button. */
-function DeskForm({ action, hidden, label, variant = 'plain', testId, children }: { action: Action; hidden: Record<string, string>; label: string; variant?: keyof typeof tone; testId: string; children?: (state: FormState) => ReactNode }) {
+function DeskForm({ action, hidden, label, variant = 'plain', testId, children }: { action: Action; hidden: Record<string, string>; label: string; variant?: ActionTone; testId: string; children?: (state: FormState) => ReactNode }) {
   const [state, formAction] = useActionState<FormState, FormData>(action, {});
   return (
     <form action={formAction} className="flex flex-wrap items-end gap-2" data-testid={testId}>
@@ -53,8 +21,8 @@ function DeskForm({ action, hidden, label, variant = 'plain', testId, children }
         <input key={name} type="hidden" name={name} value={value} />
       ))}
       {children?.(state)}
-      <Submit label={label} variant={variant} />
-      <Outcome state={state} />
+      <ActionSubmit label={label} variant={variant} />
+      <ActionOutcome state={state} showOk />
     </form>
   );
 }
