@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readStreamOrEmpty } from '../testing/streams';
 import { reservation, schedule, streams } from '../domain';
 import { monday, tuesday } from '../domain/clinic/fixtures';
 import type { ActiveReservation } from '../domain/reservation';
 import { SlotOverCapacityError } from '../domain/schedule';
 import { DomainError } from '../domain/shared/errors';
-import { comparePositions, createEventStore, StreamNotFound, type RecordedEvent } from '../eventstore';
+import { comparePositions, createEventStore } from '../eventstore';
 import { createTestDatabase, storedEvents } from '../testing/db';
 import type { CommandDeps } from './deps';
 import { ConcurrencyConflict, HoldExpiredError } from './errors';
@@ -25,14 +26,7 @@ const deps: CommandDeps = { store, clock };
 
 const uid = () => randomBytes(5).toString('hex');
 
-async function read(streamId: string): Promise<RecordedEvent[]> {
-  try {
-    return await store.readStream(streamId);
-  } catch (e) {
-    if (e instanceof StreamNotFound) return [];
-    throw e;
-  }
-}
+const read = (streamId: string) => readStreamOrEmpty(store, streamId);
 
 async function newClinic(slotCapacity = 2): Promise<string> {
   const clinicId = `c-${uid()}`;

@@ -8,12 +8,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readStreamOrEmpty } from '../testing/streams';
 import { eventually } from '../testing/eventually';
 import { payment, reservation, streams } from '../domain';
 import { monday } from '../domain/clinic/fixtures';
 import type { ActivePayment } from '../domain/payment';
 import type { ActiveReservation } from '../domain/reservation';
-import { createEventStore, StreamNotFound, type EventStore, type Position, type RecordedEvent } from '../eventstore';
+import { createEventStore, type EventStore, type Position } from '../eventstore';
 import type { PaymentGateway } from '../payments/gateway';
 import { createSandboxGateway } from '../payments/sandbox';
 import { startProcessManagers, type ProcessManagers } from '../process-managers';
@@ -80,14 +81,7 @@ afterAll(async () => {
 const uid = () => randomBytes(5).toString('hex');
 const paymentState = async (id: string) => (await loadStream(store, payment.paymentDecider, streams.payment(id))).state as ActivePayment;
 const reservationState = async (id: string) => (await loadStream(store, reservation.reservationDecider, streams.reservation(id))).state as ActiveReservation;
-async function read(streamId: string): Promise<RecordedEvent[]> {
-  try {
-    return await store.readStream(streamId);
-  } catch (e) {
-    if (e instanceof StreamNotFound) return [];
-    throw e;
-  }
-}
+const read = (streamId: string) => readStreamOrEmpty(store, streamId);
 async function projected(position: Position | null | undefined) {
   if (position) expect(await waitForProjections(position, { sql: t.sql, timeoutMs: 20_000 })).toBe('caught-up');
 }

@@ -5,13 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readStreamOrEmpty } from '../testing/streams';
 import { eventually } from '../testing/eventually';
 import { payment, reservation, streams } from '../domain';
 import { BOTOX, monday, ULTHERA } from '../domain/clinic/fixtures';
 import type { ListedTreatmentDetails } from '../domain/clinic';
 import type { ActivePayment } from '../domain/payment';
 import type { ActiveReservation, ReservationKind } from '../domain/reservation';
-import { createEventStore, StreamNotFound, type RecordedEvent } from '../eventstore';
+import { createEventStore } from '../eventstore';
 import { type PaymentGateway } from '../payments/gateway';
 import { createSandboxGateway } from '../payments/sandbox';
 import { createTestDatabase } from '../testing/db';
@@ -77,14 +78,7 @@ afterAll(async () => {
 
 const uid = () => randomBytes(5).toString('hex');
 
-async function read(streamId: string): Promise<RecordedEvent[]> {
-  try {
-    return await store.readStream(streamId);
-  } catch (e) {
-    if (e instanceof StreamNotFound) return [];
-    throw e;
-  }
-}
+const read = (streamId: string) => readStreamOrEmpty(store, streamId);
 
 
 const reservationState = async (id: string) => (await loadStream(store, reservation.reservationDecider, streams.reservation(id))).state as ActiveReservation;

@@ -5,11 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readStreamOrEmpty } from '../testing/streams';
 import { eventually } from '../testing/eventually';
 import { payment, reservation, streams } from '../domain';
 import type { ActivePayment } from '../domain/payment';
 import type { ActiveReservation } from '../domain/reservation';
-import { createEventStore, StreamNotFound, type RecordedEvent } from '../eventstore';
+import { createEventStore } from '../eventstore';
 import { type PaymentGateway } from '../payments/gateway';
 import { stuckPayments } from '../payments/reconciliation';
 import { createSandboxGateway } from '../payments/sandbox';
@@ -59,14 +60,7 @@ afterAll(async () => {
 
 const uid = () => randomBytes(5).toString('hex');
 
-async function read(streamId: string): Promise<RecordedEvent[]> {
-  try {
-    return await store.readStream(streamId);
-  } catch (e) {
-    if (e instanceof StreamNotFound) return [];
-    throw e;
-  }
-}
+const read = (streamId: string) => readStreamOrEmpty(store, streamId);
 
 
 const reservationState = async (id: string) => (await loadStream(store, reservation.reservationDecider, streams.reservation(id))).state as ActiveReservation;

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readStreamOrEmpty } from '../testing/streams';
 import { eventually } from '../testing/eventually';
 import { payment, reservation, schedule, streams } from '../domain';
 import { monday, POLICY, tuesday } from '../domain/clinic/fixtures';
 import type { ActivePayment } from '../domain/payment';
 import type { ActiveReservation, ReservationKind } from '../domain/reservation';
 import { SlotOverCapacityError } from '../domain/schedule';
-import { createEventStore, StreamNotFound, type RecordedEvent } from '../eventstore';
+import { createEventStore } from '../eventstore';
 import { GatewayTimeout, type PaymentGateway } from '../payments/gateway';
 import { createSandboxGateway } from '../payments/sandbox';
 import { createTestDatabase, storedEvents } from '../testing/db';
@@ -67,14 +68,7 @@ afterAll(async () => {
 
 const uid = () => randomBytes(5).toString('hex');
 
-async function read(streamId: string): Promise<RecordedEvent[]> {
-  try {
-    return await store.readStream(streamId);
-  } catch (e) {
-    if (e instanceof StreamNotFound) return [];
-    throw e;
-  }
-}
+const read = (streamId: string) => readStreamOrEmpty(store, streamId);
 
 
 async function reservationState(reservationId: string): Promise<ActiveReservation> {

@@ -7,12 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readStreamOrEmpty } from '../testing/streams';
 import { eventually } from '../testing/eventually';
 import { payment, reservation, schedule, streams } from '../domain';
 import { monday, tuesday } from '../domain/clinic/fixtures';
 import type { ActivePayment } from '../domain/payment';
 import type { ActiveReservation } from '../domain/reservation';
-import { createEventStore, StreamNotFound, type EventStore, type RecordedEvent } from '../eventstore';
+import { createEventStore, type EventStore } from '../eventstore';
 import { GatewayTimeout, type PaymentGateway } from '../payments/gateway';
 import { createSandboxGateway } from '../payments/sandbox';
 import { createTestDatabase } from '../testing/db';
@@ -72,14 +73,7 @@ afterAll(async () => {
 });
 
 const uid = () => randomBytes(5).toString('hex');
-async function read(streamId: string, s: EventStore = store): Promise<RecordedEvent[]> {
-  try {
-    return await s.readStream(streamId);
-  } catch (e) {
-    if (e instanceof StreamNotFound) return [];
-    throw e;
-  }
-}
+const read = (streamId: string, s: EventStore = store) => readStreamOrEmpty(s, streamId);
 const reservationState = async (id: string) => (await loadStream(store, reservation.reservationDecider, streams.reservation(id))).state as ActiveReservation;
 const paymentState = async (id: string) => (await loadStream(store, payment.paymentDecider, streams.payment(id))).state as ActivePayment;
 const dayState = async (clinicId: string, day: string) => (await loadStream(store, schedule.scheduleDecider, streams.schedule(clinicId, day))).state;
