@@ -244,7 +244,18 @@ async function voidCharge(deps: CommandDeps, state: ActivePayment, gw: GatewayPa
  * declined → PaymentAttemptDeclined (the payment stays payable); in progress → nothing.
  * Each step is idempotent (`<commandId>/authorize`…, one decline and one void per paymentKey).
  */
-export async function recordGatewayOutcome(deps: CommandDeps, paymentId: string, gw: GatewayPayment, meta: CommandMetadata): Promise<PaymentOutcome> {
+export async function recordGatewayOutcome(deps: CommandDeps, paymentId: string, gw: GatewayPayment, meta: CommandMetadata, settleAttempts = 3): Promise<PaymentOutcome> {
+  try {
+    return await recordGatewayOutcomeOnce(deps, paymentId, gw, meta);
+  } catch (error) {
+    // Another confirmation of the same payment (a second tab) recorded its outcome between our read
+    // and our append: decide again on what is recorded now ("recorded before", or void a second charge).
+    if (error instanceof InvalidTransitionError && settleAttempts > 1) return recordGatewayOutcome(deps, paymentId, gw, meta, settleAttempts - 1);
+    throw error;
+  }
+}
+
+async function recordGatewayOutcomeOnce(deps: CommandDeps, paymentId: string, gw: GatewayPayment, meta: CommandMetadata): Promise<PaymentOutcome> {
   const { provider } = gatewayOf(deps);
   const loaded = await loadStream(deps.store, payment.paymentDecider, streams.payment(paymentId));
   if (loaded.state.status === 'none') throw new NotFoundError('payment', { paymentId });
