@@ -179,6 +179,8 @@ test('the no-show rate counts the appointments that reached their time; top trea
   }
   if (!startsAt) throw new Error('no past slot of Sinsa could be booked in the last 21 hours');
   const day = clinicDay(startsAt);
+  // The page reads the read models: wait for the worker to have projected the booking first.
+  await until('the first booking projected', async () => (await database.sql`select 1 from rm_reservations where id = ${missed}`).length > 0);
   await page.goto(`/staff/${SINSA}/stats`);
   const dayCells = page.getByTestId('stats-days').locator(`tr[data-day="${day}"] td`);
   const acne = page.getByTestId('stats-top').locator(`tr[data-treatment="${ACNE}"] td`);
