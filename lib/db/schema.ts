@@ -61,6 +61,8 @@ export const users = pgTable(
      */
     clinicId: text('clinic_id'),
     active: boolean('active').notNull().default(true),
+    /** Staff only: a clinic manager (set by an admin) also runs the clinic's catalogue, hours, closures and settings. */
+    clinicManager: boolean('clinic_manager').notNull().default(false),
     /**
      * Every session carries the version it was issued under; bumping it (sign out everywhere, password
      * or role change, deactivation) ends every session of the account at its next request (lib/auth/guard.ts).

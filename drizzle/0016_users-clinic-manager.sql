@@ -1,0 +1,1 @@
+ALTER TABLE "users" ADD COLUMN "clinic_manager" boolean DEFAULT false NOT NULL;
