@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { getTranslations } from 'next-intl/server';
 import { listAccounts } from '@/lib/queries/admin';
 import { Table } from '../components/table';
+import { ClinicManagerForm } from './account-forms';
 
 export async function generateMetadata(): Promise<Metadata> {
   return { title: (await getTranslations('admin'))('title') };
@@ -31,6 +32,7 @@ export default async function AdminPage() {
             { header: t('email'), cell: (a) => a.email },
             { header: t('role'), cell: (a) => tRoles(a.role) },
             { header: t('clinic'), cell: (a) => a.clinicId ?? '—' },
+            { header: t('manager.column'), cell: (a) => (a.role === 'staff' && a.clinicId ? <ClinicManagerForm userId={a.id} clinicManager={a.clinicManager} name={a.name} /> : '—') },
             { header: t('active'), cell: (a) => (a.active ? '✓' : '✗') },
           ]}
         />

@@ -13,10 +13,15 @@
  */
 import type { Outcome } from '../testing/next-request';
 
-/** The callers: "otherPatient" and "otherStaff" own nothing the fixtures point at (another clinic's staff). */
-export const everyone = ['anonymous', 'patient', 'otherPatient', 'staff', 'otherStaff', 'admin', 'auditor'] as const;
+/**
+ * The callers: "otherPatient" and "otherStaff" own nothing the fixtures point at (another clinic's staff);
+ * "manager" is staff of the fixtures' clinic with the clinic-manager flag (staff plus running the clinic).
+ */
+export const everyone = ['anonymous', 'patient', 'otherPatient', 'staff', 'manager', 'otherStaff', 'admin', 'auditor'] as const;
 export type Who = (typeof everyone)[number];
 const patients: Who[] = ['patient', 'otherPatient'];
+/** The clinic's staff, its manager included (whatever plain staff may do, a manager may too). */
+const clinicStaff: Who[] = ['staff', 'manager'];
 
 /** Real ids the calls point at: all of them belong to `patient` and to `clinic` (whose staff is `staff`). */
 export interface Fixtures {
@@ -36,6 +41,8 @@ export interface Fixtures {
   /** A deposit payment of the patient (requested, payable). */
   payment: string;
   patientEmail: string;
+  /** The clinic's plain staff account (not a manager): the admin's manager-flag action points at it. */
+  staffAccount: string;
   /** The patient's id (staff's view of a patient at the clinic). */
   patient: string;
   /** A patient with a visit at the other clinic only: not the clinic's, so its staff may not look them up. */
@@ -173,28 +180,28 @@ export const accessMatrix: Row[] = [
   {
     kind: 'page',
     id: 'app/staff/page.tsx',
-    allow: ['staff', 'otherStaff'],
-    allowedAs: (who, fx) => `redirect /staff/${who === 'staff' ? fx.clinic : fx.otherClinic}`,
+    allow: [...clinicStaff, 'otherStaff'],
+    allowedAs: (who, fx) => `redirect /staff/${who === 'otherStaff' ? fx.otherClinic : fx.clinic}`,
     call: () => page('../../app/staff/page')(),
   },
-  { kind: 'page', id: 'app/staff/[clinicId]/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/page')(props({ clinicId: fx.clinic })) },
-  { kind: 'page', id: 'app/staff/[clinicId]/board/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/board/page')(props({ clinicId: fx.clinic })) },
-  { kind: 'page', id: 'app/staff/[clinicId]/payments/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/payments/page')(props({ clinicId: fx.clinic })) },
+  { kind: 'page', id: 'app/staff/[clinicId]/page.tsx', allow: clinicStaff, call: (fx) => page('../../app/staff/[clinicId]/page')(props({ clinicId: fx.clinic })) },
+  { kind: 'page', id: 'app/staff/[clinicId]/board/page.tsx', allow: clinicStaff, call: (fx) => page('../../app/staff/[clinicId]/board/page')(props({ clinicId: fx.clinic })) },
+  { kind: 'page', id: 'app/staff/[clinicId]/payments/page.tsx', allow: clinicStaff, call: (fx) => page('../../app/staff/[clinicId]/payments/page')(props({ clinicId: fx.clinic })) },
   {
     kind: 'page',
     id: 'app/staff/[clinicId]/patients/[patientId]/page.tsx',
-    allow: ['staff'],
+    allow: clinicStaff,
     call: (fx) => page('../../app/staff/[clinicId]/patients/[patientId]/page')(props({ clinicId: fx.clinic, patientId: fx.patient })),
   },
   {
     kind: 'page',
     id: 'app/staff/[clinicId]/patients/[patientId]/page.tsx',
     variant: "another clinic's patient",
-    allow: ['staff'],
+    allow: clinicStaff,
     allowedAs: () => 'not-found',
     call: (fx) => page('../../app/staff/[clinicId]/patients/[patientId]/page')(props({ clinicId: fx.clinic, patientId: fx.otherClinicsPatient })),
   },
-  { kind: 'page', id: 'app/staff/[clinicId]/stats/page.tsx', allow: ['staff'], call: (fx) => page('../../app/staff/[clinicId]/stats/page')(props({ clinicId: fx.clinic })) },
+  { kind: 'page', id: 'app/staff/[clinicId]/stats/page.tsx', allow: clinicStaff, call: (fx) => page('../../app/staff/[clinicId]/stats/page')(props({ clinicId: fx.clinic })) },
   { kind: 'page', id: 'app/admin/page.tsx', allow: ['admin'], call: () => page('../../app/admin/page')() },
   { kind: 'page', id: 'app/admin/payments/page.tsx', allow: ['admin'], call: () => page('../../app/admin/payments/page')() },
   { kind: 'page', id: 'app/admin/projections/page.tsx', allow: ['admin'], call: () => page('../../app/admin/projections/page')() },
@@ -206,7 +213,7 @@ export const accessMatrix: Row[] = [
   {
     kind: 'route',
     id: 'app/api/staff/[clinicId]/board/events/route.ts#GET',
-    allow: ['staff'],
+    allow: clinicStaff,
     call: (fx) => route('api/staff/[clinicId]/board/events/route', 'GET')(`/api/staff/${fx.clinic}/board/events`, { clinicId: fx.clinic }),
   },
   {
@@ -328,90 +335,97 @@ export const accessMatrix: Row[] = [
   {
     kind: 'action',
     id: 'app/actions/staff.ts#confirmReservationAction',
-    allow: ['staff'],
+    allow: clinicStaff,
     call: (fx) => action('staff', 'confirmReservationAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), reservationId: fx.confirmed })),
   },
   {
     kind: 'action',
     id: 'app/actions/staff.ts#confirmReservationAction',
     variant: "the form naming the other clinic (the other clinic's staff's own)",
-    allow: ['staff'],
+    allow: clinicStaff,
     note: "the clinic that counts is the session's, never the form's: the other clinic's staff stay refused",
     call: (fx) => action('staff', 'confirmReservationAction')(fx.form({ clinicId: fx.otherClinic, commandId: fx.id(), reservationId: fx.request })),
   },
   {
     kind: 'action',
     id: 'app/actions/staff.ts#rejectReservationAction',
-    allow: ['staff'],
+    allow: clinicStaff,
     note: 'on the reservation the patient cancels later in the table (a decided one is refused by the domain: still past authorisation)',
     call: (fx) => action('staff', 'rejectReservationAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), reservationId: fx.request, reason: 'fully booked' })),
   },
   {
     kind: 'action',
     id: 'app/actions/staff.ts#checkInAction',
-    allow: ['staff'],
+    allow: clinicStaff,
     call: (fx) => action('staff', 'checkInAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), reservationId: fx.confirmed })),
   },
   {
     kind: 'action',
     id: 'app/actions/staff.ts#walkInAction',
-    allow: ['staff'],
+    allow: clinicStaff,
     note: "otherStaff posts its own clinic's walk-in for this clinic's id: the command layer refuses it",
     call: (fx) => action('staff', 'walkInAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), email: fx.patientEmail })),
   },
   {
     kind: 'action',
     id: 'app/actions/staff.ts#moveVisitAction',
-    allow: ['staff'],
+    allow: clinicStaff,
     call: (fx) => action('staff', 'moveVisitAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), visitId: fx.visit, to: 'consultation' })),
   },
   {
     kind: 'action',
     id: 'app/actions/staff.ts#revertVisitAction',
-    allow: ['staff'],
+    allow: clinicStaff,
     call: (fx) => action('staff', 'revertVisitAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), visitId: fx.visit, reason: 'wrong button' })),
   },
   {
     kind: 'action',
     id: 'app/actions/staff-patient.ts#revealContactAction',
-    allow: ['staff'],
+    allow: clinicStaff,
     note: 'reads the contact after writing the access-log entry',
     call: (fx) => action('staff-patient', 'revealContactAction')(fx.form({ clinicId: fx.clinic, patientId: fx.patient })),
   },
   {
     kind: 'action',
     id: 'app/actions/staff.ts#addTreatmentAction',
-    allow: ['staff'],
+    allow: clinicStaff,
     call: (fx) => action('staff', 'addTreatmentAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), visitId: fx.visit, treatmentId: 'tx-botox' })),
   },
 
   {
     kind: 'action',
     id: 'app/actions/desk.ts#collectCardAction',
-    allow: ['staff'],
+    allow: clinicStaff,
     call: (fx) => action('desk', 'collectCardAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), paymentId: fx.payment, cardNumber: '4242 4242 4242 4242' })),
   },
   {
     kind: 'action',
     id: 'app/actions/desk.ts#collectCashAction',
-    allow: ['staff'],
+    allow: clinicStaff,
     call: (fx) => action('desk', 'collectCashAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), paymentId: fx.payment, amountKrw: '10000' })),
   },
   {
     kind: 'action',
     id: 'app/actions/desk.ts#refundAction',
-    allow: ['staff'],
+    allow: clinicStaff,
     call: (fx) => action('desk', 'refundAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), paymentId: fx.payment, amountKrw: '1000', reason: 'goodwill' })),
   },
   {
     kind: 'action',
     id: 'app/actions/desk.ts#noShowAction',
-    allow: ['staff'],
+    allow: clinicStaff,
     note: 'the reservation is days ahead: the domain refuses the no-show, past authorisation',
     call: (fx) => action('desk', 'noShowAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), reservationId: fx.reservation })),
   },
 
   // ── Server actions: admin ─────────────────────────────────────────────────────────────────────
+  {
+    kind: 'action',
+    id: 'app/actions/admin-accounts.ts#setClinicManagerAction',
+    allow: ['admin'],
+    note: "clears the flag the clinic's plain staff does not have (a real account, nothing changes)",
+    call: (fx) => action('admin-accounts', 'setClinicManagerAction')(fx.form({ userId: fx.staffAccount, clinicManager: 'false' })),
+  },
   { kind: 'action', id: 'app/actions/admin-payments.ts#reconcileNowAction', allow: ['admin'], call: (fx) => action('admin-payments', 'reconcileNowAction')(fx.form({})) },
   {
     kind: 'action',
@@ -474,34 +488,34 @@ export const accessMatrix: Row[] = [
   { kind: 'query', id: 'lib/queries/audit.ts#recentSecurityEvents', allow: ['auditor'], call: async () => (await q<Fns>('audit')).recentSecurityEvents!() },
   { kind: 'query', id: 'lib/queries/audit.ts#auditTrail', allow: ['auditor'], call: async () => (await q<Fns>('audit')).auditTrail!({ page: 1 }) },
   { kind: 'query', id: 'lib/queries/audit-entity.ts#auditEntity', allow: ['auditor'], call: async (fx) => (await q<Fns>('audit-entity')).auditEntity!(`reservation-${fx.reservation}`, null) },
-  { kind: 'query', id: 'lib/queries/staff.ts#staffClinicOverview', allow: ['staff'], call: async (fx) => (await q<Fns>('staff')).staffClinicOverview!(fx.clinic) },
-  { kind: 'query', id: 'lib/queries/staff.ts#staffToday', allow: ['staff'], call: async (fx) => (await q<Fns>('staff')).staffToday!(fx.clinic, undefined) },
-  { kind: 'query', id: 'lib/queries/staff.ts#staffTreatments', allow: ['staff'], call: async (fx) => (await q<Fns>('staff')).staffTreatments!(fx.clinic) },
+  { kind: 'query', id: 'lib/queries/staff.ts#staffClinicOverview', allow: clinicStaff, call: async (fx) => (await q<Fns>('staff')).staffClinicOverview!(fx.clinic) },
+  { kind: 'query', id: 'lib/queries/staff.ts#staffToday', allow: clinicStaff, call: async (fx) => (await q<Fns>('staff')).staffToday!(fx.clinic, undefined) },
+  { kind: 'query', id: 'lib/queries/staff.ts#staffTreatments', allow: clinicStaff, call: async (fx) => (await q<Fns>('staff')).staffTreatments!(fx.clinic) },
   {
     kind: 'query',
     id: 'lib/queries/staff.ts#walkInPatient',
-    allow: ['staff', 'otherStaff'],
+    allow: [...clinicStaff, 'otherStaff'],
     note: "any clinic's staff may find a registered patient by e-mail (walk-ins): only the id comes back",
     call: async (fx) => (await q<Fns>('staff')).walkInPatient!(fx.patientEmail),
   },
-  { kind: 'query', id: 'lib/queries/ledger.ts#deskLedger', allow: ['staff'], call: async (fx) => (await q<Fns>('ledger')).deskLedger!(fx.clinic, fx.day) },
-  { kind: 'query', id: 'lib/queries/stats.ts#clinicStats', allow: ['staff'], call: async (fx) => (await q<Fns>('stats')).clinicStats!(fx.clinic) },
-  { kind: 'query', id: 'lib/queries/staff-patient.ts#staffPatient', allow: ['staff'], call: async (fx) => (await q<Fns>('staff-patient')).staffPatient!(fx.clinic, fx.patient) },
+  { kind: 'query', id: 'lib/queries/ledger.ts#deskLedger', allow: clinicStaff, call: async (fx) => (await q<Fns>('ledger')).deskLedger!(fx.clinic, fx.day) },
+  { kind: 'query', id: 'lib/queries/stats.ts#clinicStats', allow: clinicStaff, call: async (fx) => (await q<Fns>('stats')).clinicStats!(fx.clinic) },
+  { kind: 'query', id: 'lib/queries/staff-patient.ts#staffPatient', allow: clinicStaff, call: async (fx) => (await q<Fns>('staff-patient')).staffPatient!(fx.clinic, fx.patient) },
   {
     kind: 'action',
     id: 'app/actions/staff-patient.ts#revealContactAction',
     variant: "another clinic's patient",
-    allow: ['staff'],
+    allow: clinicStaff,
     allowedAs: () => 'not-found',
     call: (fx) => action('staff-patient', 'revealContactAction')(fx.form({ clinicId: fx.clinic, patientId: fx.otherClinicsPatient })),
   },
   {
     kind: 'query',
     id: 'lib/queries/staff-patient.ts#revealPatientContact',
-    allow: ['staff'],
+    allow: clinicStaff,
     call: async (fx) => (await q<Fns>('staff-patient')).revealPatientContact!(fx.clinic, fx.patient, { ip: '203.0.113.1', userAgent: 'access matrix' }),
   },
-  { kind: 'query', id: 'lib/queries/board.ts#visitBoard', allow: ['staff'], call: async (fx) => (await q<Fns>('board')).visitBoard!(fx.clinic, fx.day) },
+  { kind: 'query', id: 'lib/queries/board.ts#visitBoard', allow: clinicStaff, call: async (fx) => (await q<Fns>('board')).visitBoard!(fx.clinic, fx.day) },
   { kind: 'query', id: 'lib/queries/account.ts#myAccount', allow: patients, allowedAs: ownOnly, note: 'only the patient has a profile', call: async () => (await q<Fns>('account')).myAccount!() },
   { kind: 'query', id: 'lib/queries/reservations.ts#myReservations', allow: patients, call: async () => (await q<Fns>('reservations')).myReservations!() },
   { kind: 'query', id: 'lib/queries/reservations.ts#myReservation', allow: patients, allowedAs: ownOnly, call: async (fx) => (await q<Fns>('reservations')).myReservation!(fx.reservation) },

@@ -46,7 +46,13 @@ export async function changeRole(
   await db.transaction(async (tx) => {
     const [before] = await tx.select({ role: users.role, clinicId: users.clinicId, email: users.email }).from(users).where(eq(users.id, userId)).for('update');
     if (!before) return;
-    await tx.update(users).set({ ...bump, role: change.role, clinicId: change.role === 'staff' ? change.clinicId : null }).where(eq(users.id, userId));
+    const clinicId = change.role === 'staff' ? change.clinicId : null;
+    // Managing one clinic does not carry over to another role or clinic: an admin grants it again.
+    const keepsClinic = before.role === change.role && before.clinicId === clinicId;
+    await tx
+      .update(users)
+      .set({ ...bump, role: change.role, clinicId, ...(keepsClinic ? {} : { clinicManager: false }) })
+      .where(eq(users.id, userId));
     await recordSecurityEvent(tx, {
       type: 'role_changed',
       userId,
@@ -54,6 +60,40 @@ export async function changeRole(
       origin,
       detail: { from: before.role, to: change.role, fromClinic: before.clinicId, toClinic: change.clinicId, by: change.by.id },
     });
+  });
+}
+
+export type ClinicManagerChange = 'changed' | 'unchanged' | 'not-staff' | 'not-found';
+
+/**
+ * Sets or clears the clinic-manager flag of a staff account (admins only: the caller checks). The
+ * sessions go on: requireUser reads the flag from the row on every request, so the change counts from
+ * the account's next request. Recorded as a 'role_changed' security event with {clinicManager, by}.
+ */
+export async function setClinicManager(
+  db: Db,
+  userId: string,
+  change: { clinicManager: boolean; by: { id: string } },
+  origin: RequestOrigin,
+): Promise<ClinicManagerChange> {
+  return db.transaction(async (tx) => {
+    const [before] = await tx
+      .select({ role: users.role, clinicId: users.clinicId, email: users.email, clinicManager: users.clinicManager })
+      .from(users)
+      .where(eq(users.id, userId))
+      .for('update');
+    if (!before) return 'not-found';
+    if (before.role !== 'staff' || !before.clinicId) return 'not-staff';
+    if (before.clinicManager === change.clinicManager) return 'unchanged';
+    await tx.update(users).set({ clinicManager: change.clinicManager }).where(eq(users.id, userId));
+    await recordSecurityEvent(tx, {
+      type: 'role_changed',
+      userId,
+      email: before.email,
+      origin,
+      detail: { clinicManager: change.clinicManager, clinicId: before.clinicId, by: change.by.id },
+    });
+    return 'changed';
   });
 }
 

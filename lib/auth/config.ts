@@ -26,6 +26,7 @@ export const authConfig = {
         token.sub = u.id;
         token.role = u.role;
         token.clinicId = u.clinicId;
+        token.clinicManager = u.isClinicManager;
         token.name = u.name;
         token.email = u.email;
         token.sv = (user as { sessionVersion?: number }).sessionVersion ?? 0;
@@ -40,6 +41,7 @@ export const authConfig = {
         name: token.name ?? '',
         role: token.role as Role,
         clinicId: (token.clinicId as string | null) ?? null,
+        isClinicManager: token.clinicManager === true,
       } as SessionUser & typeof session.user;
       // Sessions issued before session versions existed carry none: version 0, the column's default.
       session.sessionVersion = typeof token.sv === 'number' ? token.sv : 0;

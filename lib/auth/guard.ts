@@ -18,7 +18,10 @@ export const sessionState = cache(async (): Promise<{ user: SessionUser | null; 
   const [row] = await db().select().from(users).where(eq(users.id, id)).limit(1);
   // Revoked: signed out everywhere, password or role changed, or deactivated since this session began.
   if (!row || !row.active || row.sessionVersion !== (session.sessionVersion ?? 0)) return { user: null, refused: true };
-  return { user: { id: row.id, email: row.email, name: row.name, role: row.role, clinicId: row.clinicId }, refused: false };
+  return {
+    user: { id: row.id, email: row.email, name: row.name, role: row.role, clinicId: row.clinicId, isClinicManager: row.role === 'staff' && row.clinicManager },
+    refused: false,
+  };
 });
 
 /** The signed-in user, or null (also when the session was revoked). */

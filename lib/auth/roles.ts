@@ -8,6 +8,12 @@ export interface SessionUser {
   role: Role;
   /** Staff only: the clinic they belong to. */
   clinicId: string | null;
+  /**
+   * Staff only: a clinic manager (an admin sets it), who also runs the clinic (catalogue, hours,
+   * closures, settings). Read from the account row on every request (lib/auth/guard.ts), so a change
+   * counts from the next request; the token's copy is only what sign-in saw.
+   */
+  isClinicManager: boolean;
 }
 
 /** Where each role lands after signing in. */

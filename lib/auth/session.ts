@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { db } from '../db/client';
 import { users } from '../db/schema';
 import { requestOrigin, type RequestOrigin } from '../runtime/request-origin';
-import { revokeAllSessions } from './accounts';
+import { revokeAllSessions, setClinicManager, type ClinicManagerChange } from './accounts';
 import { safeCallback } from './callback';
 import type { SessionUser } from './roles';
 import { recordSecurityEvent } from './security-log';
@@ -31,6 +31,12 @@ export async function recordSignOut(user: SessionUser, origin: RequestOrigin): P
 /** Ends every session of the account (this one too); the caller then signs this browser out. */
 export async function signOutEverywhere(user: SessionUser, origin: RequestOrigin): Promise<void> {
   await revokeAllSessions(db(), user.id, origin);
+}
+
+/** An admin makes a staff account its clinic's manager, or takes the flag away (the caller checked the admin). */
+export async function changeClinicManager(admin: SessionUser, userId: string, clinicManager: boolean, origin: RequestOrigin): Promise<ClinicManagerChange> {
+  if (admin.role !== 'admin') throw new Error('only an admin changes the clinic-manager flag');
+  return setClinicManager(db(), userId, { clinicManager, by: { id: admin.id } }, origin);
 }
 
 /**

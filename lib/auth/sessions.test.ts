@@ -22,7 +22,7 @@ process.env.__NEXT_EXPERIMENTAL_AUTH_INTERRUPTS = 'true';
 
 const { encode } = await import('next-auth/jwt');
 const { currentUser, requireUser } = await import('./guard');
-const { changePassword, changeRole, deactivateAccount, revokeAllSessions } = await import('./accounts');
+const { changePassword, changeRole, deactivateAccount, revokeAllSessions, setClinicManager } = await import('./accounts');
 const { authConfig } = await import('./config');
 const { signInWithPassword } = await import('./sign-in');
 
@@ -87,6 +87,36 @@ describe('revocable sessions', () => {
       await change(a.id);
       expect(await currentUser()).toBeNull();
     }
+  });
+
+  it('the clinic-manager flag counts from the next request of a running session, and is recorded', async () => {
+    const a = await newAccount('staff');
+    request.cookie = await sessionCookieFor(a.email);
+    expect((await currentUser())?.isClinicManager).toBe(false);
+
+    expect(await setClinicManager(t.db, a.id, { clinicManager: true, by: { id: 'admin-1' } }, origin)).toBe('changed');
+    expect(await currentUser()).toMatchObject({ id: a.id, isClinicManager: true });
+    expect(await setClinicManager(t.db, a.id, { clinicManager: true, by: { id: 'admin-1' } }, origin)).toBe('unchanged');
+    expect(await setClinicManager(t.db, a.id, { clinicManager: false, by: { id: 'admin-1' } }, origin)).toBe('changed');
+    expect(await currentUser()).toMatchObject({ id: a.id, isClinicManager: false });
+
+    const events = await t.sql`select detail from security_events where user_id = ${a.id} and type = 'role_changed' order by id`;
+    expect(events.map((e) => e.detail)).toEqual([
+      { clinicManager: true, clinicId: 'c1', by: 'admin-1' },
+      { clinicManager: false, clinicId: 'c1', by: 'admin-1' },
+    ]);
+  });
+
+  it('only staff accounts can be clinic managers; moving to another clinic drops the flag', async () => {
+    const p = await newAccount('patient');
+    expect(await setClinicManager(t.db, p.id, { clinicManager: true, by: { id: 'admin-1' } }, origin)).toBe('not-staff');
+    expect(await setClinicManager(t.db, randomUUID(), { clinicManager: true, by: { id: 'admin-1' } }, origin)).toBe('not-found');
+
+    const s = await newAccount('staff');
+    await setClinicManager(t.db, s.id, { clinicManager: true, by: { id: 'admin-1' } }, origin);
+    await changeRole(t.db, s.id, { role: 'staff', clinicId: 'c2', by: { id: 'admin-1' } }, origin);
+    const [row] = await t.db.select({ clinicManager: users.clinicManager }).from(users).where(eq(users.id, s.id));
+    expect(row!.clinicManager).toBe(false);
   });
 
   it('a sign-in without revocation keeps working (the version only moves when asked)', async () => {

@@ -143,7 +143,7 @@ export async function signInWithPassword(db: Db, input: SignInInput, origin: Req
     await recordSecurityEvent(tx, { type: 'sign_in', userId: user.id, email, origin, at: now, detail: { role: user.role } });
     return {
       ok: true,
-      user: { id: user.id, email: user.email, name: user.name, role: user.role, clinicId: user.clinicId, sessionVersion: user.sessionVersion },
+      user: { id: user.id, email: user.email, name: user.name, role: user.role, clinicId: user.clinicId, isClinicManager: user.role === 'staff' && user.clinicManager, sessionVersion: user.sessionVersion },
     } as const;
   });
 }

@@ -12,7 +12,7 @@ import * as commands from '.';
 import type { CommandDeps } from './deps';
 import { ForbiddenError } from './errors';
 import { commandMetadata, type CommandMetadata } from './metadata';
-import { manualClock, meta, patientMeta, registerTestClinic, staffMeta } from './testing';
+import { managerMeta, manualClock, meta, patientMeta, registerTestClinic, staffMeta } from './testing';
 
 const t = await createTestDatabase();
 const store = await createEventStore({ databaseUrl: t.url, hmacKey: 'test-key-at-least-16-bytes', maxConnections: 8 });
@@ -32,6 +32,8 @@ const otherPatient = () => patientMeta(`p-${uid()}`, clinicId);
 const otherStaff = () => staffMeta(otherClinicId, 'staff-9');
 const ownPatient = () => patientMeta(patientId, clinicId);
 const ownStaff = () => staffMeta(clinicId);
+const ownManager = () => managerMeta(clinicId);
+const otherManager = () => managerMeta(otherClinicId, 'manager-9');
 /** Staff of the clinic without a clinic in the session (userCommandMetadata always sets one). */
 const staffWithoutClinic = () => commandMetadata({ actor: { id: 'staff-1', role: 'staff' } });
 
@@ -60,6 +62,8 @@ const everyoneElse: Array<[string, () => CommandMetadata]> = [
   ['an auditor', auditor],
 ];
 const notStaffHere: Array<[string, () => CommandMetadata]> = [...everyoneElse, ['the patient themselves', ownPatient]];
+/** Running the clinic (catalogue, hours, closures, settings) is its managers': plain staff are refused too. */
+const notManagerHere: Array<[string, () => CommandMetadata]> = [...notStaffHere, ['staff of the clinic (not a manager)', ownStaff], ['a manager of another clinic', otherManager]];
 const notThePatient: Array<[string, () => CommandMetadata]> = [
   ['another patient', otherPatient],
   ['staff of the clinic', ownStaff],
@@ -68,13 +72,13 @@ const notThePatient: Array<[string, () => CommandMetadata]> = [
 
 const clinicCases: Case[] = [
   { name: 'registerClinic', run: (m) => commands.registerClinic(deps, { clinicId: `c-${uid()}`, name: 'X', openingHours: OPENING_HOURS, slotLengthMinutes: 30, slotCapacity: 1, policy: POLICY }, m), refused: [...notStaffHere, ['staff of the clinic', ownStaff]] },
-  { name: 'listTreatment', run: (m) => commands.listTreatment(deps, { clinicId, treatmentId: `tx-${uid()}`, name: 'X', category: 'skin', priceKrw: 10_000, durationMinutes: 30, depositKrw: 0, bookingMode: 'instant', bookingKinds: ['pay-and-book'] }, m), refused: notStaffHere },
-  { name: 'changeTreatmentPrice', run: (m) => commands.changeTreatmentPrice(deps, { clinicId, treatmentId: 'tx-botox', priceKrw: 120_000 }, m), refused: notStaffHere },
-  { name: 'unlistTreatment', run: (m) => commands.unlistTreatment(deps, { clinicId, treatmentId: 'tx-ulthera' }, m), refused: notStaffHere },
-  { name: 'setOpeningHours', run: (m) => commands.setOpeningHours(deps, { clinicId, openingHours: OPENING_HOURS.slice(0, 4) }, m), refused: notStaffHere },
-  { name: 'setSlotConfiguration', run: (m) => commands.setSlotConfiguration(deps, { clinicId, slotLengthMinutes: 30, slotCapacity: 3 }, m), refused: notStaffHere },
-  { name: 'changeClinicSettings', run: (m) => commands.changeClinicSettings(deps, { clinicId, bookingHorizonDays: 60 }, m), refused: notStaffHere },
-  { name: 'setCancellationPolicy', run: (m) => commands.setCancellationPolicy(deps, { clinicId, policy: { ...POLICY, freeCancellationHours: 48 } }, m), refused: notStaffHere },
+  { name: 'listTreatment', run: (m) => commands.listTreatment(deps, { clinicId, treatmentId: `tx-${uid()}`, name: 'X', category: 'skin', priceKrw: 10_000, durationMinutes: 30, depositKrw: 0, bookingMode: 'instant', bookingKinds: ['pay-and-book'] }, m), refused: notManagerHere },
+  { name: 'changeTreatmentPrice', run: (m) => commands.changeTreatmentPrice(deps, { clinicId, treatmentId: 'tx-botox', priceKrw: 120_000 }, m), refused: notManagerHere },
+  { name: 'unlistTreatment', run: (m) => commands.unlistTreatment(deps, { clinicId, treatmentId: 'tx-ulthera' }, m), refused: notManagerHere },
+  { name: 'setOpeningHours', run: (m) => commands.setOpeningHours(deps, { clinicId, openingHours: OPENING_HOURS.slice(0, 4) }, m), refused: notManagerHere },
+  { name: 'setSlotConfiguration', run: (m) => commands.setSlotConfiguration(deps, { clinicId, slotLengthMinutes: 30, slotCapacity: 3 }, m), refused: notManagerHere },
+  { name: 'changeClinicSettings', run: (m) => commands.changeClinicSettings(deps, { clinicId, bookingHorizonDays: 60 }, m), refused: notManagerHere },
+  { name: 'setCancellationPolicy', run: (m) => commands.setCancellationPolicy(deps, { clinicId, policy: { ...POLICY, freeCancellationHours: 48 } }, m), refused: notManagerHere },
 ];
 
 const day = { clinicId, day: '2025-03-04' };
@@ -139,8 +143,9 @@ describe.each([
 });
 
 describe('the rightful actor passes the policy step', () => {
-  it('staff of the clinic change its catalogue; the patient reschedules and cancels their own booking; staff record their own id', async () => {
-    await expect(commands.setSlotConfiguration(deps, { clinicId, slotLengthMinutes: 30, slotCapacity: 2 }, ownStaff())).resolves.toBeDefined();
+  it("the clinic's manager changes its catalogue; the patient reschedules and cancels their own booking; staff record their own id", async () => {
+    await expect(commands.setSlotConfiguration(deps, { clinicId, slotLengthMinutes: 30, slotCapacity: 2 }, ownManager())).resolves.toBeDefined();
+    await expect(commands.changeClinicSettings(deps, { clinicId, noShowGraceMinutes: 15 }, ownManager())).resolves.toBeDefined();
     const own = `r-${uid()}`;
     await commands.bookReservation(deps, { reservationId: own, clinicId, patientId, treatmentId: 'tx-consult', kind: 'consult-first', startsAt: monday('15:00') }, ownPatient());
     await expect(commands.rescheduleReservation(deps, { reservationId: own, startsAt: monday('16:00'), by: 'patient' }, ownPatient())).resolves.toBeDefined();

@@ -5,6 +5,7 @@ import { commandMetadata, SYSTEM_ACTOR } from './metadata';
 
 const patient = commandMetadata({ actor: { id: 'pat-1', role: 'patient' }, clinicId: 'c-1' });
 const staff = commandMetadata({ actor: { id: 'staff-1', role: 'staff' }, clinicId: 'c-1' });
+const manager = commandMetadata({ actor: { id: 'staff-2', role: 'staff' }, clinicId: 'c-1', clinicManager: true });
 const staffNoClinic = commandMetadata({ actor: { id: 'staff-1', role: 'staff' } });
 const auditor = commandMetadata({ actor: { id: 'aud-1', role: 'auditor' } });
 const admin = commandMetadata({ actor: { id: 'adm-1', role: 'admin' } });
@@ -23,6 +24,17 @@ describe('authorize (the command policy step)', () => {
     expect(() => authorize(staff, 'X', foreign, ['staff'])).toThrow(ForbiddenError);
     expect(() => authorize(staffNoClinic, 'X', mine, ['staff'])).toThrow(ForbiddenError);
     expect(() => authorize(staff, 'X', { patientId: 'pat-1' }, ['staff'])).toThrow(ForbiddenError);
+  });
+  it("a manager-only command: the clinic's manager, not its plain staff nor another clinic's manager; a manager is staff too", () => {
+    expect(() => authorize(manager, 'X', mine, ['manager', 'admin'])).not.toThrow();
+    expect(() => authorize(staff, 'X', mine, ['manager', 'admin'])).toThrow(ForbiddenError);
+    expect(() => authorize(manager, 'X', foreign, ['manager', 'admin'])).toThrow(ForbiddenError);
+    expect(() => authorize(manager, 'X', mine, ['staff'])).not.toThrow();
+    expect(() => authorize(admin, 'X', foreign, ['manager', 'admin'])).not.toThrow();
+    // The flag is the session's, for staff: another role claiming it gains nothing.
+    const patientClaiming = commandMetadata({ actor: { id: 'pat-1', role: 'patient' }, clinicId: 'c-1', clinicManager: true });
+    expect(patientClaiming.clinicManager).toBeUndefined();
+    expect(() => authorize(patientClaiming, 'X', mine, ['manager'])).toThrow(ForbiddenError);
   });
   it('a role the command does not allow is refused; auditors never write', () => {
     expect(() => authorize(patient, 'X', mine, ['staff'])).toThrow(ForbiddenError);

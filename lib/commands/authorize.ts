@@ -18,8 +18,11 @@
 import type { CommandMetadata } from './metadata';
 import { ForbiddenError } from './errors';
 
-/** The roles a command may allow besides the system actor (who may always act). Auditors never write. */
-export type WriterRole = 'patient' | 'staff' | 'admin';
+/**
+ * The roles a command may allow besides the system actor (who may always act). Auditors never write.
+ * 'manager': staff whose session says they manage their clinic (meta.clinicManager); 'staff' includes them.
+ */
+export type WriterRole = 'patient' | 'staff' | 'manager' | 'admin';
 
 /** What the command touches. A patient must be its `patientId`; staff must belong to its `clinicId`. */
 export interface Subject {
@@ -35,6 +38,7 @@ export const SYSTEM_ROLE = 'system';
  * - a role not in `allow` (auditors always): refused;
  * - `patient`: the subject's patientId must be the actor's id;
  * - `staff`: the subject's clinicId must be `meta.clinicId` (their own clinic, from the session);
+ *   where only `manager` is allowed, they must also manage it (`meta.clinicManager`);
  * - `admin` (the platform operator): wherever allowed.
  */
 export function authorize(meta: CommandMetadata, command: string, subject: Subject, allow: readonly WriterRole[]): void {
@@ -49,7 +53,9 @@ export function authorize(meta: CommandMetadata, command: string, subject: Subje
       ...(subject.patientId ? { patientId: subject.patientId } : {}),
     });
   };
-  if (!(allow as readonly string[]).includes(actor.role)) refuse(`not allowed for the ${actor.role} role`);
+  const asManager = actor.role === 'staff' && !allow.includes('staff') && allow.includes('manager');
+  if (asManager && meta.clinicManager !== true) refuse('not a manager of the clinic');
+  if (!asManager && !(allow as readonly string[]).includes(actor.role)) refuse(`not allowed for the ${actor.role} role`);
   switch (actor.role) {
     case 'patient':
       if (!subject.patientId || subject.patientId !== actor.id) refuse('not their own');

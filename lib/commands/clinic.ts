@@ -5,8 +5,11 @@ import { authorize, type WriterRole } from './authorize';
 import { run, type CommandDeps } from './deps';
 import type { CommandMetadata } from './metadata';
 
-/** Registering a clinic is the platform's (admin, seed); its catalogue and settings are its staff's. */
-const CLINIC_WRITERS: readonly WriterRole[] = ['staff', 'admin'];
+/**
+ * Registering a clinic is the platform's (admin, seed); running it (catalogue, hours, closures,
+ * settings) is its managers' (staff with the flag an admin sets), and the admin's.
+ */
+const CLINIC_WRITERS: readonly WriterRole[] = ['manager', 'admin'];
 
 type Input<T extends ClinicCommand['type']> = Omit<Extract<ClinicCommand, { type: T }>, 'type'>;
 type WithClinic<T extends ClinicCommand['type']> = { clinicId: string } & Input<T>;

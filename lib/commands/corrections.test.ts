@@ -12,7 +12,7 @@ import { changeClinicSettings, setCancellationPolicy } from './clinic';
 import type { CommandDeps } from './deps';
 import { BookingBeyondHorizonError } from '../domain/clinic';
 import { bookReservation, confirmReservation, rescheduleReservation } from './reservation';
-import { FREE_CONSULT, manualClock, meta, patientMeta, registerTestClinic, staffMeta } from './testing';
+import { FREE_CONSULT, manualClock, managerMeta, meta, patientMeta, registerTestClinic, staffMeta } from './testing';
 
 const t = await createTestDatabase();
 const store = await createEventStore({ databaseUrl: t.url, hmacKey: 'test-key-at-least-16-bytes', maxConnections: 8 });
@@ -69,10 +69,10 @@ describe("a patient's reschedule of a clinic-confirmed booking goes back to the 
 });
 
 describe('the booking horizon through the commands', () => {
-  it('given a clinic with a 14-day horizon set by its staff, when a patient books 20 days ahead, then it is refused before any hold; 10 days ahead is booked', async () => {
+  it('given a clinic with a 14-day horizon set by its manager, when a patient books 20 days ahead, then it is refused before any hold; 10 days ahead is booked', async () => {
     const clinicId = `c-${uid()}`;
     await registerTestClinic(deps, clinicId);
-    const changed = await changeClinicSettings(deps, { clinicId, bookingHorizonDays: 14 }, staffMeta(clinicId));
+    const changed = await changeClinicSettings(deps, { clinicId, bookingHorizonDays: 14 }, managerMeta(clinicId));
     expect(changed.events).toEqual([
       { type: 'ClinicSettingsChanged', schemaVersion: 1, data: { bookingHorizonDays: 14, previousBookingHorizonDays: 90, paymentDeadlineMinutes: 30, previousPaymentDeadlineMinutes: 30 } },
     ]);

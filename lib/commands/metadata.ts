@@ -11,6 +11,11 @@ export interface CommandMetadata {
   readonly actor: Actor;
   /** The clinic the actor acts for (staff) or acts at (patient booking); null when none applies. */
   readonly clinicId: string | null;
+  /**
+   * Staff only, from the session: a manager of `clinicId` (authorize's 'manager' writer role). Present
+   * only when true; not copied into events (the actor's role stays 'staff' there).
+   */
+  readonly clinicManager?: true;
   readonly ip: string | null;
   readonly userAgent: string | null;
   /** Idempotency key: the same command id twice appends once and returns the first result. */
@@ -24,6 +29,7 @@ export interface CommandMetadata {
 export interface CommandMetadataInput {
   actor: Actor;
   clinicId?: string | null;
+  clinicManager?: boolean;
   ip?: string | null;
   userAgent?: string | null;
   /** Give the id the form/request carried (so a double submit is one command); generated when omitted. */
@@ -44,6 +50,7 @@ export function commandMetadata(input: CommandMetadataInput): CommandMetadata {
   return {
     actor: { id: input.actor.id, role: input.actor.role },
     clinicId: input.clinicId ?? null,
+    ...(input.clinicManager && input.actor.role === 'staff' ? { clinicManager: true as const } : {}),
     ip: input.ip ?? null,
     userAgent: input.userAgent ?? null,
     commandId,
@@ -110,6 +117,8 @@ export interface ActingUser {
   readonly role: string;
   /** Staff only: their own clinic. */
   readonly clinicId: string | null;
+  /** Staff only: a manager of that clinic (SessionUser.isClinicManager). */
+  readonly isClinicManager?: boolean;
 }
 
 /**
@@ -125,6 +134,7 @@ export function userCommandMetadata(
   return commandMetadata({
     actor: { id: user.id, role: user.role },
     clinicId: user.role === 'staff' ? user.clinicId : (input.clinicId ?? null),
+    clinicManager: user.role === 'staff' && user.isClinicManager === true,
     ip: origin.ip,
     userAgent: origin.userAgent,
     ...(input.commandId === undefined ? {} : { commandId: input.commandId }),

@@ -31,6 +31,8 @@ export function meta(overrides: Partial<Parameters<typeof commandMetadata>[0]> =
 
 /** A staff member of `clinicId` (their clinic from the session, as userCommandMetadata sets it). */
 export const staffMeta = (clinicId: string, staffId = staffActor.id) => meta({ actor: { id: staffId, role: 'staff' }, clinicId });
+/** A manager of `clinicId`: staff whose session carries the clinic-manager flag (runs the clinic commands). */
+export const managerMeta = (clinicId: string, staffId = 'manager-1') => meta({ actor: { id: staffId, role: 'staff' }, clinicId, clinicManager: true });
 /** A patient acting on their own (at `clinicId`, recorded for the audit trail). */
 export const patientMeta = (patientId: string, clinicId: string | null = null) => meta({ actor: patientActor(patientId), clinicId });
 

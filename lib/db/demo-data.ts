@@ -95,12 +95,14 @@ export const demoAccounts: ReadonlyArray<{
   name: string;
   role: Role;
   clinicId?: (typeof demoClinics)[number]['id'];
+  /** Staff only: the clinic's manager (runs its catalogue, hours, closures and settings). */
+  clinicManager?: true;
   /** Patients only: the personal data of their patient record (encrypted in its events). */
   patient?: { phone: string; birthDate: string };
 }> = [
   { email: 'admin@yeyak.example', name: '관리자 Admin', role: 'admin' },
   { email: 'auditor@yeyak.example', name: '정감사 Jung Auditor', role: 'auditor' },
-  { email: 'gangnam.staff@yeyak.example', name: '최수아 Choi Sua', role: 'staff', clinicId: 'gangnam-glow' },
+  { email: 'gangnam.staff@yeyak.example', name: '최수아 Choi Sua', role: 'staff', clinicId: 'gangnam-glow', clinicManager: true },
   { email: 'gangnam.nurse@yeyak.example', name: '한유나 Han Yuna', role: 'staff', clinicId: 'gangnam-glow' },
   { email: 'apgujeong.staff@yeyak.example', name: '오지훈 Oh Jihun', role: 'staff', clinicId: 'apgujeong-line' },
   { email: 'sinsa.staff@yeyak.example', name: '윤하린 Yoon Harin', role: 'staff', clinicId: 'sinsa-clear' },

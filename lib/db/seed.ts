@@ -47,7 +47,7 @@ export async function seedDemoData(db: Db, deps: CommandDeps): Promise<boolean> 
   for (const account of demoAccounts) {
     await db
       .insert(users)
-      .values({ id: uuidv7(), email: account.email, name: account.name, role: account.role, clinicId: account.clinicId ?? null, passwordHash })
+      .values({ id: uuidv7(), email: account.email, name: account.name, role: account.role, clinicId: account.clinicId ?? null, clinicManager: account.clinicManager ?? false, passwordHash })
       .onConflictDoNothing();
     if (!account.patient) continue;
     const [row] = await db.select({ id: users.id }).from(users).where(sql`lower(${users.email}) = ${account.email}`);

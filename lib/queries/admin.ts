@@ -4,11 +4,11 @@ import { db } from '../db/client';
 import { users } from '../db/schema';
 import { recordPersonalDataAccess } from '../privacy/access-log';
 
-/** Every account with its role and clinic, for administrators. Never includes password hashes. */
+/** Every account with its role, clinic and manager flag, for administrators. Never includes password hashes. */
 export async function listAccounts() {
   const user = await requireUser({ roles: ['admin'], callbackUrl: '/admin' });
   const accounts = await db()
-    .select({ id: users.id, name: users.name, email: users.email, role: users.role, clinicId: users.clinicId, active: users.active })
+    .select({ id: users.id, name: users.name, email: users.email, role: users.role, clinicId: users.clinicId, clinicManager: users.clinicManager, active: users.active })
     .from(users)
     .orderBy(asc(users.role), asc(users.email));
   // Access log: names and e-mails of every account are personal data (one entry per listing, before it is returned).

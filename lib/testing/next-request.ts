@@ -47,6 +47,8 @@ export interface TestAccount {
   name: string;
   role: Role;
   clinicId: string | null;
+  /** Staff only: the clinic-manager flag of the account row (requireUser reads it from there). */
+  clinicManager?: boolean;
 }
 
 /** The session cookie Auth.js sets at sign-in (its claims as of then); null signs out. */
