@@ -111,7 +111,10 @@ export const securityEvents = pgTable(
   (t) => [
     index('security_events_email_idx').on(t.email, t.occurredAt),
     index('security_events_ip_idx').on(t.ip, t.occurredAt),
-    index('security_events_time_idx').on(t.occurredAt),
+    // The audit trail's keyset order (occurred_at, id), alone and after its filters.
+    index('security_events_time_idx').on(t.occurredAt, t.id),
+    index('security_events_user_idx').on(t.userId, t.occurredAt, t.id),
+    index('security_events_type_idx').on(t.type, t.occurredAt, t.id),
   ],
 );
 

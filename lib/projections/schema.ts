@@ -17,6 +17,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { revisionTable } from './revision-table';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -49,13 +50,7 @@ export const projectionRegistry = pgTable('projection_registry', {
   updatedAt: tz('updated_at').notNull().defaultNow(),
 });
 
-/** The per-stream revision table of one projection (rmrev_<table suffix>). */
-export function revisionTable(name: string) {
-  return pgTable(name, {
-    streamId: text('stream_id').primaryKey(),
-    revision: bigint('revision', { mode: 'number' }).notNull(),
-  });
-}
+export { revisionTable };
 
 /** Events the admin chose to skip: when the parked event is replayed the worker acks it without applying it. */
 export const projectionSkips = pgTable('projection_skips', {
@@ -340,53 +335,9 @@ export const rmClinicDailyStats = pgTable(
 );
 
 // ---------------------------------------------------------------------------------------------
-// audit log
+// audit log (colocated with its projection and queries: read-models/audit-log/)
 
-export const rmrevAuditLog = revisionTable('rmrev_audit_log');
-
-export const rmAuditSubjects = pgTable('rm_audit_subjects', {
-  streamId: text('stream_id').primaryKey(),
-  clinicId: text('clinic_id'),
-  patientId: text('patient_id'),
-});
-
-/** One row per event, flattened and indexed for the audit viewer's filters. */
-export const rmAuditLog = pgTable(
-  'rm_audit_log',
-  {
-    eventId: text('event_id').primaryKey(),
-    positionCommit: bigint('position_commit', { mode: 'bigint' }).notNull(),
-    positionPrepare: bigint('position_prepare', { mode: 'bigint' }).notNull(),
-    occurredAt: tz('occurred_at').notNull(),
-    recordedAt: tz('recorded_at').notNull(),
-    actorId: text('actor_id').notNull(),
-    actorRole: text('actor_role').notNull(),
-    clinicId: text('clinic_id'),
-    patientId: text('patient_id'),
-    streamId: text('stream_id').notNull(),
-    revision: integer('revision').notNull(),
-    entityType: text('entity_type').notNull(),
-    entityId: text('entity_id').notNull(),
-    eventType: text('event_type').notNull(),
-    schemaVersion: integer('schema_version').notNull(),
-    summary: text('summary').notNull(),
-    correlationId: text('correlation_id'),
-    causationId: text('causation_id'),
-    commandId: text('command_id'),
-    ip: text('ip'),
-  },
-  (t) => [
-    index('rm_audit_log_time_idx').on(t.occurredAt),
-    index('rm_audit_log_actor_idx').on(t.actorId, t.occurredAt),
-    index('rm_audit_log_role_idx').on(t.actorRole, t.occurredAt),
-    index('rm_audit_log_clinic_idx').on(t.clinicId, t.occurredAt),
-    index('rm_audit_log_patient_idx').on(t.patientId, t.occurredAt),
-    index('rm_audit_log_entity_idx').on(t.entityType, t.entityId, t.occurredAt),
-    index('rm_audit_log_type_idx').on(t.eventType, t.occurredAt),
-    index('rm_audit_log_correlation_idx').on(t.correlationId),
-    index('rm_audit_log_position_idx').on(t.positionCommit, t.positionPrepare),
-  ],
-);
+export * from './read-models/audit-log/table';
 
 // ---------------------------------------------------------------------------------------------
 // clinic catalogue (writes the foundation tables clinics/treatments; keeps the policy here)

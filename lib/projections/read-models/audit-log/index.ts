@@ -1,7 +1,7 @@
-import { parseStream } from '../../domain/shared/streams';
-import { RowCache, summarize, flushAll } from '../rows';
-import { rmAuditLog, rmAuditSubjects, rmrevAuditLog } from '../schema';
-import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
+import { parseStream } from '../../../domain/shared/streams';
+import { RowCache, summarize, flushAll } from '../../rows';
+import { rmAuditLog, rmAuditSubjects, rmrevAuditLog } from './table';
+import type { Projection, ProjectionTx, ProjectedEvent } from '../../types';
 
 type Row = typeof rmAuditLog.$inferSelect;
 type SubjectRow = typeof rmAuditSubjects.$inferSelect;
