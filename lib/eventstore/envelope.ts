@@ -143,6 +143,8 @@ export function chainEncodedEvents(
   events: EncodedEvent[],
   firstRevision: number,
   previousHash: string | null,
+  /** Further fields for event i, a JSON fragment ending with a comma (the batch statement's stream, revision, append number). */
+  fields?: (index: number) => string,
 ): { json: string; lastHash: string } {
   let prev = previousHash;
   let json = '[';
@@ -152,7 +154,7 @@ export function chainEncodedEvents(
     const hash = computeEventHashFromJson(key, { ...e, streamId, revision: firstRevision + i }, prev);
     const integrity = `{"alg":${JSON.stringify(HASH_ALGORITHM)},"kid":${kid},"previousHash":${JSON.stringify(prev)},"hash":${JSON.stringify(hash)}}`;
     const metadata = e.metadataJson === '{}' ? `{"integrity":${integrity}}` : `${e.metadataJson.slice(0, -1)},"integrity":${integrity}}`;
-    json += `${i > 0 ? ',' : ''}{"id":${JSON.stringify(e.eventId)},"type":${JSON.stringify(e.type)},"schemaVersion":${JSON.stringify(e.schemaVersion)},"data":${e.dataJson},"metadata":${metadata}}`;
+    json += `${i > 0 ? ',' : ''}{${fields ? fields(i) : ''}"id":${JSON.stringify(e.eventId)},"type":${JSON.stringify(e.type)},"schemaVersion":${JSON.stringify(e.schemaVersion)},"data":${e.dataJson},"metadata":${metadata}}`;
     prev = hash;
   }
   return { json: `${json}]`, lastHash: prev! };

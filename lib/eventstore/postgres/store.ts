@@ -1,9 +1,12 @@
 /**
  * PostgreSQL backend of the event store port (the default). Schema: drizzle/0001_eventstore.sql.
  *
- * Append: one statement (es_append) in its own transaction, chained to the stream head the store read
- * (or remembered from its own last append); a moved head returns nothing and the store re-reads, so
- * even an `any` append is written against the exact revision its hash chains to. See docs/eventstore.md.
+ * Append (group commit): the appends a process has waiting go together, in one transaction and one
+ * statement (es_append_batch, drizzle/0017), each with its own outcome; with nothing else running an
+ * append goes at once. Every transaction takes its streams' advisory locks in a fixed order before its
+ * first write. A stream whose head this process knows is chained and written in one round trip; any
+ * other is locked, read and written in one transaction (it waits for the stream, it never spins), so an
+ * `any` append cannot fail from contention. See docs/eventstore.md.
  *
  * Reading $all in order without skipping: positions come from a sequence taken at insert time, but
  * transactions commit in any order, so "position > checkpoint" would skip an event whose transaction
@@ -11,14 +14,13 @@
  * transaction id (xid8) and readers only read events of transactions older than the oldest one still
  * running (xid < pg_snapshot_xmin(pg_current_snapshot())), in (xid, position) order, checkpointing the
  * pair: every transaction below that horizon has finished, so nothing can appear there later.
- * Per-stream order: an append's first write is its stream row, conditioned on the head it read, so an
- * append of revision r+1 only succeeds after the append of r committed and its xid (assigned at that
- * write) is higher; xid order therefore agrees with revision order within a stream.
+ * Per-stream order: a transaction takes all its stream locks before its first write (where its xid is
+ * assigned), so an append of revision r+1 only writes after the append of r committed and released the
+ * lock, and its xid is higher; xid order therefore agrees with revision order within a stream.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { DuplicateEventId, EventStoreClosed, EventStoreUnavailable, InvalidEvent, StreamNotFound, WrongExpectedVersion } from '../errors';
-import { chainEncodedEvents, comparePositions, encodeEventsForAppend, satisfies, validateExpectedRevision, validateStreamId } from '../envelope';
+import { chainEncodedEvents, comparePositions, encodeEventsForAppend, satisfies, validateExpectedRevision, validateStreamId, type EncodedEvent } from '../envelope';
 import { hmacKeyObject, StreamChainVerifier } from '../hash-chain';
 import type { KeyObject } from 'node:crypto';
 import type {
@@ -55,6 +57,8 @@ export interface PostgresEventStoreOptions {
   applicationName?: string;
   /** Stream heads remembered from this process's own appends, to skip the head read (default 10 000). */
   headCacheSize?: number;
+  /** Append batches (transactions) of this process running at once (default 2); see append. */
+  maxBatchesInFlight?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -63,7 +67,45 @@ interface Head {
   hash: string;
 }
 
-const MAX_APPEND_ATTEMPTS = 50;
+/** One call of append, waiting for or in a batch. */
+interface Pending {
+  streamId: string;
+  expected: ExpectedRevision;
+  events: EncodedEvent[];
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+  /** Lock the stream before reading its head (its head moved under an earlier try). */
+  lock: boolean;
+  attempts: number;
+}
+
+/** A batch chained to the heads: es_append_batch's arguments and what each append became. */
+interface Plan {
+  streamsJson: string;
+  eventsJson: string;
+  /** The appends written, by their number in the statement. */
+  written: Pending[];
+  /** Appends not written because their expectation was not met, with the revision they met instead. */
+  refused: Map<Pending, CurrentRevision>;
+  /** Each written stream's head after the batch. */
+  lastHeads: Map<string, Head>;
+}
+
+interface BatchRow {
+  kind: 'ok' | 'moved' | 'duplicate';
+  stream_id: string;
+  member: number | null;
+  last_position: string | null;
+  last_xid: string | null;
+  revision: string | null;
+  last_hash: string | null;
+}
+
+/** One batch's limits: appends, and events (one big append still goes, alone). */
+const MAX_BATCH_APPENDS = 256;
+const MAX_BATCH_EVENTS = 2000;
+/** A locked append whose head still moved: only a writer bypassing the stream lock can cause it. */
+const MAX_LOCKED_ATTEMPTS = 5;
 
 export class PostgresEventStore implements EventStore {
   readonly backend = 'postgres' as const;
@@ -78,6 +120,13 @@ export class PostgresEventStore implements EventStore {
   private readonly heads = new Map<string, Head>();
   private readonly headCacheSize: number;
   private readonly subscriptions = new Set<PgCatchUpSubscription>();
+  /** Appends waiting for a batch, in arrival order. */
+  private queue: Pending[] = [];
+  /** Streams written by a running batch. */
+  private readonly busy = new Set<string>();
+  private inFlight = 0;
+  private readonly maxBatchesInFlight: number;
+  private readonly drainWaiters: Array<() => void> = [];
   private closed = false;
   readonly onError: (error: unknown) => void;
 
@@ -87,6 +136,7 @@ export class PostgresEventStore implements EventStore {
     this.verifyKeys = [options.hmacKey, ...(options.previousHmacKeys ?? [])];
     this.keyObject = hmacKeyObject(options.hmacKey);
     this.headCacheSize = options.headCacheSize ?? 10_000;
+    this.maxBatchesInFlight = options.maxBatchesInFlight ?? 2;
     this.onError = options.onError ?? (() => {});
     this.sql = postgres(options.databaseUrl, {
       max: options.maxConnections ?? 10,
@@ -101,65 +151,268 @@ export class PostgresEventStore implements EventStore {
     if (this.closed) throw new EventStoreClosed();
   }
 
-  // --- append ---------------------------------------------------------------------------------
+  // --- append (group commit) -------------------------------------------------------------------
 
   async append(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     this.assertOpen();
     const expected = options.expectedRevision ?? 'any';
     validateExpectedRevision(expected);
-    const prepared = encodeEventsForAppend(streamId, events);
+    const encoded = encodeEventsForAppend(streamId, events);
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ streamId, expected, events: encoded, resolve, reject, lock: false, attempts: 0 });
+      this.pump();
+    });
+  }
 
-    for (let attempt = 0; ; attempt++) {
-      // 1. The head to chain to: on the first attempt a remembered one if it satisfies the
-      //    expectation (a stale one only costs a retry), a new stream for no_stream; else read it.
-      let head: Head | null;
-      const remembered = attempt === 0 ? this.heads.get(streamId) : undefined;
-      if (remembered && satisfies(expected, remembered.revision)) head = remembered;
-      else if (attempt === 0 && expected === 'no_stream' && !remembered) head = null;
-      else head = await this.readHead(streamId);
+  /**
+   * Starts a batch of the waiting appends while fewer than maxBatchesInFlight run. An append with
+   * nothing running ahead of it goes at once (an idle writer waits for nobody); appends arriving while
+   * batches run wait for one to finish and then go together.
+   */
+  private pump(): void {
+    while (this.inFlight < this.maxBatchesInFlight && this.queue.length > 0) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) break;
+      const streams = new Set(batch.map((m) => m.streamId));
+      for (const streamId of streams) this.busy.add(streamId);
+      this.inFlight++;
+      void this.writeBatch(batch)
+        // writeBatch settles every append itself; this only catches a bug in it.
+        .catch((error) => batch.forEach((m) => m.reject(error)))
+        .finally(() => {
+          this.inFlight--;
+          for (const streamId of streams) this.busy.delete(streamId);
+          this.pump();
+        });
+    }
+    if (this.inFlight === 0 && this.queue.length === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
 
-      const actual: CurrentRevision = head ? head.revision : 'no_stream';
-      if (!satisfies(expected, actual)) {
-        const original = await this.findOriginal(streamId, prepared, expected);
-        if (original) return original;
-        throw new WrongExpectedVersion(streamId, expected, actual);
-      }
-
-      // 2. Chain and write in one statement.
-      const first = head ? head.revision + 1 : 0;
-      // The events as es_append's JSON array, data and metadata serialised once (what is hashed is
-      // what is written). Sent as text: postgres.js would serialise a string for a jsonb parameter again.
-      const chained = chainEncodedEvents(this.keyObject, streamId, prepared, first, head?.hash ?? null);
-      let rows: Array<{ last_position: string; last_xid: string; last_revision: string }>;
-      try {
-        rows = await this.sql`
-          select last_position::text, last_xid::text, last_revision::text
-          from es_append(${streamId}, ${head ? head.revision : -1}, ${chained.lastHash}, ${chained.json}::text::jsonb)`;
-      } catch (error) {
-        if (isUniqueViolation(error, 'es_events_event_id_key')) {
-          const original = await this.findOriginal(streamId, prepared, expected);
-          if (original) return original;
-          const existing = await this.sql<{ event_id: string }[]>`
-            select event_id::text from es_events where event_id = any(${prepared.map((e) => e.eventId)}::uuid[]) limit 1`;
-          throw new DuplicateEventId(streamId, existing[0]?.event_id ?? prepared[0]!.eventId);
-        }
-        throw mapError(error);
-      }
-      const row = rows[0];
-      if (!row) {
-        // The head moved (or our remembered head was stale): re-read and try again.
-        this.heads.delete(streamId);
-        if (attempt >= MAX_APPEND_ATTEMPTS) {
-          throw new EventStoreUnavailable(`Append to ${streamId} kept conflicting with concurrent appends (${attempt + 1} attempts)`);
-        }
-        if (attempt >= 3) await sleep(Math.random() * Math.min(50, 2 ** attempt));
+  /**
+   * The waiting appends that go together, in arrival order: none of a stream that a running batch
+   * writes (it chains to that batch's outcome), none that repeats an event id of an earlier one (it
+   * settles after it, as a repeat), within the size limits; the next ones of a stream held back stay too.
+   */
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    const held = new Set<string>();
+    const ids = new Set<string>();
+    let events = 0;
+    for (const m of this.queue) {
+      const fits = batch.length === 0 || (batch.length < MAX_BATCH_APPENDS && events + m.events.length <= MAX_BATCH_EVENTS);
+      if (!fits || this.busy.has(m.streamId) || held.has(m.streamId) || m.events.some((e) => ids.has(e.eventId))) {
+        held.add(m.streamId);
+        rest.push(m);
         continue;
       }
-      const revision = Number(row.last_revision);
-      this.rememberHead(streamId, { revision, hash: chained.lastHash });
-      this.notifier.appended();
-      return { nextExpectedRevision: revision, position: { commit: BigInt(row.last_xid), prepare: BigInt(row.last_position) } };
+      batch.push(m);
+      events += m.events.length;
+      for (const e of m.events) ids.add(e.eventId);
     }
+    this.queue = rest;
+    return batch;
+  }
+
+  /**
+   * A stream whose head this process knows (its own last append, or no_stream for one it has not
+   * seen) is chained and written in one statement, no lock held across a round trip; if the head
+   * moved, it is locked next time. Any other stream is locked first, its head read, then written in
+   * the same transaction: it waits for the stream instead of spinning. Both kinds go at the same time.
+   */
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    const lockStream = new Map<string, boolean>();
+    for (const m of batch) {
+      const known = lockStream.get(m.streamId);
+      if (known === undefined) {
+        const remembered = this.heads.get(m.streamId);
+        lockStream.set(m.streamId, m.lock || !(remembered ? satisfies(m.expected, remembered.revision) : m.expected === 'no_stream'));
+      } else if (m.lock) lockStream.set(m.streamId, true);
+    }
+    const optimistic = batch.filter((m) => !lockStream.get(m.streamId));
+    const locked = batch.filter((m) => lockStream.get(m.streamId));
+    await Promise.all([optimistic.length > 0 && this.writeOptimistic(optimistic), locked.length > 0 && this.writeLocked(locked, false)]);
+  }
+
+  private async writeOptimistic(members: Pending[]): Promise<void> {
+    const plan = this.plan(members, (streamId) => this.heads.get(streamId) ?? null);
+    let rows: BatchRow[];
+    try {
+      rows = await this.sql<BatchRow[]>`
+        select kind, stream_id, member, last_position::text, last_xid::text, revision::text, last_hash
+        from es_append_batch(${plan.streamsJson}::text::jsonb, ${plan.eventsJson}::text::jsonb)`;
+    } catch (error) {
+      await this.afterFailedBatch(members, error);
+      return;
+    }
+    await this.settle(members, plan, rows, false);
+  }
+
+  /** Locks the streams, reads their heads, chains to them and writes, in one transaction (two round trips). */
+  private async writeLocked(members: Pending[], alone: boolean): Promise<void> {
+    const streams = [...new Set(members.map((m) => m.streamId))];
+    let plan: Plan;
+    let rows: BatchRow[] = [];
+    let connection: postgres.ReservedSql;
+    try {
+      connection = await this.sql.reserve();
+    } catch (error) {
+      await this.afterFailedBatch(members, error, alone);
+      return;
+    }
+    try {
+      // Sent together (pipelined); the heads are read after the lock is held.
+      const [, heads] = await Promise.all([
+        connection`begin`,
+        connection<{ stream_id: string; revision: string; last_hash: string }[]>`
+          select stream_id, revision::text, last_hash from es_lock_heads(${streams}::text[])`,
+      ]);
+      const headOf = new Map(heads.map((h) => [h.stream_id, { revision: Number(h.revision), hash: h.last_hash }]));
+      plan = this.plan(members, (streamId) => headOf.get(streamId) ?? null);
+      if (plan.written.length === 0) await connection`commit`;
+      else {
+        [rows] = await Promise.all([
+          connection<BatchRow[]>`
+            select kind, stream_id, member, last_position::text, last_xid::text, revision::text, last_hash
+            from es_append_batch(${plan.streamsJson}::text::jsonb, ${plan.eventsJson}::text::jsonb)`,
+          connection`commit`,
+        ]);
+      }
+    } catch (error) {
+      await connection`rollback`.catch(() => {});
+      connection.release();
+      await this.afterFailedBatch(members, error, alone);
+      return;
+    }
+    connection.release();
+    await this.settle(members, plan, rows, alone);
+  }
+
+  /**
+   * Chains the appends, stream by stream in arrival order, to the given heads: an append whose
+   * expectation the head (after the appends before it) does not meet is not written but refused
+   * after the batch (or found to be a repeat).
+   */
+  private plan(members: Pending[], headOf: (streamId: string) => Head | null): Plan {
+    const heads = new Map<string, Head | null>();
+    const chainedFrom = new Map<string, number>();
+    const written: Plan['written'] = [];
+    const refused = new Map<Pending, CurrentRevision>();
+    const parts: string[] = [];
+    for (const m of members) {
+      const head = heads.has(m.streamId) ? heads.get(m.streamId)! : headOf(m.streamId);
+      heads.set(m.streamId, head);
+      const actual: CurrentRevision = head ? head.revision : 'no_stream';
+      if (!satisfies(m.expected, actual)) {
+        refused.set(m, actual);
+        continue;
+      }
+      if (!chainedFrom.has(m.streamId)) chainedFrom.set(m.streamId, head ? head.revision : -1);
+      const from = head ? head.revision + 1 : 0;
+      const last = m.events.length - 1;
+      const number = written.length;
+      const stream = JSON.stringify(m.streamId);
+      const chained = chainEncodedEvents(this.keyObject, m.streamId, m.events, from, head?.hash ?? null, (i) =>
+        i === last ? `"s":${stream},"rev":${from + i},"m":${number},` : `"s":${stream},"rev":${from + i},`,
+      );
+      parts.push(chained.json.slice(1, -1));
+      written.push(m);
+      heads.set(m.streamId, { revision: from + last, hash: chained.lastHash });
+    }
+    const lastHeads = new Map<string, Head>();
+    const streams: string[] = [];
+    for (const [streamId, h] of chainedFrom) {
+      const head = heads.get(streamId)!;
+      lastHeads.set(streamId, head);
+      streams.push(`{"s":${JSON.stringify(streamId)},"h":${h},"r":${head.revision},"l":${JSON.stringify(head.hash)}}`);
+    }
+    return { streamsJson: `[${streams.join(',')}]`, eventsJson: `[${parts.join(',')}]`, written, refused, lastHeads };
+  }
+
+  /** Each append gets its outcome: written, refused (or a repeat), again later (head moved), or alone (duplicate id). */
+  private async settle(members: Pending[], plan: Plan, rows: BatchRow[], alone: boolean): Promise<void> {
+    const moved = new Map<string, Head | null>();
+    const duplicate = new Set<string>();
+    let wrote = false;
+    for (const row of rows) {
+      if (row.kind === 'ok') {
+        wrote = true;
+        plan.written[row.member!]!.resolve({
+          nextExpectedRevision: Number(row.revision),
+          position: { commit: BigInt(row.last_xid!), prepare: BigInt(row.last_position!) },
+        });
+      } else if (row.kind === 'moved') {
+        moved.set(row.stream_id, row.revision === null ? null : { revision: Number(row.revision), hash: row.last_hash! });
+      } else duplicate.add(row.stream_id);
+    }
+    if (wrote) this.notifier.appended();
+    for (const [streamId, head] of plan.lastHeads) if (!moved.has(streamId) && !duplicate.has(streamId)) this.rememberHead(streamId, head);
+    for (const [streamId, head] of moved) {
+      if (head) this.rememberHead(streamId, head);
+      else this.heads.delete(streamId);
+    }
+    const again: Pending[] = [];
+    const settling: Promise<void>[] = [];
+    for (const m of members) {
+      if (moved.has(m.streamId)) {
+        // Another process wrote the stream after this one learnt its head: next time lock it first.
+        if (++m.attempts > MAX_LOCKED_ATTEMPTS) {
+          m.reject(new EventStoreUnavailable(`Append to ${m.streamId}: the stream's head kept moving although its lock was held (${m.attempts} attempts); something writes it without the stream lock`));
+        } else {
+          m.lock = true;
+          again.push(m);
+        }
+      } else if (duplicate.has(m.streamId)) {
+        if (alone) settling.push(this.settleDuplicate(m));
+      } else {
+        const actual = plan.refused.get(m);
+        if (actual !== undefined) settling.push(this.refuse(m, actual));
+      }
+    }
+    this.queue.unshift(...again);
+    // The appends of a stream with a stored event id, each alone and in order: a repeat gets its
+    // original result, a clash DuplicateEventId, and the others are written.
+    if (!alone) for (const m of members) if (duplicate.has(m.streamId)) await this.writeLocked([m], true);
+    await Promise.all(settling);
+  }
+
+  /** The expectation was not met: the append's original result if it is a repeat, else WrongExpectedVersion. */
+  private async refuse(m: Pending, actual: CurrentRevision): Promise<void> {
+    try {
+      const original = await this.findOriginal(m.streamId, m.events, m.expected);
+      if (original) m.resolve(original);
+      else m.reject(new WrongExpectedVersion(m.streamId, m.expected, actual));
+    } catch (error) {
+      m.reject(mapError(error));
+    }
+  }
+
+  /** An event id of this append (alone in its batch) is stored already: a repeat, or DuplicateEventId. */
+  private async settleDuplicate(m: Pending): Promise<void> {
+    try {
+      const original = await this.findOriginal(m.streamId, m.events, m.expected);
+      if (original) return m.resolve(original);
+      const existing = await this.sql<{ event_id: string }[]>`
+        select event_id::text from es_events where event_id = any(${m.events.map((e) => e.eventId)}::uuid[]) limit 1`;
+      m.reject(new DuplicateEventId(m.streamId, existing[0]?.event_id ?? m.events[0]!.eventId));
+    } catch (error) {
+      m.reject(mapError(error));
+    }
+  }
+
+  /**
+   * The batch's statement failed, so nothing of it was written (or, if the connection broke at the
+   * commit, perhaps all of it). One append's bad input or racing duplicate must not fail the others:
+   * each is written again alone (a repeat of a committed one finds its original).
+   */
+  private async afterFailedBatch(members: Pending[], error: unknown, alone = false): Promise<void> {
+    if (alone || members.length === 1) {
+      const m = members[0]!;
+      if (isUniqueViolation(error, 'es_events_event_id_key')) await this.settleDuplicate(m);
+      else for (const each of members) each.reject(mapError(error));
+      return;
+    }
+    for (const m of members) await this.writeLocked([m], true);
   }
 
   private rememberHead(streamId: string, head: Head): void {
@@ -370,6 +623,8 @@ export class PostgresEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Appends already accepted are written (or fail) before the connections close.
+    if (this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
     await this.groups.stopAll();
     await this.notifier.close();
@@ -388,6 +643,10 @@ function isUniqueViolation(error: unknown, constraint: string): boolean {
 
 function mapError(error: unknown): unknown {
   const e = error as { code?: string; message?: string };
+  // Real limits, named for what they are (contention alone never fails an append: it waits).
+  if (e?.code === '55P03') return new EventStoreUnavailable(`The append waited longer than the database's lock_timeout for its stream's lock: ${e.message}`, { cause: error });
+  if (e?.code === '57014') return new EventStoreUnavailable(`The append ran longer than the database's statement_timeout: ${e.message}`, { cause: error });
+  if (e?.code === '40P01') return new EventStoreUnavailable(`The database found a deadlock: ${e.message}`, { cause: error });
   if (e?.code === '22P02' || e?.code === '22P05' || e?.code === '22023') {
     return new InvalidEvent(`The database refused the events: ${e.message}`, { cause: error });
   }
