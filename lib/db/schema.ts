@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const roles = ['patient', 'staff', 'auditor', 'admin'] as const;
 export type Role = (typeof roles)[number];
@@ -91,6 +91,10 @@ export const securityEventTypes = [
   'sessions_revoked',
   'password_changed',
   'account_deactivated',
+  /** An integrity check of the event log / access log (lib/integrity), with its scope and result. */
+  'integrity_check',
+  /** A log-wide seal issued (lib/integrity/seal.ts): by the worker's timer or an auditor's request. */
+  'log_sealed',
 ] as const;
 export type SecurityEventType = (typeof securityEventTypes)[number];
 
@@ -143,6 +147,12 @@ export const accessLog = pgTable(
     patientIds: text('patient_ids').array().notNull().default(sql`'{}'::text[]`),
     reason: text('reason'),
     detail: jsonb('detail').$type<Record<string, unknown>>(),
+    /**
+     * The chain (lib/integrity/access-chain.ts): the previous row's hash and an HMAC over this row and it,
+     * computed at insert under the head row's lock. Null only on rows written before the chain existed.
+     */
+    prevHash: text('prev_hash'),
+    hash: text('hash'),
   },
   (t) => [
     index('access_log_time_idx').on(t.occurredAt),
@@ -151,6 +161,36 @@ export const accessLog = pgTable(
     check('access_log_action_check', sql`${t.action} in ('view', 'export', 'print', 'change')`),
     check('access_log_export_reason_check', sql`${t.action} <> 'export' or coalesce(length(trim(${t.reason})), 0) > 0`),
   ],
+);
+
+/**
+ * The access log's chain head: one row, locked FOR UPDATE by every insert (so rows are chained one at
+ * a time, in id order) and holding the last row's id and hash (a removed tail no longer matches it).
+ */
+export const accessLogHead = pgTable('access_log_head', {
+  singleton: boolean('singleton').primaryKey().default(true),
+  lastId: bigint('last_id', { mode: 'number' }).notNull(),
+  lastHash: text('last_hash'),
+});
+
+/**
+ * Log-wide seals (lib/integrity/seal.ts): `body` is the signed JSON exactly as signed (Ed25519, key
+ * SEAL_SIGNING_KEY, which the database never holds), so a changed row fails its signature.
+ */
+export const integritySeals = pgTable(
+  'integrity_seals',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    issuedAt: timestamp('issued_at', { withTimezone: true }).notNull(),
+    eventCount: bigint('event_count', { mode: 'number' }).notNull(),
+    accessLogCount: bigint('access_log_count', { mode: 'number' }).notNull(),
+    keyId: text('key_id').notNull(),
+    body: text('body').notNull(),
+    signature: text('signature').notNull(),
+    /** 'schedule' (the worker) or the auditor's account id. */
+    issuedBy: text('issued_by').notNull(),
+  },
+  (t) => [index('integrity_seals_time_idx').on(t.issuedAt)],
 );
 
 /**
