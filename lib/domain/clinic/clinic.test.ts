@@ -123,7 +123,7 @@ describe('clinic catalogue', () => {
     const policy = { ...POLICY, lateCancellationFeeKrw: 20_000 };
     given(clinicHistory)
       .when({ type: 'SetCancellationPolicy', policy }, ctx)
-      .then([ev('CancellationPolicySet', { policy })]);
+      .then([ev('CancellationPolicySet', { policy, previousPolicy: POLICY })]);
   });
 
   describe('upcasting', () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Krw } from '../shared/money';
-import { CancellationPolicy, ClinicProfile, ClinicSettings, Id, OpeningHours, SlotConfiguration, TreatmentDetails } from './values';
+import { DayKey } from '../shared/time';
+import { CancellationPolicy, ClinicProfile, ClinicSettings, ClosureReason, Id, OpeningHours, SlotConfiguration, StageThresholds, TreatmentDetailChanges, TreatmentDetails } from './values';
 
 export const RegisterClinic = z.object({
   type: z.literal('RegisterClinic'),
@@ -23,6 +24,12 @@ export const ChangeTreatmentPrice = z.object({
   depositKrw: Krw.optional(),
 });
 
+/** Change a listed treatment's duration, booking kinds and mode, tax category, name or category; those omitted stay. */
+export const ChangeTreatmentDetails = TreatmentDetailChanges.extend({ type: z.literal('ChangeTreatmentDetails'), treatmentId: Id }).refine(
+  ({ type: _t, treatmentId: _id, ...changes }) => Object.values(changes).some((v) => v !== undefined),
+  'a detail to change',
+);
+
 export const UnlistTreatment = z.object({ type: z.literal('UnlistTreatment'), treatmentId: Id });
 
 export const SetOpeningHours = z.object({ type: z.literal('SetOpeningHours'), openingHours: OpeningHours });
@@ -38,17 +45,35 @@ export const ChangeClinicSettings = z
     bookingHorizonDays: ClinicSettings.shape.bookingHorizonDays.optional(),
     paymentDeadlineMinutes: ClinicSettings.shape.paymentDeadlineMinutes.optional(),
     noShowGraceMinutes: ClinicSettings.shape.noShowGraceMinutes.optional(),
+    /** Stages omitted keep their threshold. */
+    stageThresholdMinutes: StageThresholds.partial().optional(),
   })
-  .refine((c) => c.bookingHorizonDays !== undefined || c.paymentDeadlineMinutes !== undefined || c.noShowGraceMinutes !== undefined, 'a setting to change');
+  .refine(
+    (c) =>
+      c.bookingHorizonDays !== undefined ||
+      c.paymentDeadlineMinutes !== undefined ||
+      c.noShowGraceMinutes !== undefined ||
+      Object.values(c.stageThresholdMinutes ?? {}).some((v) => v !== undefined),
+    'a setting to change',
+  );
+
+/** Close a clinic day (a holiday, a one-off closure): no slots, no bookings. Closing it again with another reason changes the reason. */
+export const CloseDay = z.object({ type: z.literal('CloseDay'), day: DayKey, reason: ClosureReason });
+
+/** Open a closed day again (its opening hours apply). */
+export const ReopenDay = z.object({ type: z.literal('ReopenDay'), day: DayKey });
 
 export const ClinicCommand = z.discriminatedUnion('type', [
   RegisterClinic,
   ListTreatment,
   ChangeTreatmentPrice,
+  ChangeTreatmentDetails,
   UnlistTreatment,
   SetOpeningHours,
   SetSlotConfiguration,
   SetCancellationPolicy,
   ChangeClinicSettings,
+  CloseDay,
+  ReopenDay,
 ]);
 export type ClinicCommand = z.infer<typeof ClinicCommand>;

@@ -12,8 +12,9 @@ const now = new Date('2025-03-01T00:00:00Z'); // Saturday 09:00 Seoul
 
 describe('clinic settings: booking horizon and payment deadline', () => {
   it('given a registered clinic without settings, then the defaults apply (90 days, 30 minutes)', () => {
-    expect(DEFAULT_CLINIC_SETTINGS).toEqual({ bookingHorizonDays: 90, paymentDeadlineMinutes: 30, noShowGraceMinutes: 15 });
-    expect(clinicSettingsOf(clinicState())).toEqual({ bookingHorizonDays: 90, paymentDeadlineMinutes: 30, noShowGraceMinutes: 15 });
+    const stageThresholdMinutes = { arrived: 15, consultation: 30, procedure: 90, recovery: 60 };
+    expect(DEFAULT_CLINIC_SETTINGS).toEqual({ bookingHorizonDays: 90, paymentDeadlineMinutes: 30, noShowGraceMinutes: 15, stageThresholdMinutes });
+    expect(clinicSettingsOf(clinicState())).toEqual({ bookingHorizonDays: 90, paymentDeadlineMinutes: 30, noShowGraceMinutes: 15, stageThresholdMinutes });
   });
 
   it('given a registered clinic, when staff change the horizon, then the event carries the previous values too', () => {
@@ -23,7 +24,7 @@ describe('clinic settings: booking horizon and payment deadline', () => {
         expect(events).toEqual([
           ev('ClinicSettingsChanged', { bookingHorizonDays: 30, previousBookingHorizonDays: 90, paymentDeadlineMinutes: 30, previousPaymentDeadlineMinutes: 30 }),
         ]);
-        expect(clinicSettingsOf(s as never)).toEqual({ bookingHorizonDays: 30, paymentDeadlineMinutes: 30, noShowGraceMinutes: 15 });
+        expect(clinicSettingsOf(s as never)).toMatchObject({ bookingHorizonDays: 30, paymentDeadlineMinutes: 30, noShowGraceMinutes: 15 });
       });
   });
 

@@ -1,10 +1,11 @@
 import { AlreadyExistsError, NotFoundError } from '../shared/errors';
-import { iso } from '../shared/time';
+import { clinicDay, iso } from '../shared/time';
 import type { ClinicCommand } from './commands';
-import { ConsultDurationMissingError, DepositExceedsPriceError, TreatmentNotFoundError, TreatmentUnlistedError } from './errors';
+import { ClosureInPastError, ConsultDurationMissingError, DepositExceedsPriceError, TreatmentNotFoundError, TreatmentUnlistedError } from './errors';
 import { clinicEvent as ev, type ClinicEvent } from './events';
 import { assertValidOpeningHours } from './rules';
-import type { ClinicState, RegisteredClinic, Treatment } from './state';
+import { withDetails, type ClinicState, type RegisteredClinic, type Treatment } from './state';
+import type { TreatmentDetailChanges } from './values';
 
 export interface ClinicContext {
   readonly now: Date;
@@ -30,6 +31,30 @@ export function requireBookableTreatment(state: RegisteredClinic, treatmentId: s
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+const definedOnly = <T extends Record<string, unknown>>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** Closures are for today (Seoul) or later: a past day's bookings happened under its old hours. */
+function assertNotPast(day: string, now: Date): void {
+  const today = clinicDay(now);
+  if (day < today) throw new ClosureInPastError({ day, today });
+}
+
+/** The detail changes that change something, with the values they replace (null: was not set). */
+function detailDiff(t: Treatment, changes: TreatmentDetailChanges): { details: TreatmentDetailChanges; previous: TreatmentDetailChanges } {
+  const details: Record<string, unknown> = {};
+  const previous: Record<string, unknown> = {};
+  const current = t as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined) continue;
+    const before = current[key] ?? null;
+    if (sameJson(before, value)) continue;
+    details[key] = value;
+    previous[key] = before;
+  }
+  return { details, previous };
+}
+
 /**
  * Clinic catalogue decisions. Re-sending a command that changes nothing yields no events
  * (idempotent retries); registering twice with different content is refused.
@@ -39,7 +64,7 @@ export function decideClinic(command: ClinicCommand, state: ClinicState, context
     case 'RegisterClinic': {
       const { type: _t, ...data } = command;
       if (state.status === 'registered') {
-        const { status: _s, treatments: _tr, settings: _se, ...current } = state;
+        const { status: _s, treatments: _tr, settings: _se, closedDays: _cd, ...current } = state;
         if (sameJson(current, data)) return [];
         throw new AlreadyExistsError('clinic', { clinicId: state.clinicId });
       }
@@ -83,6 +108,19 @@ export function decideClinic(command: ClinicCommand, state: ClinicState, context
         }),
       ];
     }
+    case 'ChangeTreatmentDetails': {
+      const clinic = registered(state);
+      const t = requireTreatment(clinic, command.treatmentId);
+      if (!t.listed) throw new TreatmentUnlistedError({ clinicId: clinic.clinicId, treatmentId: t.treatmentId });
+      const { type: _t, treatmentId, ...changes } = command;
+      const { details, previous } = detailDiff(t, changes);
+      if (Object.keys(details).length === 0) return [];
+      const after = withDetails(t, details);
+      if (after.bookingKinds.includes('consult-first') && after.consultDurationMinutes === undefined) {
+        throw new ConsultDurationMissingError({ treatmentId });
+      }
+      return [ev('TreatmentDetailsChanged', { treatmentId, details, previous })];
+    }
     case 'UnlistTreatment': {
       const t = requireTreatment(registered(state), command.treatmentId);
       return t.listed ? [ev('TreatmentUnlisted', { treatmentId: t.treatmentId })] : [];
@@ -91,13 +129,20 @@ export function decideClinic(command: ClinicCommand, state: ClinicState, context
       const clinic = registered(state);
       assertValidOpeningHours(command.openingHours);
       if (sameJson(clinic.openingHours, command.openingHours)) return [];
-      return [ev('OpeningHoursSet', { openingHours: command.openingHours })];
+      return [ev('OpeningHoursSet', { openingHours: command.openingHours, previousOpeningHours: clinic.openingHours })];
     }
     case 'SetSlotConfiguration': {
       const clinic = registered(state);
       const { slotLengthMinutes, slotCapacity } = command;
       if (clinic.slotLengthMinutes === slotLengthMinutes && clinic.slotCapacity === slotCapacity) return [];
-      return [ev('SlotConfigurationSet', { slotLengthMinutes, slotCapacity })];
+      return [
+        ev('SlotConfigurationSet', {
+          slotLengthMinutes,
+          slotCapacity,
+          previousSlotLengthMinutes: clinic.slotLengthMinutes,
+          previousSlotCapacity: clinic.slotCapacity,
+        }),
+      ];
     }
     case 'ChangeClinicSettings': {
       const { settings } = registered(state);
@@ -105,6 +150,7 @@ export function decideClinic(command: ClinicCommand, state: ClinicState, context
         bookingHorizonDays: command.bookingHorizonDays ?? settings.bookingHorizonDays,
         paymentDeadlineMinutes: command.paymentDeadlineMinutes ?? settings.paymentDeadlineMinutes,
         noShowGraceMinutes: command.noShowGraceMinutes ?? settings.noShowGraceMinutes,
+        stageThresholdMinutes: { ...settings.stageThresholdMinutes, ...definedOnly(command.stageThresholdMinutes ?? {}) },
       };
       if (sameJson(next, settings)) return [];
       return [
@@ -116,13 +162,30 @@ export function decideClinic(command: ClinicCommand, state: ClinicState, context
           ...(next.noShowGraceMinutes === settings.noShowGraceMinutes
             ? {}
             : { noShowGraceMinutes: next.noShowGraceMinutes, previousNoShowGraceMinutes: settings.noShowGraceMinutes }),
+          ...(sameJson(next.stageThresholdMinutes, settings.stageThresholdMinutes)
+            ? {}
+            : { stageThresholdMinutes: next.stageThresholdMinutes, previousStageThresholdMinutes: settings.stageThresholdMinutes }),
         }),
       ];
+    }
+    case 'CloseDay': {
+      const clinic = registered(state);
+      assertNotPast(command.day, context.now);
+      const previousReason = clinic.closedDays[command.day];
+      if (previousReason === command.reason) return [];
+      return [ev('DayClosed', { day: command.day, reason: command.reason, ...(previousReason === undefined ? {} : { previousReason }) })];
+    }
+    case 'ReopenDay': {
+      const clinic = registered(state);
+      const previousReason = clinic.closedDays[command.day];
+      if (previousReason === undefined) return [];
+      assertNotPast(command.day, context.now);
+      return [ev('DayReopened', { day: command.day, previousReason })];
     }
     case 'SetCancellationPolicy': {
       const clinic = registered(state);
       if (sameJson(clinic.policy, command.policy)) return [];
-      return [ev('CancellationPolicySet', { policy: command.policy })];
+      return [ev('CancellationPolicySet', { policy: command.policy, previousPolicy: clinic.policy })];
     }
   }
 }

@@ -79,3 +79,17 @@ export class NoShowBeforeGraceError extends DomainError {
     super('reservation.no_show_within_grace', 'the grace period after the start is not over yet', details);
   }
 }
+
+/** The clinic is closed that day (a holiday or one-off closure): no bookings, whatever the opening hours say. */
+export class BookingOnClosedDayError extends DomainError {
+  constructor(details: ErrorDetails & { day: string; reason: string }) {
+    super('booking.clinic_closed', `the clinic is closed on ${details.day}`, details);
+  }
+}
+
+/** A day before today (Seoul) cannot be closed or reopened: what happened on it is history. */
+export class ClosureInPastError extends DomainError {
+  constructor(details: ErrorDetails & { day: string; today: string }) {
+    super('clinic.closure_in_past', 'a day that has passed cannot be closed or reopened', details);
+  }
+}

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { eventFactory, eventSchema, makeUpcaster, type Upcasters } from '../shared/events';
 import { Krw } from '../shared/money';
-import { Instant } from '../shared/time';
-import { CancellationPolicy, ClinicProfile, ClinicSettings, Id, OpeningHours, SlotConfiguration, TaxCategory, TreatmentDetails } from './values';
+import { DayKey, Instant } from '../shared/time';
+import { CancellationPolicy, ClinicProfile, ClinicSettings, ClosureReason, Id, OpeningHours, SlotConfiguration, StageThresholds, TaxCategory, TreatmentDetailChanges, TreatmentDetails } from './values';
 
 export const ClinicRegistered = eventSchema(
   'ClinicRegistered',
@@ -38,13 +38,40 @@ export const TreatmentPriceChanged = eventSchema(
   }),
 );
 
+/**
+ * A listed treatment's details changed: `details` the new values of the fields that changed,
+ * `previous` what they were (same keys; null: an optional detail that was not set, or is cleared).
+ */
+export const TreatmentDetailsChanged = eventSchema(
+  'TreatmentDetailsChanged',
+  1,
+  z.object({ treatmentId: Id, details: TreatmentDetailChanges, previous: TreatmentDetailChanges }),
+);
+
 export const TreatmentUnlisted = eventSchema('TreatmentUnlisted', 1, z.object({ treatmentId: Id }));
 
-export const OpeningHoursSet = eventSchema('OpeningHoursSet', 1, z.object({ openingHours: OpeningHours }));
+/*
+ * v2 of the three below records the values they replaced (the audit trail shows both). v1 events did
+ * not: they upcast with `previous…: null`, "not recorded" (the entity's history still has it).
+ */
+export const OpeningHoursSet = eventSchema('OpeningHoursSet', 2, z.object({ openingHours: OpeningHours, previousOpeningHours: OpeningHours.nullable() }));
 
-export const SlotConfigurationSet = eventSchema('SlotConfigurationSet', 1, SlotConfiguration);
+export const SlotConfigurationSet = eventSchema(
+  'SlotConfigurationSet',
+  2,
+  SlotConfiguration.extend({
+    previousSlotLengthMinutes: SlotConfiguration.shape.slotLengthMinutes.nullable(),
+    previousSlotCapacity: SlotConfiguration.shape.slotCapacity.nullable(),
+  }),
+);
 
-export const CancellationPolicySet = eventSchema('CancellationPolicySet', 1, z.object({ policy: CancellationPolicy }));
+export const CancellationPolicySet = eventSchema('CancellationPolicySet', 2, z.object({ policy: CancellationPolicy, previousPolicy: CancellationPolicy.nullable() }));
+
+/** A clinic day closed (holiday, one-off closure); `previousReason` when it was closed already, for another reason. */
+export const DayClosed = eventSchema('DayClosed', 1, z.object({ day: DayKey, reason: ClosureReason, previousReason: ClosureReason.optional() }));
+
+/** A closed day opened again; `previousReason`: why it had been closed. */
+export const DayReopened = eventSchema('DayReopened', 1, z.object({ day: DayKey, previousReason: ClosureReason }));
 
 /** The clinic's settings after the change, with the values they replaced (the audit trail reads both). */
 export const ClinicSettingsChanged = eventSchema(
@@ -58,6 +85,9 @@ export const ClinicSettingsChanged = eventSchema(
     /** Present when the no-show grace changed (added later: events without it left it as it was). */
     noShowGraceMinutes: ClinicSettings.shape.noShowGraceMinutes.optional(),
     previousNoShowGraceMinutes: ClinicSettings.shape.noShowGraceMinutes.optional(),
+    /** Present when a stage threshold changed (all four stages, before and after; added later, like the grace). */
+    stageThresholdMinutes: StageThresholds.optional(),
+    previousStageThresholdMinutes: StageThresholds.optional(),
   }),
 );
 
@@ -65,11 +95,14 @@ export const ClinicEvent = z.discriminatedUnion('type', [
   ClinicRegistered,
   TreatmentListed,
   TreatmentPriceChanged,
+  TreatmentDetailsChanged,
   TreatmentUnlisted,
   OpeningHoursSet,
   SlotConfigurationSet,
   CancellationPolicySet,
   ClinicSettingsChanged,
+  DayClosed,
+  DayReopened,
 ]);
 export type ClinicEvent = z.infer<typeof ClinicEvent>;
 
@@ -77,11 +110,14 @@ export const CLINIC_EVENT_VERSIONS = {
   ClinicRegistered: 1,
   TreatmentListed: 4,
   TreatmentPriceChanged: 1,
+  TreatmentDetailsChanged: 1,
   TreatmentUnlisted: 1,
-  OpeningHoursSet: 1,
-  SlotConfigurationSet: 1,
-  CancellationPolicySet: 1,
+  OpeningHoursSet: 2,
+  SlotConfigurationSet: 2,
+  CancellationPolicySet: 2,
   ClinicSettingsChanged: 1,
+  DayClosed: 1,
+  DayReopened: 1,
 } as const satisfies Record<ClinicEvent['type'], number>;
 
 export const clinicEvent = eventFactory<ClinicEvent>(CLINIC_EVENT_VERSIONS);
@@ -100,6 +136,10 @@ export const clinicUpcasters: Upcasters = {
     // v3 → v4: no tax category yet; cosmetic procedures (what the clinics listed) are taxable.
     3: (data) => ({ taxCategory: 'taxable', ...data }),
   },
+  // v1 → v2: the values replaced were not recorded then.
+  OpeningHoursSet: { 1: (data) => ({ previousOpeningHours: null, ...data }) },
+  SlotConfigurationSet: { 1: (data) => ({ previousSlotLengthMinutes: null, previousSlotCapacity: null, ...data }) },
+  CancellationPolicySet: { 1: (data) => ({ previousPolicy: null, ...data }) },
 };
 
 export const upcastClinicEvent = makeUpcaster<ClinicEvent>(ClinicEvent, CLINIC_EVENT_VERSIONS, clinicUpcasters);

@@ -32,7 +32,7 @@ describe('no-show grace period', () => {
     // A later change of another setting leaves the grace as it was (the event omits it).
     const horizon = ev('ClinicSettingsChanged', { bookingHorizonDays: 30, previousBookingHorizonDays: 90, paymentDeadlineMinutes: 30, previousPaymentDeadlineMinutes: 30 });
     given([...clinicHistory, changed]).when({ type: 'ChangeClinicSettings', bookingHorizonDays: 30 }, { now }).then([horizon]);
-    expect(clinicState([...clinicHistory, changed, horizon]).settings).toEqual({ bookingHorizonDays: 30, paymentDeadlineMinutes: 30, noShowGraceMinutes: 30 });
+    expect(clinicState([...clinicHistory, changed, horizon]).settings).toMatchObject({ bookingHorizonDays: 30, paymentDeadlineMinutes: 30, noShowGraceMinutes: 30 });
   });
 
   it('given the grace, when a no-show is asked before it is over, then it is refused; at its end it is allowed', () => {

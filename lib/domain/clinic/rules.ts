@@ -14,6 +14,7 @@ import {
 import {
   BookingBeyondHorizonError,
   BookingKindNotAllowedError,
+  BookingOnClosedDayError,
   BookingInPastError,
   BookingInsideMinimumNoticeError,
   BookingOutsideOpeningHoursError,
@@ -33,12 +34,27 @@ export interface ClinicBookingFacts {
   readonly slotCapacity: number;
   readonly policy: { readonly minimumNoticeHours: number };
   /** The clinic's settings; absent (a read model without them) means the defaults. */
-  readonly settings?: Partial<ClinicSettings>;
+  readonly settings?: SettingsAsStored;
+  /** Holidays and one-off closures (day → reason); absent: none. */
+  readonly closedDays?: Readonly<Record<DayKey, string>>;
 }
 
+/** Settings as a reader may hold them: any of them, a stage's threshold included, may be missing (the default then). */
+export type SettingsAsStored = Partial<Omit<ClinicSettings, 'stageThresholdMinutes'>> & { readonly stageThresholdMinutes?: Partial<ClinicSettings['stageThresholdMinutes']> };
+
 /** The clinic's settings with the defaults filled in (for any reader: domain, read models, timers). */
-export function clinicSettingsOf(clinic: { readonly settings?: Partial<ClinicSettings> | null }): ClinicSettings {
-  return { ...DEFAULT_CLINIC_SETTINGS, ...(clinic.settings ?? {}) };
+export function clinicSettingsOf(clinic: { readonly settings?: SettingsAsStored | null }): ClinicSettings {
+  const stored = clinic.settings ?? {};
+  return {
+    ...DEFAULT_CLINIC_SETTINGS,
+    ...stored,
+    stageThresholdMinutes: { ...DEFAULT_CLINIC_SETTINGS.stageThresholdMinutes, ...(stored.stageThresholdMinutes ?? {}) },
+  };
+}
+
+/** Why the clinic is closed on `day` (a holiday or one-off closure), or null when it is not. */
+export function closureOn(clinic: Pick<ClinicBookingFacts, 'closedDays'>, day: DayKey): string | null {
+  return clinic.closedDays?.[day] ?? null;
 }
 
 /**
@@ -60,12 +76,12 @@ export function assertWithinHorizon(clinic: Pick<ClinicBookingFacts, 'settings'>
 }
 
 /** When the desk may record a no-show for a booking starting at `startsAt`: the start plus the clinic's grace. */
-export function noShowAllowedFrom(clinic: { readonly settings?: Partial<ClinicSettings> | null }, startsAt: Date | string): Date {
+export function noShowAllowedFrom(clinic: { readonly settings?: SettingsAsStored | null }, startsAt: Date | string): Date {
   return plusMinutes(new Date(startsAt), clinicSettingsOf(clinic).noShowGraceMinutes);
 }
 
 /** Refuses a no-show before the grace period after the start is over (`reservation.no_show_within_grace`). */
-export function assertNoShowGraceOver(clinic: { readonly settings?: Partial<ClinicSettings> | null }, startsAt: Date | string, now: Date): void {
+export function assertNoShowGraceOver(clinic: { readonly settings?: SettingsAsStored | null }, startsAt: Date | string, now: Date): void {
   const allowedFrom = noShowAllowedFrom(clinic, startsAt);
   if (isBefore(now, allowedFrom)) {
     throw new NoShowBeforeGraceError({ noShowGraceMinutes: clinicSettingsOf(clinic).noShowGraceMinutes, allowedFrom: iso(allowedFrom), now: iso(now) });
@@ -115,9 +131,10 @@ export function intervalsOn(hours: OpeningHours, day: DayKey): OpeningInterval[]
     .sort((a, b) => minutesOfDay(a.opens) - minutesOfDay(b.opens));
 }
 
-/** Every slot start (HH:mm) of one clinic day. */
+/** Every slot start (HH:mm) of one clinic day; none on a closed day. */
 export function slotStartsOn(clinic: ClinicBookingFacts, day: DayKey): LocalTime[] {
   const out: LocalTime[] = [];
+  if (closureOn(clinic, day) !== null) return out;
   for (const iv of intervalsOn(clinic.openingHours, day)) {
     const close = minutesOfDay(iv.closes);
     for (let m = minutesOfDay(iv.opens); m + clinic.slotLengthMinutes <= close; m += clinic.slotLengthMinutes) {
@@ -137,11 +154,14 @@ export interface SlotPlacement {
 }
 
 /**
- * Where a treatment starting at `startsAt` sits in the clinic's day, or why it cannot:
- * it must start on a slot boundary of one opening interval and end within that same interval.
+ * Where a treatment starting at `startsAt` sits in the clinic's day, or why it cannot: the day must
+ * not be closed, and it must start on a slot boundary of one opening interval and end within that
+ * same interval.
  */
 export function placeInSlots(clinic: ClinicBookingFacts, startsAt: Date | string, durationMinutes: number): SlotPlacement {
   const day = clinicDay(startsAt);
+  const closed = closureOn(clinic, day);
+  if (closed !== null) throw new BookingOnClosedDayError({ day, reason: closed });
   const start = minutesOfDay(localTime(startsAt));
   const slotCount = Math.ceil(durationMinutes / clinic.slotLengthMinutes);
   const occupied = slotCount * clinic.slotLengthMinutes;
@@ -177,7 +197,7 @@ export function assertEnoughNotice(startsAt: Date | string, now: Date, minimumNo
 
 /**
  * All booking-time checks: not in the past, not inside the minimum notice, not beyond the booking
- * horizon, inside opening hours, on a slot.
+ * horizon, not on a closed day, inside opening hours, on a slot.
  */
 export function checkBookable(
   clinic: ClinicBookingFacts,

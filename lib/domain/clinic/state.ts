@@ -1,5 +1,6 @@
 import type { ClinicEvent } from './events';
-import { DEFAULT_CLINIC_SETTINGS, type CancellationPolicy, type ClinicProfile, type ClinicSettings, type OpeningHours, type TaxCategory, type TreatmentDetails } from './values';
+import type { DayKey } from '../shared/time';
+import { DEFAULT_CLINIC_SETTINGS, type CancellationPolicy, type ClinicProfile, type ClinicSettings, type OpeningHours, type TaxCategory, type TreatmentDetailChanges, type TreatmentDetails } from './values';
 
 export interface Treatment extends TreatmentDetails {
   /** Always known on the state (TreatmentListed v4; older events upcast to taxable). */
@@ -19,8 +20,10 @@ export type ClinicState =
       readonly slotCapacity: number;
       readonly policy: CancellationPolicy;
       readonly profile?: ClinicProfile;
-      /** Booking horizon and payment deadline (the defaults until ClinicSettingsChanged). */
+      /** Booking horizon, payment deadline, no-show grace, stage thresholds (the defaults until ClinicSettingsChanged). */
       readonly settings: ClinicSettings;
+      /** Holidays and one-off closures: day → reason. */
+      readonly closedDays: Readonly<Record<DayKey, string>>;
       readonly treatments: Readonly<Record<string, Treatment>>;
     };
 
@@ -30,7 +33,7 @@ export const initialClinicState = (): ClinicState => ({ status: 'unregistered' }
 
 export function evolveClinic(state: ClinicState, event: ClinicEvent): ClinicState {
   if (event.type === 'ClinicRegistered') {
-    return { status: 'registered', ...event.data, settings: { ...DEFAULT_CLINIC_SETTINGS }, treatments: {} };
+    return { status: 'registered', ...event.data, settings: { ...DEFAULT_CLINIC_SETTINGS }, closedDays: {}, treatments: {} };
   }
   if (state.status !== 'registered') return state;
   switch (event.type) {
@@ -50,6 +53,11 @@ export function evolveClinic(state: ClinicState, event: ClinicEvent): ClinicStat
         },
       };
     }
+    case 'TreatmentDetailsChanged': {
+      const t = state.treatments[event.data.treatmentId];
+      if (!t) return state;
+      return { ...state, treatments: { ...state.treatments, [t.treatmentId]: withDetails(t, event.data.details) } };
+    }
     case 'TreatmentUnlisted': {
       const t = state.treatments[event.data.treatmentId];
       if (!t) return state;
@@ -58,7 +66,13 @@ export function evolveClinic(state: ClinicState, event: ClinicEvent): ClinicStat
     case 'OpeningHoursSet':
       return { ...state, openingHours: event.data.openingHours };
     case 'SlotConfigurationSet':
-      return { ...state, ...event.data };
+      return { ...state, slotLengthMinutes: event.data.slotLengthMinutes, slotCapacity: event.data.slotCapacity };
+    case 'DayClosed':
+      return { ...state, closedDays: { ...state.closedDays, [event.data.day]: event.data.reason } };
+    case 'DayReopened': {
+      const { [event.data.day]: _reopened, ...closedDays } = state.closedDays;
+      return { ...state, closedDays };
+    }
     case 'CancellationPolicySet':
       return { ...state, policy: event.data.policy };
     case 'ClinicSettingsChanged':
@@ -68,7 +82,19 @@ export function evolveClinic(state: ClinicState, event: ClinicEvent): ClinicStat
           bookingHorizonDays: event.data.bookingHorizonDays,
           paymentDeadlineMinutes: event.data.paymentDeadlineMinutes,
           noShowGraceMinutes: event.data.noShowGraceMinutes ?? state.settings.noShowGraceMinutes,
+          stageThresholdMinutes: event.data.stageThresholdMinutes ?? state.settings.stageThresholdMinutes,
         },
       };
   }
+}
+
+/** A treatment with changed details applied (null clears an optional detail). */
+export function withDetails(t: Treatment, details: TreatmentDetailChanges): Treatment {
+  const next: Record<string, unknown> = { ...t };
+  for (const [key, value] of Object.entries(details)) {
+    if (value === undefined) continue;
+    if (value === null) delete next[key];
+    else next[key] = value;
+  }
+  return next as unknown as Treatment;
 }

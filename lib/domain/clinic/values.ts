@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Krw } from '../shared/money';
-import { LocalTime, Weekday } from '../shared/time';
+import { DayKey, LocalTime, Weekday } from '../shared/time';
 
 export const Id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'ids are [A-Za-z0-9_.:-]');
 
@@ -33,6 +33,15 @@ export type CancellationPolicy = z.infer<typeof CancellationPolicy>;
 export const BookingMode = z.enum(['instant', 'clinic-confirm']);
 export type BookingMode = z.infer<typeof BookingMode>;
 
+/** The visit stages a card can wait in (the visit's stages but discharged, which is the end). */
+export const TIMED_VISIT_STAGES = ['arrived', 'consultation', 'procedure', 'recovery'] as const;
+export type TimedVisitStage = (typeof TIMED_VISIT_STAGES)[number];
+
+const stageMinutes = z.number().int().min(1).max(24 * 60);
+/** Minutes a visit may stay in each stage before the board highlights its card (issue 9, the visit board). */
+export const StageThresholds = z.object({ arrived: stageMinutes, consultation: stageMinutes, procedure: stageMinutes, recovery: stageMinutes });
+export type StageThresholds = z.infer<typeof StageThresholds>;
+
 /**
  * Clinic settings (issue 8): how far ahead patients may book (whole clinic days after today,
  * Asia/Seoul), and how long a pay-and-book reservation waits for its deposit before it is cancelled
@@ -44,10 +53,27 @@ export const ClinicSettings = z.object({
   paymentDeadlineMinutes: z.number().int().min(5).max(24 * 60),
   /** Minutes after a confirmed booking's start before the desk may record a no-show (the patient may just be late). */
   noShowGraceMinutes: z.number().int().min(0).max(24 * 60),
+  /** The visit board's highlight per stage. */
+  stageThresholdMinutes: StageThresholds,
 });
 export type ClinicSettings = z.infer<typeof ClinicSettings>;
 
-export const DEFAULT_CLINIC_SETTINGS: ClinicSettings = Object.freeze({ bookingHorizonDays: 90, paymentDeadlineMinutes: 30, noShowGraceMinutes: 15 });
+export const DEFAULT_STAGE_THRESHOLDS: StageThresholds = Object.freeze({ arrived: 15, consultation: 30, procedure: 90, recovery: 60 });
+
+export const DEFAULT_CLINIC_SETTINGS: ClinicSettings = Object.freeze({
+  bookingHorizonDays: 90,
+  paymentDeadlineMinutes: 30,
+  noShowGraceMinutes: 15,
+  stageThresholdMinutes: DEFAULT_STAGE_THRESHOLDS,
+});
+
+/**
+ * A holiday or one-off closure: a clinic day (Asia/Seoul) on which no slot is offered and no booking
+ * taken, whatever the opening hours say; the reason is shown to patients and staff.
+ */
+export const ClosureReason = z.string().trim().min(1).max(200);
+export const ClosedDay = z.object({ day: DayKey, reason: ClosureReason });
+export type ClosedDay = z.infer<typeof ClosedDay>;
 
 /**
  * How a patient may book a treatment. consult-first: a consultation (the treatment's
@@ -110,5 +136,23 @@ export const TreatmentDetails = z.object({
   taxCategory: TaxCategory.optional(),
 });
 export type TreatmentDetails = z.infer<typeof TreatmentDetails>;
+/**
+ * The details of a listed treatment that can be changed after listing (price and deposit have their
+ * own command). null clears an optional one (the English name, the consultation length).
+ */
+export const TreatmentDetailChanges = z
+  .object({
+    name: TreatmentDetails.shape.name,
+    nameEn: TreatmentDetails.shape.nameEn.unwrap().nullable(),
+    category: TreatmentDetails.shape.category,
+    durationMinutes: TreatmentDetails.shape.durationMinutes,
+    bookingMode: BookingMode,
+    bookingKinds: TreatmentDetails.shape.bookingKinds,
+    consultDurationMinutes: TreatmentDetails.shape.consultDurationMinutes.unwrap().nullable(),
+    taxCategory: TaxCategory,
+  })
+  .partial();
+export type TreatmentDetailChanges = z.infer<typeof TreatmentDetailChanges>;
+
 /** A treatment's details as TreatmentListed records them (the tax category filled in). */
 export type ListedTreatmentDetails = TreatmentDetails & { readonly taxCategory: TaxCategory };

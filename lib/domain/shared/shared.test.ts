@@ -50,7 +50,7 @@ describe('shared kernel', () => {
   it('event types are unique across aggregates; upcastAny routes by type', () => {
     const types = Object.values(EVENT_VERSIONS).flatMap((v) => Object.keys(v));
     expect(new Set(types).size).toBe(types.length);
-    expect(types).toHaveLength(8 + 3 + 9 + 9 + 7 + 5);
+    expect(types).toHaveLength(11 + 3 + 9 + 9 + 7 + 5);
     expect(Object.keys(deciders)).toEqual(['clinic', 'schedule', 'reservation', 'payment', 'visit', 'patient']);
     expect(streamKindOfEventType('SlotHeld')).toBe('schedule');
     expect(upcastAny({ type: 'TreatmentUnlisted', schemaVersion: 1, data: { treatmentId: 't1' } })).toEqual({
