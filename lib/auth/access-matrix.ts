@@ -206,7 +206,15 @@ export const accessMatrix: Row[] = [
   { kind: 'page', id: 'app/admin/payments/page.tsx', allow: ['admin'], call: () => page('../../app/admin/payments/page')() },
   { kind: 'page', id: 'app/admin/projections/page.tsx', allow: ['admin'], call: () => page('../../app/admin/projections/page')() },
   { kind: 'page', id: 'app/audit/page.tsx', allow: ['auditor'], call: () => page('../../app/audit/page')({ searchParams: Promise.resolve({}) }) },
-  { kind: 'page', id: 'app/audit/[stream]/page.tsx', allow: ['auditor'], call: (fx) => page('../../app/audit/[stream]/page')(props({ stream: `reservation-${fx.reservation}` })) },
+  { kind: 'page', id: 'app/audit/[stream]/page.tsx', allow: ['auditor', 'manager'], call: (fx) => page('../../app/audit/[stream]/page')(props({ stream: `reservation-${fx.reservation}` })) },
+  {
+    kind: 'page',
+    id: 'app/audit/[stream]/page.tsx',
+    variant: "another clinic's stream",
+    allow: ['auditor'],
+    note: "a clinic manager reads their own clinic's streams only",
+    call: (fx) => page('../../app/audit/[stream]/page')(props({ stream: `clinic-${fx.otherClinic}` })),
+  },
 
   // ── Route handlers ────────────────────────────────────────────────────────────────────────────
   { kind: 'route', id: 'app/api/admin/projections/route.ts#GET', allow: ['admin'], call: () => route('api/admin/projections/route', 'GET')('/api/admin/projections') },
@@ -487,7 +495,19 @@ export const accessMatrix: Row[] = [
   { kind: 'query', id: 'lib/queries/projections.ts#projectionsStatus', allow: ['admin'], call: async () => (await q<Fns>('projections')).projectionsStatus!() },
   { kind: 'query', id: 'lib/queries/audit.ts#recentSecurityEvents', allow: ['auditor'], call: async () => (await q<Fns>('audit')).recentSecurityEvents!() },
   { kind: 'query', id: 'lib/queries/audit.ts#auditTrail', allow: ['auditor'], call: async () => (await q<Fns>('audit')).auditTrail!({ page: 1 }) },
-  { kind: 'query', id: 'lib/queries/audit-entity.ts#auditEntity', allow: ['auditor'], call: async (fx) => (await q<Fns>('audit-entity')).auditEntity!(`reservation-${fx.reservation}`, null) },
+  { kind: 'query', id: 'lib/queries/audit-entity.ts#auditEntity', allow: ['auditor', 'manager'], call: async (fx) => (await q<Fns>('audit-entity')).auditEntity!(`reservation-${fx.reservation}`, null) },
+  {
+    kind: 'query',
+    id: 'lib/queries/audit-entity.ts#auditEntity',
+    variant: "another clinic's stream, a patient's own stream",
+    allow: ['auditor'],
+    note: "a clinic manager: 403 for another clinic's stream and for a patient's stream (no clinic's)",
+    call: async (fx) => {
+      const { auditEntity } = await q<Fns>('audit-entity');
+      await auditEntity!(`clinic-${fx.otherClinic}`, null);
+      return auditEntity!(`patient-${fx.patient}`, null);
+    },
+  },
   { kind: 'query', id: 'lib/queries/staff.ts#staffClinicOverview', allow: clinicStaff, call: async (fx) => (await q<Fns>('staff')).staffClinicOverview!(fx.clinic) },
   { kind: 'query', id: 'lib/queries/staff.ts#staffToday', allow: clinicStaff, call: async (fx) => (await q<Fns>('staff')).staffToday!(fx.clinic, undefined) },
   { kind: 'query', id: 'lib/queries/staff.ts#staffTreatments', allow: clinicStaff, call: async (fx) => (await q<Fns>('staff')).staffTreatments!(fx.clinic) },

@@ -21,6 +21,16 @@ describe('who may open which area', () => {
     expect(decideRoute('/admin', admin)).toBe('allow');
   });
 
+  it('lets clinic managers into the audit area, and no other staff (the pages then keep them to their clinic)', () => {
+    const manager = { ...staff, isClinicManager: true };
+    expect(decideRoute('/audit', manager)).toBe('allow');
+    expect(decideRoute('/audit/access', manager)).toBe('allow');
+    expect(decideRoute('/audit', { ...staff, isClinicManager: false })).toBe('forbidden');
+    expect(decideRoute('/audit/access', staff)).toBe('forbidden');
+    expect(decideRoute('/audit', { ...patient, isClinicManager: true })).toBe('forbidden');
+    expect(decideRoute('/audit/access', auditor)).toBe('allow');
+  });
+
   it("keeps staff to their own clinic's pages", () => {
     expect(decideRoute('/staff', staff)).toBe('allow');
     expect(decideRoute('/staff/gangnam-glow/visits', staff)).toBe('allow');

@@ -37,18 +37,20 @@ export type RouteDecision = 'allow' | 'sign-in' | 'forbidden';
  * Used by the proxy (first line) and mirrored by `requireUser` in every page,
  * action and query (the line that counts).
  */
-export function decideRoute(pathname: string, user: Pick<SessionUser, 'role' | 'clinicId'> | null): RouteDecision {
+export function decideRoute(pathname: string, user: (Pick<SessionUser, 'role' | 'clinicId'> & Partial<Pick<SessionUser, 'isClinicManager'>>) | null): RouteDecision {
   const area = pathname.split('/')[1] ?? '';
   const allowed: Record<string, readonly Role[]> = {
     me: ['patient'],
     staff: ['staff'],
-    audit: ['auditor'],
+    // Auditors (every clinic) and clinic managers (their own clinic: the pages and queries scope them).
+    audit: ['auditor', 'staff'],
     admin: ['admin'],
   };
   const roles = allowed[area];
   if (!roles) return 'allow';
   if (!user) return 'sign-in';
   if (!roles.includes(user.role)) return 'forbidden';
+  if (area === 'audit' && user.role === 'staff' && !user.isClinicManager) return 'forbidden';
   if (area === 'staff') {
     const clinicId = pathname.split('/')[2];
     if (clinicId && clinicId !== user.clinicId) return 'forbidden';

@@ -6,15 +6,16 @@
  * (correlation ids), nested by causation.
  *
  * Personal data is never decrypted here: an encrypted field shows as "personal data (encrypted)".
- * Auditors only (every clinic); `entityHistoryOf` takes its dependencies for the tests.
+ * Auditors (every clinic) and clinic managers (their clinic); `entityHistoryOf` takes its dependencies for the tests.
  */
 import { and, desc, inArray, ne } from 'drizzle-orm';
 import { z } from 'zod';
-import { requireUser } from '../auth/guard';
+import { assertInScope, requireAuditScope } from '../auth/audit-scope';
 import { db as appDb, type Db } from '../db/client';
 import { deciders, parseStream, type StreamKind } from '../domain';
 import { comparePositions, encodePosition, StreamNotFound, type EventStore, type RecordedEvent } from '../eventstore';
 import { rmAuditLog } from '../projections/schema';
+import { recordPersonalDataAccess } from '../privacy/access-log';
 import { appEventStore } from '../runtime/event-store';
 import { diffStates, flattenState, sameLeaf, type DiffEntry, type Leaf } from './state-diff';
 
@@ -315,8 +316,46 @@ function causationTree(members: readonly RecordedEvent[], streamId: string): Rel
   return roots.map((e) => node(e, 0));
 }
 
-/** The entity page's data, for auditors only (403 for everyone else, also when called from elsewhere than the page). */
+const valuesAt = (entries: readonly FlatEntry[], field: string): string[] =>
+  entries.flatMap((d) => ((d.path === field || d.path.endsWith(`.${field}`)) && d.leaf.kind === 'value' && typeof d.leaf.value === 'string' ? [d.leaf.value] : []));
+
+/** The clinics a stream belongs to: its name's (a clinic, a clinic day), its events' and its data's. */
+function clinicsOfHistory(history: EntityHistory): string[] {
+  const parsed = parseStream(history.streamId);
+  const named = parsed?.kind === 'schedule' ? [parsed.clinicId] : parsed?.kind === 'clinic' ? [parsed.id] : [];
+  const found = history.events.flatMap((e) => [...(e.clinicId ? [e.clinicId] : []), ...valuesAt(e.data, 'clinicId')]);
+  return [...new Set([...named, ...found])];
+}
+
+/** The patients whose data a stream's history shows: a patient's own stream, and every patientId its events name. */
+function patientsOfHistory(history: EntityHistory): string[] {
+  const parsed = parseStream(history.streamId);
+  const own = parsed?.kind === 'patient' ? [parsed.id] : [];
+  return [...new Set([...own, ...history.events.flatMap((e) => valuesAt(e.data, 'patientId'))])];
+}
+
+/**
+ * The entity page's data: auditors (every clinic) and clinic managers (their clinic's streams only:
+ * another clinic's stream, or one of no clinic such as a patient's own, is a 403); everyone else 403,
+ * also when called from elsewhere than the page. Opening a stream that names patients (their
+ * reservations, visits, payments; the request metadata of their commands) is recorded in the access
+ * log before the history is returned.
+ */
 export async function auditEntity(streamId: string, asOf: AsOf | null): Promise<EntityHistory | null> {
-  await requireUser({ roles: ['auditor'], callbackUrl: `/audit/${encodeURIComponent(streamId)}` });
-  return entityHistoryOf({ store: await appEventStore(), db: appDb() }, streamId, asOf);
+  const scope = await requireAuditScope(`/audit/${encodeURIComponent(streamId)}`);
+  // A patient's own stream belongs to no clinic, whatever clinic its commands were made at: refused unread.
+  if (parseStream(streamId)?.kind === 'patient') assertInScope(scope, []);
+  const db = appDb();
+  const history = await entityHistoryOf({ store: await appEventStore(), db }, streamId, asOf);
+  if (!history) return null;
+  const clinics = clinicsOfHistory(history);
+  assertInScope(scope, clinics);
+  const patientIds = patientsOfHistory(history);
+  if (patientIds.length > 0) {
+    await recordPersonalDataAccess(
+      { user: scope.user, action: 'view', resource: 'audit-entity', patientIds, clinicId: scope.clinicId ?? (clinics.length === 1 ? clinics[0]! : null), detail: { stream: streamId } },
+      db,
+    );
+  }
+  return history;
 }
