@@ -194,6 +194,100 @@ export function eventStoreContract(name: string, harness: ContractHarness): void
       });
     });
 
+    describe('appends made at the same moment (a group commit on PostgreSQL)', () => {
+      it('each keeps its own outcome: conflicts, repeats and duplicates never fail the others', async () => {
+        const [fresh, exact, stale, shared, idem, existing] = ['fresh', 'exact', 'stale', 'shared', 'idem', 'existing'].map(s);
+        await store.append(exact!, [ev('A')]);
+        await store.append(stale!, [ev('A'), ev('B')]);
+        await store.append(existing!, [ev('A')]);
+        const original = [ev('O', {}, newEventId())];
+        const originalResult = await store.append(idem!, original, { expectedRevision: 'no_stream' });
+        const taken = newEventId();
+        await store.append(s('elsewhere'), [ev('T', {}, taken)]);
+        const twice = [ev('R', {}, newEventId())];
+
+        // All started before any is awaited: on a backend that batches, they share transactions.
+        // The port does not order concurrent appends, so what is checked holds in any order.
+        const outcomes = await Promise.allSettled([
+          store.append(fresh!, [ev('F')], { expectedRevision: 'no_stream' }), // 0, 1: one creates it, one conflicts
+          store.append(fresh!, [ev('F')], { expectedRevision: 'no_stream' }),
+          store.append(exact!, [ev('E')], { expectedRevision: 0 }), // 2, 3: one appends at 0, one conflicts
+          store.append(exact!, [ev('E')], { expectedRevision: 0 }),
+          store.append(stale!, [ev('S')], { expectedRevision: 0 }), // 4: conflict (at 1)
+          store.append(shared!, [ev('X'), ev('X')]), // 5, 6: any
+          store.append(shared!, [ev('X')], { expectedRevision: 'any' }),
+          store.append(idem!, original, { expectedRevision: 'no_stream' }), // 7: a repeat: the original result
+          store.append(s('dup'), [ev('D'), ev('T', {}, taken)]), // 8: an event id of another stream
+          store.append(existing!, [ev('B')], { expectedRevision: 'stream_exists' }), // 9: ok
+          store.append(shared!, twice), // 10, 11: the same append twice at once: written once
+          store.append(shared!, twice),
+        ]);
+        const value = (i: number) => {
+          const o = outcomes[i]!;
+          if (o.status === 'rejected') throw new Error(`append ${i} failed: ${String(o.reason)}`);
+          return o.value;
+        };
+        const reason = (i: number) => {
+          const o = outcomes[i]!;
+          if (o.status === 'fulfilled') throw new Error(`append ${i} succeeded`);
+          return o.reason as unknown;
+        };
+        const oneOf = (i: number, j: number) => {
+          const ok = [i, j].filter((k) => outcomes[k]!.status === 'fulfilled');
+          expect(ok).toHaveLength(1);
+          return { won: value(ok[0]!), lost: reason(ok[0] === i ? j : i) };
+        };
+        const f = oneOf(0, 1);
+        expect(f.won.nextExpectedRevision).toBe(0);
+        expect(f.lost).toBeInstanceOf(WrongExpectedVersion);
+        expect(f.lost).toMatchObject({ streamId: fresh, expected: 'no_stream', actual: 0 });
+        const e = oneOf(2, 3);
+        expect(e.won.nextExpectedRevision).toBe(1);
+        expect(e.lost).toBeInstanceOf(WrongExpectedVersion);
+        expect(e.lost).toMatchObject({ streamId: exact, expected: 0, actual: 1 });
+        expect(reason(4)).toBeInstanceOf(WrongExpectedVersion);
+        expect(reason(4)).toMatchObject({ streamId: stale, expected: 0, actual: 1 });
+        expect(value(7).nextExpectedRevision).toBe(originalResult.nextExpectedRevision);
+        expect(comparePositions(value(7).position, originalResult.position)).toBe(0);
+        expect(reason(8)).toBeInstanceOf(DuplicateEventId);
+        expect(reason(8)).toMatchObject({ eventId: taken });
+        expect(value(9).nextExpectedRevision).toBe(1);
+        expect(value(10).nextExpectedRevision).toBe(value(11).nextExpectedRevision);
+        expect(comparePositions(value(10).position, value(11).position)).toBe(0);
+
+        expect(await store.readStream(fresh!)).toHaveLength(1);
+        expect((await store.readStream(exact!)).map((x) => x.type)).toEqual(['A', 'E']);
+        expect((await store.readStream(stale!)).map((x) => x.type)).toEqual(['A', 'B']);
+        expect((await store.readStream(idem!)).map((x) => x.type)).toEqual(['O']);
+        // The shared stream holds each of its appends once, each append's events together.
+        const sharedEvents = await store.readStream(shared!);
+        expect(sharedEvents.map((x) => x.type).sort()).toEqual(['R', 'X', 'X', 'X']);
+        const ends = [value(5).nextExpectedRevision, value(6).nextExpectedRevision, value(10).nextExpectedRevision].sort();
+        expect(new Set(ends).size).toBe(3);
+        expect(sharedEvents[value(5).nextExpectedRevision - 1]!.type).toBe('X');
+        expect(sharedEvents[value(10).nextExpectedRevision]!.type).toBe('R');
+        for (const id of [fresh!, exact!, shared!, existing!]) expect((await store.verify({ streamId: id })).ok).toBe(true);
+        // $all holds every written event once, each stream in revision order.
+        const written = new Set([fresh, exact, stale, shared, idem, existing]);
+        let all: RecordedEvent[] = [];
+        await waitFor(
+          async () => {
+            const page = await store.readAll({ fromPosition: 'end', direction: 'backwards', maxCount: 200 });
+            all = page.filter((x) => written.has(x.streamId)).reverse();
+            return all.length === 1 + 2 + 2 + 4 + 1 + 2;
+          },
+          5000,
+          'the events in $all',
+        );
+        const last = new Map<string, number>();
+        for (const x of all) {
+          expect(x.revision).toBe((last.get(x.streamId) ?? -1) + 1);
+          last.set(x.streamId, x.revision);
+        }
+        expect(new Set(all.map((x) => x.eventId)).size).toBe(all.length);
+      });
+    });
+
     describe('reading a stream', () => {
       let id: string;
       beforeAll(async () => {
