@@ -10,7 +10,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStreamOrEmpty } from '../testing/streams';
 import { eventually } from '../testing/eventually';
-import { payment, reservation, streams } from '../domain';
+import { clinicDay, payment, reservation, streams } from '../domain';
 import { monday } from '../domain/clinic/fixtures';
 import type { ActivePayment } from '../domain/payment';
 import type { ActiveReservation } from '../domain/reservation';
@@ -21,6 +21,7 @@ import { startProcessManagers, type ProcessManagers } from '../process-managers'
 import { allProjections } from '../projections/registry';
 import { waitForProjections } from '../projections/wait';
 import { ProjectionWorker } from '../projections/worker';
+import { BoardChanges, boardOf } from '../queries/board';
 import { ledgerOf } from '../queries/ledger';
 import { createTestDatabase } from '../testing/db';
 import {
@@ -46,6 +47,9 @@ import { manualClock, meta, patientActor, registerTestClinic, staffMeta } from '
 
 const APPROVE = '4242 4242 4242 4242';
 const DECLINE = '4000 0000 0000 0002';
+/** The sandbox times out at confirm, approved (or declined) behind the timeout. */
+const TIMEOUT_APPROVED = '4000 0000 0000 9995';
+const TIMEOUT_DECLINED = '4000 0000 0000 9987';
 
 const t = await createTestDatabase();
 let store: EventStore;
@@ -115,9 +119,9 @@ async function discharged(time: string) {
 describe('collecting a bill at the desk', () => {
   it('by card through the sandbox: a declined card leaves it open, a test card pays it; the ledger shows the deposit applied and the bill paid', async () => {
     const { billId, depositId } = await discharged('11:00');
-    await expect(collectBillByCard(deps, { paymentId: billId, cardNumber: DECLINE }, desk())).rejects.toMatchObject({ code: 'payment.declined' });
+    await expect(collectBillByCard(deps, { paymentId: billId, cardNumber: DECLINE }, desk(), { sql: t.sql })).rejects.toMatchObject({ code: 'payment.declined' });
     expect((await paymentState(billId)).status).toBe('requested');
-    const paid = await collectBillByCard(deps, { paymentId: billId, cardNumber: APPROVE }, desk());
+    const paid = await collectBillByCard(deps, { paymentId: billId, cardNumber: APPROVE }, desk(), { sql: t.sql });
     expect(paid.outcome).toBe('captured');
     expect(await paymentState(billId)).toMatchObject({ status: 'captured', capturedKrw: 49_000, cash: false });
     await projected(paid.position);
@@ -132,6 +136,66 @@ describe('collecting a bill at the desk', () => {
     expect(ledger.totals.depositsKrw).toBeGreaterThanOrEqual(50_000);
     expect(ledger.totals.billsKrw).toBeGreaterThanOrEqual(49_000);
     expect(ledger.totals.netKrw).toBe(ledger.totals.depositsKrw + ledger.totals.billsKrw - ledger.totals.refundsKrw);
+  });
+
+  it('by card, when the gateway times out: nothing is recorded, and the reconciliation timer settles the bill like a deposit (no second desk attempt needed)', async () => {
+    const { billId } = await discharged('12:30');
+    const started = clock();
+    await expect(collectBillByCard(deps, { paymentId: billId, cardNumber: TIMEOUT_APPROVED }, desk(), { sql: t.sql })).rejects.toMatchObject({ code: 'payment.pending' });
+    expect((await paymentState(billId)).status).toBe('requested');
+    const [tracked] = await t.sql<{ next_check_at: Date }[]>`select next_check_at from pm_pending_payments where payment_id = ${billId}`;
+    expect(new Date(tracked!.next_check_at).getTime()).toBe(started.getTime() + 120_000);
+    try {
+      clock.advanceMinutes(3); // past the first check's delay: what the worker's timer runs every 30 s
+      expect((await pm.reconcilePayments()).captured).toBeGreaterThanOrEqual(1);
+    } finally {
+      clock.set('2025-03-02T00:00:00Z');
+    }
+    expect(await paymentState(billId)).toMatchObject({ status: 'captured', capturedKrw: 49_000 });
+    expect(await t.sql`select 1 from pm_pending_payments where payment_id = ${billId}`).toHaveLength(0);
+  });
+
+  it('by card: a declined attempt or a paid bill leaves nothing on the reconciliation list', async () => {
+    const { billId } = await discharged('14:00');
+    await expect(collectBillByCard(deps, { paymentId: billId, cardNumber: DECLINE }, desk(), { sql: t.sql })).rejects.toMatchObject({ code: 'payment.declined' });
+    expect(await t.sql`select 1 from pm_pending_payments where payment_id = ${billId}`).toHaveLength(0);
+    // Declined behind a timeout: the timer finds the decline and takes the bill off its list (the desk collects it).
+    await expect(collectBillByCard(deps, { paymentId: billId, cardNumber: TIMEOUT_DECLINED }, desk(), { sql: t.sql })).rejects.toMatchObject({ code: 'payment.pending' });
+    expect(await t.sql`select 1 from pm_pending_payments where payment_id = ${billId}`).toHaveLength(1);
+    try {
+      clock.advanceMinutes(3);
+      await pm.reconcilePayments();
+    } finally {
+      clock.set('2025-03-02T00:00:00Z');
+    }
+    expect(await t.sql`select 1 from pm_pending_payments where payment_id = ${billId}`).toHaveLength(0);
+    expect((await paymentState(billId)).status).toBe('requested');
+    expect((await collectBillByCard(deps, { paymentId: billId, cardNumber: APPROVE }, desk(), { sql: t.sql })).outcome).toBe('captured');
+    expect(await t.sql`select 1 from pm_pending_payments where payment_id = ${billId}`).toHaveLength(0);
+  });
+
+  it("the visit board's discharged card shows the bill — total, deposit credited, balance — and a collected bill moves the board's version", async () => {
+    const { visitId, billId } = await discharged('16:00');
+    const cardOf = async () => {
+      const board = await boardOf(t.db, clinicId, clinicDay(clock()), clock());
+      return { version: board.version, card: board.columns.find((c) => c.stage === 'discharged')!.cards.find((c) => c.visitId === visitId)! };
+    };
+    await eventually(async () => expect((await cardOf()).card.bill?.status).toBe('due'));
+    const due = await cardOf();
+    // 99 000 sold, the 50 000 deposit credited, 49 000 asked at the desk.
+    expect(due.card.treatments.map((x) => [x.name, x.priceKrw])).toEqual([['Botox (forehead)', 99_000]]);
+    expect(due.card.bill).toEqual({ totalKrw: 99_000, depositCreditedKrw: 50_000, balanceKrw: 49_000, billedKrw: 49_000, paidKrw: 0, status: 'due' });
+    // The payment ledger announces it to the clinic's open boards (their SSE streams listen there).
+    const changes = new BoardChanges(() => t.sql);
+    const heard: Array<string | null> = [];
+    const unsubscribe = await changes.subscribe((c) => heard.push(c));
+    const cash = await collectCash(deps, { paymentId: billId, amountKrw: 49_000, staffId }, desk());
+    await projected(cash.position);
+    await eventually(() => expect(heard).toContain(clinicId));
+    unsubscribe();
+    const paid = await cardOf();
+    expect(paid.card.bill).toMatchObject({ paidKrw: 49_000, status: 'paid' });
+    expect(paid.version).not.toBe(due.version);
   });
 
   it('in cash: recorded as cash with the staff member as the taker; a refund of it is handed back without the gateway, never above what was collected', async () => {

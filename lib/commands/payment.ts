@@ -86,7 +86,7 @@ import {
   type PaymentGateway,
 } from '../payments/gateway';
 import type { AuthorizeInput, Authorization } from '../payments/sandbox';
-import { dropPending, duePendingPayments, gatewayView, pendingPayment, recordCheck, unpark, type GatewayView } from '../payments/reconciliation';
+import { dropPending, duePendingPayments, gatewayView, PAYMENT_CHECK_DELAY_MS, pendingPayment, recordCheck, trackPayment, unpark, type GatewayView } from '../payments/reconciliation';
 import { appDatabase } from '../db/client';
 import type { Position } from '../eventstore';
 import { actingStaffId, authorize, authorizeOn, type WriterRole } from './authorize';
@@ -566,11 +566,13 @@ export async function reconcilePendingPayments(deps: CommandDeps, meta: CommandM
     result.checked += 1;
     let outcome: PaymentOutcome['outcome'] = 'pending';
     let seen: GatewayView | null = null;
+    let state: PaymentState | null = null;
     let failure: unknown = null;
     try {
       const reconciled = await reconcilePayment(deps, row.paymentId, subCommand(meta, `reconcile:${row.paymentId}:${row.checks}`));
       outcome = reconciled.outcome;
       seen = reconciled.gateway;
+      state = reconciled.state;
     } catch (error) {
       failure = error;
       options.onError?.(error, row.paymentId);
@@ -581,6 +583,11 @@ export async function reconcilePendingPayments(deps: CommandDeps, meta: CommandM
       continue;
     }
     if (outcome === 'declined' || outcome === 'payable') result.declined += 1;
+    // A bill's desk attempt was declined (or never charged): nothing is in doubt; the desk collects it.
+    if ((outcome === 'declined' || outcome === 'payable') && state?.status !== 'none' && state?.purpose === 'bill') {
+      await dropPending(sql, row.paymentId);
+      continue;
+    }
     else result.pending += 1;
     // A refusal by the domain or the gateway will not change by asking again: a person looks at it now.
     const park = isRefusal(failure) || row.checks + 1 >= maxChecks;
@@ -712,15 +719,41 @@ export async function collectCash(deps: CommandDeps, input: { paymentId: string;
  * charge confirmed, exactly as the checkout does (confirmDeposit's rules: a decline fails only the
  * attempt, a timeout records nothing). A charge the gateway decided earlier without our record (a
  * desk attempt that timed out) is recorded first, so the desk is never stuck on it.
+ *
+ * The bill is on the reconciliation's worklist (pm_pending_payments) from before the card is charged
+ * until the attempt's outcome is known, so a confirm whose answer is lost (a timeout, a crash) is
+ * settled by the worker's timer like a deposit's, even if nobody at the desk tries again.
  */
-export async function collectBillByCard(deps: CommandDeps, input: { paymentId: string; cardNumber: string }, meta: CommandMetadata): Promise<PaymentOutcome> {
+export async function collectBillByCard(
+  deps: CommandDeps,
+  input: { paymentId: string; cardNumber: string },
+  meta: CommandMetadata,
+  options: { sql?: postgres.Sql; checkDelayMs?: number } = {},
+): Promise<PaymentOutcome> {
   const { gateway } = gatewayOf(deps);
   const { state } = await loadPayment(deps, input.paymentId, meta, 'CollectBillByCard', DESK);
   if (state.purpose !== 'bill') throw new PaymentGatewayError('payment.not_payable', 'only a bill is paid at the desk', { paymentId: input.paymentId, purpose: state.purpose });
   if (!isOpen(state)) throw new PaymentGatewayError('payment.not_payable', 'this bill is not open', { paymentId: input.paymentId, status: state.status });
-  await gateway.createOrder({ orderId: orderIdOf(input.paymentId), orderName: 'Visit bill', amount: state.amountKrw });
+  const sql = options.sql ?? appDatabase().sql;
+  const orderId = orderIdOf(input.paymentId);
+  await gateway.createOrder({ orderId, orderName: 'Visit bill', amount: state.amountKrw });
   const earlier = await reconcilePayment(deps, input.paymentId, subCommand(meta, 'reconcile'));
-  if (earlier.outcome === 'captured') return earlier;
-  const authorization = await startDepositAttempt(deps, { paymentId: input.paymentId, cardNumber: input.cardNumber }, subCommand(meta, 'attempt'));
-  return confirmDeposit(deps, authorization, subCommand(meta, 'confirm'));
+  if (earlier.outcome === 'captured') {
+    await dropPending(sql, input.paymentId);
+    return earlier;
+  }
+  const now = nowOf(deps);
+  // Kept if already there (an earlier attempt in doubt keeps its schedule).
+  await trackPayment(sql, { paymentId: input.paymentId, orderId, requestedAt: now, nextCheckAt: new Date(now.getTime() + (options.checkDelayMs ?? PAYMENT_CHECK_DELAY_MS)) });
+  try {
+    const authorization = await startDepositAttempt(deps, { paymentId: input.paymentId, cardNumber: input.cardNumber }, subCommand(meta, 'attempt'));
+    const outcome = await confirmDeposit(deps, authorization, subCommand(meta, 'confirm'));
+    await dropPending(sql, input.paymentId);
+    return outcome;
+  } catch (error) {
+    // A refusal with a known outcome (declined and recorded, not a test card, paid meanwhile) leaves
+    // nothing in doubt; 'pending' and unexpected failures stay for the timer to settle.
+    if (error instanceof PaymentGatewayError && error.code !== 'payment.pending') await dropPending(sql, input.paymentId);
+    throw error;
+  }
 }

@@ -1,11 +1,14 @@
 /**
- * The reconciliation's worklist (pm_pending_payments): deposits whose outcome is not recorded yet,
- * when to ask the gateway next, what it said last, and the ones parked for a person ("stuck": the
+ * The reconciliation's worklist (pm_pending_payments): deposits, and bills with a card attempt at the
+ * desk, whose outcome is not recorded yet; when to ask the gateway next, what it said last, and the ones parked for a person ("stuck": the
  * timer stopped asking, the admin payments page shows them). Plain SQL on our own tables; the
  * decisions are in lib/commands/payment.ts (`reconcilePendingPayments`).
  */
 import type postgres from 'postgres';
 import type { Payment as GatewayPayment } from './gateway';
+
+/** When the reconciliation first asks the gateway about a payment put on its list (default for deposits and desk card bills). */
+export const PAYMENT_CHECK_DELAY_MS = 120_000;
 
 /** What the gateway said about a payment's order at the last check (kept for the admin page). */
 export interface GatewayView {

@@ -12,7 +12,7 @@ import type { ActiveReservation } from '../domain/reservation';
 import { depositCreditKrw, lateDepositRefundKrw, ReservationClosedError } from '../domain/reservation';
 import type { ActiveVisit } from '../domain/visit';
 import { comparePositions, type RecordedEvent } from '../eventstore';
-import { dropPending, trackPayment } from '../payments/reconciliation';
+import { dropPending, PAYMENT_CHECK_DELAY_MS, trackPayment } from '../payments/reconciliation';
 import {
   applyDeposit,
   billPaymentId,
@@ -76,7 +76,7 @@ interface LateDeposit {
 
 type Of<T extends AnyDomainEvent['type']> = Extract<AnyDomainEvent, { type: T }>['data'];
 
-export function createReactions({ deps, sql, paymentCheckDelayMs = 120_000 }: ReactionOptions) {
+export function createReactions({ deps, sql, paymentCheckDelayMs = PAYMENT_CHECK_DELAY_MS }: ReactionOptions) {
   async function loadReservation(reservationId: string): Promise<ActiveReservation | null> {
     const loaded = await loadStream(deps.store, reservation.reservationDecider, streams.reservation(reservationId));
     return loaded.state.status === 'none' ? null : (loaded.state as ActiveReservation);

@@ -31,7 +31,7 @@ import { waitForProjections } from '../projections/wait';
 import { ProjectionWorker } from '../projections/worker';
 import { createTestDatabase } from '../testing/db';
 import { parseVisitBoardPayload, VISIT_BOARD_CHANNEL, visitBoardPayload } from '../projections/read-models/visits';
-import { BoardChanges, boardOf, boardVersionOf } from './board';
+import { BoardChanges, boardOf, boardVersionOf, DEFAULT_STAGE_THRESHOLDS, stageThresholdsOf } from './board';
 import { isClinicDay, shiftDay, staffDay, todayOf } from './staff';
 
 const t = await createTestDatabase();
@@ -147,6 +147,14 @@ describe('Today (todayOf)', () => {
     expect(after.requests).toEqual([]);
     expect(after.arrivals.map((r) => r.id).sort()).toEqual([instant, waiting].sort());
     // (The rejected request's seat is released by the process managers, not running here.)
+  });
+});
+
+describe('stage thresholds', () => {
+  it("are the clinic's where it set them, the defaults elsewhere; nonsense reads as the default", () => {
+    expect(stageThresholdsOf(null)).toEqual(DEFAULT_STAGE_THRESHOLDS);
+    expect(stageThresholdsOf({ settings: {} })).toEqual(DEFAULT_STAGE_THRESHOLDS);
+    expect(stageThresholdsOf({ settings: { stageThresholdMinutes: { arrived: 5, procedure: 0, recovery: 2.5 } } })).toEqual({ ...DEFAULT_STAGE_THRESHOLDS, arrived: 5 });
   });
 });
 

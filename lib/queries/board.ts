@@ -18,7 +18,8 @@ import { clinicDay } from '../domain';
 import { VISIT_STAGES, type VisitStage } from '../domain/visit';
 import { parseVisitBoardPayload, VISIT_BOARD_CHANNEL } from '../projections/read-models/visits';
 import { recordPersonalDataAccess } from '../privacy/access-log';
-import { rmPatients, rmVisits } from '../projections/schema';
+import { rmPatients, rmPayments, rmVisits } from '../projections/schema';
+import { getClinicWithTreatments } from './catalogue';
 
 export interface BoardCard {
   visitId: string;
@@ -36,14 +37,52 @@ export interface BoardCard {
   treatments: Array<{ lineId: string; name: string; quantity: number; priceKrw: number }>;
   totalKrw: number;
   arrivedAt: string;
+  /** A discharged visit's bill; null before the discharge. */
+  bill: BoardBill | null;
+}
+
+/**
+ * What a discharged visit's sale came to (docs/payments.md, "The bill"): the lines are the card's
+ * treatments and the total theirs; the deposit credited is what the process managers applied from the
+ * reservation's deposit; the balance (total − credited) is asked as one bill, plus one per amendment.
+ */
+export interface BoardBill {
+  totalKrw: number;
+  depositCreditedKrw: number;
+  balanceKrw: number;
+  /** Of the balance: asked as bills so far (the process managers ask it just after the discharge). */
+  billedKrw: number;
+  paidKrw: number;
+  /** 'none': nothing to pay; 'preparing': not all of the balance asked yet; 'due': asked, not all paid; 'paid'. */
+  status: 'none' | 'preparing' | 'due' | 'paid';
+}
+
+/** Minutes in a stage after which its cards are highlighted (the clinic's setting; no limit on discharged). */
+export type StageThresholds = Record<Exclude<VisitStage, 'discharged'>, number>;
+
+/** Used until a clinic sets its own thresholds. */
+export const DEFAULT_STAGE_THRESHOLDS: StageThresholds = { arrived: 15, consultation: 30, procedure: 90, recovery: 60 };
+
+/**
+ * The clinic's stage thresholds, with the defaults for any stage it did not set. The one place the
+ * board reads them (from the clinic's settings, as the catalogue read model carries them).
+ */
+export function stageThresholdsOf(clinic: { readonly settings?: unknown } | null): StageThresholds {
+  const set = ((clinic?.settings ?? {}) as { stageThresholdMinutes?: Partial<Record<string, unknown>> }).stageThresholdMinutes ?? {};
+  const pick = (stage: keyof StageThresholds) => {
+    const v = set[stage];
+    return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : DEFAULT_STAGE_THRESHOLDS[stage];
+  };
+  return { arrived: pick('arrived'), consultation: pick('consultation'), procedure: pick('procedure'), recovery: pick('recovery') };
 }
 
 export interface VisitBoard {
   clinicId: string;
   day: string;
-  /** The board's version: changes whenever any of its visits changes (the SSE event id). */
+  /** The board's version: changes whenever any of its visits (or a discharged one's payments) changes (the SSE event id). */
   version: string;
   columns: Array<{ stage: VisitStage; cards: BoardCard[] }>;
+  thresholds: StageThresholds;
 }
 
 /** Visits on a clinic day's board; on today's, visits still open from earlier days too (nobody was discharged). */
@@ -52,17 +91,55 @@ function boardWhere(clinicId: string, day: string, today: string) {
   return and(eq(rmVisits.clinicId, clinicId), day === today ? or(onDay, and(lt(rmVisits.day, day), ne(rmVisits.stage, 'discharged'))) : onDay);
 }
 
-/** The version of what the board shows: a digest of its visits' ids and revisions (one indexed query, no rows sent). */
+/**
+ * The version of what the board shows: a digest of its visits' ids and revisions and of the payments
+ * of its discharged visits (their bills and the deposits credited to them), so a bill asked or paid
+ * moves the version too. One statement on indexed columns, no rows sent.
+ */
 export async function boardVersionOf(db: Db, clinicId: string, day: string, now = new Date()): Promise<string> {
-  const [row] = await db
-    .select({ v: sql<string>`coalesce(md5(string_agg(${rmVisits.id} || ':' || ${rmVisits.version}, ',' order by ${rmVisits.id})), 'empty')` })
-    .from(rmVisits)
-    .where(boardWhere(clinicId, day, clinicDay(now)));
+  const visits = db.select({ id: rmVisits.id, version: rmVisits.version, stage: rmVisits.stage }).from(rmVisits).where(boardWhere(clinicId, day, clinicDay(now)));
+  const rows = await db.execute<{ v: string | null }>(sql`
+    with v as (${visits}),
+    d as (select id from v where stage = 'discharged'),
+    parts as (
+      select id || ':' || version as k from v
+      union all select 'p:' || id || ':' || version from ${rmPayments} where visit_id in (select id from d)
+      union all select 'p:' || id || ':' || version from ${rmPayments} where applied_visit_id in (select id from d)
+    )
+    select md5(string_agg(k, ',' order by k)) as v from parts`);
+  const row = (rows as unknown as Array<{ v: string | null }>)[0];
   return `${day}.${row?.v ?? 'empty'}`;
 }
 
+/** The bills of discharged visits, from the payments read model (data only). */
+async function billsOf(db: Db, visits: ReadonlyArray<{ id: string; totalKrw: number }>): Promise<Map<string, BoardBill>> {
+  const bills = new Map<string, BoardBill>();
+  if (visits.length === 0) return bills;
+  const ids = visits.map((v) => v.id);
+  const payments = await db
+    .select({ purpose: rmPayments.purpose, visitId: rmPayments.visitId, appliedVisitId: rmPayments.appliedVisitId, status: rmPayments.status, amountKrw: rmPayments.amountKrw, capturedKrw: rmPayments.capturedKrw, appliedKrw: rmPayments.appliedKrw })
+    .from(rmPayments)
+    .where(or(inArray(rmPayments.visitId, ids), inArray(rmPayments.appliedVisitId, ids)));
+  for (const v of visits) {
+    let credited = 0;
+    let billed = 0;
+    let paid = 0;
+    for (const p of payments) {
+      if (p.purpose === 'deposit' && p.appliedVisitId === v.id) credited += p.appliedKrw;
+      if (p.purpose === 'bill' && p.visitId === v.id && p.status !== 'failed') {
+        billed += p.amountKrw;
+        paid += Math.min(p.capturedKrw, p.amountKrw);
+      }
+    }
+    const balance = Math.max(0, v.totalKrw - credited);
+    const status = balance === 0 ? 'none' : billed < balance ? 'preparing' : paid < billed ? 'due' : 'paid';
+    bills.set(v.id, { totalKrw: v.totalKrw, depositCreditedKrw: credited, balanceKrw: balance, billedKrw: billed, paidKrw: paid, status });
+  }
+  return bills;
+}
+
 /** The board of a clinic day (data only: callers authorise; see `visitBoard`). */
-export async function boardOf(db: Db, clinicId: string, day: string, now = new Date()): Promise<VisitBoard> {
+export async function boardOf(db: Db, clinicId: string, day: string, now = new Date(), thresholds: StageThresholds = DEFAULT_STAGE_THRESHOLDS): Promise<VisitBoard> {
   const visits = await db
     .select()
     .from(rmVisits)
@@ -70,12 +147,14 @@ export async function boardOf(db: Db, clinicId: string, day: string, now = new D
     .orderBy(asc(rmVisits.stageEnteredAt), asc(rmVisits.id));
   const patientIds = [...new Set(visits.map((v) => v.patientId))];
   const movers = [...new Set(visits.map((v) => v.movedBy).filter((id): id is string => !!id && /^[0-9a-f-]{36}$/i.test(id)))];
-  const [patients, staff] = await Promise.all([
+  const [patients, staff, bills, version] = await Promise.all([
     patientIds.length
       ? db.select({ id: rmPatients.id, name: rmPatients.name, erased: rmPatients.erased }).from(rmPatients).where(inArray(rmPatients.id, patientIds))
       : [],
     // Only this clinic's staff are named (an id of anyone else stays anonymous).
     movers.length ? db.select({ id: users.id, name: users.name }).from(users).where(and(inArray(users.id, movers), eq(users.clinicId, clinicId))) : [],
+    billsOf(db, visits.filter((v) => v.stage === 'discharged')),
+    boardVersionOf(db, clinicId, day, now),
   ]);
   const patientById = new Map(patients.map((p) => [p.id, p]));
   const staffName = new Map(staff.map((s) => [s.id, s.name]));
@@ -95,20 +174,22 @@ export async function boardOf(db: Db, clinicId: string, day: string, now = new D
       treatments: v.treatments.map((t) => ({ lineId: t.lineId, name: t.name, quantity: t.quantity, priceKrw: t.priceKrw })),
       totalKrw: v.totalKrw,
       arrivedAt: v.arrivedAt.toISOString(),
+      bill: bills.get(v.id) ?? null,
     };
   });
   return {
     clinicId,
     day,
-    version: await boardVersionOf(db, clinicId, day, now),
+    version,
     columns: VISIT_STAGES.map((stage) => ({ stage, cards: cards.filter((c) => c.stage === stage) })),
+    thresholds,
   };
 }
 
 /** The board for the signed-in staff member of this clinic (403 for anyone else). */
 export async function visitBoard(clinicId: string, day: string): Promise<VisitBoard> {
   const user = await requireUser({ roles: ['staff'], clinicId, callbackUrl: `/staff/${clinicId}/board` });
-  const board = await boardOf(appDb(), clinicId, day);
+  const board = await boardOf(appDb(), clinicId, day, new Date(), stageThresholdsOf(await getClinicWithTreatments(clinicId)));
   // Access log: one entry per render naming every patient whose decrypted name it shows (before it is shown).
   const patientIds = board.columns.flatMap((c) => c.cards.filter((card) => card.patientName !== null).map((card) => card.patientId));
   if (patientIds.length) await recordPersonalDataAccess({ user, action: 'view', resource: 'visit-board-names', patientIds, clinicId, detail: { day } });

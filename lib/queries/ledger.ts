@@ -15,7 +15,7 @@ import { db as appDb, type Db } from '../db/client';
 import { users } from '../db/schema';
 import { atLocal, clinicDay, plusMinutes } from '../domain';
 import { clinicSettingsOf, noShowAllowedFrom } from '../domain/clinic';
-import { rmPatients, rmPaymentDays, rmPayments, rmReservations } from '../projections/schema';
+import { rmPatients, rmPaymentDays, rmPayments, rmReservations, rmVisits } from '../projections/schema';
 import { getClinicWithTreatments } from './catalogue';
 import { staffDay } from './staff';
 
@@ -34,6 +34,7 @@ export interface LedgerRow {
   /** 'cash' for a bill taken in cash at the desk; the gateway's name for a card; null while unpaid. */
   readonly method: 'cash' | 'card' | null;
   readonly patientName: string | null;
+  /** A bill: what its visit sold (its lines); a deposit: the booked treatment. */
   readonly treatmentName: string | null;
   readonly reservationId: string | null;
   readonly visitId: string | null;
@@ -139,11 +140,15 @@ export async function ledgerOf(db: Db, clinicId: string, day: string): Promise<L
   const reservationOfVisit = new Map(reservations.filter((r) => r.visitId).map((r) => [r.visitId!, r]));
   const patientIds = [...new Set([...payments.map((p) => p.patientId), ...bookings.map((b) => b.patientId)])];
   const takers = [...new Set(payments.map((p) => p.capturedBy).filter((id): id is string => !!id && /^[0-9a-f-]{36}$/i.test(id)))];
-  const [patients, staff] = await Promise.all([
+  const billVisits = [...new Set(payments.filter((p) => p.purpose === 'bill' && p.visitId).map((p) => p.visitId!))];
+  const [patients, staff, visits] = await Promise.all([
     patientIds.length ? db.select({ id: rmPatients.id, name: rmPatients.name, erased: rmPatients.erased }).from(rmPatients).where(inArray(rmPatients.id, patientIds)) : [],
     // Only this clinic's staff are named.
     takers.length ? db.select({ id: users.id, name: users.name }).from(users).where(and(inArray(users.id, takers), eq(users.clinicId, clinicId))) : [],
+    // A bill names what its visit sold (treatments added mid-visit included), not only what was booked.
+    billVisits.length ? db.select({ id: rmVisits.id, treatments: rmVisits.treatments }).from(rmVisits).where(inArray(rmVisits.id, billVisits)) : [],
   ]);
+  const visitLines = new Map(visits.map((v) => [v.id, v.treatments.map((x) => (x.quantity > 1 ? `${x.name} × ${x.quantity}` : x.name)).join(', ')]));
   const patientName = new Map(patients.map((p) => [p.id, p.erased ? null : p.name]));
   const staffName = new Map(staff.map((s) => [s.id, s.name]));
 
@@ -159,7 +164,7 @@ export async function ledgerOf(db: Db, clinicId: string, day: string): Promise<L
         status: p.status,
         method: p.capturedKrw > 0 ? (p.provider === 'cash' ? 'cash' : 'card') : null,
         patientName: patientName.get(p.patientId) ?? null,
-        treatmentName: r?.treatmentName ?? null,
+        treatmentName: (p.purpose === 'bill' && p.visitId ? visitLines.get(p.visitId) : undefined) || (r?.treatmentName ?? null),
         reservationId: p.reservationId,
         visitId: p.visitId,
         amountKrw: p.amountKrw,

@@ -1,6 +1,8 @@
+import { sql } from 'drizzle-orm';
 import type { payment } from '../../domain';
 import { RowCache, seoulDay, flushAll } from '../rows';
 import { rmPaymentDays, rmPayments, rmrevPayments } from '../schema';
+import { VISIT_BOARD_CHANNEL, visitBoardPayload } from './visits';
 import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
 
 type Row = typeof rmPayments.$inferSelect;
@@ -124,5 +126,9 @@ export const paymentLedgerProjection: Projection = {
       }
     }
     await flushAll(tx, rows, days);
+    // A discharged card on the visit board shows its bill: the boards of the clinics whose visit
+    // payments changed look again (at commit, like the visit-board projection's own NOTIFY).
+    const boards = new Set([...rows.loaded()].filter((r) => r.visitId || r.appliedVisitId).map((r) => r.clinicId));
+    if (boards.size) await tx.execute(sql`select pg_notify(${VISIT_BOARD_CHANNEL}, ${visitBoardPayload(boards)})`);
   },
 };

@@ -72,19 +72,43 @@ export function BoardLive({ clinicId, day, version }: { clinicId: string; day: s
   );
 }
 
-/** Time in the current stage, counting up on the client (display only; no request). */
-export function Elapsed({ since }: { since: string }) {
+/**
+ * Time in the current stage, counting up on the client (display only; no request), and past the
+ * clinic's threshold for the stage marked overdue (`data-overdue`; the card highlights itself with
+ * `:has()`). It ticks at each whole minute of the elapsed time, so the highlight appears the moment
+ * the threshold passes, without a reload.
+ */
+export function StageTime({ since, thresholdMinutes }: { since: string; thresholdMinutes: number | null }) {
   const t = useTranslations('visitBoard');
   const [now, setNow] = useState<number | null>(null);
   useEffect(() => {
-    setNow(Date.now());
-    const timer = setInterval(() => setNow(Date.now()), 30_000);
-    return () => clearInterval(timer);
-  }, []);
+    const start = Date.parse(since);
+    let timer: ReturnType<typeof setTimeout>;
+    const tick = () => {
+      const at = Date.now();
+      setNow(at);
+      const intoMinute = (((at - start) % 60_000) + 60_000) % 60_000;
+      timer = setTimeout(tick, Math.max(250, 60_000 - intoMinute + 50));
+    };
+    tick();
+    return () => clearTimeout(timer);
+  }, [since]);
   const minutes = now === null ? null : Math.max(0, Math.floor((now - Date.parse(since)) / 60_000));
+  const overdue = minutes !== null && thresholdMinutes !== null && minutes >= thresholdMinutes;
+  const duration = (m: number) => (m < 60 ? t('minutes', { minutes: m }) : t('hours', { hours: Math.floor(m / 60), minutes: m % 60 }));
   return (
-    <span data-testid="elapsed" className="tabular-nums">
-      {minutes === null ? '' : minutes < 60 ? t('minutes', { minutes }) : t('hours', { hours: Math.floor(minutes / 60), minutes: minutes % 60 })}
+    <span data-testid="stage-time" data-overdue={overdue ? 'true' : 'false'} className="inline-flex flex-wrap items-center gap-1">
+      <span data-testid="elapsed" className={`tabular-nums ${overdue ? 'font-semibold text-red-700' : ''}`}>
+        {minutes === null ? '' : duration(minutes)}
+      </span>
+      {thresholdMinutes !== null &&
+        (overdue ? (
+          <span data-testid="overdue" className="rounded bg-red-100 px-1.5 py-0.5 text-[11px] font-semibold text-red-800">
+            {t('overThreshold', { limit: duration(thresholdMinutes) })}
+          </span>
+        ) : (
+          <span className="text-stone-400">{t('threshold', { limit: duration(thresholdMinutes) })}</span>
+        ))}
     </span>
   );
 }

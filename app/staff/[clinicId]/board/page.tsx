@@ -9,7 +9,7 @@ import { staffDay, staffTreatments } from '@/lib/queries/staff';
 import { clinicDay } from '@/lib/domain';
 import { StaffHeader } from '../staff-nav';
 import { AddTreatmentForm, MoveForm, RevertForm } from './board-forms';
-import { BoardLive, Elapsed } from './board-live';
+import { BoardLive, StageTime } from './board-live';
 
 export const metadata: Metadata = { title: 'Visit board' };
 
@@ -30,7 +30,13 @@ export default async function VisitBoardPage({ params, searchParams }: { params:
   const card = (c: BoardCard) => {
     const next = visit.NEXT_STAGES[c.stage] as ReadonlyArray<'consultation' | 'procedure' | 'recovery' | 'discharged'>;
     return (
-      <li key={c.visitId} data-testid="visit-card" data-visit={c.visitId} data-stage={c.stage} className="flex flex-col gap-2 rounded-lg border border-stone-200 bg-white p-3 shadow-sm">
+      <li
+        key={c.visitId}
+        data-testid="visit-card"
+        data-visit={c.visitId}
+        data-stage={c.stage}
+        className="flex flex-col gap-2 rounded-lg border border-stone-200 bg-white p-3 shadow-sm has-[[data-overdue=true]]:border-red-400 has-[[data-overdue=true]]:ring-1 has-[[data-overdue=true]]:ring-red-300"
+      >
         <div className="flex items-baseline justify-between gap-2">
           <h3 className="font-semibold" data-testid="card-patient">
             {c.patientName ?? (c.patientErased ? t('patientErased') : t('patientUnknown'))}
@@ -38,7 +44,8 @@ export default async function VisitBoardPage({ params, searchParams }: { params:
           <span className="shrink-0 text-xs text-stone-500">{c.reservationId ? t('booked') : t('walkIn')}</span>
         </div>
         <p className="text-xs text-stone-600">
-          {t('inStage')} <Elapsed since={c.stageEnteredAt} /> · {t('since', { time: seoulTime(c.stageEnteredAt, locale) })}
+          {t('inStage')} <StageTime since={c.stageEnteredAt} thresholdMinutes={c.stage === 'discharged' ? null : board.thresholds[c.stage]} /> ·{' '}
+          {t('since', { time: seoulTime(c.stageEnteredAt, locale) })}
           <span className="block" data-testid="moved-by">
             {t('movedBy', { name: c.movedByName ?? t('system') })}
           </span>
@@ -68,6 +75,35 @@ export default async function VisitBoardPage({ params, searchParams }: { params:
           <p className="text-sm text-stone-500" data-testid="card-treatments">
             {t('noTreatments')}
           </p>
+        )}
+        {c.bill && (
+          <dl className="grid grid-cols-[1fr_auto] gap-x-2 rounded bg-stone-50 px-2 py-1.5 text-sm" data-testid="card-bill" data-status={c.bill.status} aria-label={t('bill.title')}>
+            <dt className="text-stone-600">{t('bill.total')}</dt>
+            <dd className="text-right tabular-nums" data-testid="bill-total">
+              {formatKrw(c.bill.totalKrw, locale)}
+            </dd>
+            <dt className="text-stone-600">{t('bill.depositCredited')}</dt>
+            <dd className="text-right tabular-nums" data-testid="bill-deposit">
+              {c.bill.depositCreditedKrw > 0 ? `−${formatKrw(c.bill.depositCreditedKrw, locale)}` : formatKrw(0, locale)}
+            </dd>
+            <dt className="font-medium">{t('bill.balance')}</dt>
+            <dd className="text-right font-medium tabular-nums" data-testid="bill-balance">
+              {formatKrw(c.bill.balanceKrw, locale)}
+            </dd>
+            <dd className="col-span-2 mt-1 flex items-center justify-between gap-2 text-xs">
+              <span
+                data-testid="bill-status"
+                className={`rounded px-1.5 py-0.5 font-medium ${c.bill.status === 'due' ? 'bg-amber-100 text-amber-900' : c.bill.status === 'paid' || c.bill.status === 'none' ? 'bg-emerald-100 text-emerald-800' : 'bg-stone-200 text-stone-700'}`}
+              >
+                {t(`bill.status.${c.bill.status}`)}
+              </span>
+              {c.bill.status === 'due' && (
+                <a href={`/staff/${clinicId}/payments${day === clinicDay(new Date()) ? '' : `?day=${day}`}`} className="text-brand-700 underline-offset-2 hover:underline">
+                  {t('bill.collect')}
+                </a>
+              )}
+            </dd>
+          </dl>
         )}
         {c.stage !== 'discharged' && (
           <div className="flex flex-col gap-2 border-t border-stone-100 pt-2">
