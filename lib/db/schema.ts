@@ -95,6 +95,8 @@ export const securityEventTypes = [
   'integrity_check',
   /** A log-wide seal issued (lib/integrity/seal.ts): by the worker's timer or an auditor's request. */
   'log_sealed',
+  /** An auditor recorded the monthly review of the access log (lib/commands/access-review.ts; the row is in access_reviews). */
+  'access_review',
 ] as const;
 export type SecurityEventType = (typeof securityEventTypes)[number];
 
@@ -161,6 +163,31 @@ export const accessLog = pgTable(
     check('access_log_action_check', sql`${t.action} in ('view', 'export', 'print', 'change')`),
     check('access_log_export_reason_check', sql`${t.action} <> 'export' or coalesce(length(trim(${t.reason})), 0) > 0`),
   ],
+);
+
+/**
+ * The monthly reviews of the access log (PIPA Standards Art. 8; lib/commands/access-review.ts): who
+ * reviewed which month when, with what notes, what the review's rules found then, and which exports'
+ * reasons the reviewer confirmed. Append-only like the log itself (triggers in its migration): a
+ * second review of a month is a new row.
+ */
+export const accessReviews = pgTable(
+  'access_reviews',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** yyyy-mm, a Seoul calendar month. */
+    month: text('month').notNull(),
+    reviewerId: uuid('reviewer_id').notNull(),
+    reviewedAt: timestamp('reviewed_at', { withTimezone: true }).notNull().defaultNow(),
+    notes: text('notes').notNull(),
+    /** How many access-log entries the month held, and how many flags the rules raised, when reviewed. */
+    entries: integer('entries').notNull(),
+    flags: integer('flags').notNull(),
+    /** The month's export entries (access_log ids), and those whose reasons the reviewer confirmed. */
+    exportIds: bigint('export_ids', { mode: 'number' }).array().notNull(),
+    confirmedExportIds: bigint('confirmed_export_ids', { mode: 'number' }).array().notNull(),
+  },
+  (t) => [index('access_reviews_month_idx').on(t.month, t.reviewedAt), check('access_reviews_month_check', sql`${t.month} ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'`)],
 );
 
 /**
