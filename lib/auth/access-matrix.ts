@@ -202,6 +202,17 @@ export const accessMatrix: Row[] = [
     call: (fx) => page('../../app/staff/[clinicId]/patients/[patientId]/page')(props({ clinicId: fx.clinic, patientId: fx.otherClinicsPatient })),
   },
   { kind: 'page', id: 'app/staff/[clinicId]/stats/page.tsx', allow: clinicStaff, call: (fx) => page('../../app/staff/[clinicId]/stats/page')(props({ clinicId: fx.clinic })) },
+  // Running the clinic: its manager only (the clinic's plain staff get 403 too).
+  { kind: 'page', id: 'app/staff/[clinicId]/manage/page.tsx', allow: ['manager'], call: (fx) => page('../../app/staff/[clinicId]/manage/page')(props({ clinicId: fx.clinic })) },
+  { kind: 'page', id: 'app/staff/[clinicId]/manage/treatments/new/page.tsx', allow: ['manager'], call: (fx) => page('../../app/staff/[clinicId]/manage/treatments/new/page')(props({ clinicId: fx.clinic })) },
+  {
+    kind: 'page',
+    id: 'app/staff/[clinicId]/manage/treatments/[treatmentId]/page.tsx',
+    allow: ['manager'],
+    call: (fx) => page('../../app/staff/[clinicId]/manage/treatments/[treatmentId]/page')(props({ clinicId: fx.clinic, treatmentId: 'tx-botox' })),
+  },
+  { kind: 'page', id: 'app/staff/[clinicId]/manage/hours/page.tsx', allow: ['manager'], call: (fx) => page('../../app/staff/[clinicId]/manage/hours/page')(props({ clinicId: fx.clinic })) },
+  { kind: 'page', id: 'app/staff/[clinicId]/manage/policy/page.tsx', allow: ['manager'], call: (fx) => page('../../app/staff/[clinicId]/manage/policy/page')(props({ clinicId: fx.clinic })) },
   { kind: 'page', id: 'app/admin/page.tsx', allow: ['admin'], call: () => page('../../app/admin/page')() },
   { kind: 'page', id: 'app/admin/payments/page.tsx', allow: ['admin'], call: () => page('../../app/admin/payments/page')() },
   { kind: 'page', id: 'app/admin/projections/page.tsx', allow: ['admin'], call: () => page('../../app/admin/projections/page')() },
@@ -426,6 +437,73 @@ export const accessMatrix: Row[] = [
     call: (fx) => action('desk', 'noShowAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), reservationId: fx.reservation })),
   },
 
+  // ── Server actions: running the clinic (its manager only; the clinic is the session's) ──────────
+  {
+    kind: 'action',
+    id: 'app/actions/manage.ts#listTreatmentAction',
+    allow: ['manager'],
+    allowedAs: (_who, fx) => redirectTo(`/staff/${fx.clinic}/manage?added=`),
+    call: (fx) =>
+      action('manage', 'listTreatmentAction')(
+        fx.form({ clinicId: fx.clinic, commandId: fx.id(), name: '레이저 제모', category: 'laser', priceKrw: '50,000', depositKrw: '10000', durationMinutes: '30', bookingMode: 'instant', payAndBook: 'on', taxCategory: 'taxable' }),
+      ),
+  },
+  {
+    kind: 'action',
+    id: 'app/actions/manage.ts#changeTreatmentPriceAction',
+    allow: ['manager'],
+    call: (fx) => action('manage', 'changeTreatmentPriceAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), treatmentId: 'tx-ulthera', priceKrw: '1200000', depositKrw: '100000' })),
+  },
+  {
+    kind: 'action',
+    id: 'app/actions/manage.ts#changeTreatmentPriceAction',
+    variant: "the other clinic's id in the form",
+    allow: [],
+    note: "a manager of one clinic is refused another's (the session's clinic counts)",
+    call: (fx) => action('manage', 'changeTreatmentPriceAction')(fx.form({ clinicId: fx.otherClinic, commandId: fx.id(), treatmentId: 'tx-ulthera', priceKrw: '1', depositKrw: '0' })),
+  },
+  {
+    kind: 'action',
+    id: 'app/actions/manage.ts#unlistTreatmentAction',
+    allow: ['manager'],
+    allowedAs: (_who, fx) => redirectTo(`/staff/${fx.clinic}/manage?unlisted=tx-ulthera`),
+    note: 'the Ulthera fixture: no other row books it',
+    call: (fx) => action('manage', 'unlistTreatmentAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), treatmentId: 'tx-ulthera' })),
+  },
+  {
+    kind: 'action',
+    id: 'app/actions/manage.ts#setOpeningHoursAction',
+    allow: ['manager'],
+    note: "Mon–Fri as the fixture's (other rows book weekdays); a lunch break added on Saturday",
+    call: async (fx) => {
+      const fields: Record<string, string> = { clinicId: fx.clinic, commandId: fx.id() };
+      for (const d of [1, 2, 3, 4, 5]) Object.assign(fields, { [`w${d}.0.opens`]: '10:00', [`w${d}.0.closes`]: '13:00', [`w${d}.1.opens`]: '14:00', [`w${d}.1.closes`]: '19:00' });
+      Object.assign(fields, { 'w6.0.opens': '10:00', 'w6.0.closes': '12:00', 'w6.1.opens': '13:00', 'w6.1.closes': '15:00' });
+      return action('manage', 'setOpeningHoursAction')(fx.form(fields));
+    },
+  },
+  {
+    kind: 'action',
+    id: 'app/actions/manage.ts#setSlotConfigurationAction',
+    allow: ['manager'],
+    note: 'the same values as the fixture (nothing is appended, the decision is still made)',
+    call: (fx) => action('manage', 'setSlotConfigurationAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), slotLengthMinutes: '30', slotCapacity: '2' })),
+  },
+  {
+    kind: 'action',
+    id: 'app/actions/manage.ts#setCancellationPolicyAction',
+    allow: ['manager'],
+    note: "the fixture's policy (reservations the other rows make freeze it)",
+    call: (fx) =>
+      action('manage', 'setCancellationPolicyAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), freeCancellationHours: '24', lateCancellationFeeKrw: '30,000', noShowForfeitsDeposit: 'on', minimumNoticeHours: '2' })),
+  },
+  {
+    kind: 'action',
+    id: 'app/actions/manage.ts#changeClinicSettingsAction',
+    allow: ['manager'],
+    call: (fx) => action('manage', 'changeClinicSettingsAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), bookingHorizonDays: '120', paymentDeadlineMinutes: '30', noShowGraceMinutes: '20' })),
+  },
+
   // ── Server actions: admin ─────────────────────────────────────────────────────────────────────
   {
     kind: 'action',
@@ -520,6 +598,8 @@ export const accessMatrix: Row[] = [
   },
   { kind: 'query', id: 'lib/queries/ledger.ts#deskLedger', allow: clinicStaff, call: async (fx) => (await q<Fns>('ledger')).deskLedger!(fx.clinic, fx.day) },
   { kind: 'query', id: 'lib/queries/stats.ts#clinicStats', allow: clinicStaff, call: async (fx) => (await q<Fns>('stats')).clinicStats!(fx.clinic) },
+  { kind: 'query', id: 'lib/queries/manage.ts#managedClinic', allow: ['manager'], call: async (fx) => (await q<Fns>('manage')).managedClinic!(fx.clinic) },
+  { kind: 'query', id: 'lib/queries/manage.ts#requireClinicManager', allow: ['manager'], call: async (fx) => (await q<Fns>('manage')).requireClinicManager!(fx.clinic) },
   { kind: 'query', id: 'lib/queries/staff-patient.ts#staffPatient', allow: clinicStaff, call: async (fx) => (await q<Fns>('staff-patient')).staffPatient!(fx.clinic, fx.patient) },
   {
     kind: 'action',

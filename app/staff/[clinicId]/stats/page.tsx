@@ -1,11 +1,11 @@
 import type { Metadata } from 'next';
-import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { getLocale, getTranslations } from 'next-intl/server';
 import { formatKrw, formatSeoulShortDate } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { clinicStats, type StatsDay } from '@/lib/queries/stats';
 import { Table } from '../../../components/table';
+import { StaffTabs } from '../staff-nav';
 import { StatsBarChart } from './stats-charts';
 
 export const metadata: Metadata = { title: 'Statistics' };
@@ -21,20 +21,13 @@ export default async function ClinicStatsPage({ params }: { params: Promise<{ cl
   const { clinicId } = await params;
   const data = await clinicStats(clinicId);
   if (!data) notFound();
-  const [t, tToday, tDesk, locale] = await Promise.all([getTranslations('clinicStats'), getTranslations('staffToday'), getTranslations('desk'), getLocale() as Promise<Locale>]);
+  const [t, locale] = await Promise.all([getTranslations('clinicStats'), getLocale() as Promise<Locale>]);
   const { stats } = data;
   const clinicName = locale === 'ko' ? data.clinic.nameKo : data.clinic.nameEn;
   const krw = (n: number) => formatKrw(n, locale);
   const count = (n: number) => n.toLocaleString(locale === 'ko' ? 'ko-KR' : 'en-KR');
   const percent = (r: number | null) => (r === null ? t('noRate') : new Intl.NumberFormat(locale === 'ko' ? 'ko-KR' : 'en-KR', { style: 'percent', maximumFractionDigits: 1 }).format(r));
   const shortDay = (day: string) => formatSeoulShortDate(day, locale);
-
-  const tabs = [
-    { key: 'today', href: `/staff/${clinicId}`, label: tToday('tabToday') },
-    { key: 'board', href: `/staff/${clinicId}/board`, label: tToday('tabBoard') },
-    { key: 'payments', href: `/staff/${clinicId}/payments`, label: tDesk('tabPayments') },
-    { key: 'stats', href: `/staff/${clinicId}/stats`, label: t('tab') },
-  ];
 
   const measures: Array<{ key: string; label: string; value: (x: Totals) => string }> = [
     { key: 'bookings', label: t('bookings'), value: (x) => count(x.bookings) },
@@ -62,18 +55,7 @@ export default async function ClinicStatsPage({ params }: { params: Promise<{ cl
     <section className="flex flex-col gap-8">
       <header className="flex flex-col gap-3">
         <h1 className="text-2xl font-bold">{t('title', { clinic: clinicName })}</h1>
-        <nav aria-label={tToday('sections')} className="flex gap-1 overflow-x-auto border-b border-stone-200">
-          {tabs.map((tab) => (
-            <Link
-              key={tab.key}
-              href={tab.href}
-              aria-current={tab.key === 'stats' ? 'page' : undefined}
-              className={`-mb-px shrink-0 border-b-2 px-3 py-2 text-sm font-medium ${tab.key === 'stats' ? 'border-brand-600 text-brand-700' : 'border-transparent text-stone-600 hover:text-stone-900'}`}
-            >
-              {tab.label}
-            </Link>
-          ))}
-        </nav>
+        <StaffTabs clinicId={clinicId} current="stats" />
         <p className="text-sm text-stone-600" data-testid="stats-period">
           {t('period', { today: shortDay(stats.today), from: shortDay(stats.from) })}
         </p>
