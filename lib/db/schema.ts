@@ -7,6 +7,14 @@ export type Role = (typeof roles)[number];
 /** A clinic's opening intervals in Seoul time, as the domain has them: weekday 0 = Sunday … 6 = Saturday, several per day for a lunch break. */
 export type OpeningIntervals = Array<{ weekday: number; opens: string; closes: string }>;
 
+/** lib/domain/clinic's SettingsAsStored, spelled out here (the schema does not import the domain). */
+export interface StoredClinicSettings {
+  bookingHorizonDays?: number;
+  paymentDeadlineMinutes?: number;
+  noShowGraceMinutes?: number;
+  stageThresholdMinutes?: { arrived?: number; consultation?: number; procedure?: number; recovery?: number };
+}
+
 export const clinics = pgTable('clinics', {
   id: text('id').primaryKey(),
   nameKo: text('name_ko').notNull(),
@@ -17,8 +25,8 @@ export const clinics = pgTable('clinics', {
   openingHours: jsonb('opening_hours').$type<OpeningIntervals>().notNull(),
   slotMinutes: integer('slot_minutes').notNull(),
   slotCapacity: integer('slot_capacity').notNull(),
-  /** The clinic settings (booking horizon, payment deadline) it changed; null: the defaults (clinicSettingsOf). */
-  settings: jsonb('settings').$type<{ bookingHorizonDays?: number; paymentDeadlineMinutes?: number }>(),
+  /** The clinic settings it changed (horizon, payment deadline, no-show grace, stage thresholds); null: the defaults (clinicSettingsOf). */
+  settings: jsonb('settings').$type<StoredClinicSettings>(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -91,6 +99,10 @@ export const securityEventTypes = [
   'sessions_revoked',
   'password_changed',
   'account_deactivated',
+  /** A page, query, action or command refused the signed-in account (403; lib/auth/refusals.ts). */
+  'refused',
+  /** An export of the audit trail or the access log, with its reason (app/audit/export/route.ts). */
+  'export',
   /** An integrity check of the event log / access log (lib/integrity), with its scope and result. */
   'integrity_check',
   /** A log-wide seal issued (lib/integrity/seal.ts): by the worker's timer or an auditor's request. */

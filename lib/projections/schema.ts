@@ -243,7 +243,13 @@ export const rmPayments = pgTable(
     updatedAt: tz('updated_at').notNull(),
     version: integer('version').notNull(),
   },
-  (t) => [index('rm_payments_clinic_day_idx').on(t.clinicId, t.day), index('rm_payments_patient_idx').on(t.patientId)],
+  (t) => [
+    index('rm_payments_clinic_day_idx').on(t.clinicId, t.day),
+    index('rm_payments_patient_idx').on(t.patientId),
+    // The visit board's discharged cards: a visit's bills and the deposits credited to it.
+    index('rm_payments_visit_idx').on(t.visitId),
+    index('rm_payments_applied_visit_idx').on(t.appliedVisitId),
+  ],
 );
 
 /** Per clinic and day (Asia/Seoul, of the capture or refund): money in and out, and who took it. */
@@ -349,3 +355,18 @@ export const rmClinicPolicies = pgTable('rm_clinic_policies', {
   policy: jsonb('policy').notNull(),
   updatedAt: tz('updated_at').notNull(),
 });
+
+/** Holidays and one-off closures (DayClosed, removed by DayReopened): no slots are offered on them. */
+export const rmClinicClosures = pgTable(
+  'rm_clinic_closures',
+  {
+    /** `<clinicId>|<day>` (one key column for the projection's row cache). */
+    id: text('id').primaryKey(),
+    clinicId: text('clinic_id').notNull(),
+    /** The clinic day, yyyy-mm-dd (Asia/Seoul). */
+    day: text('day').notNull(),
+    reason: text('reason').notNull(),
+    closedAt: tz('closed_at').notNull(),
+  },
+  (t) => [index('rm_clinic_closures_clinic_day_idx').on(t.clinicId, t.day)],
+);
