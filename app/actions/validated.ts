@@ -12,6 +12,7 @@ import { headers } from 'next/headers';
 import { forbidden, unstable_rethrow } from 'next/navigation';
 import { z } from 'zod';
 import { requireUser } from '@/lib/auth/guard';
+import { refuse } from '@/lib/auth/refusals';
 import type { SessionUser } from '@/lib/auth/roles';
 import { ConcurrencyConflict, ForbiddenError, userCommandMetadata, type CommandMetadata } from '@/lib/commands';
 import type { Role } from '@/lib/db/schema';
@@ -62,6 +63,8 @@ export function validatedActionWithUser<S extends z.ZodType>(
       return await action(parsed.data, context, formData);
     } catch (error) {
       unstable_rethrow(error);
+      // The command layer's ownership check: recorded as a refusal in the trail, then the 403.
+      if (error instanceof ForbiddenError) await refuse(user, { command: error.details?.command ?? null, why: error.message });
       return refusalState(error, values);
     }
   };

@@ -1,9 +1,10 @@
 import { cache } from 'react';
 import { eq } from 'drizzle-orm';
-import { forbidden, redirect } from 'next/navigation';
+import { redirect } from 'next/navigation';
 import { db } from '../db/client';
 import { users, type Role } from '../db/schema';
 import { auth } from './index';
+import { refuse } from './refusals';
 import type { SessionUser } from './roles';
 
 /**
@@ -40,7 +41,7 @@ export async function requireUser(options: { roles: readonly Role[]; clinicId?: 
     // A refused session still has its cookie, which would send the user from /signin back here: clear it first.
     redirect(refused ? `/signin/ended${query}` : `/signin${query}`);
   }
-  if (!options.roles.includes(user.role)) forbidden();
-  if (options.clinicId !== undefined && user.role === 'staff' && user.clinicId !== options.clinicId) forbidden();
+  if (!options.roles.includes(user.role)) await refuse(user, { required: options.roles, ...(options.callbackUrl ? { at: options.callbackUrl } : {}) });
+  if (options.clinicId !== undefined && user.role === 'staff' && user.clinicId !== options.clinicId) await refuse(user, { otherClinic: options.clinicId, ...(options.callbackUrl ? { at: options.callbackUrl } : {}) });
   return user;
 }

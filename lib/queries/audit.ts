@@ -1,71 +1,152 @@
-import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
-import { z } from 'zod';
-import { requireUser } from '../auth/guard';
-import { db } from '../db/client';
-import { roles, securityEvents } from '../db/schema';
-import { STREAM_KINDS, type StreamKind } from '../domain';
-import { rmAuditLog } from '../projections/schema';
+/**
+ * The audit trail's entry points (issue 10 items 1, 5, 6): check the caller, then ask the audit-log
+ * read model's queries (lib/projections/read-models/audit-log/trail.ts) with the caller's scope.
+ * Auditors read every clinic. The trail itself holds no personal data (patients by pseudonymous id);
+ * a patient's name is shown only on demand, after recording the read in the access log.
+ */
+import { and, desc, eq } from 'drizzle-orm';
+import { notFound } from 'next/navigation';
+import { requireAuditScope } from '../auth/audit-scope';
+import type { SessionUser } from '../auth/roles';
+import { appDatabase } from '../db/client';
+import { accessLog } from '../db/schema';
+import { recordSecurityEvent } from '../auth/security-log';
+import { recordPersonalDataAccess } from '../privacy/access-log';
+import { trailCursorOf, trailPageOf, type AuditFilters, type TrailPage, type TrailRow, type TrailScope } from '../projections/read-models/audit-log/trail';
+import { rmAuditLog, rmPatients } from '../projections/schema';
+import { accessLogWhere, type AccessLogFilters } from './access-log';
+import type { RequestOrigin } from '../runtime/request-origin';
 
-/** Newest security events first, for auditors. */
-export async function recentSecurityEvents(limit = 200) {
-  await requireUser({ roles: ['auditor'], callbackUrl: '/audit' });
-  return db().select().from(securityEvents).orderBy(desc(securityEvents.occurredAt), desc(securityEvents.id)).limit(limit);
+export { auditFiltersSchema, auditRoles, businessEventTypes, trailEventTypes, TRAIL_PAGE_SIZE, type AuditFilters, type TrailPage, type TrailRow } from '../projections/read-models/audit-log/trail';
+
+/** The audit area's reader and their scope: every clinic for auditors, their own for a clinic manager. */
+async function auditReader(callbackUrl: string): Promise<{ user: SessionUser; scope: TrailScope }> {
+  const { user, clinicId } = await requireAuditScope(callbackUrl);
+  return { user, scope: { clinicId } };
 }
 
-const optionalText = z
-  .string()
-  .trim()
-  .max(200)
-  .optional()
-  .transform((v) => v || undefined);
-const optionalDay = z
-  .union([z.iso.date(), z.literal('')])
-  .optional()
-  .transform((v) => v || undefined);
+/** One keyset page of the trail (business and security events, newest first). */
+export async function auditTrail(filters: Partial<AuditFilters>): Promise<TrailPage> {
+  const { scope } = await auditReader('/audit');
+  return trailPageOf(appDatabase().sql, scope, filters);
+}
 
-/** The actor roles the audit trail records (the account roles, plus the system's own). */
-export const auditRoles = [...roles, 'system'] as const;
-
-/** The audit viewer's filters, as they come from the page's query string. */
-export const auditFiltersSchema = z.object({
-  from: optionalDay,
-  to: optionalDay,
-  actor: optionalText,
-  role: z.union([z.enum(auditRoles), z.literal('')]).optional().transform((v) => v || undefined),
-  clinic: optionalText,
-  patient: optionalText,
-  entity: z.union([z.enum(STREAM_KINDS as [StreamKind, ...StreamKind[]]), z.literal('')]).optional().transform((v) => v || undefined),
-  type: optionalText,
-  correlation: optionalText,
-  page: z.coerce.number().int().min(1).max(1000).optional().default(1),
-});
-export type AuditFilters = z.infer<typeof auditFiltersSchema>;
-
-export const auditPageSize = 50;
+export interface ExportRequest {
+  format: 'csv' | 'json';
+  /** Why (required: the access log refuses an export without one). */
+  reason: string;
+  origin: RequestOrigin;
+  /** The filter fields as submitted, kept with the record (what was exported). */
+  fields: Record<string, string>;
+}
 
 /**
- * Every change recorded in the event log, newest first, flattened by the audit-log projection and
- * filtered by time (Seoul calendar days), actor, role, clinic, patient, entity, event type and
- * correlation id. Auditors only; returns one row more than a page to tell whether there is a next one.
+ * Records an export before its first row: in the access log (action 'export', with the reason; it
+ * throws, and so nothing is exported, when it cannot be recorded) and as the security event 'export'
+ * (so the trail shows it).
  */
-export async function auditTrail(filters: AuditFilters) {
-  await requireUser({ roles: ['auditor'], callbackUrl: '/audit' });
-  const where: SQL[] = [];
-  if (filters.from) where.push(gte(rmAuditLog.occurredAt, new Date(`${filters.from}T00:00:00+09:00`)));
-  if (filters.to) where.push(lt(rmAuditLog.occurredAt, new Date(new Date(`${filters.to}T00:00:00+09:00`).getTime() + 86_400_000)));
-  if (filters.actor) where.push(eq(rmAuditLog.actorId, filters.actor));
-  if (filters.role) where.push(eq(rmAuditLog.actorRole, filters.role));
-  if (filters.clinic) where.push(eq(rmAuditLog.clinicId, filters.clinic));
-  if (filters.patient) where.push(eq(rmAuditLog.patientId, filters.patient));
-  if (filters.entity) where.push(eq(rmAuditLog.entityType, filters.entity));
-  if (filters.type) where.push(eq(rmAuditLog.eventType, filters.type));
-  if (filters.correlation) where.push(eq(rmAuditLog.correlationId, filters.correlation));
-  const rows = await db()
-    .select()
+async function recordExport(user: SessionUser, scope: TrailScope, log: 'trail' | 'access', request: ExportRequest, patientIds: string[]): Promise<void> {
+  const { db } = appDatabase();
+  const fields = Object.fromEntries(Object.entries(request.fields).filter(([k, v]) => v && k !== 'reason'));
+  const entry = await recordPersonalDataAccess(
+    { user, action: 'export', resource: log === 'trail' ? 'audit-trail' : 'access-log', patientIds, clinicId: scope.clinicId, reason: request.reason, origin: request.origin, detail: { format: request.format, filters: fields } },
+    db,
+  );
+  await recordSecurityEvent(db, { type: 'export', userId: user.id, origin: request.origin, detail: { log, format: request.format, reason: request.reason, accessLogId: entry.id, ...(scope.clinicId ? { clinicId: scope.clinicId } : {}), filters: fields } });
+}
+
+/** The whole filtered trail for an export (recorded first), read through a database cursor. */
+export async function auditTrailExport(filters: Partial<AuditFilters>, request: ExportRequest): Promise<{ rows: AsyncIterable<TrailRow[]> }> {
+  const { user, scope } = await auditReader('/audit');
+  await recordExport(user, scope, 'trail', request, filters.patient ? [filters.patient] : []);
+  return { rows: trailCursorOf(appDatabase().sql, scope, filters) };
+}
+
+/**
+ * "Show name" on the trail: the patient's name, after recording the read (action 'view',
+ * `patient-name`) in the access log. 404 for a patient the reader's trail does not show; null for an
+ * erased patient (nothing is read, nothing recorded).
+ */
+export async function revealAuditPatientName(patientId: string, origin: RequestOrigin): Promise<{ name: string | null; erased: boolean }> {
+  const { user, scope } = await auditReader('/audit');
+  const { db } = appDatabase();
+  const [seen] = await db
+    .select({ clinicId: rmAuditLog.clinicId })
     .from(rmAuditLog)
-    .where(and(...where))
-    .orderBy(desc(rmAuditLog.occurredAt), desc(rmAuditLog.positionCommit), desc(rmAuditLog.positionPrepare))
-    .limit(auditPageSize + 1)
-    .offset((filters.page - 1) * auditPageSize);
-  return { rows: rows.slice(0, auditPageSize), hasMore: rows.length > auditPageSize };
+    .where(and(eq(rmAuditLog.patientId, patientId), scope.clinicId === null ? undefined : eq(rmAuditLog.clinicId, scope.clinicId)))
+    .limit(1);
+  if (!seen) notFound();
+  const [patient] = await db.select({ name: rmPatients.name, erased: rmPatients.erased }).from(rmPatients).where(eq(rmPatients.id, patientId)).limit(1);
+  if (!patient || patient.erased || patient.name === null) return { name: null, erased: patient?.erased ?? false };
+  await recordPersonalDataAccess({ user, action: 'view', resource: 'patient-name', patientIds: [patientId], clinicId: scope.clinicId, origin, detail: { from: 'audit-trail' } }, db);
+  return { name: patient.name, erased: false };
+}
+
+/** One access-log entry as exported (the reader's account by id; IP and user agent as recorded). */
+export interface AccessLogExportRow {
+  id: number;
+  occurredAt: Date;
+  accountId: string;
+  role: string;
+  clinicId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  action: string;
+  resource: string;
+  patientIds: string[];
+  reason: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+/**
+ * The whole filtered access log (the /audit/access page's filters and scope: accessLogWhere), newest
+ * first, through a database cursor of `batch` rows, for an export.
+ */
+export async function accessLogExport(filters: AccessLogFilters, request: ExportRequest, batch = 1000): Promise<{ rows: AsyncIterable<AccessLogExportRow[]> }> {
+  const { user, scope } = await auditReader('/audit/access');
+  await recordExport(user, scope, 'access', request, filters.patient ? [filters.patient] : []);
+  const database = appDatabase();
+  const query = database.db
+    .select({
+      id: accessLog.id,
+      occurredAt: accessLog.occurredAt,
+      accountId: accessLog.accountId,
+      role: accessLog.role,
+      clinicId: accessLog.clinicId,
+      ip: accessLog.ip,
+      userAgent: accessLog.userAgent,
+      action: accessLog.action,
+      resource: accessLog.resource,
+      patientIds: accessLog.patientIds,
+      reason: accessLog.reason,
+      detail: accessLog.detail,
+    })
+    .from(accessLog)
+    .where(accessLogWhere(scope, filters))
+    .orderBy(desc(accessLog.occurredAt), desc(accessLog.id))
+    .toSQL();
+  // drizzle has no cursors: its compiled statement runs as a postgres.js cursor (columns by their SQL names).
+  type Raw = { id: string | number; occurred_at: Date; account_id: string; role: string; clinic_id: string | null; ip: string | null; user_agent: string | null; action: string; resource: string; patient_ids: string[]; reason: string | null; detail: Record<string, unknown> | null };
+  const cursor = database.sql.unsafe<Raw[]>(query.sql, query.params as never[]).cursor(batch);
+  return {
+    rows: {
+      async *[Symbol.asyncIterator]() {
+        for await (const chunk of cursor)
+          yield chunk.map((r) => ({
+            id: Number(r.id),
+            occurredAt: r.occurred_at,
+            accountId: r.account_id,
+            role: r.role,
+            clinicId: r.clinic_id,
+            ip: r.ip,
+            userAgent: r.user_agent,
+            action: r.action,
+            resource: r.resource,
+            patientIds: r.patient_ids,
+            reason: r.reason,
+            detail: r.detail,
+          }));
+      },
+    },
+  };
 }
