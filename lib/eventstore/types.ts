@@ -242,7 +242,8 @@ export interface BrokenLink {
   revision: number;
   eventId: string;
   position: Position | undefined;
-  problem: 'hash-mismatch' | 'previous-hash-mismatch' | 'revision-gap' | 'missing-integrity' | 'head-mismatch';
+  /** missing-stream: a stream asked for by id (verify's streamIds) that the log does not hold at all. */
+  problem: 'hash-mismatch' | 'previous-hash-mismatch' | 'revision-gap' | 'missing-integrity' | 'head-mismatch' | 'missing-stream';
   expected: string;
   found: string;
 }
@@ -258,6 +259,12 @@ export interface VerifyResult {
 export interface VerifyOptions {
   /** One stream; the whole log when omitted. */
   streamId?: string;
+  /** These streams (e.g. one clinic's); one the log does not hold is reported as `missing-stream`. */
+  streamIds?: readonly string[];
+  /** Called every few hundred events with the counts so far (long runs show progress). */
+  onProgress?: (progress: { eventsChecked: number; streamsChecked: number }) => void;
+  /** Stops the walk (the promise rejects with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 // ---------------------------------------------------------------------------------------------

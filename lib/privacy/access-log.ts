@@ -5,11 +5,13 @@
  * is returned: the insert is awaited and its failure propagates, so data that could not be logged is
  * never shown. A patient reading their own data is not logged (the log is about those who handle it).
  *
- * The table (migration 0015) refuses UPDATE, DELETE and TRUNCATE by triggers, like es_events.
+ * The table (migration 0015) refuses UPDATE, DELETE and TRUNCATE by triggers, like es_events, and its
+ * rows are hash-chained (migration 0020, lib/integrity/access-chain.ts) and included in the log's seals.
  */
 import type { SessionUser } from '../auth/roles';
 import { db as appDb, type Db } from '../db/client';
-import { accessLog, type AccessLogAction } from '../db/schema';
+import type { AccessLogAction } from '../db/schema';
+import { accessChainKeysFromEnv, appendChainedAccessRow } from '../integrity/access-chain';
 import type { RequestOrigin } from '../runtime/request-origin';
 
 export interface PersonalDataAccess {
@@ -40,21 +42,17 @@ async function currentOrigin(): Promise<RequestOrigin> {
 export async function recordPersonalDataAccess(entry: PersonalDataAccess, db: Db = appDb()): Promise<{ id: number }> {
   if (entry.action === 'export' && !entry.reason?.trim()) throw new Error('access log: an export needs a reason');
   const origin = entry.origin ?? (await currentOrigin());
-  const [row] = await db
-    .insert(accessLog)
-    .values({
-      accountId: entry.user.id,
-      role: entry.user.role,
-      clinicId: entry.clinicId === undefined ? entry.user.clinicId : entry.clinicId,
-      ip: origin.ip,
-      userAgent: origin.userAgent,
-      action: entry.action,
-      resource: entry.resource,
-      patientIds: [...new Set(entry.patientIds ?? [])],
-      reason: entry.reason?.trim() || null,
-      detail: entry.detail ?? null,
-    })
-    .returning({ id: accessLog.id });
-  if (!row) throw new Error('access log: the entry was not recorded');
-  return row;
+  // Chained to the previous entry under the head row's lock (lib/integrity/access-chain.ts).
+  return appendChainedAccessRow(db, accessChainKeysFromEnv()[0]!, {
+    accountId: entry.user.id,
+    role: entry.user.role,
+    clinicId: entry.clinicId === undefined ? entry.user.clinicId : entry.clinicId,
+    ip: origin.ip,
+    userAgent: origin.userAgent,
+    action: entry.action,
+    resource: entry.resource,
+    patientIds: [...new Set(entry.patientIds ?? [])],
+    reason: entry.reason?.trim() || null,
+    detail: entry.detail ?? null,
+  });
 }

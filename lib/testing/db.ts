@@ -14,6 +14,9 @@ export interface TestDatabase extends Database {
  * and dropped after the file's tests. Call at module level or in beforeAll.
  */
 export async function createTestDatabase(options: { max?: number } = {}): Promise<TestDatabase> {
+  // The access log is chained with a key derived from EVENT_HMAC_KEY: a file run on its own
+  // (`npx vitest run <file>`, without the run's secrets) gets one of its own.
+  process.env.EVENT_HMAC_KEY ||= randomBytes(32).toString('base64');
   const adminUrl = inject('pgAdminUrl');
   const template = inject('pgTemplateDatabase');
   const name = `yeyak_t_${randomBytes(6).toString('hex')}`;

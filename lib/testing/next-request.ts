@@ -90,6 +90,7 @@ export function useTestEnvironment(databaseUrl: string): void {
   process.env.AUTH_SECRET = 'next-request-test-auth-secret-0123456789';
   process.env.EVENT_HMAC_KEY = 'next-request-test-hmac-key-0123456789';
   process.env.PERSONAL_DATA_MASTER_KEY = Buffer.alloc(32, 3).toString('base64');
+  process.env.SEAL_SIGNING_KEY = Buffer.alloc(32, 5).toString('base64');
   // next.config.js turns on authInterrupts (forbidden()); Next passes it to the server as this variable.
   process.env.__NEXT_EXPERIMENTAL_AUTH_INTERRUPTS = 'true';
 }

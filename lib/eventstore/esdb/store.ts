@@ -371,7 +371,32 @@ export class EsdbEventStore implements EventStore {
       const verifier = new StreamChainVerifier(this.key, options.streamId);
       let broken: BrokenLink | null = null;
       for (const e of events) if ((broken = verifier.check(e))) break;
+      options.onProgress?.({ eventsChecked: verifier.count, streamsChecked: 1 });
       return { ok: !broken, streamsChecked: 1, eventsChecked: verifier.count, firstBroken: broken };
+    }
+    if (options.streamIds) {
+      // Stream by stream (EventStoreDB has no stream-head table: a removed tail is only seen by a seal).
+      let eventsChecked = 0;
+      let streamsChecked = 0;
+      for (const streamId of [...new Set(options.streamIds)].sort()) {
+        options.signal?.throwIfAborted();
+        let events: RecordedEvent[];
+        try {
+          events = await this.readStream(streamId);
+        } catch (error) {
+          if (!(error instanceof StreamNotFound)) throw error;
+          const missing: BrokenLink = { streamId, revision: 0, eventId: '', position: undefined, problem: 'missing-stream', expected: 'the stream', found: 'no events' };
+          return { ok: false, streamsChecked, eventsChecked, firstBroken: missing };
+        }
+        const verifier = new StreamChainVerifier(this.key, streamId);
+        streamsChecked++;
+        let broken: BrokenLink | null = null;
+        for (const e of events) if ((broken = verifier.check(e))) break;
+        eventsChecked += verifier.count;
+        options.onProgress?.({ eventsChecked, streamsChecked });
+        if (broken) return { ok: false, streamsChecked, eventsChecked, firstBroken: broken };
+      }
+      return { ok: true, streamsChecked, eventsChecked, firstBroken: null };
     }
     // Whole log in $all order, one verifier per stream; a broken stream is reported once, first found first.
     const verifiers = new Map<string, StreamChainVerifier>();
@@ -386,6 +411,10 @@ export class EsdbEventStore implements EventStore {
         if (!v) verifiers.set(e.streamId, (v = new StreamChainVerifier(this.key, e.streamId)));
         eventsChecked++;
         firstBroken = v.check(e);
+        if (eventsChecked % 1000 === 0) {
+          options.signal?.throwIfAborted();
+          options.onProgress?.({ eventsChecked, streamsChecked: verifiers.size });
+        }
         return !firstBroken;
       });
     } catch (error) {

@@ -557,11 +557,12 @@ export class PostgresEventStore implements EventStore {
 
   async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
     this.assertOpen();
-    const streams = options.streamId
-      ? await this.sql<{ stream_id: string; revision: string; last_hash: string }[]>`
-          select stream_id, revision::text, last_hash from es_streams where stream_id = ${options.streamId}`
-      : null;
-    if (options.streamId && streams!.length === 0) throw new StreamNotFound(options.streamId);
+    const ids = options.streamId ? [options.streamId] : options.streamIds ? [...new Set(options.streamIds)] : null;
+    type HeadRow = { stream_id: string; revision: string; last_hash: string };
+    const headRows = ids
+      ? await this.sql<HeadRow[]>`select stream_id, revision::text, last_hash from es_streams where stream_id = any(${ids}::text[])`
+      : await this.sql<HeadRow[]>`select stream_id, revision::text, last_hash from es_streams`;
+    if (options.streamId && headRows.length === 0) throw new StreamNotFound(options.streamId);
 
     let streamsChecked = 0;
     let eventsChecked = 0;
@@ -569,16 +570,16 @@ export class PostgresEventStore implements EventStore {
     let firstBroken: BrokenLink | null = null;
     const heads = new Map<string, { revision: number; hash: string }>();
     const finish = (v: StreamChainVerifier | null): BrokenLink | null => (v ? v.checkHead(heads.get(v.streamId)) : null);
+    for (const h of headRows) heads.set(h.stream_id, { revision: Number(h.revision), hash: h.last_hash });
 
     // Walk the events in (stream, revision) order with a cursor; the stream heads come alongside.
-    const cursorQuery = options.streamId
-      ? this.sql<EventRow[]>`select ${this.sql.unsafe(EVENT_COLUMNS)} from es_events e where e.stream_id = ${options.streamId} order by e.revision`
+    const cursorQuery = ids
+      ? this.sql<EventRow[]>`select ${this.sql.unsafe(EVENT_COLUMNS)} from es_events e where e.stream_id = any(${ids}::text[]) order by e.stream_id, e.revision`
       : this.sql<EventRow[]>`select ${this.sql.unsafe(EVENT_COLUMNS)} from es_events e order by e.stream_id, e.revision`;
-    const headRows = streams ?? (await this.sql<{ stream_id: string; revision: string; last_hash: string }[]>`select stream_id, revision::text, last_hash from es_streams`);
-    for (const h of headRows) heads.set(h.stream_id, { revision: Number(h.revision), hash: h.last_hash });
     const seen = new Set<string>();
 
     outer: for await (const batch of cursorQuery.cursor(500)) {
+      options.signal?.throwIfAborted();
       for (const row of batch) {
         const event = toRecordedEvent(row);
         if (!current || current.streamId !== event.streamId) {
@@ -592,23 +593,27 @@ export class PostgresEventStore implements EventStore {
         firstBroken = current.check(event);
         if (firstBroken) break outer;
       }
+      options.onProgress?.({ eventsChecked, streamsChecked });
     }
     if (!firstBroken) firstBroken = finish(current);
     if (!firstBroken) {
-      // A stream head without any events left (all deleted by someone bypassing the triggers).
-      for (const [streamId, head] of [...heads].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-        if (!seen.has(streamId)) {
-          firstBroken = {
-            streamId,
-            revision: head.revision,
-            eventId: '',
-            position: undefined,
-            problem: 'head-mismatch',
-            expected: `events up to revision ${head.revision} ending with hash ${head.hash}`,
-            found: 'no events',
-          };
-          break;
-        }
+      // A stream head without any events left (all deleted by someone bypassing the triggers), or a
+      // stream asked for that has neither events nor a head.
+      const missing = [...new Set([...heads.keys(), ...(ids ?? [])])].filter((id) => !seen.has(id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const streamId = missing[0];
+      if (streamId !== undefined) {
+        const head = heads.get(streamId);
+        firstBroken = head
+          ? {
+              streamId,
+              revision: head.revision,
+              eventId: '',
+              position: undefined,
+              problem: 'head-mismatch',
+              expected: `events up to revision ${head.revision} ending with hash ${head.hash}`,
+              found: 'no events',
+            }
+          : { streamId, revision: 0, eventId: '', position: undefined, problem: 'missing-stream', expected: 'the stream', found: 'no events and no stream head' };
       }
     }
     return { ok: firstBroken === null, streamsChecked, eventsChecked, firstBroken };
