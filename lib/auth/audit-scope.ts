@@ -7,6 +7,7 @@
  */
 import { forbidden } from 'next/navigation';
 import { requireUser } from './guard';
+import { refuse } from './refusals';
 import type { SessionUser } from './roles';
 
 export interface AuditScope {
@@ -26,7 +27,7 @@ export function auditScopeOf(user: Pick<SessionUser, 'role' | 'clinicId' | 'isCl
 export async function requireAuditScope(callbackUrl: string): Promise<AuditScope> {
   const user = await requireUser({ roles: ['auditor', 'staff'], callbackUrl });
   const scope = auditScopeOf(user);
-  if (!scope) forbidden();
+  if (!scope) return refuse(user, { at: callbackUrl, required: 'auditor or clinic manager' });
   return { user, clinicId: scope.clinicId };
 }
 

@@ -82,6 +82,11 @@ export async function revealAuditPatientName(patientId: string, origin: RequestO
   return { name: patient.name, erased: false };
 }
 
+/** A timestamptz as the app's driver returns it (PostgreSQL's text, e.g. `2026-03-02 01:00:00.123456+00`). */
+function pgInstant(v: Date | string): Date {
+  return v instanceof Date ? v : new Date(v.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00'));
+}
+
 /** One access-log entry as exported (the reader's account by id; IP and user agent as recorded). */
 export interface AccessLogExportRow {
   id: number;
@@ -126,7 +131,7 @@ export async function accessLogExport(filters: AccessLogFilters, request: Export
     .orderBy(desc(accessLog.occurredAt), desc(accessLog.id))
     .toSQL();
   // drizzle has no cursors: its compiled statement runs as a postgres.js cursor (columns by their SQL names).
-  type Raw = { id: string | number; occurred_at: Date; account_id: string; role: string; clinic_id: string | null; ip: string | null; user_agent: string | null; action: string; resource: string; patient_ids: string[]; reason: string | null; detail: Record<string, unknown> | null };
+  type Raw = { id: string | number; occurred_at: Date | string; account_id: string; role: string; clinic_id: string | null; ip: string | null; user_agent: string | null; action: string; resource: string; patient_ids: string[]; reason: string | null; detail: Record<string, unknown> | null };
   const cursor = database.sql.unsafe<Raw[]>(query.sql, query.params as never[]).cursor(batch);
   return {
     rows: {
@@ -134,7 +139,7 @@ export async function accessLogExport(filters: AccessLogFilters, request: Export
         for await (const chunk of cursor)
           yield chunk.map((r) => ({
             id: Number(r.id),
-            occurredAt: r.occurred_at,
+            occurredAt: pgInstant(r.occurred_at),
             accountId: r.account_id,
             role: r.role,
             clinicId: r.clinic_id,
