@@ -15,6 +15,7 @@ import { requireUser } from '../auth/guard';
 import { appDatabase, db as appDb, type Db } from '../db/client';
 import { users } from '../db/schema';
 import { clinicDay } from '../domain';
+import { DEFAULT_STAGE_THRESHOLDS, type StageThresholds } from '../domain/clinic';
 import { VISIT_STAGES, type VisitStage } from '../domain/visit';
 import { parseVisitBoardPayload, VISIT_BOARD_CHANNEL } from '../projections/read-models/visits';
 import { recordPersonalDataAccess } from '../privacy/access-log';
@@ -57,15 +58,13 @@ export interface BoardBill {
   status: 'none' | 'preparing' | 'due' | 'paid';
 }
 
-/** Minutes in a stage after which its cards are highlighted (the clinic's setting; no limit on discharged). */
-export type StageThresholds = Record<Exclude<VisitStage, 'discharged'>, number>;
-
-/** Used until a clinic sets its own thresholds. */
-export const DEFAULT_STAGE_THRESHOLDS: StageThresholds = { arrived: 15, consultation: 30, procedure: 90, recovery: 60 };
+/** Minutes in a stage after which its cards are highlighted (the clinic's setting; none on discharged). */
+export type { StageThresholds };
+export { DEFAULT_STAGE_THRESHOLDS };
 
 /**
- * The clinic's stage thresholds, with the defaults for any stage it did not set. The one place the
- * board reads them (from the clinic's settings, as the catalogue read model carries them).
+ * The clinic's stage thresholds (ClinicSettings.stageThresholdMinutes, as the catalogue read model
+ * carries them), with the defaults for any stage it did not set. The one place the board reads them.
  */
 export function stageThresholdsOf(clinic: { readonly settings?: unknown } | null): StageThresholds {
   const set = ((clinic?.settings ?? {}) as { stageThresholdMinutes?: Partial<Record<string, unknown>> }).stageThresholdMinutes ?? {};
