@@ -12,10 +12,11 @@ const good = generateSecrets();
 describe('secrets from the environment', () => {
   it('names every missing secret; an empty or blank string counts as missing', () => {
     const problems = secretProblems(secretNames, { AUTH_SECRET: '', EVENT_HMAC_KEY: '   ' });
-    expect(problems).toHaveLength(3);
+    expect(problems).toHaveLength(4);
     expect(problems[0]).toMatch(/^AUTH_SECRET is not set/);
     expect(problems[1]).toMatch(/^EVENT_HMAC_KEY is not set/);
     expect(problems[2]).toMatch(/^PERSONAL_DATA_MASTER_KEY is not set/);
+    expect(problems[3]).toMatch(/^SEAL_SIGNING_KEY is not set/);
     expect(() => requireSecrets(secretNames, {})).toThrow(MissingSecrets);
     expect(requireSecrets(secretNames, good)).toEqual(good);
   });
@@ -28,6 +29,8 @@ describe('secrets from the environment', () => {
       'PERSONAL_DATA_MASTER_KEY must be base64 of exactly 32 bytes, got 24 bytes',
     ]);
     expect(secretProblems(['PERSONAL_DATA_MASTER_KEY'], { PERSONAL_DATA_MASTER_KEY: 'not base64 at all, 32 characters' })).toHaveLength(1);
+    // The seal key is an Ed25519 seed: exactly 32 bytes too.
+    expect(secretProblems(['SEAL_SIGNING_KEY'], { SEAL_SIGNING_KEY: shortMaster })).toEqual(['SEAL_SIGNING_KEY must be base64 of exactly 32 bytes, got 24 bytes']);
     // Eleven Hangul syllables are 11 characters but 33 UTF-8 bytes: long enough for the session secret.
     expect(secretProblems(['AUTH_SECRET'], { AUTH_SECRET: '가'.repeat(11) })).toEqual([]);
     expect(secretProblems(['AUTH_SECRET'], { AUTH_SECRET: 'x'.repeat(31) })).toEqual(['AUTH_SECRET must be at least 32 bytes, got 31']);

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
  * erases every patient. Only the no-configuration embedded start (`npm start` / `npm run dev` without
  * DATABASE_URL) generates them once into .data/secrets.json and hands them to its children.
  */
-export const secretNames = ['AUTH_SECRET', 'EVENT_HMAC_KEY', 'PERSONAL_DATA_MASTER_KEY'] as const;
+export const secretNames = ['AUTH_SECRET', 'EVENT_HMAC_KEY', 'PERSONAL_DATA_MASTER_KEY', 'SEAL_SIGNING_KEY'] as const;
 export type SecretName = (typeof secretNames)[number];
 export type Secrets = Record<SecretName, string>;
 
@@ -29,6 +29,15 @@ const rules: Record<SecretName, { purpose: string; check(value: string): string 
     check: (v) => {
       const trimmed = v.trim();
       if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) return 'must be base64 of 32 random bytes';
+      const bytes = Buffer.from(trimmed, 'base64').length;
+      return bytes === 32 ? null : `must be base64 of exactly 32 bytes, got ${bytes} bytes`;
+    },
+  },
+  SEAL_SIGNING_KEY: {
+    purpose: "signs the log's seals (an Ed25519 seed); the database never holds it",
+    check: (v) => {
+      const trimmed = v.trim();
+      if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) return 'must be base64 of 32 random bytes (an Ed25519 seed)';
       const bytes = Buffer.from(trimmed, 'base64').length;
       return bytes === 32 ? null : `must be base64 of exactly 32 bytes, got ${bytes} bytes`;
     },

@@ -6,7 +6,9 @@
  * SIGTERM / SIGINT: finish the batch in progress, release the group, exit 0.
  *
  * Environment: DATABASE_URL (required), EVENTSTORE_URL, EVENT_HMAC_KEY, PERSONAL_DATA_MASTER_KEY,
- * WORKER_ID (consumer id), PROJECTIONS_BATCH_SIZE (default 500), LOG_LEVEL.
+ * WORKER_ID (consumer id), PROJECTIONS_BATCH_SIZE (default 500), LOG_LEVEL, SEAL_SIGNING_KEY and
+ * SEAL_INTERVAL_MINUTES (default 60; 0 turns the scheduled seals off): the log-wide seal timer
+ * (lib/integrity/seal-timer.ts).
  */
 import pino from 'pino';
 import { connect } from '../db/client';
@@ -16,6 +18,8 @@ import { allProjections } from '../projections/registry';
 import { ProjectionWorker } from '../projections/worker';
 import { commandDepsFor } from '../runtime/command-deps';
 import { MissingSecrets, requireSecrets } from '../runtime/secrets';
+import { startSealTimer } from '../integrity/seal-timer';
+import { sealKeysFromEnv } from '../integrity/sealing';
 
 const log = pino({ name: 'worker', level: process.env.LOG_LEVEL ?? 'info' });
 const url = process.env.DATABASE_URL;
@@ -24,9 +28,9 @@ if (!url) {
   process.exit(2);
 }
 
-let secrets: { EVENT_HMAC_KEY: string; PERSONAL_DATA_MASTER_KEY: string };
+let secrets: { EVENT_HMAC_KEY: string; PERSONAL_DATA_MASTER_KEY: string; SEAL_SIGNING_KEY: string };
 try {
-  secrets = requireSecrets(['EVENT_HMAC_KEY', 'PERSONAL_DATA_MASTER_KEY']);
+  secrets = requireSecrets(['EVENT_HMAC_KEY', 'PERSONAL_DATA_MASTER_KEY', 'SEAL_SIGNING_KEY']);
 } catch (error) {
   if (!(error instanceof MissingSecrets)) throw error;
   log.fatal(error.message);
@@ -66,6 +70,15 @@ const processManagers = await startProcessManagers({
 });
 log.info({ group: 'process-managers' }, 'process managers started');
 
+const sealTimer = startSealTimer({
+  store,
+  sql: database.sql,
+  db: database.db,
+  keys: sealKeysFromEnv(process.env),
+  intervalMinutes: process.env.SEAL_INTERVAL_MINUTES === undefined ? undefined : Number(process.env.SEAL_INTERVAL_MINUTES),
+  log,
+});
+
 let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) return;
@@ -77,6 +90,7 @@ const stop = async (signal: string) => {
   }, 20_000);
   force.unref();
   try {
+    await sealTimer.stop();
     await processManagers.stop();
     await worker.stop();
     await store.close();

@@ -30,7 +30,7 @@ describe('docker-compose.yml', () => {
 
   it('takes every password and secret from the env file, with no default and no literal', () => {
     const required = [...text.matchAll(/\$\{([A-Z_]+):\?/g)].map((m) => m[1]);
-    for (const name of ['AUTH_SECRET', 'EVENT_HMAC_KEY', 'PERSONAL_DATA_MASTER_KEY', 'AUTH_URL', 'POSTGRES_PASSWORD', 'EVENTSTORE_ADMIN_PASSWORD', 'EVENTSTORE_OPS_PASSWORD']) {
+    for (const name of ['AUTH_SECRET', 'EVENT_HMAC_KEY', 'PERSONAL_DATA_MASTER_KEY', 'SEAL_SIGNING_KEY', 'AUTH_URL', 'POSTGRES_PASSWORD', 'EVENTSTORE_ADMIN_PASSWORD', 'EVENTSTORE_OPS_PASSWORD']) {
       expect(required, name).toContain(name);
       expect(text).not.toMatch(new RegExp(`\\$\\{${name}:-`));
     }
