@@ -6,6 +6,10 @@ import { createTestDatabase, storedEvents } from '../testing/db';
 import { unsentEmailTo } from './outbox';
 import { birthDateError, registrationSchema, registrationThrottle, requestRegistration, verificationHours, verifyEmail } from './registration';
 import { signInWithPassword } from './sign-in';
+import { readOrigin } from '../privacy/origin';
+
+// The security log's pseudonyms (lib/privacy/pseudonym.ts) are keyed by the master key, as in every deployment.
+process.env.PERSONAL_DATA_MASTER_KEY ??= Buffer.alloc(32, 7).toString('base64');
 
 const origin = { ip: '203.0.113.7', userAgent: 'vitest' };
 const valid = {
@@ -67,7 +71,9 @@ describe('registering a patient', async () => {
     expect(user?.email_verified_at).toBeNull();
     const stream = await store.readStream(`patient-${user!.id}`);
     expect(stream.map((e) => e.type)).toEqual(['PatientRegistered', 'ConsentGiven']);
-    expect(stream[0]?.metadata).toMatchObject({ actor: { id: user!.id, role: 'patient' }, ip: origin.ip, userAgent: origin.userAgent });
+    // The patient's IP and user agent are sealed under their key (lib/privacy/origin.ts), not in plaintext.
+    expect(stream[0]?.metadata).toMatchObject({ actor: { id: user!.id, role: 'patient' }, ip: null, userAgent: null });
+    expect(await readOrigin(deps.privacy, stream[0]!.metadata)).toMatchObject({ status: 'available', ip: origin.ip, userAgent: origin.userAgent });
     expect(JSON.stringify(stream[0]?.data)).not.toContain('010-1234-5678');
 
     // Until the link is opened the account cannot sign in, even with the right password.

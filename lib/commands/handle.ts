@@ -5,7 +5,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Decider } from '../domain';
-import { hasPlaintextPersonal } from '../domain/patient/personal';
+import { hasPlaintextPersonal, type PersonalField } from '../domain/patient/personal';
+import { sealOrigin } from '../privacy/origin';
 import {
   comparePositions,
   StreamNotFound,
@@ -29,6 +30,9 @@ export interface PersonalDataProtection {
   decryptEvent<E extends { type: string; data: unknown }>(event: E): Promise<E>;
   /** Crypto-shredding: deletes the patient's key (used by erasePatientData). */
   erase?(patientId: string): Promise<boolean>;
+  /** One field under a patient's key: seals a patient actor's IP and user agent (lib/privacy/origin.ts). */
+  encryptField?(patientId: string, field: PersonalField): Promise<PersonalField>;
+  decryptField?(patientId: string, field: PersonalField): Promise<PersonalField>;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 10;
@@ -246,7 +250,8 @@ async function handleNow<C extends { type: string }, E extends { type: string; s
       };
     }
 
-    const meta = eventMetadata(metadata, command.type, context.now);
+    // A patient's IP and user agent are sealed under their key, never stored in plaintext.
+    const meta = await sealOrigin(privacy, eventMetadata(metadata, command.type, context.now));
     const toAppend: NewEvent[] = [];
     for (const event of decided) {
       const stored = privacy ? await privacy.encryptEvent(event) : event;

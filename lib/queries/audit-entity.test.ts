@@ -52,7 +52,7 @@ async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20
 const reservationState = async () => (await loadStream(store, reservation.reservationDecider, streams.reservation(reservationId), undefined, { cache: false })).state as ActiveReservation;
 const paymentState = async () => (await loadStream(store, payment.paymentDecider, streams.payment(paymentId), undefined, { cache: false })).state as payment.PaymentState;
 const history = (asOf: Parameters<typeof entityHistoryOf>[2] = null, streamId = streams.reservation(reservationId)) =>
-  entityHistoryOf({ store, db: t.db }, streamId, asOf) as Promise<EntityHistory>;
+  entityHistoryOf({ store, db: t.db, vault }, streamId, asOf) as Promise<EntityHistory>;
 const value = (v: string | number | boolean | null) => ({ kind: 'value', value: v });
 
 beforeAll(async () => {
@@ -96,7 +96,10 @@ describe('the stream, read from the store and folded by the domain', () => {
     expect(types).toEqual(['ReservationRequested', 'ReservationDepositPaid', 'ReservationConfirmed', 'ReservationCancelled']);
     expect(h.events.map((e) => e.revision)).toEqual([0, 1, 2, 3]);
     const requested = h.events[0]!;
-    expect(requested).toMatchObject({ actorId: patientId, actorRole: 'patient', commandType: 'RequestReservation', clinicId, ip: '203.0.113.9', userAgent: 'vitest audit', unreadable: false });
+    // A patient's IP and user agent are sealed under their key in the event (lib/privacy/origin.ts): opened with the vault.
+    expect(requested).toMatchObject({ actorId: patientId, actorRole: 'patient', commandType: 'RequestReservation', clinicId, ip: '203.0.113.9', userAgent: 'vitest audit', origin: 'available', unreadable: false });
+    const withoutVault = (await entityHistoryOf({ store, db: t.db }, streams.reservation(reservationId)))!.events[0]!;
+    expect(withoutVault).toMatchObject({ ip: null, userAgent: null, origin: 'encrypted' });
     expect(requested.commandId).toBeTruthy();
     expect(requested.occurredAt?.toISOString()).toBe('2025-03-02T00:00:00.000Z');
     expect(requested.position).toMatch(/\d/);

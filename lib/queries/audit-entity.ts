@@ -6,6 +6,8 @@
  * (correlation ids), nested by causation.
  *
  * Personal data is never decrypted here: an encrypted field shows as "personal data (encrypted)".
+ * The one exception is a patient's own request origin (IP, user agent), sealed under their key in the
+ * metadata: opened with `deps.vault` when given, "erased" once the patient is.
  * Auditors (every clinic) and clinic managers (their clinic); `entityHistoryOf` takes its dependencies for the tests.
  */
 import { and, desc, inArray, ne } from 'drizzle-orm';
@@ -16,6 +18,8 @@ import { deciders, parseStream, type StreamKind } from '../domain';
 import { comparePositions, encodePosition, StreamNotFound, type EventStore, type RecordedEvent } from '../eventstore';
 import { rmAuditLog } from '../projections/schema';
 import { recordPersonalDataAccess } from '../privacy/access-log';
+import { readOrigin, type OriginOpener, type OriginView } from '../privacy/origin';
+import { appCommandDeps } from '../runtime/command-deps';
 import { appEventStore } from '../runtime/event-store';
 import { diffStates, flattenState, sameLeaf, type DiffEntry, type Leaf } from './state-diff';
 
@@ -44,8 +48,11 @@ export interface EntityEvent {
   readonly correlationId: string | null;
   readonly causationId: string | null;
   readonly clinicId: string | null;
+  /** The request's IP and user agent: in plaintext for staff and the like, opened from a patient's sealed origin (lib/privacy/origin.ts). */
   readonly ip: string | null;
   readonly userAgent: string | null;
+  /** 'erased': a patient's sealed origin whose key is gone; 'none': nothing was recorded. */
+  readonly origin: OriginView['status'];
   /** The event's data after upcasting, flattened (personal data hidden); empty when unreadable. */
   readonly data: readonly FlatEntry[];
   /** What this event changed in the folded state. */
@@ -183,7 +190,7 @@ function compare(asOf: unknown, current: unknown): ComparedPath[] {
  * no events. The related conversations are found through the audit-log read model (its correlation
  * index; a filtered readAll would scan the whole log) and then read from the store itself.
  */
-export async function entityHistoryOf(deps: { store: EventStore; db: Db }, streamId: string, asOfRequest: AsOf | null = null): Promise<EntityHistory | null> {
+export async function entityHistoryOf(deps: { store: EventStore; db: Db; vault?: OriginOpener }, streamId: string, asOfRequest: AsOf | null = null): Promise<EntityHistory | null> {
   const parsed = parseStream(streamId);
   if (!parsed) return null;
   const recorded = await readWhole(deps.store, streamId);
@@ -208,6 +215,7 @@ export async function entityHistoryOf(deps: { store: EventStore; db: Db }, strea
       unreadable = true;
     }
     const m = e.metadata;
+    const origin = await readOrigin(deps.vault, m);
     events.push({
       eventId: e.eventId,
       type: e.type,
@@ -223,8 +231,9 @@ export async function entityHistoryOf(deps: { store: EventStore; db: Db }, strea
       correlationId: text(m.correlationId),
       causationId: text(m.causationId),
       clinicId: text(m.clinicId),
-      ip: text(m.ip),
-      userAgent: text(m.userAgent),
+      ip: origin.status === 'available' ? origin.ip : null,
+      userAgent: origin.status === 'available' ? origin.userAgent : null,
+      origin: origin.status,
       data,
       diff: diffStates(state, next),
       unreadable,
@@ -346,7 +355,7 @@ export async function auditEntity(streamId: string, asOf: AsOf | null): Promise<
   // A patient's own stream belongs to no clinic, whatever clinic its commands were made at: refused unread.
   if (parseStream(streamId)?.kind === 'patient') assertInScope(scope, []);
   const db = appDb();
-  const history = await entityHistoryOf({ store: await appEventStore(), db }, streamId, asOf);
+  const history = await entityHistoryOf({ store: await appEventStore(), db, vault: (await appCommandDeps()).privacy }, streamId, asOf);
   if (!history) return null;
   const clinics = clinicsOfHistory(history);
   assertInScope(scope, clinics);

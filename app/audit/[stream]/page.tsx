@@ -27,9 +27,14 @@ function kst(at: Date | null): string {
 
 const entityHref = (streamId: string, revision?: number) => `/audit/${encodeURIComponent(streamId)}${revision === undefined ? '' : `#rev-${revision}`}`;
 
+/** A personal value the page does not show: encrypted (not decrypted here) or erased. */
+function Personal({ shape, t }: { shape: 'encrypted' | 'erased' | 'plain'; t: T }) {
+  return <span className="rounded bg-stone-100 px-1 italic text-stone-700">{t(`personal.${shape}`)}</span>;
+}
+
 function LeafValue({ leaf, path, t, locale }: { leaf: Leaf | undefined; path: string; t: T; locale: Locale }) {
   if (!leaf) return <span className="text-stone-400">{t('absent')}</span>;
-  if (leaf.kind === 'personal') return <span className="rounded bg-stone-100 px-1 italic text-stone-700">{t(`personal.${leaf.shape}`)}</span>;
+  if (leaf.kind === 'personal') return <Personal shape={leaf.shape} t={t} />;
   if (leaf.kind === 'empty') return <span className="text-stone-500">{leaf.container === 'array' ? '[]' : '{}'} {t('empty')}</span>;
   const v = leaf.value;
   if (typeof v === 'number' && /Krw$/.test(path)) {
@@ -94,8 +99,8 @@ function EventArticle({ e, streamId, t, locale }: { e: EntityEvent; streamId: st
           <Meta label={t('causation')}>{e.causationId}</Meta>
           <Meta label={t('commandId')}>{e.commandId}</Meta>
           <Meta label={t('clinic')}>{e.clinicId}</Meta>
-          <Meta label={t('ip')}>{e.ip}</Meta>
-          <Meta label={t('userAgent')}>{e.userAgent}</Meta>
+          <Meta label={t('ip')}>{e.origin === 'erased' || e.origin === 'encrypted' ? <Personal shape={e.origin} t={t} /> : e.ip}</Meta>
+          <Meta label={t('userAgent')}>{e.origin === 'erased' || e.origin === 'encrypted' ? <Personal shape={e.origin} t={t} /> : e.userAgent}</Meta>
           <Meta label={t('eventId')}>{e.eventId}</Meta>
           <Meta label={t('position')}>{e.position}</Meta>
           <Meta label={t('revision')}>{e.revision}</Meta>

@@ -26,6 +26,12 @@ export const PersonalData = z.object({
    * there, so it is encrypted under their key and unreadable once they are erased.
    */
   note: z.string().max(1000).optional(),
+  /**
+   * Where a patient's own request came from (client address, user agent): kept out of the event's
+   * plaintext metadata and sealed under their key as `metadata.origin` (lib/privacy/origin.ts).
+   */
+  ip: z.string().max(100).optional(),
+  userAgent: z.string().max(1000).optional(),
 });
 export type PersonalData = z.infer<typeof PersonalData>;
 

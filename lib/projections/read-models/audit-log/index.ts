@@ -15,7 +15,7 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 
  */
 export const auditLogProjection: Projection = {
   name: 'audit-log',
-  version: 1,
+  version: 2,
   streams: [''],
   eventTypes: 'all',
   rawOnly: true,
@@ -61,7 +61,9 @@ export const auditLogProjection: Projection = {
         correlationId: str(m.correlationId),
         causationId: str(m.causationId),
         commandId: str(m.commandId),
-        ip: str(m.ip),
+        // A patient's IP is their personal data: never kept here (sealed in the event since the
+        // change that made v2; older events' plaintext is left out too). Staff's and the like stay.
+        ip: m.actor?.role === 'patient' ? null : str(m.ip),
       });
     }
     await flushAll(tx, subjects, log);
