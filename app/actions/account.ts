@@ -3,7 +3,7 @@
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 import { changeContact, erasePatientData, giveConsent, withdrawConsent } from '@/lib/commands';
-import { scrubErasedPatientName } from '@/lib/auth/accounts';
+import { scrubErasedAccount } from '@/lib/auth/accounts';
 import { registrationSchema } from '@/lib/auth/registration';
 import { consentTextVersion, myAccount, optionalConsentPurposes } from '@/lib/queries/account';
 import { waitForReadModels } from '@/lib/queries/freshness';
@@ -59,7 +59,9 @@ export const consentAction = validatedActionWithUser({ schema: consentSchema, ro
 
 /**
  * Erase the signed-in patient's personal data (crypto-shredding: PatientDataErased, then their key is
- * deleted), wait for the read models to drop it, then sign out (H3's sign-out: recorded, cookie gone).
+ * deleted), scrub the account and the security log (their sessions end there), wait for the read
+ * models to drop it, then sign out (the cookie goes; no sign-out is recorded for an account that is
+ * gone, which would write their address and IP again).
  */
 export const eraseMyDataAction = validatedActionWithUser({ schema: eraseSchema, roles: ['patient'], callbackUrl: '/me/account' }, async (data, { user, meta }) => {
   const result = await erasePatientData(
@@ -67,7 +69,7 @@ export const eraseMyDataAction = validatedActionWithUser({ schema: eraseSchema, 
     { patientId: user.id, requestedBy: 'patient', reason: 'The patient erased their personal data from their account page.' },
     meta({ commandId: data.commandId }),
   );
-  await scrubErasedPatientName(user.id);
+  await scrubErasedAccount(user.id);
   await waitForReadModels(result.position);
   revalidatePath('/me');
   revalidatePath('/me/account');

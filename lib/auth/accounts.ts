@@ -1,6 +1,7 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, or, sql } from 'drizzle-orm';
 import { db as appDb, type Db } from '../db/client';
-import { users, type Role } from '../db/schema';
+import { emailOutbox, emailVerifications, securityEvents, users, type Role } from '../db/schema';
+import { pseudonym } from '../privacy/pseudonym';
 import type { RequestOrigin } from '../runtime/request-origin';
 import { hashPassword, verifyPassword } from './password';
 import { recordSecurityEvent } from './security-log';
@@ -106,12 +107,58 @@ export async function deactivateAccount(db: Db, userId: string, by: { id: string
   });
 }
 
+/** What an erased account's e-mail becomes: unique, and not an address anyone can have (RFC 2606 `.invalid`). */
+export const erasedEmailOf = (userId: string) => `erased-${userId}@erased.invalid`;
+
 /**
- * After a patient's personal data is erased (crypto-shredded in the events and read models), the
- * account row must not keep their name readable either: the header and /admin show it. The e-mail
- * stays for now, as the sign-in identifier (scrubbing it and pseudonymising security events is
- * issue 10's erasure work); the name is emptied and shown as "erased".
+ * After a patient's personal data is erased (crypto-shredded in the events, dropped from the read
+ * models), the account and the security log must not keep it readable either (docs/privacy.md,
+ * "Erasure"). In one transaction:
+ *  - the account row keeps only its id (the pseudonymous id the events and the ledger use), role and
+ *    dates: the name is emptied, the e-mail replaced by `erasedEmailOf(id)`, the password hash by a
+ *    value no password matches; it is deactivated and its sessions end (session_version bumped);
+ *  - its security events, and every event recorded with its e-mail address as typed (failed sign-ins,
+ *    also a stranger's), get keyed pseudonyms for the e-mail and IP address (lib/privacy/pseudonym.ts,
+ *    so throttling still counts them) and lose the user agent;
+ *  - its verification links and every message to its address in the outbox are deleted.
+ * Idempotent: a second call finds nothing left to change.
  */
-export async function scrubErasedPatientName(userId: string, db: Db = appDb()): Promise<void> {
-  await db.update(users).set({ name: '' }).where(eq(users.id, userId));
+export async function scrubErasedAccount(userId: string, db: Db = appDb()): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [account] = await tx.select({ email: users.email }).from(users).where(eq(users.id, userId)).for('update');
+    if (!account) return;
+    const email = account.email.toLowerCase();
+    const erasedEmail = erasedEmailOf(userId);
+    const rows = await tx
+      .select({ id: securityEvents.id, email: securityEvents.email, ip: securityEvents.ip })
+      .from(securityEvents)
+      .where(or(eq(securityEvents.userId, userId), inArray(securityEvents.email, email === erasedEmail ? [] : [email])));
+    // One update per distinct (e-mail, IP) pair: a handful for an account.
+    const pairs = new Map<string, { email: string | null; ip: string; ids: number[] }>();
+    for (const row of rows) {
+      const key = `${row.email}\u0000${row.ip}`;
+      const pair = pairs.get(key) ?? { email: row.email, ip: row.ip, ids: [] };
+      pair.ids.push(row.id);
+      pairs.set(key, pair);
+    }
+    for (const pair of pairs.values()) {
+      await tx
+        .update(securityEvents)
+        .set({
+          email: pair.email === null ? null : pseudonym('email', pair.email),
+          ip: pair.ip === 'unknown' ? pair.ip : pseudonym('ip', pair.ip),
+          userAgent: null,
+        })
+        .where(inArray(securityEvents.id, pair.ids));
+    }
+    await tx.delete(emailOutbox).where(sql`lower(${emailOutbox.toEmail}) = ${email}`);
+    await tx.delete(emailVerifications).where(eq(emailVerifications.userId, userId));
+    await tx
+      .update(users)
+      .set({ ...bump, name: '', email: erasedEmail, passwordHash: ERASED_PASSWORD_HASH, active: false })
+      .where(eq(users.id, userId));
+  });
 }
+
+/** Not an argon2 hash: verifyPassword is false for every password. */
+const ERASED_PASSWORD_HASH = '!erased';

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import { differenceInYears } from 'date-fns';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
@@ -11,6 +11,7 @@ import { hashPassword } from './password';
 import type { RequestOrigin } from '../runtime/request-origin';
 import { queueEmail } from './outbox';
 import { recordSecurityEvent } from './security-log';
+import { withPseudonym } from '../privacy/pseudonym';
 
 /** Error messages are i18n keys under `errors.` so the form shows them in the reader's language. */
 export const registrationSchema = z
@@ -93,7 +94,7 @@ export async function requestRegistration(
     const recent = await tx
       .select({ at: securityEvents.occurredAt })
       .from(securityEvents)
-      .where(and(eq(securityEvents.ip, ip), eq(securityEvents.type, 'registration_requested'), gt(securityEvents.occurredAt, since)))
+      .where(and(inArray(securityEvents.ip, withPseudonym('ip', ip)), eq(securityEvents.type, 'registration_requested'), gt(securityEvents.occurredAt, since)))
       .orderBy(sql`${securityEvents.occurredAt} desc`)
       .limit(registrationThrottle.perIp);
     if (recent.length >= registrationThrottle.perIp) {

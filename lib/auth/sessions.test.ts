@@ -19,6 +19,8 @@ const t = await createTestDatabase();
 process.env.DATABASE_URL = t.url;
 process.env.AUTH_SECRET = 'sessions-test-auth-secret-0123456789abcdef';
 process.env.__NEXT_EXPERIMENTAL_AUTH_INTERRUPTS = 'true';
+// The security log's pseudonyms (lib/privacy/pseudonym.ts) are keyed by the master key, as in every deployment.
+process.env.PERSONAL_DATA_MASTER_KEY ??= Buffer.alloc(32, 7).toString('base64');
 
 const { encode } = await import('next-auth/jwt');
 const { currentUser, requireUser } = await import('./guard');

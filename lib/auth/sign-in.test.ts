@@ -5,6 +5,8 @@ import { hashPassword } from './password';
 import { signInWithPassword, throttlePolicy } from './sign-in';
 
 const t = await createTestDatabase();
+// The security log's pseudonyms (lib/privacy/pseudonym.ts) are keyed by the master key, as in every deployment.
+process.env.PERSONAL_DATA_MASTER_KEY ??= Buffer.alloc(32, 7).toString('base64');
 const password = 'correct-horse-42';
 const at = (minutes: number) => new Date(Date.UTC(2026, 10, 25, 12, 0) + minutes * 60_000);
 

@@ -1,4 +1,4 @@
-import { and, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../db/client';
 import { securityEvents, users } from '../db/schema';
@@ -6,6 +6,7 @@ import { dummyPasswordHash, verifyPassword } from './password';
 import type { SessionUser } from './roles';
 import type { RequestOrigin } from '../runtime/request-origin';
 import { recordSecurityEvent } from './security-log';
+import { withPseudonym } from '../privacy/pseudonym';
 
 /**
  * Sign-in throttling. Failures are counted per account AND client address, so a stranger's wrong
@@ -48,11 +49,14 @@ export async function throttleDelay(db: DbOrTx, email: string, ip: string, now: 
   const windowMs = throttlePolicy.windowMinutes * 60_000;
   const since = new Date(now.getTime() - windowMs);
   const secondsUntil = (at: Date) => Math.max(1, Math.ceil((at.getTime() - now.getTime()) / 1000));
+  // Rows of an erased patient carry pseudonyms instead (lib/privacy/pseudonym.ts): they still count.
+  const emails = withPseudonym('email', email);
+  const ips = withPseudonym('ip', ip);
   // A successful sign-in clears the account's earlier failures.
   const [lastSuccess] = await db
     .select({ at: sql<Date | null>`max(${securityEvents.occurredAt})` })
     .from(securityEvents)
-    .where(and(eq(securityEvents.email, email), eq(securityEvents.type, 'sign_in'), gt(securityEvents.occurredAt, since)));
+    .where(and(inArray(securityEvents.email, emails), eq(securityEvents.type, 'sign_in'), gt(securityEvents.occurredAt, since)));
   const accountSince = lastSuccess?.at && new Date(lastSuccess.at) > since ? new Date(lastSuccess.at) : since;
   const failed = (...conditions: SQL[]) =>
     db
@@ -62,7 +66,7 @@ export async function throttleDelay(db: DbOrTx, email: string, ip: string, now: 
       .orderBy(sql`${securityEvents.occurredAt} desc`);
 
   // This address on this account: a growing delay after the last failure.
-  const pair = await failed(eq(securityEvents.email, email), eq(securityEvents.ip, ip), gt(securityEvents.occurredAt, accountSince));
+  const pair = await failed(inArray(securityEvents.email, emails), inArray(securityEvents.ip, ips), gt(securityEvents.occurredAt, accountSince));
   const pairWait = pair.length > 0 ? pairDelaySeconds(pair.length) : 0;
   const pairUntil = (pair[0]?.at.getTime() ?? 0) + pairWait * 1000;
   const waits = [pairUntil > now.getTime() ? secondsUntil(new Date(pairUntil)) : 0];
@@ -71,10 +75,10 @@ export async function throttleDelay(db: DbOrTx, email: string, ip: string, now: 
   const windowFull = (rows: { at: Date }[], limit: number) =>
     rows.length < limit ? 0 : secondsUntil(new Date(rows[limit - 1]!.at.getTime() + windowMs));
   // This address on every account (spraying).
-  waits.push(windowFull(await failed(eq(securityEvents.ip, ip), gt(securityEvents.occurredAt, since)).limit(throttlePolicy.perIp), throttlePolicy.perIp));
+  waits.push(windowFull(await failed(inArray(securityEvents.ip, ips), gt(securityEvents.occurredAt, since)).limit(throttlePolicy.perIp), throttlePolicy.perIp));
   // Every address on this account, except addresses the owner signed in from lately.
   const accountWait = windowFull(
-    await failed(eq(securityEvents.email, email), gt(securityEvents.occurredAt, accountSince)).limit(throttlePolicy.perAccount),
+    await failed(inArray(securityEvents.email, emails), gt(securityEvents.occurredAt, accountSince)).limit(throttlePolicy.perAccount),
     throttlePolicy.perAccount,
   );
   if (accountWait > 0) {
@@ -83,8 +87,8 @@ export async function throttleDelay(db: DbOrTx, email: string, ip: string, now: 
       .from(securityEvents)
       .where(
         and(
-          eq(securityEvents.email, email),
-          eq(securityEvents.ip, ip),
+          inArray(securityEvents.email, emails),
+          inArray(securityEvents.ip, ips),
           eq(securityEvents.type, 'sign_in'),
           gt(securityEvents.occurredAt, new Date(now.getTime() - throttlePolicy.knownAddressDays * 86_400_000)),
         ),
