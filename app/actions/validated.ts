@@ -17,6 +17,7 @@ import type { SessionUser } from '@/lib/auth/roles';
 import { ConcurrencyConflict, ForbiddenError, userCommandMetadata, type CommandMetadata } from '@/lib/commands';
 import type { Role } from '@/lib/db/schema';
 import { DomainError } from '@/lib/domain';
+import { logUnexpected } from '@/lib/runtime/logging';
 import { requestOrigin, type RequestOrigin } from '@/lib/runtime/request-origin';
 
 export type FormState = {
@@ -75,6 +76,6 @@ export function refusalState(error: unknown, values?: Record<string, string>): F
   if (error instanceof ForbiddenError) forbidden();
   if (error instanceof DomainError) return { formError: `domainErrors.${error.code}`, values };
   if (error instanceof ConcurrencyConflict) return { formError: 'errors.conflict', values };
-  console.error(error);
+  logUnexpected(error);
   return { formError: 'errors.unexpected', values };
 }

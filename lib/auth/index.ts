@@ -2,6 +2,7 @@ import NextAuth, { CredentialsSignin } from 'next-auth';
 import Credentials from 'next-auth/providers/credentials';
 import { db } from '../db/client';
 import { authConfig } from './config';
+import { logUnexpected } from '../runtime/logging';
 import { requestOrigin } from '../runtime/request-origin';
 import { signInSchema, signInWithPassword } from './sign-in';
 
@@ -33,7 +34,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
     error(error) {
       const type = (error as { type?: string }).type;
       if (error instanceof CredentialsSignin || type === 'CredentialsSignin' || type === 'JWTSessionError') return;
-      console.error(error);
+      logUnexpected(error);
     },
   },
 });

@@ -10,18 +10,19 @@
  * SEAL_INTERVAL_MINUTES (default 60; 0 turns the scheduled seals off): the log-wide seal timer
  * (lib/integrity/seal-timer.ts).
  */
-import pino from 'pino';
 import { connect } from '../db/client';
 import { createEventStore, eventStoreOptionsFromEnv } from '../eventstore';
 import { startProcessManagers } from '../process-managers';
 import { allProjections } from '../projections/registry';
 import { ProjectionWorker } from '../projections/worker';
 import { commandDepsFor } from '../runtime/command-deps';
+import { createLogger } from '../runtime/logging';
 import { MissingSecrets, requireSecrets } from '../runtime/secrets';
 import { startSealTimer } from '../integrity/seal-timer';
 import { sealKeysFromEnv } from '../integrity/sealing';
 
-const log = pino({ name: 'worker', level: process.env.LOG_LEVEL ?? 'info' });
+// Errors are logged without their details (they can quote personal data): lib/runtime/logging.ts.
+const log = createLogger({ name: 'worker', level: process.env.LOG_LEVEL ?? 'info' });
 const url = process.env.DATABASE_URL;
 if (!url) {
   log.fatal('DATABASE_URL is not set');
