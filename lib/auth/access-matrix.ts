@@ -218,6 +218,8 @@ export const accessMatrix: Row[] = [
   { kind: 'page', id: 'app/admin/projections/page.tsx', allow: ['admin'], call: () => page('../../app/admin/projections/page')() },
   { kind: 'page', id: 'app/audit/page.tsx', allow: ['auditor', 'manager'], note: "a manager's trail is their clinic's", call: () => page('../../app/audit/page')({ searchParams: Promise.resolve({}) }) },
   { kind: 'page', id: 'app/audit/[stream]/page.tsx', allow: ['auditor', 'manager'], call: (fx) => page('../../app/audit/[stream]/page')(props({ stream: `reservation-${fx.reservation}` })) },
+  { kind: 'page', id: 'app/audit/access/page.tsx', allow: ['auditor', 'manager'], note: "a manager: their clinic's entries only", call: () => page('../../app/audit/access/page')({ searchParams: Promise.resolve({}) }) },
+  { kind: 'page', id: 'app/audit/access/review/page.tsx', allow: ['auditor'], call: () => page('../../app/audit/access/review/page')({ searchParams: Promise.resolve({}) }) },
   {
     kind: 'page',
     id: 'app/audit/[stream]/page.tsx',
@@ -542,6 +544,34 @@ export const accessMatrix: Row[] = [
     call: (fx) => action('manage', 'changeClinicSettingsAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), bookingHorizonDays: '120', paymentDeadlineMinutes: '30', noShowGraceMinutes: '20' })),
   },
 
+  // ── Server actions: audit ─────────────────────────────────────────────────────────────────────
+  {
+    kind: 'action',
+    id: 'app/actions/access-review.ts#recordAccessReviewAction',
+    allow: ['auditor'],
+    note: 'auditors record the monthly review; a clinic manager does not',
+    call: (fx) => action('access-review', 'recordAccessReviewAction')(fx.form({ month: '2026-11', notes: 'matrix' })),
+  },
+  {
+    kind: 'action',
+    id: 'app/actions/manage.ts#setStageThresholdsAction',
+    allow: ['manager'],
+    call: (fx) => action('manage', 'setStageThresholdsAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), arrived: '20', consultation: '30', procedure: '90', recovery: '60' })),
+  },
+  {
+    kind: 'action',
+    id: 'app/actions/manage.ts#closeDaysAction',
+    allow: ['manager'],
+    note: 'a day far beyond the days the other rows book',
+    call: async (fx) => action('manage', 'closeDaysAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), from: await farDay(), reason: '학회' })),
+  },
+  {
+    kind: 'action',
+    id: 'app/actions/manage.ts#reopenDayAction',
+    allow: ['manager'],
+    call: async (fx) => action('manage', 'reopenDayAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), day: await farDay() })),
+  },
+
   // ── Server actions: admin ─────────────────────────────────────────────────────────────────────
   {
     kind: 'action',
@@ -662,6 +692,14 @@ export const accessMatrix: Row[] = [
   { kind: 'query', id: 'lib/queries/audit-entity.ts#auditEntity', allow: ['auditor', 'manager'], call: async (fx) => (await q<Fns>('audit-entity')).auditEntity!(`reservation-${fx.reservation}`, null) },
   {
     kind: 'query',
+    id: 'lib/queries/access-log.ts#accessLogPage',
+    allow: ['auditor', 'manager'],
+    note: "a manager's clinic is forced whatever the filter (lib/queries/access-log.test.ts)",
+    call: async (fx) => (await q<Fns>('access-log')).accessLogPage!({ clinic: fx.otherClinic }, null),
+  },
+  { kind: 'query', id: 'lib/queries/access-review.ts#accessReviewPage', allow: ['auditor'], call: async () => (await q<Fns>('access-review')).accessReviewPage!('2026-11') },
+  {
+    kind: 'query',
     id: 'lib/queries/audit-entity.ts#auditEntity',
     variant: "another clinic's stream, a patient's own stream",
     allow: ['auditor'],
@@ -749,6 +787,7 @@ export const accessMatrix: Row[] = [
       'staff.ts#teamOf',
       'staff.ts#patientByEmailOf',
       'audit-entity.ts#entityHistoryOf',
+      'access-log.ts#readAccessLog',
       'ledger.ts#ledgerOf',
       'stats.ts#clinicStatsOf',
       'staff-patient.ts#staffPatientOf',
@@ -772,6 +811,8 @@ export const accessMatrix: Row[] = [
       'catalogue.ts#normalizeSearch',
       'catalogue.ts#matchesSearch',
       'audit-entity.ts#parseAsOf',
+      'access-log.ts#accessLogWhere',
+      'access-review.ts#previousMonth',
       'audit-entity.ts#toKstLocalInput',
       'staff.ts#isClinicDay',
       'staff.ts#staffDay',

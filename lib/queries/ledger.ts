@@ -15,6 +15,7 @@ import { db as appDb, type Db } from '../db/client';
 import { users } from '../db/schema';
 import { atLocal, clinicDay, plusMinutes } from '../domain';
 import { clinicSettingsOf, noShowAllowedFrom } from '../domain/clinic';
+import { recordPersonalDataAccess } from '../privacy/access-log';
 import { rmPatients, rmPaymentDays, rmPayments, rmReservations, rmVisits } from '../projections/schema';
 import { getClinicWithTreatments } from './catalogue';
 import { staffDay } from './staff';
@@ -87,6 +88,8 @@ export interface Ledger {
   readonly totals: LedgerTotals;
   readonly rows: readonly LedgerRow[];
   readonly noShows: readonly NoShowCandidate[];
+  /** The patients whose names the ledger shows (for the access log; erased ones have none). */
+  readonly namedPatientIds: readonly string[];
 }
 
 const CLOSED = ['cancelled', 'rejected', 'no-show', 'completed'] as const;
@@ -218,7 +221,8 @@ export async function ledgerOf(db: Db, clinicId: string, day: string): Promise<L
         depositStatus: b.depositStatus,
       }),
     );
-  return { clinicId, day, totals, rows, noShows };
+  const namedPatientIds = patients.filter((p) => !p.erased && p.name !== null).map((p) => p.id);
+  return { clinicId, day, totals, rows, noShows, namedPatientIds };
 }
 
 /**
@@ -226,9 +230,12 @@ export async function ledgerOf(db: Db, clinicId: string, day: string): Promise<L
  * the clinic's names, the day shown (`?day=` or today, Seoul) and its ledger; null for no such clinic.
  */
 export async function deskLedger(clinicId: string, dayParam: string | undefined, now = new Date()) {
-  await requireUser({ roles: ['staff'], clinicId, callbackUrl: `/staff/${clinicId}/payments` });
+  const user = await requireUser({ roles: ['staff'], clinicId, callbackUrl: `/staff/${clinicId}/payments` });
   const clinic = await getClinicWithTreatments(clinicId);
   if (!clinic) return null;
   const day = staffDay(dayParam, now);
-  return { clinic: { nameKo: clinic.nameKo, nameEn: clinic.nameEn }, today: clinicDay(now), ledger: await ledgerOf(appDb(), clinicId, day) };
+  const ledger = await ledgerOf(appDb(), clinicId, day);
+  // Access log: one entry per render naming the patients whose names the ledger shows (like Today and the board).
+  if (ledger.namedPatientIds.length) await recordPersonalDataAccess({ user, action: 'view', resource: 'patient-name', patientIds: ledger.namedPatientIds, clinicId, detail: { page: 'payments', day } });
+  return { clinic: { nameKo: clinic.nameKo, nameEn: clinic.nameEn }, today: clinicDay(now), ledger };
 }
