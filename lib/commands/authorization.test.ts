@@ -79,6 +79,9 @@ const clinicCases: Case[] = [
   { name: 'setSlotConfiguration', run: (m) => commands.setSlotConfiguration(deps, { clinicId, slotLengthMinutes: 30, slotCapacity: 3 }, m), refused: notManagerHere },
   { name: 'changeClinicSettings', run: (m) => commands.changeClinicSettings(deps, { clinicId, bookingHorizonDays: 60 }, m), refused: notManagerHere },
   { name: 'setCancellationPolicy', run: (m) => commands.setCancellationPolicy(deps, { clinicId, policy: { ...POLICY, freeCancellationHours: 48 } }, m), refused: notManagerHere },
+  { name: 'changeTreatmentDetails', run: (m) => commands.changeTreatmentDetails(deps, { clinicId, treatmentId: 'tx-botox', durationMinutes: 45 }, m), refused: notManagerHere },
+  { name: 'closeDay', run: (m) => commands.closeDay(deps, { clinicId, day: '2025-03-07', reason: 'holiday' }, m), refused: notManagerHere },
+  { name: 'reopenDay', run: (m) => commands.reopenDay(deps, { clinicId, day: '2025-03-07' }, m), refused: notManagerHere },
 ];
 
 const day = { clinicId, day: '2025-03-04' };

@@ -28,6 +28,10 @@ export const listTreatment = (deps: CommandDeps, { clinicId, ...input }: WithCli
 export const changeTreatmentPrice = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'ChangeTreatmentPrice'>, meta: CommandMetadata) =>
   clinicCommand(deps, clinicId, { type: 'ChangeTreatmentPrice', ...input }, meta);
 
+/** Duration, booking kinds and mode, tax category, names, category (TreatmentDetailsChanged records the previous values). */
+export const changeTreatmentDetails = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'ChangeTreatmentDetails'>, meta: CommandMetadata) =>
+  clinicCommand(deps, clinicId, { type: 'ChangeTreatmentDetails', ...input }, meta);
+
 export const unlistTreatment = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'UnlistTreatment'>, meta: CommandMetadata) =>
   clinicCommand(deps, clinicId, { type: 'UnlistTreatment', ...input }, meta);
 
@@ -37,9 +41,16 @@ export const setOpeningHours = (deps: CommandDeps, { clinicId, ...input }: WithC
 export const setSlotConfiguration = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'SetSlotConfiguration'>, meta: CommandMetadata) =>
   clinicCommand(deps, clinicId, { type: 'SetSlotConfiguration', ...input }, meta);
 
-/** Booking horizon and payment deadline (ClinicSettingsChanged records the previous values). */
+/** Booking horizon, payment deadline, no-show grace, stage thresholds (ClinicSettingsChanged records the previous values). */
 export const changeClinicSettings = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'ChangeClinicSettings'>, meta: CommandMetadata) =>
   clinicCommand(deps, clinicId, { type: 'ChangeClinicSettings', ...input }, meta);
 
 export const setCancellationPolicy = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'SetCancellationPolicy'>, meta: CommandMetadata) =>
   clinicCommand(deps, clinicId, { type: 'SetCancellationPolicy', ...input }, meta);
+
+/** A holiday or one-off closure (DayClosed): no slots that day; the bookings already on it stay for staff to move or cancel (lib/queries/closures.ts). */
+export const closeDay = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'CloseDay'>, meta: CommandMetadata) =>
+  clinicCommand(deps, clinicId, { type: 'CloseDay', ...input }, meta);
+
+export const reopenDay = (deps: CommandDeps, { clinicId, ...input }: WithClinic<'ReopenDay'>, meta: CommandMetadata) =>
+  clinicCommand(deps, clinicId, { type: 'ReopenDay', ...input }, meta);

@@ -79,6 +79,7 @@ function bookingFacts(clinic: CatalogueClinic, rows: ScheduleRows): clinicDomain
     slotCapacity: f.slotCapacity,
     policy: { minimumNoticeHours: clinic.policy?.minimumNoticeHours ?? 0 },
     settings: { bookingHorizonDays: clinic.bookingHorizonDays },
+    closedDays: clinic.closedDays,
   };
 }
 
@@ -92,7 +93,15 @@ export function lastBookableDay(clinic: Pick<CatalogueClinic, 'bookingHorizonDay
  * public cache drops it). The time zone arithmetic of the domain's grid costs ≈ 0.2 ms a slot here,
  * too much to redo for every visitor of every clinic; what depends on `now` is still applied per call.
  */
-const daysMemo = new WeakMap<object, Map<string, Array<{ day: string; open: boolean }>>>();
+const daysMemo = new WeakMap<object, Map<string, BookableDay[]>>();
+
+export interface BookableDay {
+  day: string;
+  /** The clinic opens that day: it has opening hours and is not closed. */
+  open: boolean;
+  /** Why it is closed (a holiday or one-off closure), or null. */
+  closedReason: string | null;
+}
 const gridMemo = new WeakMap<object, Map<string, GridStart[]>>();
 
 interface GridStart {
@@ -114,17 +123,20 @@ function memo<V>(store: WeakMap<object, Map<string, V>>, owner: object, key: str
   return v;
 }
 
-/** The clinic days from today (Seoul) to the end of the horizon, each with whether the clinic opens. */
-export function bookableDays(clinic: Pick<CatalogueClinic, 'bookingHorizonDays' | 'openingHours'>, now: Date): Array<{ day: string; open: boolean }> {
+/** The clinic days from today (Seoul) to the end of the horizon, each with whether the clinic opens (hours, closures). */
+export function bookableDays(clinic: Pick<CatalogueClinic, 'bookingHorizonDays' | 'openingHours'> & { closedDays?: Record<string, string> }, now: Date): BookableDay[] {
   const today = clinicDay(now);
-  return memo(daysMemo, clinic.openingHours, `${today}|${clinic.bookingHorizonDays}`, () => {
+  // Keyed by the closures too: a caller may pair the same hours with other closures.
+  const closedKey = Object.keys(clinic.closedDays ?? {}).join(',');
+  return memo(daysMemo, clinic.openingHours, `${today}|${clinic.bookingHorizonDays}|${closedKey}`, () => {
     const last = lastBookableDay(clinic, now);
     const noon = atLocal(today, '12:00');
-    const days: Array<{ day: string; open: boolean }> = [];
+    const days: BookableDay[] = [];
     for (let i = 0; ; i++) {
       const day = clinicDay(plusMinutes(noon, i * 24 * 60));
       if (day > last) break;
-      days.push({ day, open: clinicDomain.intervalsOn(clinic.openingHours, day).length > 0 });
+      const closedReason = clinic.closedDays?.[day] ?? null;
+      days.push({ day, open: closedReason === null && clinicDomain.intervalsOn(clinic.openingHours, day).length > 0, closedReason });
     }
     return days;
   });
@@ -176,7 +188,10 @@ export interface DayAvailability {
   day: string;
   /** Within the horizon and not before today. */
   bookable: boolean;
+  /** Has opening hours and is not closed. */
   open: boolean;
+  /** A holiday or one-off closure: why (no slots that day), else null. */
+  closedReason: string | null;
   slots: SlotOffer[];
 }
 
@@ -191,10 +206,12 @@ export async function dayAvailability(clinicId: string, treatmentId: string, day
 export async function availabilityFor(clinic: CatalogueClinic, durationMinutes: number, day: string, now: Date): Promise<DayAvailability> {
   const today = clinicDay(now);
   const known = bookableDays(clinic, now).find((d) => d.day === day);
-  const open = known ? known.open : clinicDomain.intervalsOn(clinic.openingHours, day).length > 0;
-  if (!known) return { day, bookable: false, open, slots: [] };
+  const closedReason = clinic.closedDays[day] ?? null;
+  const open = known ? known.open : closedReason === null && clinicDomain.intervalsOn(clinic.openingHours, day).length > 0;
+  // A closed day offers nothing (checked before the grid, whose memo is keyed by the schedule's rows, not the closures).
+  if (!known || closedReason !== null) return { day, bookable: !!known, open, closedReason, slots: [] };
   const rows = await scheduleRows(clinic.id, today);
-  return { day, bookable: true, open, slots: offersOn(rows.facts ?? clinic, bookingFacts(clinic, rows), rows.holdsByDay.get(day) ?? [], day, durationMinutes, now) };
+  return { day, bookable: true, open, closedReason, slots: offersOn(rows.facts ?? clinic, bookingFacts(clinic, rows), rows.holdsByDay.get(day) ?? [], day, durationMinutes, now) };
 }
 
 /**

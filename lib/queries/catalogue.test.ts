@@ -196,7 +196,7 @@ describe('availability', () => {
   it('bookable days run from today to the end of the horizon', async () => {
     const clinic = (await getClinicWithTreatments(CLINIC))!;
     const days = bookableDays(clinic, at('09:00'));
-    expect(days[0]).toEqual({ day: MONDAY, open: true });
+    expect(days[0]).toEqual({ day: MONDAY, open: true, closedReason: null });
     expect(days.at(-1)!.day).toBe('2030-06-02');
     expect(days).toHaveLength(91);
   });

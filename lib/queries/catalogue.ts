@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { db } from '../db/client';
 import { clinic as clinicDomain } from '../domain';
 import { clinics, treatments } from '../db/schema';
-import { rmClinicPolicies } from '../projections/schema';
+import { rmClinicClosures, rmClinicPolicies } from '../projections/schema';
 import { publicCache } from './public-cache';
 
 // The catalogue (clinics, treatments, prices, hours) is public: no sign-in needed. It is read from
@@ -28,6 +28,10 @@ export interface CatalogueClinic extends ClinicRow {
   policy: clinicDomain.CancellationPolicy | null;
   /** Days ahead a patient may book (the clinic's setting, else the default). */
   bookingHorizonDays: number;
+  /** Every setting with the defaults filled in (horizon, payment deadline, no-show grace, the board's stage thresholds). */
+  clinicSettings: clinicDomain.ClinicSettings;
+  /** Holidays and one-off closures: day → reason. No slots are offered on them. */
+  closedDays: Record<string, string>;
   /** Listed treatments, by category then price. */
   treatments: CatalogueTreatment[];
 }
@@ -51,11 +55,15 @@ export function bookingDurationOf(t: Pick<CatalogueTreatment, 'bookingKinds' | '
 /** Every clinic with its treatments and policy, as one cached value (50 clinics are a few kB). */
 export function catalogue(): Promise<CatalogueClinic[]> {
   return publicCache().get('catalogue', ['catalogue'], CATALOGUE_TTL_MS, async () => {
-    const [clinicRows, treatmentRows, policyRows] = await Promise.all([
+    const [clinicRows, treatmentRows, policyRows, closureRows] = await Promise.all([
       db().select().from(clinics).orderBy(asc(clinics.nameEn)),
       db().select().from(treatments).orderBy(asc(treatments.category), asc(treatments.priceKrw), asc(treatments.id)),
       db().select().from(rmClinicPolicies),
+      // All of them, past ones too (a few dozen a clinic a year): what is "past" depends on the caller's now, not the cache's.
+      db().select().from(rmClinicClosures).orderBy(asc(rmClinicClosures.day)),
     ]);
+    const closedDays = new Map<string, Record<string, string>>();
+    for (const c of closureRows) closedDays.set(c.clinicId, { ...(closedDays.get(c.clinicId) ?? {}), [c.day]: c.reason });
     const policies = new Map(policyRows.map((p) => [p.clinicId, p.policy as clinicDomain.CancellationPolicy]));
     const byClinic = new Map<string, CatalogueTreatment[]>();
     for (const t of treatmentRows) byClinic.set(t.clinicId, [...(byClinic.get(t.clinicId) ?? []), treatmentOf(t)]);
@@ -63,12 +71,17 @@ export function catalogue(): Promise<CatalogueClinic[]> {
       ...c,
       policy: policies.get(c.id) ?? null,
       bookingHorizonDays: clinicDomain.clinicSettingsOf(c).bookingHorizonDays,
+      clinicSettings: clinicDomain.clinicSettingsOf(c),
+      closedDays: closedDays.get(c.id) ?? {},
       treatments: byClinic.get(c.id) ?? [],
     }));
   });
 }
 
-/** A clinic with its treatments, opening intervals (lunch breaks included) and cancellation policy; null if unknown. */
+/**
+ * A clinic with its treatments, opening intervals (lunch breaks included), cancellation policy,
+ * closed days and settings (`clinicSettings.stageThresholdMinutes` for the visit board); null if unknown.
+ */
 export async function getClinicWithTreatments(clinicId: string): Promise<CatalogueClinic | null> {
   return (await catalogue()).find((c) => c.id === clinicId) ?? null;
 }

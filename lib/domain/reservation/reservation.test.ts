@@ -84,7 +84,7 @@ describe('reservation', () => {
     });
 
     it('the frozen policy survives later policy changes of the clinic', () => {
-      const stricter = clinicState([...clinicHistory, clinicEvent('CancellationPolicySet', { policy: { ...POLICY, lateCancellationFeeKrw: 99_000 } })]);
+      const stricter = clinicState([...clinicHistory, clinicEvent('CancellationPolicySet', { policy: { ...POLICY, lateCancellationFeeKrw: 99_000 }, previousPolicy: POLICY })]);
       given([requested()])
         .when({ type: 'CancelReservation', by: 'patient', reason: 'sick' }, at(monday('09:00'), { clinic: stricter }))
         .then([{ ...cancelledByPatient, data: { ...cancelledByPatient.data, reason: 'sick', late: true, feeKrw: 30_000, refundDueKrw: 0 } }]);

@@ -8,7 +8,7 @@ import { scheduleDecider, scheduleEvent as ev, type ScheduleCommand } from './in
 
 const { given } = spec(scheduleDecider);
 // The clinic now asks 72 h of notice; a reservation made under the old policy froze 2 h.
-const strict = clinicState([...clinicHistory, clinicEvent('CancellationPolicySet', { policy: { ...POLICY, minimumNoticeHours: 72 } })]);
+const strict = clinicState([...clinicHistory, clinicEvent('CancellationPolicySet', { policy: { ...POLICY, minimumNoticeHours: 72 }, previousPolicy: POLICY })]);
 const now = new Date('2025-03-03T00:00:00Z'); // Monday 09:00 Seoul
 const move = (extra: Partial<Extract<ScheduleCommand, { type: 'PlaceHold' }>> = {}): ScheduleCommand => ({
   type: 'PlaceHold',

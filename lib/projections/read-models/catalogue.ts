@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { clinic } from '../../domain';
 import { clinics, treatments } from '../../db/schema';
 import { RowCache, flushAll } from '../rows';
-import { rmClinicPolicies, rmrevCatalogue } from '../schema';
+import { rmClinicClosures, rmClinicPolicies, rmrevCatalogue } from '../schema';
 import type { Projection, ProjectionTx, ProjectedEvent } from '../types';
 
 /**
@@ -37,6 +37,9 @@ export async function notifyPublicChange(tx: ProjectionTx, kind: PublicChange['k
 type ClinicRow = typeof clinics.$inferSelect;
 type TreatmentRow = typeof treatments.$inferSelect;
 type PolicyRow = typeof rmClinicPolicies.$inferSelect;
+type ClosureRow = typeof rmClinicClosures.$inferSelect;
+
+export const closureId = (clinicId: string, day: string) => `${clinicId}|${day}`;
 
 /** Columns of clinics this projection writes (created_at is kept). */
 const CLINIC_COLUMNS = ['nameKo', 'nameEn', 'district', 'address', 'phone', 'openingHours', 'slotMinutes', 'slotCapacity', 'settings'] as const;
@@ -52,20 +55,25 @@ const TREATMENT_COLUMNS = ['clinicId', 'category', 'nameKo', 'nameEn', 'priceKrw
  * v3: treatments' booking kinds and consult length (TreatmentListed v3), the clinic's settings
  * (ClinicSettingsChanged; null until changed, read with clinicSettingsOf).
  * v4: treatments' tax category (TreatmentListed v4; older events upcast to taxable).
+ * v5: treatment details changes (TreatmentDetailsChanged), closed days (rm_clinic_closures), and every
+ * setting in `clinics.settings` (v4 kept the horizon and payment deadline only): no-show grace, stage thresholds.
  */
 export const catalogueProjection: Projection = {
   name: 'catalogue',
-  version: 4,
+  version: 5,
   streams: ['clinic-'],
   eventTypes: [
     'ClinicRegistered',
     'TreatmentListed',
     'TreatmentPriceChanged',
+    'TreatmentDetailsChanged',
     'TreatmentUnlisted',
     'OpeningHoursSet',
     'SlotConfigurationSet',
     'CancellationPolicySet',
     'ClinicSettingsChanged',
+    'DayClosed',
+    'DayReopened',
   ],
   revisions: rmrevCatalogue,
   tables: [
@@ -78,15 +86,21 @@ export const catalogueProjection: Projection = {
       mergeDeleteMissing: { scopeColumn: 'clinic_id', scopeTable: 'clinics', scopeKey: 'id' },
     },
     { table: rmClinicPolicies },
+    { table: rmClinicClosures },
   ],
   async handle(tx: ProjectionTx, events: readonly ProjectedEvent[]) {
     const clinicRows = new RowCache<ClinicRow>(clinics, 'id', CLINIC_COLUMNS);
     const treatmentRows = new RowCache<TreatmentRow>(treatments, 'id', TREATMENT_COLUMNS);
     const policies = new RowCache<PolicyRow>(rmClinicPolicies, 'clinicId');
+    const closures = new RowCache<ClosureRow>(rmClinicClosures, 'id');
     const clinicIds = events.map((e) => e.recorded.streamId.slice('clinic-'.length));
     await Promise.all([
       clinicRows.load(tx, clinicIds),
       policies.load(tx, clinicIds),
+      closures.load(
+        tx,
+        events.flatMap((e) => (e.domain!.type === 'DayClosed' || e.domain!.type === 'DayReopened' ? [closureId(e.recorded.streamId.slice('clinic-'.length), (e.domain!.data as { day: string }).day)] : [])),
+      ),
       treatmentRows.load(
         tx,
         events.map((e) => (e.domain!.data as { treatmentId?: string }).treatmentId).filter((id): id is string => typeof id === 'string'),
@@ -137,8 +151,33 @@ export const catalogueProjection: Projection = {
         case 'TreatmentPriceChanged':
           treatmentRows.update(e.data.treatmentId, { priceKrw: e.data.priceKrw, depositKrw: e.data.depositKrw });
           break;
+        case 'TreatmentDetailsChanged': {
+          const row = treatmentRows.get(e.data.treatmentId);
+          if (!row) break;
+          const d = e.data.details;
+          const nameKo = d.name ?? row.nameKo;
+          treatmentRows.put({
+            ...row,
+            nameKo,
+            // No English name: the Korean one stands in (as at listing); kept when only the Korean name changes and an English one exists.
+            nameEn: d.nameEn === null ? nameKo : (d.nameEn ?? (row.nameEn === row.nameKo ? nameKo : row.nameEn)),
+            ...(d.category === undefined ? {} : { category: d.category }),
+            ...(d.durationMinutes === undefined ? {} : { durationMinutes: d.durationMinutes }),
+            ...(d.bookingMode === undefined ? {} : { bookingMode: d.bookingMode }),
+            ...(d.bookingKinds === undefined ? {} : { bookingKinds: [...d.bookingKinds] }),
+            ...(d.consultDurationMinutes === undefined ? {} : { consultDurationMinutes: d.consultDurationMinutes }),
+            ...(d.taxCategory === undefined ? {} : { taxCategory: d.taxCategory }),
+          });
+          break;
+        }
         case 'TreatmentUnlisted':
           treatmentRows.delete(e.data.treatmentId);
+          break;
+        case 'DayClosed':
+          closures.put({ id: closureId(clinicId, e.data.day), clinicId, day: e.data.day, reason: e.data.reason, closedAt: at });
+          break;
+        case 'DayReopened':
+          closures.delete(closureId(clinicId, e.data.day));
           break;
         case 'OpeningHoursSet':
           clinicRows.update(clinicId, { openingHours: e.data.openingHours });
@@ -149,15 +188,26 @@ export const catalogueProjection: Projection = {
         case 'CancellationPolicySet':
           policies.update(clinicId, { policy: e.data.policy, updatedAt: at });
           break;
-        case 'ClinicSettingsChanged':
-          clinicRows.update(clinicId, { settings: { bookingHorizonDays: e.data.bookingHorizonDays, paymentDeadlineMinutes: e.data.paymentDeadlineMinutes } });
+        case 'ClinicSettingsChanged': {
+          // The grace and the thresholds are in the event only when they changed: the others stay as stored.
+          const stored = clinicRows.get(clinicId)?.settings ?? {};
+          clinicRows.update(clinicId, {
+            settings: {
+              ...stored,
+              bookingHorizonDays: e.data.bookingHorizonDays,
+              paymentDeadlineMinutes: e.data.paymentDeadlineMinutes,
+              ...(e.data.noShowGraceMinutes === undefined ? {} : { noShowGraceMinutes: e.data.noShowGraceMinutes }),
+              ...(e.data.stageThresholdMinutes === undefined ? {} : { stageThresholdMinutes: e.data.stageThresholdMinutes }),
+            },
+          });
           break;
+        }
       }
     }
     // Clinics before treatments (treatments.clinic_id references clinics.id).
     // In this order: treatments reference clinics (foreign key).
     await clinicRows.flush(tx);
-    await flushAll(tx, treatmentRows, policies);
+    await flushAll(tx, treatmentRows, policies, closures);
     await notifyPublicChange(tx, 'catalogue', clinicIds);
   },
 };
