@@ -5,7 +5,7 @@
  */
 import type { Locale } from '../config';
 
-export const messageAreas = ['base', 'catalogue', 'booking', 'checkout', 'me', 'account', 'domain-errors', 'security', 'staff', 'audit', 'admin-payments', 'desk', 'access', 'stats', 'access-audit', 'manage'] as const;
+export const messageAreas = ['base', 'catalogue', 'booking', 'checkout', 'me', 'account', 'domain-errors', 'security', 'staff', 'audit', 'admin-payments', 'desk', 'access', 'stats', 'access-audit', 'manage', 'integrity'] as const;
 
 type Messages = Record<string, unknown>;
 
