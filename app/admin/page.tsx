@@ -28,8 +28,8 @@ export default async function AdminPage() {
           rows={accounts}
           rowKey={(a) => a.id}
           columns={[
-            { header: t('name'), cell: (a) => a.name, rowHeader: true },
-            { header: t('email'), cell: (a) => a.email },
+            { header: t('name'), cell: (a) => (a.erased ? t('erased') : a.name), rowHeader: true },
+            { header: t('email'), cell: (a) => (a.erased ? t('erased') : a.email) },
             { header: t('role'), cell: (a) => tRoles(a.role) },
             { header: t('clinic'), cell: (a) => a.clinicId ?? '—' },
             { header: t('manager.column'), cell: (a) => (a.role === 'staff' && a.clinicId ? <ClinicManagerForm userId={a.id} clinicManager={a.clinicManager} name={a.name} /> : '—') },

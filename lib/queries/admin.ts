@@ -1,4 +1,5 @@
 import { asc } from 'drizzle-orm';
+import { erasedEmailOf } from '../auth/accounts';
 import { requireUser } from '../auth/guard';
 import { db } from '../db/client';
 import { users } from '../db/schema';
@@ -13,5 +14,6 @@ export async function listAccounts() {
     .orderBy(asc(users.role), asc(users.email));
   // Access log: names and e-mails of every account are personal data (one entry per listing, before it is returned).
   await recordPersonalDataAccess({ user, action: 'view', resource: 'account-list', detail: { accounts: accounts.length } });
-  return accounts;
+  // An erased patient's account keeps only its id (lib/auth/accounts.ts#scrubErasedAccount).
+  return accounts.map((a) => ({ ...a, erased: a.email === erasedEmailOf(a.id) }));
 }
