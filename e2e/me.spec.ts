@@ -175,7 +175,7 @@ test("a patient posting another patient's reservation id to the cancel and resch
   expect(row).toEqual({ status: 'confirmed', ms: String(Date.parse(startOn(6, '10:00'))) });
 });
 
-test('erasing my data signs me out, and my name then reads as erased on every page that showed it', async ({ page }) => {
+test('erasing my data signs me out and ends the account: the e-mail no longer signs in, the account row and the security log keep nothing readable', async ({ page }) => {
   const email = `erase-${Date.now()}@yeyak.example`;
   const name = '한가람';
   const phone = '010-7777-1234';
@@ -240,27 +240,17 @@ test('erasing my data signs me out, and my name then reads as erased on every pa
   await page.goto('/me');
   await expect(page).toHaveURL(/\/signin\?callbackUrl=%2Fme/);
 
-  // Signing in again (the e-mail stays as the sign-in identifier until issue 10): every page reads "erased".
+  // The account is gone with the data (docs/privacy.md, "Erasure leaves nothing readable"): the
+  // e-mail no longer signs in, the account row keeps only its id, the security log only pseudonyms.
   await page.getByLabel('이메일').fill(email);
   await page.getByLabel('비밀번호').fill('a-good-password-42');
   await page.getByRole('button', { name: '로그인', exact: true }).click();
-  await expect(page).toHaveURL('/me');
-  const main = page.locator('main');
-  await expect(page.getByTestId('welcome')).toHaveText('개인정보가 삭제된 계정입니다.');
-  await expect(main).not.toContainText(name);
-  await expect(page.getByTestId('reservation')).toHaveCount(1); // the reservation stays, without personal data
-  await page.goto('/me/account');
-  await expect(page.getByTestId('erased-notice')).toBeVisible();
-  await expect(page.getByTestId('profile-name')).toHaveText('(삭제됨)');
-  await expect(page.getByTestId('profile-phone')).toHaveText('(삭제됨)');
-  await expect(main).not.toContainText(name);
-  await expect(main).not.toContainText(phone);
-  await expect(main).not.toContainText(newPhone);
-  // The header (the account row) no longer shows the name either.
-  await expect(page.getByTestId('signed-in-as')).toContainText('(삭제됨)');
-  await expect(page.locator('body')).not.toContainText(name);
+  await expect(page.getByTestId('form-error')).toHaveText('이메일 또는 비밀번호가 올바르지 않습니다.');
+  await expect(page).toHaveURL(/\/signin/);
   const [row] = await w.database.sql<{ name: string | null; phone: string | null; erased: boolean }[]>`select name, phone, erased from rm_patients where id = ${patientId}`;
   expect(row).toEqual({ name: null, phone: null, erased: true });
-  const [account] = await w.database.sql<{ name: string }[]>`select name from users where id = ${patientId}`;
-  expect(account?.name).toBe('');
+  const [account] = await w.database.sql<{ name: string; email: string; active: boolean }[]>`select name, email, active from users where id = ${patientId}`;
+  expect(account).toEqual({ name: '', email: `erased-${patientId}@erased.invalid`, active: false });
+  const plain = await w.database.sql`select id from security_events where user_id = ${patientId} and (email not like 'pseud:%' or ip not like 'pseud:%' or user_agent is not null)`;
+  expect(plain).toEqual([]);
 });
