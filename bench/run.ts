@@ -3,12 +3,14 @@ import { runEventStoreBench } from './eventstore';
 import { runCommandsBench } from './commands';
 import { runProjectionsBench } from './projections';
 import { runHttpBench } from './http';
+import { runAuditBench } from './audit';
 
 const benchmarks: Array<[string, () => Promise<unknown>]> = [
   ['eventstore', runEventStoreBench],
   ['commands', runCommandsBench],
   ['projections', runProjectionsBench],
   ['http', runHttpBench],
+  ['audit', runAuditBench],
 ];
 
 for (const [name, run] of benchmarks) {
