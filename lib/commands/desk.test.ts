@@ -258,6 +258,9 @@ describe('a no-show after the grace period (the reservation decider checks it, s
       expect(ledger.rows.find((r) => r.paymentId === depositId)).toMatchObject({ withheldKrw: 50_000, refundedKrw: 0 });
       expect(ledger.totals.withheldKrw).toBeGreaterThanOrEqual(50_000);
       expect(ledger.noShows.find((n) => n.reservationId === reservationId)).toMatchObject({ status: 'no-show', forfeitKrw: 50_000 });
+      // With the clinic's settings (as the payments page passes the catalogue's), the desk's "from" time is the clinic's grace.
+      const withGrace = await ledgerOf(t.db, clinicId, '2025-03-03', { noShowGraceMinutes: 20 });
+      expect(withGrace.noShows.find((n) => n.reservationId === reservationId)?.allowedFrom).toBe(new Date(monday('15:20')).toISOString());
     } finally {
       clock.set('2025-03-02T00:00:00Z');
       await changeClinicSettings(deps, { clinicId, noShowGraceMinutes: 15 }, meta({ clinicId }));

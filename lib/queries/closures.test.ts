@@ -137,6 +137,11 @@ describe('closing a day that has bookings', () => {
     expect(added).toHaveLength(1);
     expect(added[0]).toMatchObject({ account_id: staff.id, resource: 'patient-name', detail: { page: 'closures' } });
     expect([...added[0]!.patient_ids].sort()).toEqual([alice, bob].sort());
+    // Today for that day says it is closed and offers no seats; its arrivals are still listed.
+    const today = await (await import('./staff')).staffToday(CLINIC, MONDAY, now);
+    expect(today!.desk).toMatchObject({ closedReason: '임시 휴진', slots: [] });
+    expect(today!.desk.arrivals.map((r) => r.id)).toEqual([reservations.bob]);
+    expect((await (await import('./staff')).staffToday(CLINIC, '2025-03-04', now))!.desk).toMatchObject({ closedReason: null, slots: expect.arrayContaining([expect.objectContaining({ time: '10:00' })]) });
   });
 
   it('then moving one booking to another day and cancelling the other empties the list', async () => {

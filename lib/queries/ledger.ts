@@ -14,7 +14,7 @@ import { requireUser } from '../auth/guard';
 import { db as appDb, type Db } from '../db/client';
 import { users } from '../db/schema';
 import { atLocal, clinicDay, plusMinutes } from '../domain';
-import { clinicSettingsOf, noShowAllowedFrom } from '../domain/clinic';
+import { clinicSettingsOf, noShowAllowedFrom, type SettingsAsStored } from '../domain/clinic';
 import { recordPersonalDataAccess } from '../privacy/access-log';
 import { rmPatients, rmPaymentDays, rmPayments, rmReservations, rmVisits } from '../projections/schema';
 import { getClinicWithTreatments } from './catalogue';
@@ -66,7 +66,7 @@ export interface NoShowCandidate {
   readonly depositPaidKrw: number;
   /** What the frozen policy forfeits on a no-show (the whole deposit, or nothing). */
   readonly forfeitKrw: number;
-  /** When the desk may record it with the default grace (the read model has no clinic settings: the page uses the clinic's own). */
+  /** When the desk may record it: the start plus the clinic's no-show grace (the catalogue's copy of its settings). */
   readonly allowedFrom: string;
   readonly depositStatus: string;
 }
@@ -96,7 +96,7 @@ const CLOSED = ['cancelled', 'rejected', 'no-show', 'completed'] as const;
 const CLOSING_ENTRY = new Set(['cancelled', 'rejected', 'no-show', 'completed']);
 
 /** The ledger of a clinic day (data only: callers authorise; see `deskLedger`). */
-export async function ledgerOf(db: Db, clinicId: string, day: string): Promise<Ledger> {
+export async function ledgerOf(db: Db, clinicId: string, day: string, clinicSettings: SettingsAsStored | null = null): Promise<Ledger> {
   const dayStart = atLocal(day, '00:00');
   const dayEnd = plusMinutes(dayStart, 24 * 60);
   const onDay = (at: string | Date | null | undefined) => !!at && clinicDay(at) === day;
@@ -203,8 +203,8 @@ export async function ledgerOf(db: Db, clinicId: string, day: string): Promise<L
     openBillsKrw: sum(rows.filter((r) => r.collectable).map((r) => r.amountKrw)),
   };
 
-  // The read model does not carry the clinic's settings yet: the default grace (the command checks the real one).
-  const settings = clinicSettingsOf({});
+  // The catalogue's copy of the clinic's grace (the command checks the aggregate's own); the default without one.
+  const settings = clinicSettingsOf({ settings: clinicSettings });
   const noShows = bookings
     .filter((b) => b.startsAt < dayEnd)
     .sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime())
@@ -234,7 +234,7 @@ export async function deskLedger(clinicId: string, dayParam: string | undefined,
   const clinic = await getClinicWithTreatments(clinicId);
   if (!clinic) return null;
   const day = staffDay(dayParam, now);
-  const ledger = await ledgerOf(appDb(), clinicId, day);
+  const ledger = await ledgerOf(appDb(), clinicId, day, clinic.clinicSettings);
   // Access log: one entry per render naming the patients whose names the ledger shows (like Today and the board).
   if (ledger.namedPatientIds.length) await recordPersonalDataAccess({ user, action: 'view', resource: 'patient-name', patientIds: ledger.namedPatientIds, clinicId, detail: { page: 'payments', day } });
   return { clinic: { nameKo: clinic.nameKo, nameEn: clinic.nameEn }, today: clinicDay(now), ledger };

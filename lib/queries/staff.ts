@@ -65,6 +65,8 @@ export interface DeskReservation {
 export interface TodayData {
   day: string;
   today: string;
+  /** The day is a holiday or one-off closure: why (no seats offered; bookings still on it are listed by lib/queries/closures.ts). */
+  closedReason: string | null;
   slots: SlotSeats[];
   requests: DeskReservation[];
   arrivals: DeskReservation[];
@@ -73,7 +75,15 @@ export interface TodayData {
 const ARRIVAL_STATUSES = ['confirmed', 'checked-in', 'completed', 'no-show'] as const;
 
 /** Seats per slot of the day's grid, from the schedule read model's live holds. */
-export async function slotSeatsOf(db: Db, clinicId: string, day: string, now: Date, fallback?: Pick<CatalogueClinic, 'openingHours' | 'slotMinutes' | 'slotCapacity'>): Promise<SlotSeats[]> {
+export async function slotSeatsOf(
+  db: Db,
+  clinicId: string,
+  day: string,
+  now: Date,
+  fallback?: Pick<CatalogueClinic, 'openingHours' | 'slotMinutes' | 'slotCapacity'> & { closedDays?: Record<string, string> },
+): Promise<SlotSeats[]> {
+  // A closed day has no slots (the domain's grid is empty on it).
+  if (fallback?.closedDays?.[day] !== undefined) return [];
   const [[facts], holds] = await Promise.all([
     db.select().from(rmScheduleClinics).where(eq(rmScheduleClinics.clinicId, clinicId)).limit(1),
     db.select().from(rmScheduleHolds).where(and(eq(rmScheduleHolds.clinicId, clinicId), eq(rmScheduleHolds.day, day))),
@@ -112,7 +122,13 @@ async function withNames(db: Db, rows: Array<typeof rmReservations.$inferSelect>
 }
 
 /** Today's desk for a clinic day (data only: callers authorise; see `staffToday`). */
-export async function todayOf(db: Db, clinicId: string, day: string, now = new Date(), fallback?: Pick<CatalogueClinic, 'openingHours' | 'slotMinutes' | 'slotCapacity'>): Promise<TodayData> {
+export async function todayOf(
+  db: Db,
+  clinicId: string,
+  day: string,
+  now = new Date(),
+  fallback?: Pick<CatalogueClinic, 'openingHours' | 'slotMinutes' | 'slotCapacity'> & { closedDays?: Record<string, string> },
+): Promise<TodayData> {
   const today = clinicDay(now);
   const [slots, requested, arriving] = await Promise.all([
     slotSeatsOf(db, clinicId, day, now, fallback),
@@ -129,7 +145,7 @@ export async function todayOf(db: Db, clinicId: string, day: string, now = new D
       .orderBy(asc(rmReservations.startsAt), asc(rmReservations.id)),
   ]);
   const [requests, arrivals] = await Promise.all([withNames(db, requested), withNames(db, arriving)]);
-  return { day, today, slots, requests, arrivals };
+  return { day, today, closedReason: fallback?.closedDays?.[day] ?? null, slots, requests, arrivals };
 }
 
 /** The clinic's active staff, by name. */
