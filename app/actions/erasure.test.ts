@@ -84,6 +84,7 @@ const PASSWORD = 'erase-me-2026';
 
 const CLINIC = `er-${tag}`;
 const staff: TestAccount = { id: randomUUID(), email: `staff-${tag}@erasure.example`, name: `staff ${tag}`, role: 'staff', clinicId: CLINIC };
+const auditor: TestAccount = { id: randomUUID(), email: `auditor-${tag}@erasure.example`, name: `auditor ${tag}`, role: 'auditor', clinicId: null };
 
 /** Every log line the worker and the process managers wrote. */
 const logLines: string[] = [];
@@ -107,7 +108,7 @@ beforeAll(async () => {
       original(...args);
     });
   }
-  await t.db.insert(users).values({ ...staff, passwordHash: 'not-a-real-hash' });
+  await t.db.insert(users).values([staff, auditor].map((a) => ({ ...a, passwordHash: 'not-a-real-hash' })));
   store = await createEventStore({ databaseUrl: t.url, hmacKey: process.env.EVENT_HMAC_KEY!, maxConnections: 10 });
   deps = { ...commandDepsFor(t.sql, store, masterKey), payments: { gateway: sandbox, provider: 'sandbox' }, clock };
   worker = new ProjectionWorker({ store, database: t, projections: allProjections, log, decryptor: createPersonalDataVault(t.sql, masterKey), statusIntervalMs: 200 });
@@ -247,6 +248,14 @@ describe('erasing a patient who has registered, signed in, booked, paid, visited
     expect(await t.sql`select distinct ip from rm_audit_log where actor_id = ${patient.id}`).toEqual([{ ip: null }]);
     expect(await t.sql`select distinct ip from rm_audit_log where actor_id = ${staff.id}`).toEqual([{ ip: '203.0.113.7' }]);
     readHistory = history;
+
+    // An auditor opening a stream where the page opens the patient's sealed origin: recorded as a read of their data.
+    Object.assign(client, { ip: '192.0.2.45', userAgent: 'AuditorDesk/1.0' });
+    await signInAs(auditor);
+    const { auditEntity } = await import('@/lib/queries/audit-entity');
+    const schedule = await auditEntity(streams.schedule(CLINIC, '2025-03-03'), null);
+    expect(schedule!.events.filter((e) => e.actorRole === 'patient').map((e) => [e.origin, e.ip])).toContainEqual(['available', person.ip]);
+    expect(await t.sql`select patient_ids from access_log where account_id = ${auditor.id} and resource = 'audit-entity'`).toEqual([{ patient_ids: [patient.id] }]);
 
     const before = await findTraces();
     expect(before.filter((f) => f.startsWith('public.es_events') || f.startsWith('public.rm_audit_log'))).toEqual([]);

@@ -336,11 +336,15 @@ function clinicsOfHistory(history: EntityHistory): string[] {
   return [...new Set([...named, ...found])];
 }
 
-/** The patients whose data a stream's history shows: a patient's own stream, and every patientId its events name. */
+/**
+ * The patients whose data a stream's history shows: a patient's own stream, every patientId its events
+ * name, and every patient whose sealed IP and user agent the page opened (the events' actors).
+ */
 function patientsOfHistory(history: EntityHistory): string[] {
   const parsed = parseStream(history.streamId);
   const own = parsed?.kind === 'patient' ? [parsed.id] : [];
-  return [...new Set([...own, ...history.events.flatMap((e) => valuesAt(e.data, 'patientId'))])];
+  const origins = history.events.flatMap((e) => (e.actorRole === 'patient' && e.origin === 'available' ? [e.actorId] : []));
+  return [...new Set([...own, ...history.events.flatMap((e) => valuesAt(e.data, 'patientId')), ...origins])];
 }
 
 /**
