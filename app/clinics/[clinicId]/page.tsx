@@ -64,6 +64,8 @@ export default async function ClinicPage({ params, searchParams }: Props) {
   const dayHref = (day: string) => `/clinics/${clinic.id}?treatment=${encodeURIComponent(choice.treatment?.id ?? '')}&day=${day}#availability`;
   const input = 'rounded-md border border-stone-300 bg-white px-3 py-2 text-base';
   const policy = clinic.policy;
+  // Holidays and one-off closures within the booking horizon.
+  const closures = days.filter((d) => d.closedReason !== null);
 
   return (
     <article className="flex flex-col gap-8">
@@ -192,6 +194,18 @@ export default async function ClinicPage({ params, searchParams }: Props) {
       <section aria-labelledby="hours">
         <h2 id="hours" className="text-lg font-semibold">{t('hours')}</h2>
         <OpeningHoursList intervals={clinic.openingHours} />
+        {closures.length > 0 && (
+          <>
+            <h3 className="mt-3 font-medium">{ta('closures')}</h3>
+            <ul className="mt-1 text-sm" data-testid="closures">
+              {closures.map((d) => (
+                <li key={d.day}>
+                  {formatSeoulShortDate(d.day, locale)} — {d.closedReason}
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
       </section>
 
       {policy && (
@@ -227,6 +241,8 @@ async function Slots(props: {
       <h3 className="font-medium">{ta('slotsFor', { date, treatment: localName(treatment, locale), minutes: bookingDurationOf(treatment) })}</h3>
       {!a || !a.bookable ? (
         <p className="mt-2 text-sm">{ta('outsideHorizon', { days: props.horizonDays, last: formatSeoulShortDate(props.last, locale) })}</p>
+      ) : a.closedReason ? (
+        <p className="mt-2 text-sm" data-testid="closed-day">{ta('closedFor', { reason: a.closedReason })}</p>
       ) : !a.open ? (
         <p className="mt-2 text-sm">{ta('closed')}</p>
       ) : a.slots.length === 0 ? (
