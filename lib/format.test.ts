@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatKrw, formatSeoulDateTime, formatSeoulShortDate } from './format';
+import { formatKrw, formatSeoulDateTime, formatSeoulShortDate, formatSeoulTime } from './format';
 
 describe('formatting for Seoul clinics', () => {
   it('formats whole-won amounts in both languages', () => {
@@ -11,6 +11,11 @@ describe('formatting for Seoul clinics', () => {
     const at = new Date('2026-11-25T23:30:00Z'); // 08:30 on the 26th in Seoul
     expect(formatSeoulDateTime(at, 'en')).toMatch(/Nov 26, 2026.*8:30/);
     expect(formatSeoulDateTime(at, 'ko')).toMatch(/2026\. 11\. 26\..*8:30/);
+  });
+
+  it('a time of day is Seoul’s, on the 24-hour clock', () => {
+    expect(formatSeoulTime('2026-12-02T05:30:00.000Z', 'ko')).toBe('14:30');
+    expect(formatSeoulTime(new Date('2026-12-01T23:05:00Z'), 'en')).toBe('08:05');
   });
 
   it('a short clinic day is the Seoul calendar day, from a day key or an instant', () => {

@@ -23,6 +23,11 @@ export function formatSeoulDateTime(at: Date, locale: Locale): string {
   return cached(`datetime|${locale}`, () => new Intl.DateTimeFormat(intlLocale[locale], { timeZone, dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' })).format(at);
 }
 
+/** The time of day in Seoul on the 24-hour clock, e.g. 14:30. */
+export function formatSeoulTime(at: Date | string, locale: Locale): string {
+  return cached(`time|${locale}`, () => new Intl.DateTimeFormat(intlLocale[locale], { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })).format(new Date(at));
+}
+
 /** The calendar date in Seoul, e.g. 2026년 11월 26일 목요일. */
 export function formatSeoulDate(at: Date, locale: Locale): string {
   return cached(`date|${locale}`, () => new Intl.DateTimeFormat(intlLocale[locale], { timeZone, dateStyle: 'full' })).format(at);

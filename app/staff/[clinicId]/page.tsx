@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { getLocale, getTranslations } from 'next-intl/server';
-import { formatKrw, formatSeoulShortDate } from '@/lib/format';
+import { formatKrw, formatSeoulShortDate, formatSeoulTime } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { staffToday, type DeskReservation, type SlotSeats } from '@/lib/queries/staff';
 import { OpeningHoursList } from '../../components/opening-hours';
@@ -12,8 +12,7 @@ import { StaffHeader } from './staff-nav';
 
 export const metadata: Metadata = { title: 'Staff' };
 
-const seoulTime = (at: string, locale: Locale) =>
-  new Intl.DateTimeFormat(locale === 'ko' ? 'ko-KR' : 'en-KR', { timeZone: 'Asia/Seoul', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(at));
+const seoulTime = formatSeoulTime;
 
 /** Today: the front desk's day (any day via ?day=yyyy-mm-dd): requests, arrivals, a walk-in, the slots, and the clinic's hours and team. */
 export default async function StaffTodayPage({ params, searchParams }: { params: Promise<{ clinicId: string }>; searchParams: Promise<{ day?: string }> }) {

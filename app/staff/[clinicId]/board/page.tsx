@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { getLocale, getTranslations } from 'next-intl/server';
 import { visit } from '@/lib/domain';
-import { formatKrw } from '@/lib/format';
+import { formatKrw, formatSeoulTime } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { visitBoard, type BoardCard } from '@/lib/queries/board';
 import { staffDay, staffTreatments } from '@/lib/queries/staff';
@@ -13,8 +13,7 @@ import { BoardLive, StageTime } from './board-live';
 
 export const metadata: Metadata = { title: 'Visit board' };
 
-const seoulTime = (at: string, locale: Locale) =>
-  new Intl.DateTimeFormat(locale === 'ko' ? 'ko-KR' : 'en-KR', { timeZone: 'Asia/Seoul', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(at));
+const seoulTime = formatSeoulTime;
 
 /** The visit board: a column per stage; live (server-sent events from the projections). */
 export default async function VisitBoardPage({ params, searchParams }: { params: Promise<{ clinicId: string }>; searchParams: Promise<{ day?: string }> }) {
