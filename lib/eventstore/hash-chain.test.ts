@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chainEncodedEvents, chainEvents, encodeEventsForAppend, metadataProblem, newEventId, prepareEvents } from './envelope';
 import { InvalidEvent } from './errors';
-import { canonicalJson, canonicalStoredJson, computeEventHash, hmacKeyId, hmacKeyObject, toStoredJson, verifyStreamEvents } from './hash-chain';
+import { canonicalJson, canonicalParsedJson, canonicalStoredJson, computeEventHash, hmacKeyId, hmacKeyObject, toStoredJson, verifyStreamEvents } from './hash-chain';
 import { ev } from './testing/contract';
 
 const KEY = 'unit-test-key-unit-test-key';
@@ -64,6 +64,11 @@ describe('append path encoding (one-pass canonical JSON)', () => {
   it('canonicalStoredJson = canonicalJson(toStoredJson(x))', () => {
     for (const value of tricky) expect(canonicalStoredJson(value)).toBe(canonicalJson(toStoredJson(value)));
     expect(() => canonicalStoredJson({ n: 1n })).toThrow(TypeError);
+  });
+
+  it("canonicalParsedJson (the verifier's) = canonicalJson on stored JSON, and leaves out the key it is told to", () => {
+    for (const value of tricky) expect(canonicalParsedJson(toStoredJson(value))).toBe(canonicalJson(toStoredJson(value)));
+    expect(canonicalParsedJson({ b: 1, integrity: { hash: 'x' }, a: { integrity: 2 } }, 'integrity')).toBe('{"a":{"integrity":2},"b":1}');
   });
 
   it('encodes, chains and hashes exactly as prepareEvents + chainEvents do', () => {

@@ -177,12 +177,55 @@ export function integrityFor(key: string | Buffer, event: ChainInput, previousHa
 export type HmacKeys = string | Buffer | readonly (string | Buffer)[];
 
 class Keyring {
-  readonly byId = new Map<string, string | Buffer>();
-  readonly all: readonly (string | Buffer)[];
+  readonly byId = new Map<string, KeyObject>();
+  readonly all: readonly KeyObject[];
   constructor(keys: HmacKeys) {
-    this.all = typeof keys === 'string' || Buffer.isBuffer(keys) ? [keys] : keys;
-    for (const key of this.all) this.byId.set(hmacKeyId(key), key);
+    const list = typeof keys === 'string' || Buffer.isBuffer(keys) ? [keys] : keys;
+    // KeyObjects, prepared once: createHmac with a string key imports it again on every call.
+    this.all = list.map(hmacKeyObject);
+    list.forEach((key, i) => this.byId.set(hmacKeyId(key), this.all[i]!));
   }
+}
+
+/** One keyring per key set (a verifier is made per stream; a whole-log check makes thousands). */
+const keyrings = new Map<string, Keyring>();
+const keyringsByList = new WeakMap<readonly (string | Buffer)[], Keyring>();
+function keyringFor(keys: HmacKeys): Keyring {
+  if (typeof keys === 'string') {
+    let ring = keyrings.get(keys);
+    if (!ring) keyrings.set(keys, (ring = new Keyring(keys)));
+    return ring;
+  }
+  if (Buffer.isBuffer(keys)) return new Keyring(keys);
+  let ring = keyringsByList.get(keys);
+  if (!ring) keyringsByList.set(keys, (ring = new Keyring(keys)));
+  return ring;
+}
+
+/**
+ * canonicalJson of a value parsed from stored JSON (no undefined, no toJSON, finite numbers), in one
+ * loop without intermediate arrays: the verifier's hot path. `skip` leaves out one top-level key
+ * (metadata's `integrity`). Byte-identical to canonicalJson on such values (unit tested).
+ */
+export function canonicalParsedJson(value: unknown, skip?: string): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let s = '[';
+    for (let i = 0; i < value.length; i++) s += (i > 0 ? ',' : '') + (value[i] === undefined ? 'null' : canonicalParsedJson(value[i]));
+    return `${s}]`;
+  }
+  const keys = Object.keys(value).sort();
+  let s = '{';
+  let first = true;
+  for (const k of keys) {
+    if (k === skip) continue;
+    const v = (value as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    s += `${first ? '' : ','}${JSON.stringify(k)}:${canonicalParsedJson(v)}`;
+    first = false;
+  }
+  return `${s}}`;
 }
 
 function sameHash(a: string, b: string): boolean {
@@ -211,7 +254,7 @@ export class StreamChainVerifier {
     keys: HmacKeys,
     readonly streamId: string,
   ) {
-    this.keys = new Keyring(keys);
+    this.keys = keyringFor(keys);
   }
 
   check(event: VerifiableEvent): BrokenLink | null {
@@ -236,9 +279,18 @@ export class StreamChainVerifier {
     if ((integrity.previousHash ?? null) !== this.previousHash) {
       return link('previous-hash-mismatch', String(this.previousHash), String(integrity.previousHash ?? null));
     }
-    const input = { ...event, metadata: event.metadata as Record<string, JsonValue> };
+    // The same bytes computeEventHash hashes, serialised once for all the candidate keys.
+    const input: ChainJsonInput = {
+      streamId: event.streamId,
+      revision: event.revision,
+      eventId: event.eventId.toLowerCase(),
+      type: event.type,
+      schemaVersion: event.schemaVersion,
+      dataJson: canonicalParsedJson(event.data),
+      metadataJson: canonicalParsedJson(event.metadata, 'integrity'),
+    };
     // The key named by the event's key id; events from before key ids: any of the keys held.
-    let candidates: readonly (string | Buffer)[];
+    let candidates: readonly KeyObject[];
     if (typeof integrity.kid === 'string') {
       const key = this.keys.byId.get(integrity.kid);
       if (!key) return link('hash-mismatch', `a key among ${[...this.keys.byId.keys()].join(', ')}`, `key id ${integrity.kid}`);
@@ -249,7 +301,7 @@ export class StreamChainVerifier {
     let recomputed = '';
     let matched = false;
     for (const key of candidates) {
-      recomputed = computeEventHash(key, input, this.previousHash);
+      recomputed = computeEventHashFromJson(key, input, this.previousHash);
       if (sameHash(recomputed, integrity.hash)) {
         matched = true;
         break;

@@ -4,6 +4,7 @@ import { formatSeoulDateTime } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { integrityPage } from '@/lib/queries/integrity';
 import { Table } from '../../components/table';
+import { AuditTabs } from '../audit-tabs';
 import { IntegrityRunner } from './integrity-runner';
 import { SealNowForm } from './seal-now-form';
 
@@ -16,6 +17,7 @@ export default async function IntegrityPage() {
   const [data, t, locale] = await Promise.all([integrityPage(), getTranslations('integrity'), getLocale() as Promise<Locale>]);
   return (
     <section className="flex flex-col gap-8">
+      <AuditTabs current="integrity" />
       <header className="flex flex-col gap-1">
         <h1 className="text-2xl font-bold">{t('title')}</h1>
         <p className="text-sm text-stone-600">{t('intro')}</p>
