@@ -11,16 +11,22 @@ import { revalidatePath } from 'next/cache';
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import {
+  cancelReservation,
   changeClinicSettings,
+  changeTreatmentDetails,
+  closeDay,
   changeTreatmentPrice,
   derivedId,
   listTreatment,
+  reopenDay,
+  rescheduleReservation,
   setCancellationPolicy,
+  subCommand,
   setOpeningHours,
   setSlotConfiguration,
   unlistTreatment,
 } from '@/lib/commands';
-import { clinic as clinicDomain } from '@/lib/domain';
+import { atLocal, clinicDay, clinic as clinicDomain, plusMinutes } from '@/lib/domain';
 import type { Position } from '@/lib/eventstore';
 import { waitForReadModels } from '@/lib/queries/freshness';
 import { requireClinicManager } from '@/lib/queries/manage';
@@ -43,7 +49,7 @@ const whole = (min: number, max: number) =>
   z
     .string({ error: 'required' })
     .transform((s) => s.replace(/[\s,₩원]/g, ''))
-    .pipe(z.string().min(1, { error: 'required' }).regex(/^\d+$/, { error: 'wholeNumber' }))
+    .pipe(z.string().min(1, { error: 'required', abort: true }).regex(/^\d+$/, { error: 'wholeNumber' }))
     .transform(Number)
     .pipe(z.number().min(min, { error: 'outOfRange' }).max(max, { error: 'outOfRange' }));
 const optionalWhole = (min: number, max: number) =>
@@ -154,6 +160,31 @@ export const changeTreatmentPriceAction = managerAction(
   },
 );
 
+/** Everything but the price: the decider records only what changed, with its previous value. */
+export const changeTreatmentDetailsAction = managerAction(
+  z.object({ ...base, treatmentId: clinicDomain.Id, ...treatmentDetails }).superRefine(refineDetails),
+  async (data, { meta }) => {
+    const result = await changeTreatmentDetails(
+      await appCommandDeps(),
+      {
+        clinicId: data.clinicId,
+        treatmentId: data.treatmentId,
+        name: data.name,
+        // Blank clears the English name.
+        nameEn: data.nameEn ?? null,
+        category: data.category,
+        durationMinutes: data.durationMinutes,
+        bookingMode: data.bookingMode,
+        bookingKinds: bookingKindsOf(data),
+        ...(data.consultFirst ? { consultDurationMinutes: data.consultDurationMinutes } : {}),
+        taxCategory: data.taxCategory,
+      },
+      meta({ commandId: data.commandId }),
+    );
+    return settle(result.position, data.clinicId, result.events.length ? 'manage.treatments.detailsChanged' : 'manage.unchanged');
+  },
+);
+
 export const unlistTreatmentAction = managerAction(z.object({ ...base, treatmentId: clinicDomain.Id }), async (data, { meta }) => {
   const result = await unlistTreatment(await appCommandDeps(), { clinicId: data.clinicId, treatmentId: data.treatmentId }, meta({ commandId: data.commandId }));
   await settle(result.position, data.clinicId, 'manage.treatments.unlisted');
@@ -241,5 +272,81 @@ export const changeClinicSettingsAction = managerAction(
     const { clinicId, commandId, ...settings } = data;
     const result = await changeClinicSettings(await appCommandDeps(), { clinicId, ...settings }, meta({ commandId }));
     return settle(result.position, clinicId, result.events.length ? 'manage.settings.saved' : 'manage.unchanged');
+  },
+);
+
+/** How long a visit may stay in each stage before the board highlights its card (1–1440 minutes each). */
+export const setStageThresholdsAction = managerAction(
+  z.object({ ...base, arrived: whole(1, 1440), consultation: whole(1, 1440), procedure: whole(1, 1440), recovery: whole(1, 1440) }),
+  async (data, { meta }) => {
+    const { clinicId, commandId, ...stageThresholdMinutes } = data;
+    const result = await changeClinicSettings(await appCommandDeps(), { clinicId, stageThresholdMinutes }, meta({ commandId }));
+    return settle(result.position, clinicId, result.events.length ? 'manage.thresholds.saved' : 'manage.unchanged');
+  },
+);
+
+// ── Holidays and one-off closures ─────────────────────────────────────────────────────────────────
+
+const MAX_CLOSURE_DAYS = 31;
+const day = z.iso.date({ error: 'dateInvalid' });
+
+/** The clinic days from `from` to `to`, both included. */
+function daysBetween(from: string, to: string): string[] {
+  const days: string[] = [];
+  for (let d = from; d <= to && days.length <= MAX_CLOSURE_DAYS; d = clinicDay(plusMinutes(atLocal(d, '12:00'), 24 * 60))) days.push(d);
+  return days;
+}
+
+/**
+ * Close one day, or each day of a range (a holiday of several days), with one reason. Each day is its
+ * own CloseDay (a sub-command of the form's command id, so a retried submit closes nothing twice).
+ * The bookings already on those days stay; the page lists them to be moved or cancelled.
+ */
+export const closeDaysAction = managerAction(
+  z
+    .object({ ...base, from: day, to: z.union([z.literal(''), day]).optional(), reason: text(200) })
+    .superRefine((d, ctx) => {
+      if (d.to && d.to < d.from) ctx.addIssue({ code: 'custom', path: ['to'], message: 'endBeforeStart' });
+      else if (d.to && daysBetween(d.from, d.to).length > MAX_CLOSURE_DAYS) ctx.addIssue({ code: 'custom', path: ['to'], message: 'rangeTooLong' });
+    }),
+  async (data, { meta }) => {
+    const deps = await appCommandDeps();
+    const command = meta({ commandId: data.commandId });
+    let position: Position | null = null;
+    for (const d of daysBetween(data.from, data.to || data.from)) {
+      position = (await closeDay(deps, { clinicId: data.clinicId, day: d, reason: data.reason }, subCommand(command, d))).position ?? position;
+    }
+    return settle(position, data.clinicId, 'manage.closures.closed');
+  },
+);
+
+export const reopenDayAction = managerAction(z.object({ ...base, day }), async (data, { meta }) => {
+  const result = await reopenDay(await appCommandDeps(), { clinicId: data.clinicId, day: data.day }, meta({ commandId: data.commandId }));
+  return settle(result.position, data.clinicId, 'manage.closures.reopened');
+});
+
+// ── The bookings still on a closed day: moved or cancelled by the clinic ──────────────────────────
+
+const TIME_OF_DAY = z.string({ error: 'timeInvalid' }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'timeInvalid' });
+
+/**
+ * Move a booking to another day and time (the clinic's reschedule: the new slot is held first, so a full,
+ * closed or unaligned slot is refused with the domain's message and the booking stays where it was).
+ */
+export const moveBookingAction = managerAction(z.object({ ...base, reservationId: clinicDomain.Id, day, time: TIME_OF_DAY }), async (data, { user, meta }) => {
+  const result = await rescheduleReservation(
+    await appCommandDeps(),
+    { reservationId: data.reservationId, startsAt: atLocal(data.day, data.time).toISOString(), by: 'staff', staffId: user.id },
+    meta({ commandId: data.commandId }),
+  );
+  return settle(result.position, data.clinicId, 'manage.closures.moved');
+});
+
+/** Cancel a booking on the clinic's side, with the reason the patient is told (the deposit is refunded in full). */
+export const cancelBookingAction = managerAction(
+  z.object({ ...base, reservationId: clinicDomain.Id, reason: z.string({ error: 'reasonRequired' }).trim().min(1, { error: 'reasonRequired' }).max(1000, { error: 'tooLong' }) }),
+  async (data, { user, meta }) => {
+    const result = await cancelReservation(await appCommandDeps(), { reservationId: data.reservationId, by: 'staff', staffId: user.id, reason: data.reason }, meta({ commandId: data.commandId }));
+    return settle(result.position, data.clinicId, 'manage.closures.cancelled');
   },
 );

@@ -115,6 +115,12 @@ type Fns = Record<string, (...args: unknown[]) => Promise<unknown>>;
 const ownOnly = (who: Who): Seen => (who === 'otherPatient' ? 'nothing' : 'allowed');
 const redirectTo = (prefix: string) => new RegExp(`^redirect ${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
 
+/** A clinic day 200 days ahead (Seoul): the manager's closure rows close and reopen it. */
+const farDay = async () => {
+  const { clinicDay, plusMinutes } = await import('../domain');
+  return clinicDay(plusMinutes(new Date(), 200 * 24 * 60));
+};
+
 export const accessMatrix: Row[] = [
   // ── Public pages ──────────────────────────────────────────────────────────────────────────────
   { kind: 'page', id: 'app/page.tsx', allow: everyone, call: () => page('../../app/page')({ searchParams: Promise.resolve({}) }) },
@@ -211,6 +217,7 @@ export const accessMatrix: Row[] = [
     allow: ['manager'],
     call: (fx) => page('../../app/staff/[clinicId]/manage/treatments/[treatmentId]/page')(props({ clinicId: fx.clinic, treatmentId: 'tx-botox' })),
   },
+  { kind: 'page', id: 'app/staff/[clinicId]/manage/closures/page.tsx', allow: ['manager'], call: (fx) => page('../../app/staff/[clinicId]/manage/closures/page')(props({ clinicId: fx.clinic })) },
   { kind: 'page', id: 'app/staff/[clinicId]/manage/hours/page.tsx', allow: ['manager'], call: (fx) => page('../../app/staff/[clinicId]/manage/hours/page')(props({ clinicId: fx.clinic })) },
   { kind: 'page', id: 'app/staff/[clinicId]/manage/policy/page.tsx', allow: ['manager'], call: (fx) => page('../../app/staff/[clinicId]/manage/policy/page')(props({ clinicId: fx.clinic })) },
   { kind: 'page', id: 'app/admin/page.tsx', allow: ['admin'], call: () => page('../../app/admin/page')() },
@@ -504,6 +511,15 @@ export const accessMatrix: Row[] = [
   },
   {
     kind: 'action',
+    id: 'app/actions/manage.ts#changeTreatmentDetailsAction',
+    allow: ['manager'],
+    call: (fx) =>
+      action('manage', 'changeTreatmentDetailsAction')(
+        fx.form({ clinicId: fx.clinic, commandId: fx.id(), treatmentId: 'tx-ulthera', name: '울쎄라 300샷', category: 'lifting', durationMinutes: '60', bookingMode: 'clinic-confirm', payAndBook: 'on', taxCategory: 'taxable' }),
+      ),
+  },
+  {
+    kind: 'action',
     id: 'app/actions/manage.ts#unlistTreatmentAction',
     allow: ['manager'],
     allowedAs: (_who, fx) => redirectTo(`/staff/${fx.clinic}/manage?unlisted=tx-ulthera`),
@@ -570,6 +586,21 @@ export const accessMatrix: Row[] = [
     id: 'app/actions/manage.ts#reopenDayAction',
     allow: ['manager'],
     call: async (fx) => action('manage', 'reopenDayAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), day: await farDay() })),
+  },
+
+  {
+    kind: 'action',
+    id: 'app/actions/manage.ts#moveBookingAction',
+    allow: ['manager'],
+    note: "an unknown reservation (the fixtures' are the other rows'): the manager gets past authorisation to the domain's not-found",
+    call: async (fx) => action('manage', 'moveBookingAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), reservationId: 'r-none', day: await farDay(), time: '10:00' })),
+  },
+  {
+    kind: 'action',
+    id: 'app/actions/manage.ts#cancelBookingAction',
+    allow: ['manager'],
+    note: 'an unknown reservation, as above',
+    call: (fx) => action('manage', 'cancelBookingAction')(fx.form({ clinicId: fx.clinic, commandId: fx.id(), reservationId: 'r-none', reason: '휴진' })),
   },
 
   // ── Server actions: admin ─────────────────────────────────────────────────────────────────────

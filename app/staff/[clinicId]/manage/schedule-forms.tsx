@@ -2,7 +2,7 @@
 
 import { useActionState, useState } from 'react';
 import { useTranslations } from 'next-intl';
-import { changeClinicSettingsAction, setCancellationPolicyAction, setOpeningHoursAction, setSlotConfigurationAction } from '@/app/actions/manage';
+import { changeClinicSettingsAction, setCancellationPolicyAction, setOpeningHoursAction, setSlotConfigurationAction, setStageThresholdsAction } from '@/app/actions/manage';
 import type { FormState } from '@/app/actions/validated';
 import { Checkbox, FieldErrors, Hidden, Input, inputClass, Outcome, Save } from './fields';
 
@@ -208,6 +208,29 @@ export function SettingsForm({ ids, settings }: { ids: Ids; settings: { bookingH
         <Input name="paymentDeadlineMinutes" label={t('settings.paymentDeadline')} suffix={t('units.minutes')} hint={t('settings.paymentDeadlineHint')} numeric state={state} value={settings.paymentDeadlineMinutes} />
         <Input name="noShowGraceMinutes" label={t('settings.noShowGrace')} suffix={t('units.minutes')} hint={t('settings.noShowGraceHint')} numeric state={state} value={settings.noShowGraceMinutes} />
       </div>
+      <div className="flex justify-end">
+        <Save label={t('save')} pendingLabel={t('saving')} />
+      </div>
+    </form>
+  );
+}
+
+const STAGES = ['arrived', 'consultation', 'procedure', 'recovery'] as const;
+
+/** Per visit stage, the minutes after which the board highlights a card still in it. */
+export function StageThresholdsForm({ ids, thresholds }: { ids: Ids; thresholds: Record<(typeof STAGES)[number], number> }) {
+  const t = useTranslations('manage');
+  const [state, action] = useActionState<FormState, FormData>(setStageThresholdsAction, {});
+  return (
+    <form key={JSON.stringify(state)} action={action} noValidate className="flex flex-col gap-4" data-testid="thresholds-form">
+      <Hidden fields={ids} />
+      <Outcome state={state} />
+      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
+        {STAGES.map((stage) => (
+          <Input key={stage} name={stage} label={t(`thresholds.stage.${stage}`)} suffix={t('units.minutes')} numeric state={state} value={thresholds[stage]} />
+        ))}
+      </div>
+      <p className="text-xs text-stone-500">{t('thresholds.hint')}</p>
       <div className="flex justify-end">
         <Save label={t('save')} pendingLabel={t('saving')} />
       </div>

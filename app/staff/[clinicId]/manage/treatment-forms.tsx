@@ -3,7 +3,7 @@
 import * as Dialog from '@radix-ui/react-dialog';
 import { useActionState } from 'react';
 import { useTranslations } from 'next-intl';
-import { changeTreatmentPriceAction, listTreatmentAction, unlistTreatmentAction } from '@/app/actions/manage';
+import { changeTreatmentDetailsAction, changeTreatmentPriceAction, listTreatmentAction, unlistTreatmentAction } from '@/app/actions/manage';
 import type { FormState } from '@/app/actions/validated';
 import { Checkbox, FieldErrors, Hidden, Input, Outcome, Radios, Save } from './fields';
 
@@ -111,6 +111,23 @@ export function PriceForm({ ids, treatmentId, priceKrw, depositKrw }: { ids: Ids
       <Outcome state={state} />
       <PriceFields state={state} priceKrw={priceKrw} depositKrw={depositKrw} />
       <p className="text-xs text-stone-500">{t('treatments.priceFrozenHint')}</p>
+      <div className="flex justify-end">
+        <Save label={t('save')} pendingLabel={t('saving')} />
+      </div>
+    </form>
+  );
+}
+
+/** A listed treatment's details (name, category, duration, booking kinds and mode, tax category). */
+export function DetailsForm({ ids, treatmentId, initial, categories }: { ids: Ids; treatmentId: string; initial: TreatmentFormValues; categories: readonly string[] }) {
+  const t = useTranslations('manage');
+  const [state, action] = useActionState<FormState, FormData>(changeTreatmentDetailsAction, {});
+  return (
+    <form key={JSON.stringify(state)} action={action} noValidate className="flex flex-col gap-5" data-testid="details-form">
+      <Hidden fields={{ ...ids, treatmentId }} />
+      <Outcome state={state} />
+      <DetailFields state={state} initial={initial} categories={categories} />
+      <p className="text-xs text-stone-500">{t('treatments.detailsFrozenHint')}</p>
       <div className="flex justify-end">
         <Save label={t('save')} pendingLabel={t('saving')} />
       </div>

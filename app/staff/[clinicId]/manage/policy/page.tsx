@@ -5,12 +5,13 @@ import type { Locale } from '@/lib/i18n/config';
 import { managedClinic } from '@/lib/queries/manage';
 import { Card } from '../fields';
 import { ManageHeader } from '../manage-header';
-import { PolicyForm, SettingsForm } from '../schedule-forms';
+import { PolicyForm, SettingsForm, StageThresholdsForm } from '../schedule-forms';
 
 export const metadata: Metadata = { title: 'Policy and settings' };
 
 /**
- * The cancellation policy and the clinic's settings (booking horizon, payment deadline, no-show grace):
+ * The cancellation policy, the clinic's settings (booking horizon, payment deadline, no-show grace) and
+ * the visit board's stage thresholds:
  * `/staff/<clinicId>/manage/policy`, managers only.
  */
 export default async function ManagePolicyPage({ params }: { params: Promise<{ clinicId: string }> }) {
@@ -30,6 +31,9 @@ export default async function ManagePolicyPage({ params }: { params: Promise<{ c
         </Card>
         <Card title={t('settings.title')} description={t('settings.intro')} testId="settings">
           <SettingsForm ids={ids()} settings={state.settings} />
+        </Card>
+        <Card title={t('thresholds.title')} description={t('thresholds.intro')} testId="thresholds">
+          <StageThresholdsForm ids={ids()} thresholds={state.settings.stageThresholdMinutes} />
         </Card>
       </div>
     </section>

@@ -8,7 +8,7 @@ import type { Locale } from '@/lib/i18n/config';
 import { managedClinic } from '@/lib/queries/manage';
 import { Card } from '../../fields';
 import { ManageHeader } from '../../manage-header';
-import { PriceForm, UnlistDialog } from '../../treatment-forms';
+import { DetailsForm, PriceForm, UnlistDialog } from '../../treatment-forms';
 
 export const metadata: Metadata = { title: 'Treatment' };
 
@@ -26,6 +26,7 @@ export default async function ManageTreatmentPage({ params }: { params: Promise<
   const name = locale === 'en' && treatment.nameEn ? treatment.nameEn : treatment.name;
   const ids = () => ({ clinicId, commandId: crypto.randomUUID() });
   const krw = (n: number) => formatKrw(n, locale);
+  const categories = [...new Set(Object.values(data.state.treatments).map((tr) => tr.category))].sort();
   return (
     <section className="flex flex-col gap-6">
       <ManageHeader clinicId={clinicId} clinicName={clinicName} current="treatments" />
@@ -49,6 +50,25 @@ export default async function ManageTreatmentPage({ params }: { params: Promise<
             <UnlistDialog ids={ids()} treatmentId={treatmentId} name={name} />
           </div>
         </Card>
+        <div className="lg:col-span-2">
+          <Card title={t('treatments.detailsTitle')} description={t('treatments.detailsIntro')}>
+            <DetailsForm
+              ids={ids()}
+              treatmentId={treatmentId}
+              categories={categories}
+              initial={{
+                name: treatment.name,
+                nameEn: treatment.nameEn ?? '',
+                category: treatment.category,
+                durationMinutes: treatment.durationMinutes,
+                consultDurationMinutes: treatment.consultDurationMinutes,
+                bookingMode: treatment.bookingMode,
+                bookingKinds: treatment.bookingKinds,
+                taxCategory: treatment.taxCategory,
+              }}
+            />
+          </Card>
+        </div>
       </div>
     </section>
   );
