@@ -6,6 +6,7 @@ import type { Locale } from '@/lib/i18n/config';
 import { auditFiltersSchema, auditRoles, auditTrail, businessEventTypes, trailEventTypes, type AuditFilters, type TrailRow } from '@/lib/queries/audit';
 import { STREAM_KINDS } from '@/lib/domain';
 import { Table } from '../components/table';
+import { AuditTabs } from './audit-tabs';
 import { PatientCell } from './name-reveal';
 
 export async function generateMetadata(): Promise<Metadata> {
@@ -40,8 +41,9 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
   const action = (type: string) => (t.has(`actions.${type}`) ? t(`actions.${type}` as never) : type);
   return (
     <section className="flex flex-col gap-6">
-      <div>
+      <div className="flex flex-col gap-2">
         <h1 className="text-2xl font-bold">{t('title')}</h1>
+        <AuditTabs current="trail" />
         <p className="text-sm text-stone-600">{t('trailIntro')}</p>
       </div>
       {!parsed.success && (
