@@ -154,9 +154,9 @@ export async function issueSeal(
 }
 
 export async function listSeals(sql: Sql, limit = 50): Promise<StoredSeal[]> {
-  const rows = await sql<{ id: string; issued_at: Date; event_count: string; access_log_count: string; key_id: string; issued_by: string }[]>`
+  const rows = await sql<{ id: string; issued_at: Date | string; event_count: string; access_log_count: string; key_id: string; issued_by: string }[]>`
     select id::text, issued_at, event_count::text, access_log_count::text, key_id, issued_by from integrity_seals s order by s.id desc limit ${limit}`;
-  return rows.map((r) => ({ id: Number(r.id), issuedAt: r.issued_at, eventCount: Number(r.event_count), accessLogCount: Number(r.access_log_count), keyId: r.key_id, issuedBy: r.issued_by }));
+  return rows.map((r) => ({ id: Number(r.id), issuedAt: new Date(r.issued_at), eventCount: Number(r.event_count), accessLogCount: Number(r.access_log_count), keyId: r.key_id, issuedBy: r.issued_by }));
 }
 
 /** A stored seal as the file an auditor downloads; null when there is no such seal. */
