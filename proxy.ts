@@ -18,7 +18,8 @@ const protect = auth((request) => {
   const { pathname, search } = request.nextUrl;
   const decision = decideRoute(pathname, user);
   if (decision === 'sign-in') return NextResponse.redirect(new URL(signInPathFor(pathname, search), request.nextUrl));
-  if (decision === 'forbidden') return NextResponse.redirect(new URL('/forbidden', request.nextUrl));
+  // The page refused is named, so that /forbidden can record the refusal (the proxy has no database).
+  if (decision === 'forbidden') return NextResponse.redirect(new URL(`/forbidden?from=${encodeURIComponent(pathname)}`, request.nextUrl));
   if (user && (pathname === '/signin' || pathname === '/register')) return NextResponse.redirect(new URL(homeFor(user), request.nextUrl));
   return pass(request);
 }) as unknown as (request: NextRequest, event: NextFetchEvent) => Promise<Response>;

@@ -160,3 +160,17 @@ describe('show name', () => {
     expect(await securityOf(other.id, 'refused')).toHaveLength(1);
   });
 });
+
+describe('refusals by the proxy', () => {
+  it('/forbidden?from= records the signed-in account\'s refusal of that path, once; nothing for a malformed path', async () => {
+    const nurse = account('staff', 'hongdae');
+    await t.db.insert(users).values({ ...nurse, passwordHash: 'x' });
+    await signInAs(nurse);
+    const page = (await import('@/app/forbidden/page')).default;
+    expect(await outcome(() => page({ searchParams: Promise.resolve({ from: '/audit' }) }))).toBe('forbidden');
+    expect(await outcome(() => page({ searchParams: Promise.resolve({ from: 'https://elsewhere.example/x' }) }))).toBe('forbidden');
+    const refusals = await securityOf(nurse.id, 'refused');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]!.detail).toMatchObject({ at: '/audit', by: 'proxy', role: 'staff', clinicId: 'hongdae' });
+  });
+});
