@@ -143,7 +143,7 @@ const like = (v: string) => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
  * Every table.column of the database (every schema but the system's) that holds one of the traces:
- * text-like columns (text, varchar, json, jsonb, arrays, uuid…) cast to text and searched
+ * text-like columns (text, varchar, json, jsonb, arrays, enums, inet) cast to text and searched
  * case-insensitively; bytea searched for the values' UTF-8 bytes.
  */
 async function findTraces(): Promise<string[]> {
@@ -215,11 +215,11 @@ describe('erasing a patient who has registered, signed in, booked, paid, visited
     const as = (step: string) => userCommandMetadata({ id: patient.id, role: 'patient', clinicId: null }, patientOrigin, { clinicId: CLINIC, commandId: randomUUID(), correlationId: step === 'book' ? null : reservationId });
     await bookReservation(deps, { reservationId, clinicId: CLINIC, patientId: patient.id, treatmentId: 'tx-botox', kind: 'pay-and-book', startsAt: monday('11:00'), note: person.note }, as('book'));
     const paymentId = depositPaymentId(reservationId);
-    await eventually(async () => expect(await t.sql`select 1 from payment_sandbox_orders where order_id = ${paymentId}`).toHaveLength(1));
+    await eventually(async () => expect(await t.sql`select 1 from payment_sandbox_orders where order_id = ${paymentId}`).toHaveLength(1), 30_000);
     const p = (await loadStream(store, payment.paymentDecider, streams.payment(paymentId))).state as ActivePayment;
     const auth = await sandbox.authorize({ orderId: paymentId, amount: p.amountKrw, cardNumber: '4242424242424242' });
     expect((await confirmDeposit(deps, { paymentKey: auth.paymentKey, orderId: paymentId, amount: p.amountKrw }, as('pay'))).outcome).toBe('captured');
-    await eventually(async () => expect(await t.sql`select deposit_paid_krw from rm_reservations where id = ${reservationId}`).toEqual([{ deposit_paid_krw: 50_000 }]));
+    await eventually(async () => expect(await t.sql`select deposit_paid_krw from rm_reservations where id = ${reservationId}`).toEqual([{ deposit_paid_krw: 50_000 }]), 30_000);
 
     // The visit: checked in and discharged by the clinic's staff.
     const visitId = `v-${tag}`;
@@ -261,7 +261,7 @@ describe('erasing a patient who has registered, signed in, booked, paid, visited
     expect(before.filter((f) => f.startsWith('public.es_events') || f.startsWith('public.rm_audit_log'))).toEqual([]);
     // What the search must see before erasure (so that it can fail): the account and the read models at least.
     expect(before).toEqual(expect.arrayContaining([`public.users.email: email`, `public.rm_patients.name: name`, `public.rm_reservations.note: note`]));
-  });
+  }, 120_000);
 
   it('after erasure no table, read model, event or log line holds any of their values, also after a rebuild', async () => {
     Object.assign(client, patientOrigin);
@@ -292,5 +292,5 @@ describe('erasing a patient who has registered, signed in, booked, paid, visited
 
     // The account cannot be used any more (checked last: the attempt is itself recorded, as typed).
     expect((await signInWithPassword(t.db, { email: person.email, password: PASSWORD }, { ip: STRANGER_IP, userAgent: 'curl/8.0' })).ok).toBe(false);
-  });
+  }, 120_000);
 });
