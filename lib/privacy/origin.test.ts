@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { EventMetadata } from '../eventstore';
 import { createTestDatabase } from '../testing/db';
-import { readOrigin, sealOrigin } from './origin';
+import { originReader, readOrigin, sealOrigin } from './origin';
 import { createPersonalDataVault } from './vault';
 
 const t = await createTestDatabase();
@@ -48,5 +48,18 @@ describe('sealOrigin / readOrigin', () => {
     await vault.keyFor(forged.actor.id);
     expect(await readOrigin(vault, forged)).toEqual({ status: 'erased' });
     expect(await readOrigin(vault, { ...forged, origin: { kind: 'plain', value: { ip: '1.2.3.4' } } })).toEqual({ status: 'erased' });
+  });
+
+  it("an event from before sealing (a patient's origin in plaintext) is shown while the patient has a key, and as erased after", async () => {
+    const legacy = metadata('patient');
+    await vault.keyFor(legacy.actor.id);
+    expect(await readOrigin(vault, legacy)).toEqual({ status: 'available', ip: '198.51.100.23', userAgent: 'Origin test browser/1.0', sealed: false });
+    await vault.erase(legacy.actor.id);
+    expect(await readOrigin(vault, legacy)).toEqual({ status: 'erased' });
+    // A page's reader asks for each actor's key once.
+    let asked = 0;
+    const read = originReader({ hasKey: async (id) => (asked++, vault.hasKey(id)) });
+    for (let i = 0; i < 5; i++) expect(await read(legacy)).toEqual({ status: 'erased' });
+    expect(asked).toBe(1);
   });
 });

@@ -19,6 +19,8 @@ export interface OriginSealer {
 
 export interface OriginOpener {
   decryptField?(patientId: string, field: Field): Promise<Field>;
+  /** Whether the patient still has a key: a legacy plaintext origin of an erased patient is not shown. */
+  hasKey?(patientId: string): Promise<boolean>;
 }
 
 // A user agent can be longer than anyone needs; the sealed value is bounded (PersonalData.userAgent).
@@ -65,5 +67,26 @@ export async function readOrigin(vault: OriginOpener | undefined, metadata: Reco
   }
   const ip = text(metadata.ip);
   const userAgent = text(metadata.userAgent);
-  return ip || userAgent ? { status: 'available', ip, userAgent, sealed: false } : { status: 'none' };
+  if (!ip && !userAgent) return { status: 'none' };
+  // Events from before sealing hold a patient's origin in plaintext (immutable): once the patient
+  // is erased it is not shown either.
+  const actor = metadata.actor as { id?: unknown; role?: string } | undefined;
+  if (isDataSubject(actor?.role) && typeof actor?.id === 'string' && vault?.hasKey && !(await vault.hasKey(actor.id))) return { status: 'erased' };
+  return { status: 'available', ip, userAgent, sealed: false };
+}
+
+/** readOrigin for many events of few actors (a page): the key check of legacy origins once per actor. */
+export function originReader(vault: OriginOpener | undefined): (metadata: Record<string, unknown>) => Promise<OriginView> {
+  if (!vault?.hasKey) return (metadata) => readOrigin(vault, metadata);
+  const known = new Map<string, Promise<boolean>>();
+  const hasKey = vault.hasKey.bind(vault);
+  const memo: OriginOpener = {
+    ...(vault.decryptField ? { decryptField: vault.decryptField.bind(vault) } : {}),
+    hasKey: (patientId) => {
+      let k = known.get(patientId);
+      if (!k) known.set(patientId, (k = hasKey(patientId)));
+      return k;
+    },
+  };
+  return (metadata) => readOrigin(memo, metadata);
 }

@@ -18,7 +18,7 @@ import { deciders, parseStream, type StreamKind } from '../domain';
 import { comparePositions, encodePosition, StreamNotFound, type EventStore, type RecordedEvent } from '../eventstore';
 import { rmAuditLog } from '../projections/schema';
 import { recordPersonalDataAccess } from '../privacy/access-log';
-import { readOrigin, type OriginOpener, type OriginView } from '../privacy/origin';
+import { originReader, type OriginOpener, type OriginView } from '../privacy/origin';
 import { appCommandDeps } from '../runtime/command-deps';
 import { appEventStore } from '../runtime/event-store';
 import { diffStates, flattenState, sameLeaf, type DiffEntry, type Leaf } from './state-diff';
@@ -197,6 +197,7 @@ export async function entityHistoryOf(deps: { store: EventStore; db: Db; vault?:
   if (recorded.length === 0) return null;
   const decider = deciders[parsed.kind] as unknown as LooseDecider;
 
+  const originOf = originReader(deps.vault);
   let state = decider.initialState();
   let asOfState: unknown = state;
   let asOfRevision: number | null = null;
@@ -215,7 +216,7 @@ export async function entityHistoryOf(deps: { store: EventStore; db: Db; vault?:
       unreadable = true;
     }
     const m = e.metadata;
-    const origin = await readOrigin(deps.vault, m);
+    const origin = await originOf(m);
     events.push({
       eventId: e.eventId,
       type: e.type,
