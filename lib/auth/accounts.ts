@@ -121,7 +121,7 @@ export const erasedEmailOf = (userId: string) => `erased-${userId}@erased.invali
  *    also a stranger's), get keyed pseudonyms for the e-mail and IP address (lib/privacy/pseudonym.ts,
  *    so throttling still counts them) and lose the user agent;
  *  - its verification links and every message to its address in the outbox are deleted.
- * Idempotent: a second call finds nothing left to change.
+ * Repeatable: a second call finds nothing readable left to change.
  */
 export async function scrubErasedAccount(userId: string, db: Db = appDb()): Promise<void> {
   await db.transaction(async (tx) => {
