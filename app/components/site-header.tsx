@@ -26,6 +26,12 @@ export async function SiteHeader() {
               <Link href={homeFor(user)} className="hover:underline">{t(roleLink)}</Link>
             </li>
           )}
+          {/* A clinic manager also reads their clinic's audit trail and access log. */}
+          {user?.role === 'staff' && user.isClinicManager && (
+            <li>
+              <Link href="/audit" className="hover:underline">{t('audit')}</Link>
+            </li>
+          )}
         </ul>
         <div className="ml-auto flex flex-wrap items-center gap-3 text-sm">
           <form action={setLocaleAction} className="flex items-center gap-1">

@@ -109,7 +109,7 @@ export default async function AccessLogPage({ searchParams }: { searchParams: Se
         testId="access-log"
         minWidth="56rem"
         empty={<p data-testid="access-log-empty">{t('none')}</p>}
-        rowProps={(r) => ({ 'data-resource': r.resource, 'data-action': r.action })}
+        rowProps={(r) => ({ 'data-resource': r.resource, 'data-action': r.action, 'data-clinic': r.clinicId ?? '' })}
         columns={[
           { header: t('time'), cell: (r) => formatSeoulDateTime(r.occurredAt, locale), className: 'whitespace-nowrap tabular-nums' },
           {

@@ -27,8 +27,11 @@ export default async function AccessReviewPage({ searchParams }: { searchParams:
     const a = review.accounts[id];
     return a ? `${a.name || a.email} (${a.email})` : id;
   };
-  const when = (f: Flag) =>
-    f.kind === 'no-reservation' ? '' : `${formatSeoulDateTime(f.from, locale)}${f.to.getTime() !== f.from.getTime() ? ` – ${formatSeoulDateTime(f.to, locale)}` : ''}`;
+  const when = (f: Flag) => {
+    if (f.kind === 'no-reservation') return '';
+    const [from, to] = [formatSeoulDateTime(f.from, locale), formatSeoulDateTime(f.to, locale)];
+    return from === to ? from : `${from} – ${to}`;
+  };
   const detail = (f: Flag) =>
     f.kind === 'many-patients'
       ? t('manyDetail', { patients: f.patients, window: f.window })
