@@ -53,7 +53,7 @@ const seoulDayStart = (day: string) => new Date(`${day}T00:00:00+09:00`);
  * The WHERE clause of the filters within a scope: a manager's clinic is forced whatever the filter
  * says. Shared by the page and the access log's export, so both select the same rows.
  */
-export function accessLogWhere(scope: Pick<AuditScope, 'clinicId'>, filters: AccessLogFilters): SQL | undefined {
+export function accessLogWhere(scope: Pick<AuditScope, 'clinicId'>, filters: Partial<AccessLogFilters>): SQL | undefined {
   const where: SQL[] = [];
   if (filters.from) where.push(gte(accessLog.occurredAt, seoulDayStart(filters.from)));
   if (filters.to) where.push(lt(accessLog.occurredAt, new Date(seoulDayStart(filters.to).getTime() + 86_400_000)));
@@ -91,7 +91,7 @@ export interface AccessLogRow {
 }
 
 /** One page of the log, newest first, after `cursor`; one row more is read to tell whether there is a next page. */
-export async function readAccessLog(db: Db, scope: Pick<AuditScope, 'clinicId'>, filters: AccessLogFilters, cursor: AccessLogCursor | null, pageSize = accessLogPageSize) {
+export async function readAccessLog(db: Db, scope: Pick<AuditScope, 'clinicId'>, filters: Partial<AccessLogFilters>, cursor: AccessLogCursor | null, pageSize = accessLogPageSize) {
   const where = accessLogWhere(scope, filters);
   const after = cursor ? sql`(${accessLog.occurredAt}, ${accessLog.id}) < (${cursor.at}::timestamptz, ${cursor.id})` : undefined;
   const rows = await db
@@ -126,7 +126,7 @@ export async function readAccessLog(db: Db, scope: Pick<AuditScope, 'clinicId'>,
  * everyone else 403. The read is recorded in the access log before the rows are returned, naming the
  * patients the page shows.
  */
-export async function accessLogPage(filters: AccessLogFilters, cursor: AccessLogCursor | null) {
+export async function accessLogPage(filters: Partial<AccessLogFilters>, cursor: AccessLogCursor | null) {
   const scope = await requireAuditScope('/audit/access');
   const database = appDb();
   const page = await readAccessLog(database, scope, filters, cursor);
