@@ -6,8 +6,9 @@
  *
  * - a booking with a paid deposit is checked in and discharged: the process managers apply the deposit
  *   and ask the bill; the desk's ledger shows the deposit credited and the bill; the balance is collected
- *   by card; a refund above the refundable balance is refused with the domain's message, a partial one
- *   with a reason is recorded;
+ *   by card (the visit board's discharged card shows the bill: total, deposit credited, balance paid); a
+ *   refund above the refundable balance is refused with the domain's message, a partial one with a
+ *   reason is recorded;
  * - a no-show recorded after the grace period forfeits the deposit as the frozen policy says, and the
  *   patient's page shows the booking as a no-show;
  * - staff of another clinic get 403 for every desk action posted directly (their own forms with the
@@ -193,6 +194,15 @@ test('the ledger shows the deposit credited and the bill; the balance is collect
   const [dayRow] = await database.sql<{ net: number }[]>`select captured_krw - refunded_krw as net from rm_payment_days where id = ${`${SINSA}|${clinicDay(new Date())}`}`;
   await expect(page.locator('[data-total="netKrw"]')).toContainText(krw(dayRow!.net));
   expect(dayRow!.net).toBeGreaterThanOrEqual(79_000);
+
+  // The visit board's discharged card shows the same bill: 79 000 sold, the deposit credited, the balance paid.
+  await page.goto(`/staff/${SINSA}/board`);
+  const cardBill = page.locator(`[data-testid="visit-card"][data-visit="${flow.visitId}"]`).getByTestId('card-bill');
+  await expect(cardBill.getByTestId('bill-total')).toHaveText(krw(79_000));
+  await expect(cardBill.getByTestId('bill-deposit')).toHaveText(`−${krw(10_000)}`);
+  await expect(cardBill.getByTestId('bill-balance')).toHaveText(krw(69_000));
+  await expect(cardBill.getByTestId('bill-status')).toHaveText('수납 완료');
+  await page.goto(`/staff/${SINSA}/payments`);
 
   // A refund above what can be refunded (69 000) is refused by the domain; the form says so; nothing appended.
   await bill.getByText('환불…').click();

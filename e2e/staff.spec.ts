@@ -7,7 +7,10 @@
  *   rejection needs a reason;
  * - staff check the patient in and move the visit through every stage while a second browser context
  *   (another staff member of the clinic) has the board open and sees each move arrive without reloading
- *   (server-sent events); a revert asks for a reason; a treatment added mid-visit appears on the card;
+ *   (server-sent events); a revert asks for a reason; a treatment added mid-visit appears on the card
+ *   and on the bill (the discharged card's bill, live, and the desk's ledger);
+ * - time in the current stage is highlighted once past the threshold the clinic's manager set for that
+ *   stage, on an open board (the browser's clock is moved on; no reload, no request);
  * - staff of another clinic get 403 for every staff action posted directly (their own forms with the
  *   other clinic's ids put in) with nothing appended, and 403 for the board's event stream.
  */
@@ -15,9 +18,11 @@ import { randomBytes } from 'node:crypto';
 import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
 import {
   bookReservation,
+  changeClinicSettings,
   commandMetadata,
   confirmReservation,
   derivedId,
+  loadClinic,
   recordArrival,
   startConsultation,
   type CommandDeps,
@@ -227,12 +232,63 @@ test('staff check the patient in and move the visit through every stage; a secon
   await timed('discharge', () => mine().getByRole('button', { name: '퇴원', exact: true }).click(), inColumn(nurse, 'discharged', visitId));
   await expect(card(nurse, visitId).getByTestId('card-treatments')).toContainText('보톡스 (이마)');
 
+  // The treatment added mid-visit is on the bill: the discharged card's bill (a consultation booking
+  // has no deposit to credit) arrives on the nurse's open board once the process managers ask it, and
+  // the desk's ledger lists the bill with that treatment.
+  const bill = card(nurse, visitId).getByTestId('card-bill');
+  await expect(bill.getByTestId('bill-total')).toHaveText('₩99,000');
+  await expect(bill.getByTestId('bill-deposit')).toHaveText('₩0');
+  await expect(bill.getByTestId('bill-balance')).toHaveText('₩99,000');
+  await expect(bill.getByTestId('bill-status')).toHaveText('수납 대기', { timeout: 10_000 });
+  await expect(bill).toHaveAttribute('data-status', 'due');
+  await desk.goto(`/staff/${GANGNAM}/payments`);
+  const ledgerBill = desk.getByTestId('ledger').locator(`tr[data-payment="${derivedId('bill', visitId)}"]`);
+  await expect(ledgerBill).toContainText('보톡스 (이마)');
+  await expect(ledgerBill).toContainText('99,000');
+  await expect(ledgerBill.getByTestId('payment-status')).toHaveText('수납 대기');
+
   // Every move arrived on the nurse's board in the same page load.
   expect(await nurse.evaluate(() => (window as unknown as { staffMarker?: string }).staffMarker)).toBe('same page');
   await projectedVisit(visitId, 'discharged');
   console.log(`board: action click → visible on the other board (ms): ${JSON.stringify(arrivals)}`);
+  await nurse.getByTestId('column-discharged').scrollIntoViewIfNeeded();
   await screenshots(nurse, 'board-discharged');
   await Promise.all([nurse.context().close(), desk.context().close()]);
+});
+
+test('time in the current stage is highlighted once past the threshold the clinic set for that stage, without a reload', async ({ browser }) => {
+  // Gangnam's manager sets 5 minutes for "arrived" (the default is 15); put back afterwards.
+  const manager = commandMetadata({ actor: { id: ids.gangnamStaff, role: 'staff' }, clinicId: GANGNAM, clinicManager: true, ip: '127.0.0.1', userAgent: 'e2e set-up' });
+  const previous = (await loadClinic(deps, GANGNAM)).settings.stageThresholdMinutes;
+  await changeClinicSettings(deps, { clinicId: GANGNAM, stageThresholdMinutes: { arrived: 5 } }, manager);
+  try {
+    const visitId = `visit-walkin-${randomBytes(4).toString('hex')}`;
+    await recordArrival(deps, { visitId, clinicId: GANGNAM, patientId: ids.seojun, staffId: ids.gangnamStaff }, asStaff(ids.gangnamStaff, GANGNAM));
+    await projectedVisit(visitId, 'arrived');
+    await until('the catalogue has the threshold', async () => (await database.sql`select 1 from clinics where id = ${GANGNAM} and (settings->'stageThresholdMinutes'->>'arrived')::int = 5`).length > 0);
+    const nurse = await signedIn(browser, 'gangnam.nurse@yeyak.example');
+    // The page's clock, so the test can move it on (the elapsed time and the highlight are the browser's own timers).
+    await nurse.clock.install();
+    await nurse.goto(`/staff/${GANGNAM}/board`);
+    await expect(nurse.getByTestId('board-live')).toHaveAttribute('data-status', 'live');
+    await nurse.evaluate(() => ((window as unknown as { staffMarker: string }).staffMarker = 'same page'));
+    const time = card(nurse, visitId).getByTestId('stage-time');
+    await expect(time).toHaveAttribute('data-overdue', 'false');
+    await expect(time).toContainText('기준 5분');
+    await expect(card(nurse, visitId).getByTestId('overdue')).toHaveCount(0);
+
+    await nurse.clock.fastForward('04:00');
+    await expect(card(nurse, visitId).getByTestId('elapsed')).toHaveText('4분');
+    await expect(time).toHaveAttribute('data-overdue', 'false');
+    await nurse.clock.fastForward('01:30');
+    await expect(time).toHaveAttribute('data-overdue', 'true');
+    await expect(card(nurse, visitId).getByTestId('overdue')).toHaveText('기준 5분 초과');
+    expect(await nurse.evaluate(() => (window as unknown as { staffMarker?: string }).staffMarker)).toBe('same page');
+    await screenshots(nurse, 'board-overdue');
+    await nurse.context().close();
+  } finally {
+    await changeClinicSettings(deps, { clinicId: GANGNAM, stageThresholdMinutes: previous }, manager);
+  }
 });
 
 test('the board reconnects by itself after a dropped connection and catches up on what it missed', async ({ browser }) => {
@@ -350,7 +406,17 @@ test('staff of another clinic get 403 for every staff action posted directly (no
       button: '되돌리기',
     },
     { name: 'add treatment', path: `/staff/${APGUJEONG}/board`, form: (p) => card(p, ownVisit).getByTestId('add-treatment-form'), tamper: (f) => set(f, 'visitId', visit), button: '시술 추가' },
+    // "Show contact" on their own patient's page (the patient has a booking at both clinics), posted for Gangnam.
+    {
+      name: 'show contact',
+      path: `/staff/${APGUJEONG}/patients/${ids.seojun}`,
+      form: (p) => p.locator('form:has(input[name="patientId"])'),
+      tamper: (f) => set(f, 'clinicId', GANGNAM),
+      button: '연락처 보기',
+    },
   ];
+  const contactReads = async () => (await database.sql`select 1 from access_log where resource = 'patient-contact' and ${ids.seojun} = any(patient_ids)`).length;
+  const contactReadsBefore = await contactReads();
   for (const attempt of attempts) {
     await page.goto(attempt.path);
     const form = attempt.form(page);
@@ -362,6 +428,7 @@ test('staff of another clinic get 403 for every staff action posted directly (no
     await expectForbidden(page);
     expect(await eventCount(database.sql), attempt.name).toBe(before);
   }
+  expect(await contactReads(), 'show contact: nothing read, nothing logged').toBe(contactReadsBefore);
   // Gangnam's rows are as they were.
   const statuses = await database.sql<{ id: string; status: string }[]>`select id, status from rm_reservations where id in (${request}, ${confirmed}) order by id`;
   expect(Object.fromEntries(statuses.map((s) => [s.id, s.status]))).toEqual({ [request]: 'requested', [confirmed]: 'confirmed' });
