@@ -13,12 +13,19 @@
  * - page_floor_signin_*: /signin, a small page through the same layout, proxy and header (the floor
  *   that per-request rendering sets);
  * - page_me_p99_ms / page_me_rps: /me signed in as a demo patient with 20 reservations (booked through
- *   bookReservation), when the build has a /me page.
+ *   bookReservation), when the build has a /me page;
+ * - page_today_* / page_board_*: /staff/gangnam-glow and its visit board, signed in as a staff member,
+ *   on a busy day made through the commands (bench/staff-day.ts: 30 bookings, 14 visits on the board);
+ * - board_update_*: a staff action → the change on other staff members' open boards over SSE.
+ * `--only=<names>` runs some of them (names: clinic, home, floor_signin, me, today, board, board_update;
+ * `staff` = today, board, board_update) and merges its figures into the existing bench/results/http.json.
  * Every response must be 200 (non-2xx responses are counted and reported). Prints a table and writes
  * bench/results/http.json with the machine (cores, load average before and after).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import autocannon from 'autocannon';
 import { eq } from 'drizzle-orm';
 import { encode } from 'next-auth/jwt';
@@ -36,10 +43,12 @@ import { allProjections } from '@/lib/projections/registry';
 import { appendOne, generateHistory, type Append } from '@/lib/projections/testing';
 import { createPersonalDataVault } from '@/lib/privacy/vault';
 import { commandDepsFor } from '@/lib/runtime/command-deps';
+import { generateSecrets, type Secrets } from '@/lib/runtime/secrets';
 import { buildIfStale } from '../scripts/lib/build';
 import { prepareDatabase } from '../scripts/lib/prepare';
 import { serveApp } from '../scripts/lib/serve';
-import { isMain, machineInfo, printTable, round, writeResult, type Figure } from './lib';
+import { isMain, machineInfo, printTable, resultsDir, round, writeResult, type BenchResult, type Figure } from './lib';
+import { measureBoardUpdates, prepareStaffDay, STAFF_CLINIC } from './staff-day';
 
 const CLINICS = Number(process.env.HTTP_CLINICS ?? 50);
 const EVENTS = Number(process.env.HTTP_EVENTS ?? 200_000);
@@ -48,12 +57,16 @@ const CONNECTIONS = Number(process.env.HTTP_CONNECTIONS ?? 10);
 const SECONDS = Number(process.env.HTTP_SECONDS ?? 20);
 const ME_RESERVATIONS = 20;
 const PATIENT_EMAIL = 'minji@yeyak.example';
+/** Plain staff (no manager flag): the desk's view. */
+const STAFF_EMAIL = 'gangnam.nurse@yeyak.example';
+const BOARD_ACTIONS = Number(process.env.HTTP_BOARD_ACTIONS ?? 200);
+const OPEN_BOARDS = Number(process.env.HTTP_OPEN_BOARDS ?? 4);
 const log = (m: string) => console.log(`[bench:http] ${m}`);
 
 export interface BenchServer {
   baseUrl: string;
   databaseUrl: string;
-  secrets: Record<'AUTH_SECRET' | 'EVENT_HMAC_KEY' | 'PERSONAL_DATA_MASTER_KEY', string>;
+  secrets: Secrets;
   stop(): Promise<void>;
 }
 
@@ -73,11 +86,8 @@ async function appendLanes(append: (a: Append) => Promise<unknown>, appends: App
  * Also used for screenshots: `scale: false` gives the demo world alone.
  */
 export async function startBenchServer(options: { scale: boolean; port?: number; serveEnv?: Record<string, string> }): Promise<BenchServer> {
-  const secrets = {
-    AUTH_SECRET: randomBytes(32).toString('base64'),
-    EVENT_HMAC_KEY: randomBytes(32).toString('base64'),
-    PERSONAL_DATA_MASTER_KEY: randomBytes(32).toString('base64'),
-  };
+  // Every secret the production server requires (lib/runtime/secrets.ts), fresh for this run.
+  const secrets = generateSecrets();
   Object.assign(process.env, secrets);
   const scratch: ScratchDatabase = await createScratchDatabase('yeyak_bench_http', log);
   const url = scratch.url;
@@ -99,6 +109,11 @@ export async function startBenchServer(options: { scale: boolean; port?: number;
     await store.groups.create(PROJECTIONS_GROUP, { startFrom: 'end' });
     await store.groups.create(PROCESS_MANAGER_GROUP, { filter: { eventTypes: [...PROCESS_MANAGER_EVENT_TYPES] }, startFrom: 'end' });
     await bookPatientReservations(deps, database.db);
+    if (options.scale) {
+      const [staff] = await database.db.select().from(users).where(eq(users.email, STAFF_EMAIL)).limit(1);
+      if (!staff) throw new Error(`${STAFF_EMAIL} is not seeded`);
+      await prepareStaffDay(deps, staff.id, log);
+    }
     log('building the read models…');
     await rebuildProjections({ store, database, projections: allProjections, decryptor: vault });
     const [{ count }] = (await database.sql`select count(*)::int as count from es_events`) as unknown as [{ count: number }];
@@ -190,7 +205,22 @@ async function hammer(url: string, headers: Record<string, string> = {}, seconds
   return { p50: result.latency.p50, p99: result.latency.p99, rps: result.requests.average, non2xx: result.non2xx, errors: result.errors };
 }
 
-export async function runHttpBench(): Promise<Figure[]> {
+const ALL = ['clinic', 'home', 'floor_signin', 'me', 'today', 'board', 'board_update'] as const;
+type Part = (typeof ALL)[number];
+
+/** `--only=a,b` (or `--only a,b`): which parts to run; `staff` = today, board, board_update. */
+export function partsFrom(argv: readonly string[]): Set<Part> | null {
+  const i = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  if (i < 0) return null;
+  const value = argv[i]!.includes('=') ? argv[i]!.slice('--only='.length) : (argv[i + 1] ?? '');
+  const names = value.split(',').map((n) => n.trim()).filter(Boolean).flatMap((n) => (n === 'staff' ? ['today', 'board', 'board_update'] : [n]));
+  const unknown = names.filter((n) => !(ALL as readonly string[]).includes(n));
+  if (unknown.length || names.length === 0) throw new Error(`--only: unknown part(s) ${unknown.join(', ') || '(none)'}; known: ${ALL.join(', ')}, staff`);
+  return new Set(names as Part[]);
+}
+
+export async function runHttpBench(only: Set<Part> | null = null): Promise<Figure[]> {
+  const runs = (part: Part) => !only || only.has(part);
   const loadBefore = os.loadavg()[0]!;
   const server = await startBenchServer({ scale: true });
   const figures: Figure[] = [];
@@ -198,16 +228,21 @@ export async function runHttpBench(): Promise<Figure[]> {
   const notes: Record<string, unknown> = {};
   try {
     const tomorrow = clinicDay(plusMinutes(new Date(), 24 * 60));
-    const pages: Array<{ name: string; path: string; headers?: Record<string, string> }> = [
-      { name: 'page_clinic', path: `/clinics/gangnam-glow?treatment=gangnam-glow-botox-forehead&day=${tomorrow}` },
-      { name: 'page_home', path: '/' },
-      // For comparison: a small page through the same layout, proxy (CSP nonce) and header.
-      { name: 'page_floor_signin', path: '/signin' },
-    ];
-    const cookie = await sessionCookie(server, PATIENT_EMAIL);
-    const me = await fetch(`${server.baseUrl}/me`, { headers: { cookie }, redirect: 'manual' });
-    if (me.status === 200) pages.push({ name: 'page_me', path: '/me', headers: { cookie } });
-    else notes.page_me = `not measured: GET /me answered ${me.status}`;
+    const pages: Array<{ name: string; path: string; headers?: Record<string, string> }> = [];
+    if (runs('clinic')) pages.push({ name: 'page_clinic', path: `/clinics/gangnam-glow?treatment=gangnam-glow-botox-forehead&day=${tomorrow}` });
+    if (runs('home')) pages.push({ name: 'page_home', path: '/' });
+    // For comparison: a small page through the same layout, proxy (CSP nonce) and header.
+    if (runs('floor_signin')) pages.push({ name: 'page_floor_signin', path: '/signin' });
+    if (runs('me')) {
+      const cookie = await sessionCookie(server, PATIENT_EMAIL);
+      const me = await fetch(`${server.baseUrl}/me`, { headers: { cookie }, redirect: 'manual' });
+      if (me.status === 200) pages.push({ name: 'page_me', path: '/me', headers: { cookie } });
+      else notes.page_me = `not measured: GET /me answered ${me.status}`;
+    }
+    const staffCookie = await sessionCookie(server, STAFF_EMAIL);
+    if (runs('today')) pages.push({ name: 'page_today', path: `/staff/${STAFF_CLINIC}`, headers: { cookie: staffCookie } });
+    if (runs('board')) pages.push({ name: 'page_board', path: `/staff/${STAFF_CLINIC}/board`, headers: { cookie: staffCookie } });
+    if (runs('today') || runs('board')) await billsAsked(server);
     for (const page of pages) {
       const url = `${server.baseUrl}${page.path}`;
       const check = await fetch(url, { headers: page.headers, redirect: 'manual' });
@@ -223,18 +258,60 @@ export async function runHttpBench(): Promise<Figure[]> {
       add(`${page.name}_p50_ms_1conn`, round(single.latency.p50, 1), 'ms');
       if (run.non2xx || run.errors) notes[page.name] = `${run.non2xx} non-2xx responses, ${run.errors} errors`;
     }
+    if (runs('board_update')) {
+      const database = connect(server.databaseUrl, { max: 4 });
+      const store = await createEventStore({ databaseUrl: server.databaseUrl, hmacKey: server.secrets.EVENT_HMAC_KEY, maxConnections: 4 });
+      try {
+        const deps = commandDepsFor(database.sql, store, server.secrets.PERSONAL_DATA_MASTER_KEY);
+        const [staff] = await database.db.select().from(users).where(eq(users.email, STAFF_EMAIL)).limit(1);
+        const updates = await measureBoardUpdates({ deps, baseUrl: server.baseUrl, cookie: staffCookie, staffId: staff!.id, actions: BOARD_ACTIONS, boards: OPEN_BOARDS, log });
+        add('board_update_p99_ms', updates.p99, 'ms');
+        add('board_update_p50_ms', updates.p50, 'ms');
+        add('board_update_max_ms', updates.max, 'ms');
+        add('board_update_samples', updates.samples, 'arrivals');
+        if (updates.missed) notes.board_update = `${updates.missed} arrivals missed (not within 5 s)`;
+      } finally {
+        await store.close();
+        await database.close();
+      }
+    }
   } finally {
     await server.stop();
   }
   const machine = machineInfo({ nproc: os.cpus().length, loadAverage1mBefore: round(loadBefore, 2), loadAverage1mAfter: round(os.loadavg()[0]!, 2) });
   printTable(`HTTP pages (${CONNECTIONS} connections, ${CLINICS} clinics, ${EVENTS} events)`, figures);
   if (Object.keys(notes).length) console.log(notes);
-  const file = writeResult('http', { machine: { ...machine, connections: CONNECTIONS, seconds: SECONDS, clinics: CLINICS, events: EVENTS, notes }, figures });
+  const run = { ...machine, connections: CONNECTIONS, seconds: SECONDS, clinics: CLINICS, events: EVENTS, notes };
+  const file = only ? mergeResult('http', figures, { ...run, parts: [...only] }) : writeResult('http', { machine: run, figures });
   log(`wrote ${file}`);
   return figures;
 }
 
+/** The board's discharged cards show bills: wait until the worker's process managers have asked them. */
+async function billsAsked(server: BenchServer): Promise<void> {
+  const database = connect(server.databaseUrl, { max: 1 });
+  try {
+    for (let i = 0; i < 120; i++) {
+      const [{ n }] = (await database.sql`select count(*)::int as n from rm_payments where purpose = 'bill' and clinic_id = ${STAFF_CLINIC}`) as unknown as [{ n: number }];
+      if (n >= 3) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    log('warning: the staff day\'s bills were not asked within 60 s');
+  } finally {
+    await database.close();
+  }
+}
+
+/** A partial run (--only): its figures replace those of the same name in the result file; the rest stay, with the run's machine noted per part. */
+function mergeResult(name: string, figures: Figure[], run: Record<string, unknown>): string {
+  const file = path.join(resultsDir, `${name}.json`);
+  const previous: BenchResult = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResult) : { machine: {}, figures: [] };
+  const names = new Set(figures.map((f) => f.name));
+  const partialRuns = [...(((previous.machine as { partialRuns?: unknown[] }).partialRuns ?? []) as unknown[]), run].slice(-5);
+  return writeResult(name, { machine: { ...previous.machine, partialRuns }, figures: [...previous.figures.filter((f) => !names.has(f.name)), ...figures] });
+}
+
 if (isMain(import.meta.url)) {
-  await runHttpBench();
+  await runHttpBench(partsFrom(process.argv.slice(2)));
   process.exit(0);
 }
