@@ -178,4 +178,13 @@ describe('other reads of personal data', () => {
     await visitBoard(CLINIC, '2025-03-02');
     expect((await entries()).slice(before)).toMatchObject([{ account_id: accounts.staff.id, clinic_id: CLINIC, action: 'view', resource: 'visit-board-names', patient_ids: [patientId] }]);
   });
+
+  it("the desk's ledger records one entry per render naming the patients whose names it shows (its no-show list here)", async () => {
+    await signInAs(accounts.staff);
+    const { deskLedger } = await import('@/lib/queries/ledger');
+    const before = (await entries()).length;
+    const desk = await deskLedger(CLINIC, '2025-03-03');
+    expect(desk?.ledger.noShows.map((n) => n.patientName)).toContain(person.name);
+    expect((await entries()).slice(before)).toMatchObject([{ account_id: accounts.staff.id, clinic_id: CLINIC, action: 'view', resource: 'patient-name', patient_ids: [patientId] }]);
+  });
 });

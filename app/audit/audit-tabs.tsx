@@ -5,8 +5,8 @@ import { currentUser } from '@/lib/auth/guard';
 type Tab = 'trail' | 'access' | 'review' | 'integrity';
 
 /**
- * The audit pages' tabs. The monthly review and the integrity check are auditors' work; a clinic
- * manager sees the trail and the access log of their clinic. Hiding a tab is convenience only: every
+ * The audit pages' tabs. The monthly review is the auditors' sign-off; a clinic manager sees the trail,
+ * the access log and the integrity check of their clinic. Hiding a tab is convenience only: every
  * page and query checks the caller itself (lib/auth/audit-scope.ts).
  */
 export async function AuditTabs({ current }: { current: Tab }) {
@@ -15,7 +15,8 @@ export async function AuditTabs({ current }: { current: Tab }) {
   const tabs: Array<{ key: Tab; href: string }> = [
     { key: 'trail', href: '/audit' },
     { key: 'access', href: '/audit/access' },
-    ...(auditor ? [{ key: 'review' as const, href: '/audit/access/review' }, { key: 'integrity' as const, href: '/audit/integrity' }] : []),
+    ...(auditor ? [{ key: 'review' as const, href: '/audit/access/review' }] : []),
+    { key: 'integrity', href: '/audit/integrity' },
   ];
   return (
     <nav aria-label={t('sections')} className="flex gap-1 overflow-x-auto border-b border-stone-200">
