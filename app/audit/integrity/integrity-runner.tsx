@@ -1,7 +1,9 @@
 'use client';
 
 import { useRef, useState } from 'react';
-import { useTranslations } from 'next-intl';
+import { useLocale, useTranslations } from 'next-intl';
+import { formatSeoulDateTime } from '@/lib/format';
+import type { Locale } from '@/lib/i18n/config';
 import type { CheckProgress, CheckReport } from '@/lib/integrity/check';
 
 type Scope = 'stream' | 'clinic' | 'all';
@@ -163,6 +165,7 @@ export function IntegrityRunner({ clinics, clinicScope }: { clinics: Array<{ id:
 
 function Result({ report }: { report: CheckReport }) {
   const t = useTranslations('integrity');
+  const locale = useLocale() as Locale;
   const broken = report.events.firstBroken;
   const access = report.accessLog;
   const seal = report.seal;
@@ -205,7 +208,7 @@ function Result({ report }: { report: CheckReport }) {
       )}
       {seal && (
         <div data-testid="seal-result" className="flex flex-col gap-1">
-          <p className="font-medium">{seal.check.ok ? t('sealSignatureOk', { at: seal.issuedAt ?? '' }) : t(`seal_${seal.check.problem}`)}</p>
+          <p className="font-medium">{seal.check.ok ? t('sealSignatureOk', { at: seal.issuedAt ? formatSeoulDateTime(new Date(seal.issuedAt), locale) : '' }) : t(`seal_${seal.check.problem}`)}</p>
           {!seal.check.ok && <p className="break-all text-xs">{seal.check.detail}</p>}
           {[seal.events, seal.accessLog].map(
             (c, i) =>
