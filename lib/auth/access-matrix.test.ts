@@ -68,7 +68,8 @@ describe('the proxy (first line) lets through everyone the table allows', () => 
         return byParam[name] ?? name;
       });
       for (const who of row.allow) {
-        const decision = decideRoute(url, who === 'anonymous' ? null : accounts[who]);
+        // The proxy sees the session's claims: the manager flag as isClinicManager (lib/auth/config.ts).
+        const decision = decideRoute(url, who === 'anonymous' ? null : { ...accounts[who], isClinicManager: accounts[who].clinicManager === true });
         if (decision !== 'allow') blocked.push(`${url} ${who}: ${decision}`);
       }
     }
