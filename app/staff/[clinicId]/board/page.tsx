@@ -65,10 +65,13 @@ export default async function VisitBoardPage({ params, searchParams }: { params:
                 <span className="tabular-nums text-stone-600">{formatKrw(x.priceKrw, locale)}</span>
               </li>
             ))}
-            <li className="flex justify-between gap-2 border-t border-stone-100 pt-1 font-medium">
-              <span>{t('total')}</span>
-              <span className="tabular-nums">{formatKrw(c.totalKrw, locale)}</span>
-            </li>
+            {/* A discharged card's bill below carries the total. */}
+            {!c.bill && (
+              <li className="flex justify-between gap-2 border-t border-stone-100 pt-1 font-medium">
+                <span>{t('total')}</span>
+                <span className="tabular-nums">{formatKrw(c.totalKrw, locale)}</span>
+              </li>
+            )}
           </ul>
         ) : (
           <p className="text-sm text-stone-500" data-testid="card-treatments">
@@ -76,7 +79,7 @@ export default async function VisitBoardPage({ params, searchParams }: { params:
           </p>
         )}
         {c.bill && (
-          <dl className="grid grid-cols-[1fr_auto] gap-x-2 rounded bg-stone-50 px-2 py-1.5 text-sm" data-testid="card-bill" data-status={c.bill.status} aria-label={t('bill.title')}>
+          <dl className="grid grid-cols-[minmax(0,1fr)_auto] gap-x-2 gap-y-0.5 rounded bg-stone-50 px-2 py-1.5 text-xs [&>dt]:whitespace-nowrap" data-testid="card-bill" data-status={c.bill.status} aria-label={t('bill.title')}>
             <dt className="text-stone-600">{t('bill.total')}</dt>
             <dd className="text-right tabular-nums" data-testid="bill-total">
               {formatKrw(c.bill.totalKrw, locale)}
