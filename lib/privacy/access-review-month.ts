@@ -4,7 +4,7 @@
  * reader's clinic. Read by the review page and again by the command that records a review, so the
  * review stores what the rules found then, not what a form claimed.
  */
-import { and, gte, inArray, lt } from 'drizzle-orm';
+import { and, gte, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { accessLog, clinics, type OpeningIntervals } from '../db/schema';
 import { rmReservations, rmVisits } from '../projections/schema';
@@ -45,12 +45,13 @@ export async function loadReviewMonth(db: DbOrTx, month: string): Promise<Review
   for (const e of entries) if (e.role === 'staff' && e.clinicId) for (const p of e.patientIds) read.add(p);
   const related = new Set<string>();
   if (read.size > 0) {
-    const patients = [...read];
+    // One parameter however many patients (a list of ids as bind parameters stops at 65 535).
+    const patients = sql`(select jsonb_array_elements_text(${JSON.stringify([...read])}::jsonb))`;
     const pairs = await db
       .select({ clinicId: rmReservations.clinicId, patientId: rmReservations.patientId })
       .from(rmReservations)
-      .where(inArray(rmReservations.patientId, patients))
-      .union(db.select({ clinicId: rmVisits.clinicId, patientId: rmVisits.patientId }).from(rmVisits).where(inArray(rmVisits.patientId, patients)));
+      .where(sql`${rmReservations.patientId} in ${patients}`)
+      .union(db.select({ clinicId: rmVisits.clinicId, patientId: rmVisits.patientId }).from(rmVisits).where(sql`${rmVisits.patientId} in ${patients}`));
     for (const p of pairs) related.add(`${p.clinicId}\u0000${p.patientId}`);
   }
   const flags = flagUnusualReads(entries, { openingHours, hasRelationship: (clinicId, patientId) => related.has(`${clinicId}\u0000${patientId}`) });
