@@ -9,6 +9,7 @@ import { currentUser } from '@/lib/auth/guard';
 import { birthDateError, registrationSchema, requestPatientRegistration } from '@/lib/auth/registration';
 import { appBaseUrl, landingAfterSignIn, originOf, recordSignOut, signOutEverywhere } from '@/lib/auth/session';
 import { signInSchema } from '@/lib/auth/sign-in';
+import { formValues, postedForm, unstorableText } from './validated';
 
 export type FormState = {
   /** i18n key (under `errors.` or `signIn.`) of a message about the whole form. */
@@ -20,7 +21,10 @@ export type FormState = {
   values?: Record<string, string>;
 };
 
-export async function signInAction(_prev: FormState, formData: FormData): Promise<FormState> {
+export async function signInAction(_prev: FormState, posted: FormData): Promise<FormState> {
+  const formData = postedForm(posted);
+  const unstorable = unstorableText(formValues(formData));
+  if (unstorable) return unstorable;
   const parsed = signInSchema.safeParse({ email: formData.get('email'), password: formData.get('password') });
   const values = { email: String(formData.get('email') ?? '') };
   if (!parsed.success) return { fieldErrors: z.flattenError(parsed.error).fieldErrors, values };
@@ -39,7 +43,10 @@ export async function signInAction(_prev: FormState, formData: FormData): Promis
   redirect(await landingAfterSignIn(parsed.data.email, formData.get('callbackUrl')));
 }
 
-export async function registerAction(_prev: FormState, formData: FormData): Promise<FormState> {
+export async function registerAction(_prev: FormState, posted: FormData): Promise<FormState> {
+  const formData = postedForm(posted);
+  const unstorable = unstorableText(formValues(formData));
+  if (unstorable) return unstorable;
   const fields = ['name', 'email', 'password', 'confirmPassword', 'phone', 'birthDate', 'consent'] as const;
   const raw = Object.fromEntries(fields.map((k) => [k, formData.get(k) ?? undefined]));
   const values = {

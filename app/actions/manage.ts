@@ -31,7 +31,7 @@ import type { Position } from '@/lib/eventstore';
 import { waitForReadModels } from '@/lib/queries/freshness';
 import { requireClinicManager } from '@/lib/queries/manage';
 import { appCommandDeps } from '@/lib/runtime/command-deps';
-import { validatedActionWithUser, type ActionContext, type FormState } from './validated';
+import { postedForm, validatedActionWithUser, type ActionContext, type FormState } from './validated';
 
 // ── Form fields (error messages are keys under manage.errors) ─────────────────────────────────────
 
@@ -78,7 +78,8 @@ const managePath = (clinicId: string, page = '') => `/staff/${clinicId}/manage${
  */
 function managerAction<S extends z.ZodType>(schema: S, run: (data: z.infer<S>, context: ActionContext) => Promise<FormState>) {
   const action = validatedActionWithUser({ schema, roles: ['staff'] }, run);
-  return async (previous: FormState, formData: FormData): Promise<FormState> => {
+  return async (previous: FormState, posted: FormData): Promise<FormState> => {
+    const formData = postedForm(posted);
     const clinicId = formData.get('clinicId');
     await requireClinicManager(typeof clinicId === 'string' ? clinicId : '');
     return action(previous, formData);

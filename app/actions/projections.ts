@@ -4,6 +4,7 @@ import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 import { requireUser } from '@/lib/auth/guard';
 import { projectionNames, replayParkedEvents, requestProjectionRebuild, skipParkedEvent } from '@/lib/commands/projections';
+import { postedForm } from './validated';
 
 export type ProjectionActionResult = { ok: true } | { ok: false; error: 'invalid' | 'not-parked' };
 
@@ -12,7 +13,7 @@ const RebuildInput = z.object({ name: z.union([z.literal('all'), z.enum(projecti
 /** Asks the worker to rebuild a projection (or all): it replays the log into new tables and switches. */
 export async function requestRebuildAction(formData: FormData): Promise<ProjectionActionResult> {
   await requireUser({ roles: ['admin'], callbackUrl: '/admin/projections' });
-  const parsed = RebuildInput.safeParse({ name: formData.get('name') });
+  const parsed = RebuildInput.safeParse({ name: postedForm(formData).get('name') });
   if (!parsed.success) return { ok: false, error: 'invalid' };
   await requestProjectionRebuild(parsed.data.name === 'all' ? projectionNames : [parsed.data.name]);
   revalidatePath('/admin/projections');
@@ -32,7 +33,7 @@ const SkipInput = z.object({ eventId: z.uuid() });
 /** Skips one parked event (the worker acknowledges it without applying it). */
 export async function skipParkedAction(formData: FormData): Promise<ProjectionActionResult> {
   const user = await requireUser({ roles: ['admin'], callbackUrl: '/admin/projections' });
-  const parsed = SkipInput.safeParse({ eventId: formData.get('eventId') });
+  const parsed = SkipInput.safeParse({ eventId: postedForm(formData).get('eventId') });
   if (!parsed.success) return { ok: false, error: 'invalid' };
   if (!(await skipParkedEvent(parsed.data.eventId, user.id))) return { ok: false, error: 'not-parked' };
   revalidatePath('/admin/projections');

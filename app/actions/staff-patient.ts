@@ -7,10 +7,12 @@
  * clinic's staff → 403, nothing recorded, nothing read) and the patient must be the clinic's (404).
  */
 import { z } from 'zod';
+import { clinic as clinicDomain } from '@/lib/domain';
 import { revealPatientContact } from '@/lib/queries/staff-patient';
 import { validatedActionWithUser, type FormState } from './validated';
 
-const schema = z.object({ clinicId: z.string().min(1).max(100), patientId: z.string().min(1).max(100) });
+// Ids as every other action reads them (a NUL or other stray character never reaches the database).
+const schema = z.object({ clinicId: clinicDomain.Id, patientId: clinicDomain.Id });
 
 export const revealContactAction = validatedActionWithUser({ schema, roles: ['staff'] }, async ({ clinicId, patientId }, { origin }): Promise<FormState> => {
   const contact = await revealPatientContact(clinicId, patientId, origin);

@@ -39,10 +39,31 @@ export interface ActionContext {
   meta(input?: { commandId?: string; clinicId?: string | null; correlationId?: string | null }): CommandMetadata;
 }
 
+/**
+ * The posted form. A client can post any serialisable arguments to an action id, not only a form:
+ * anything else reads as an empty form (field errors), never a crash.
+ */
+export function postedForm(input: unknown): FormData {
+  return input instanceof FormData ? input : new FormData();
+}
+
+/** NUL (PostgreSQL's text and jsonb cannot hold it) or a lone surrogate (not well-formed Unicode). */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Form state refusing fields no browser sends and the database cannot store (NUL, lone surrogates),
+ * or null when every field is fine. A hand-made request can carry them; they never reach a command.
+ */
+export function unstorableText(values: Record<string, string>): { formError: string; fieldErrors: Record<string, string[]> } | null {
+  const bad = Object.keys(values).filter((k) => UNSTORABLE.test(values[k]!));
+  if (!bad.length) return null;
+  return { formError: 'errors.invalidCharacters', fieldErrors: Object.fromEntries(bad.map((k) => [k, ['errors.invalidCharacters']])) };
+}
+
 /** The form's text fields (files and repeated keys ignored), as zod's input. */
 export function formValues(formData: FormData): Record<string, string> {
   const values: Record<string, string> = {};
-  for (const [key, value] of formData.entries()) if (typeof value === 'string' && !key.startsWith('$ACTION')) values[key] = value;
+  for (const [key, value] of postedForm(formData).entries()) if (typeof value === 'string' && !key.startsWith('$ACTION')) values[key] = value;
   return values;
 }
 
@@ -50,10 +71,13 @@ export function validatedActionWithUser<S extends z.ZodType>(
   options: { schema: S; roles: readonly Role[]; callbackUrl?: string | ((data: Record<string, string>) => string) },
   action: (data: z.infer<S>, context: ActionContext, formData: FormData) => Promise<FormState>,
 ): (previous: FormState, formData: FormData) => Promise<FormState> {
-  return async (_previous, formData) => {
+  return async (_previous, posted) => {
+    const formData = postedForm(posted);
     const values = formValues(formData);
     const callbackUrl = typeof options.callbackUrl === 'function' ? options.callbackUrl(values) : options.callbackUrl;
     const user = await requireUser({ roles: options.roles, ...(callbackUrl ? { callbackUrl } : {}) });
+    const unstorable = unstorableText(values);
+    if (unstorable) return unstorable;
     const parsed = options.schema.safeParse(values);
     if (!parsed.success) {
       return { formError: 'errors.fixFields', fieldErrors: z.flattenError(parsed.error).fieldErrors as Record<string, string[]>, values };
