@@ -19,6 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { GroupAlreadyExists, GroupNotFound, InvalidEvent } from '../errors';
 import { comparePositions, DEFAULT_GROUP_SETTINGS, normalizeFilter, resolveSettings } from '../envelope';
+import { HELD_BACK_MAX_MS } from './subscription';
 import type {
   ConnectGroupOptions,
   CreateGroupOptions,
@@ -405,7 +406,8 @@ export class PgGroupConsumer implements GroupConsumer {
         }
         if (page.heldBack) {
           waitMs = heldBackDelay;
-          heldBackDelay = Math.min(100, heldBackDelay * 2);
+          // Capped like the catch-up subscription's (subscription.ts HELD_BACK_MAX_MS, why there).
+          heldBackDelay = Math.min(HELD_BACK_MAX_MS, heldBackDelay * 2);
         }
       }
       await this.maybePersistCheckpoint(false);

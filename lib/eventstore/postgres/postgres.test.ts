@@ -85,6 +85,36 @@ describe('PostgreSQL backend specifics', () => {
     await sub.stop();
   });
 
+  it("a transaction running in another database does not hold this database's readers back", async () => {
+    // The server's snapshot horizon would (a long seeding elsewhere on a shared server held every
+    // subscriber here back for minutes); only transactions of this database can write its events.
+    const other = await createTestDatabase({ max: 1 });
+    const received: RecordedEvent[] = [];
+    const sub = store.subscribeToAll((e) => void received.push(e), { filter: { streamPrefixes: ['foreign-'] } });
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const isStarted = new Promise<void>((r) => (started = r));
+    const foreign = other.sql.begin(async (tx) => {
+      await tx`select pg_current_xact_id()`; // takes an xid, as a writing transaction has
+      started();
+      await released;
+    });
+    try {
+      await isStarted;
+      const [row] = await t.sql<{ held: boolean }[]>`select pg_snapshot_xmin(pg_current_snapshot()) < pg_current_xact_id() as held`;
+      expect(row!.held).toBe(true);
+      await store.append('foreign-1', [ev('A')]);
+      await waitFor(() => received.length === 1, 5000, 'the event, while the other database\'s transaction runs');
+      expect((await store.readAll({ filter: { streamPrefixes: ['foreign-'] } })).map((e) => e.type)).toEqual(['A']);
+    } finally {
+      release();
+      await foreign;
+      await sub.stop();
+      await other.close();
+    }
+  });
+
   it('keeps per-stream revision order when an append waits for the previous one of its stream', async () => {
     const received: RecordedEvent[] = [];
     const sub = store.subscribeToAll((e) => void received.push(e), { filter: { streamPrefixes: ['order-'] } });

@@ -2,7 +2,7 @@
  * PostgreSQL backend of the event store port (the default). Schema: drizzle/0001_eventstore.sql.
  *
  * Append (group commit): the appends a process has waiting go together, in one transaction and one
- * statement (es_append_batch, drizzle/0017), each with its own outcome; with nothing else running an
+ * statement (es_append_batch, drizzle/0017 and 0023), each with its own outcome; with nothing else running an
  * append goes at once. Every transaction takes its streams' advisory locks in a fixed order before its
  * first write. A stream whose head this process knows is chained and written in one round trip; any
  * other is locked, read and written in one transaction (it waits for the stream, it never spins), so an
@@ -12,8 +12,9 @@
  * transactions commit in any order, so "position > checkpoint" would skip an event whose transaction
  * took a lower position and committed after a reader passed it. Instead each event records its
  * transaction id (xid8) and readers only read events of transactions older than the oldest one still
- * running (xid < pg_snapshot_xmin(pg_current_snapshot())), in (xid, position) order, checkpointing the
- * pair: every transaction below that horizon has finished, so nothing can appear there later.
+ * running (xid < es_horizon(): pg_snapshot_xmin of the snapshot, leaving out transactions of other
+ * databases, drizzle/0023), in (xid, position) order, checkpointing the pair: every transaction below
+ * that horizon that could write events here has finished, so nothing can appear there later.
  * Per-stream order: a transaction takes all its stream locks before its first write (where its xid is
  * assigned), so an append of revision r+1 only writes after the append of r committed and released the
  * lock, and its xid is higher; xid order therefore agrees with revision order within a stream.
@@ -83,22 +84,24 @@ interface Pending {
 interface Plan {
   streamsJson: string;
   eventsJson: string;
-  /** The appends written, by their number in the statement. */
-  written: Pending[];
+  /** The appends written, with the revision of their last event. */
+  written: Map<Pending, number>;
   /** Appends not written because their expectation was not met, with the revision they met instead. */
   refused: Map<Pending, CurrentRevision>;
   /** Each written stream's head after the batch. */
   lastHeads: Map<string, Head>;
 }
 
+/** es_append_batch's rows: one per stream (see drizzle/0023). */
 interface BatchRow {
   kind: 'ok' | 'moved' | 'duplicate';
   stream_id: string;
-  member: number | null;
-  last_position: string | null;
   last_xid: string | null;
+  /** ok: the first revision written; moved: the current head (null: no stream). */
   revision: string | null;
   last_hash: string | null;
+  /** ok: the positions of the stream's events written, in revision order. */
+  positions: string[] | null;
 }
 
 /** One batch's limits: appends, and events (one big append still goes, alone). */
@@ -125,6 +128,8 @@ export class PostgresEventStore implements EventStore {
   /** Streams written by a running batch. */
   private readonly busy = new Set<string>();
   private inFlight = 0;
+  /** Written batches (transactions) and the appends they held, since the store opened (for the benchmark). */
+  readonly batchStats = { batches: 0, appends: 0 };
   private readonly maxBatchesInFlight: number;
   private readonly drainWaiters: Array<() => void> = [];
   private closed = false;
@@ -239,7 +244,7 @@ export class PostgresEventStore implements EventStore {
     let rows: BatchRow[];
     try {
       rows = await this.sql<BatchRow[]>`
-        select kind, stream_id, member, last_position::text, last_xid::text, revision::text, last_hash
+        select kind, stream_id, last_xid::text, revision::text, last_hash, positions
         from es_append_batch(${plan.streamsJson}::text::jsonb, ${plan.eventsJson}::text::jsonb)`;
     } catch (error) {
       await this.afterFailedBatch(members, error);
@@ -269,11 +274,11 @@ export class PostgresEventStore implements EventStore {
       ]);
       const headOf = new Map(heads.map((h) => [h.stream_id, { revision: Number(h.revision), hash: h.last_hash }]));
       plan = this.plan(members, (streamId) => headOf.get(streamId) ?? null);
-      if (plan.written.length === 0) await connection`commit`;
+      if (plan.written.size === 0) await connection`commit`;
       else {
         [rows] = await Promise.all([
           connection<BatchRow[]>`
-            select kind, stream_id, member, last_position::text, last_xid::text, revision::text, last_hash
+            select kind, stream_id, last_xid::text, revision::text, last_hash, positions
             from es_append_batch(${plan.streamsJson}::text::jsonb, ${plan.eventsJson}::text::jsonb)`,
           connection`commit`,
         ]);
@@ -296,7 +301,7 @@ export class PostgresEventStore implements EventStore {
   private plan(members: Pending[], headOf: (streamId: string) => Head | null): Plan {
     const heads = new Map<string, Head | null>();
     const chainedFrom = new Map<string, number>();
-    const written: Plan['written'] = [];
+    const written: Plan['written'] = new Map();
     const refused = new Map<Pending, CurrentRevision>();
     const parts: string[] = [];
     for (const m of members) {
@@ -310,13 +315,10 @@ export class PostgresEventStore implements EventStore {
       if (!chainedFrom.has(m.streamId)) chainedFrom.set(m.streamId, head ? head.revision : -1);
       const from = head ? head.revision + 1 : 0;
       const last = m.events.length - 1;
-      const number = written.length;
       const stream = JSON.stringify(m.streamId);
-      const chained = chainEncodedEvents(this.keyObject, m.streamId, m.events, from, head?.hash ?? null, (i) =>
-        i === last ? `"s":${stream},"rev":${from + i},"m":${number},` : `"s":${stream},"rev":${from + i},`,
-      );
+      const chained = chainEncodedEvents(this.keyObject, m.streamId, m.events, from, head?.hash ?? null, (i) => `"s":${stream},"rev":${from + i},`);
       parts.push(chained.json.slice(1, -1));
-      written.push(m);
+      written.set(m, from + last);
       heads.set(m.streamId, { revision: from + last, hash: chained.lastHash });
     }
     const lastHeads = new Map<string, Head>();
@@ -333,19 +335,28 @@ export class PostgresEventStore implements EventStore {
   private async settle(members: Pending[], plan: Plan, rows: BatchRow[], alone: boolean): Promise<void> {
     const moved = new Map<string, Head | null>();
     const duplicate = new Set<string>();
-    let wrote = false;
+    const ok = new Map<string, BatchRow>();
     for (const row of rows) {
-      if (row.kind === 'ok') {
-        wrote = true;
-        plan.written[row.member!]!.resolve({
-          nextExpectedRevision: Number(row.revision),
-          position: { commit: BigInt(row.last_xid!), prepare: BigInt(row.last_position!) },
-        });
-      } else if (row.kind === 'moved') {
+      if (row.kind === 'ok') ok.set(row.stream_id, row);
+      else if (row.kind === 'moved') {
         moved.set(row.stream_id, row.revision === null ? null : { revision: Number(row.revision), hash: row.last_hash! });
       } else duplicate.add(row.stream_id);
     }
-    if (wrote) this.notifier.appended();
+    let wrote = 0;
+    for (const [m, lastRevision] of plan.written) {
+      const row = ok.get(m.streamId);
+      if (!row) continue;
+      wrote++;
+      m.resolve({
+        nextExpectedRevision: lastRevision,
+        position: { commit: BigInt(row.last_xid!), prepare: BigInt(row.positions![lastRevision - Number(row.revision)]!) },
+      });
+    }
+    if (wrote > 0) {
+      this.notifier.appended();
+      this.batchStats.batches++;
+      this.batchStats.appends += wrote;
+    }
     for (const [streamId, head] of plan.lastHeads) if (!moved.has(streamId) && !duplicate.has(streamId)) this.rememberHead(streamId, head);
     for (const [streamId, head] of moved) {
       if (head) this.rememberHead(streamId, head);
@@ -496,7 +507,7 @@ export class PostgresEventStore implements EventStore {
       const rows = await this.sql<EventRow[]>`
         select ${this.sql.unsafe(EVENT_COLUMNS)} from es_events e
         where (e.xid, e.position) >= (${p.xid}::xid8, ${p.position}::bigint)
-          and e.xid < pg_snapshot_xmin(pg_current_snapshot()) ${filter}
+          and e.xid < (select es_horizon()) ${filter}
         order by e.xid, e.position limit ${limit}`;
       return rows.map(toRecordedEvent);
     }
@@ -507,7 +518,7 @@ export class PostgresEventStore implements EventStore {
         : this.sql`and (e.xid, e.position) <= (${pgPosition(from).xid}::xid8, ${pgPosition(from).position}::bigint)`;
     const rows = await this.sql<EventRow[]>`
       select ${this.sql.unsafe(EVENT_COLUMNS)} from es_events e
-      where e.xid < pg_snapshot_xmin(pg_current_snapshot()) ${bound} ${filter}
+      where e.xid < (select es_horizon()) ${bound} ${filter}
       order by e.xid desc, e.position desc limit ${limit}`;
     return rows.map(toRecordedEvent);
   }
@@ -524,7 +535,7 @@ export class PostgresEventStore implements EventStore {
   ): Promise<{ events: RecordedEvent[]; heldBack: boolean }> {
     const p = pgPosition(after);
     const rows = await this.sql<(EventRow & { horizon: string })[]>`
-      with h as (select pg_snapshot_xmin(pg_current_snapshot()) as horizon)
+      with h as (select es_horizon() as horizon)
       select ${this.sql.unsafe(EVENT_COLUMNS)}, h.horizon::text as horizon from h, es_events e
       where (e.xid, e.position) > (${p.xid}::xid8, ${p.position}::bigint) ${filterSql(this.sql, filter)}
       order by e.xid, e.position limit ${limit}`;
@@ -538,7 +549,7 @@ export class PostgresEventStore implements EventStore {
 
   /** The position 'end' stands for: everything of transactions older than the horizon is before it. */
   async endPosition(): Promise<Position> {
-    const [row] = await this.sql<{ horizon: string }[]>`select pg_snapshot_xmin(pg_current_snapshot())::text as horizon`;
+    const [row] = await this.sql<{ horizon: string }[]>`select es_horizon()::text as horizon`;
     // (horizon, 0) is before every event of the horizon's transaction and after every older one.
     return { commit: BigInt(row!.horizon), prepare: 0n };
   }
