@@ -250,11 +250,25 @@ export class StreamChainVerifier {
   private nextRevision = 0;
   count = 0;
   private readonly keys: Keyring;
+  /**
+   * `from`: continue a stream whose earlier events another verifier checked (a log walked in parts):
+   * the revision and previous hash its next event must have.
+   */
   constructor(
     keys: HmacKeys,
     readonly streamId: string,
+    from?: { revision: number; previousHash: string | null },
   ) {
     this.keys = keyringFor(keys);
+    if (from) {
+      this.nextRevision = from.revision;
+      this.previousHash = from.previousHash;
+    }
+  }
+
+  /** Where the chain stands: the revision and hash of the last event checked. */
+  get last(): { revision: number; hash: string | null } {
+    return { revision: this.nextRevision - 1, hash: this.previousHash };
   }
 
   check(event: VerifiableEvent): BrokenLink | null {

@@ -252,7 +252,7 @@ export interface VerifyResult {
   ok: boolean;
   streamsChecked: number;
   eventsChecked: number;
-  /** The first broken link found (per stream order; streams in id order). */
+  /** The first broken link found: in log order (PostgreSQL, EventStoreDB), then the stream heads (PostgreSQL). */
   firstBroken: BrokenLink | null;
 }
 

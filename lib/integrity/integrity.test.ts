@@ -108,6 +108,15 @@ describe('tampering as a superuser', () => {
     }
   });
 
+  it('a deleted middle event: named by the chains (the next event of its stream), also across the ranges the log is walked in', async () => {
+    for (const stream of ['test-a', 'test-b']) {
+      const [next] = await t.sql<{ event_id: string }[]>`select event_id::text from es_events where stream_id = ${stream} and revision = 2`;
+      await asSuperuser(`delete from es_events where stream_id = '${stream}' and revision = 1`);
+      expect((await checkAll()).events.firstBroken).toMatchObject({ streamId: 'test-a', revision: 2, problem: 'revision-gap', expected: 'revision 1', found: 'revision 2' });
+      expect((await runIntegrityCheck(deps(), { kind: 'stream', streamId: stream })).events.firstBroken).toMatchObject({ eventId: next!.event_id, problem: 'revision-gap' });
+    }
+  });
+
   it('a deleted tail with its head row rewritten: not seen by the chains, seen by a seal', async () => {
     const file = await seal();
     await asSuperuser(`

@@ -566,97 +566,147 @@ export class PostgresEventStore implements EventStore {
 
   // --- verification ---------------------------------------------------------------------------
 
+  /**
+   * Heads and events are read in one snapshot (REPEATABLE READ, read only: no transaction id, so no
+   * reader's horizon is held), so an append committing meanwhile is neither half seen nor a false
+   * head mismatch. Events are walked in position order, the order they lie in the table (a
+   * near-sequential read; stream order was a random one over the heap); within a stream, position
+   * order is revision order (see the file comment), so one verifier per stream, kept in a map, checks
+   * each chain as its events come. The whole log is walked in two position ranges at once, each on its
+   * own connection sharing the snapshot (pg_export_snapshot), so the database produces rows on two
+   * backends while this process hashes; a stream running across the boundary is stitched afterwards
+   * (its first event in the later range must follow its last in the earlier one). Each range asks for
+   * its next page before checking the current one. The first broken link is the lowest position's;
+   * then the heads: a stream whose last event is not its head's, a head without events, a stream
+   * asked for that has neither. docs/PERFORMANCE.md (verify_events_per_s).
+   */
   async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
     this.assertOpen();
     const ids = options.streamId ? [options.streamId] : options.streamIds ? [...new Set(options.streamIds)] : null;
     type HeadRow = { stream_id: string; revision: string; last_hash: string };
-    const headRows = ids
-      ? await this.sql<HeadRow[]>`select stream_id, revision::text, last_hash from es_streams where stream_id = any(${ids}::text[])`
-      : await this.sql<HeadRow[]>`select stream_id, revision::text, last_hash from es_streams`;
-    if (options.streamId && headRows.length === 0) throw new StreamNotFound(options.streamId);
+    const reserved = await this.sql.reserve();
+    try {
+      await reserved`begin isolation level repeatable read read only`;
+      const [{ snapshot }] = (await reserved<{ snapshot: string }[]>`select pg_export_snapshot() as snapshot`) as unknown as [{ snapshot: string }];
+      if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id ${snapshot}`);
+      const headRows = ids
+        ? await reserved<HeadRow[]>`select stream_id, revision::text, last_hash from es_streams where stream_id = any(${ids}::text[])`
+        : await reserved<HeadRow[]>`select stream_id, revision::text, last_hash from es_streams`;
+      if (options.streamId && headRows.length === 0) throw new StreamNotFound(options.streamId);
+      const [span] = await reserved<{ lo: string | null; hi: string | null }[]>`select min(position)::text as lo, max(position)::text as hi from es_events`;
+      const ranges = !ids && span?.lo && span.hi ? splitRange(BigInt(span.lo), BigInt(span.hi), 2) : [null];
 
-    const heads = new Map<string, { revision: number; hash: string }>();
-    for (const h of headRows) heads.set(h.stream_id, { revision: Number(h.revision), hash: h.last_hash });
-    const finish = (v: StreamChainVerifier | null): BrokenLink | null => (v ? v.checkHead(heads.get(v.streamId)) : null);
-    const seen = new Set<string>();
-
-    // The whole log is walked in stream-id ranges at once, each on its own connection, so the
-    // database produces the next rows while this process checks the current ones (verify_events_per_s,
-    // docs/PERFORMANCE.md). The first broken link is the one of the lowest range that has one; a range
-    // above a broken one stops. Two: the machines this runs on have two cores.
-    const ranges = ids ? [{ from: null, to: null }] : await this.streamRanges(2, headRows.length);
-    const counts = ranges.map(() => ({ events: 0, streams: 0 }));
-    const report = () =>
-      options.onProgress?.({ eventsChecked: counts.reduce((n, c) => n + c.events, 0), streamsChecked: counts.reduce((n, c) => n + c.streams, 0) });
-    let lowestBroken = Number.POSITIVE_INFINITY;
-    const found = await Promise.all(
-      ranges.map(async (range, i): Promise<BrokenLink | null> => {
-        const where = ids
-          ? this.sql`e.stream_id = any(${ids}::text[])`
-          : this.sql`true ${range.from === null ? this.sql`` : this.sql`and e.stream_id >= ${range.from}`} ${range.to === null ? this.sql`` : this.sql`and e.stream_id < ${range.to}`}`;
-        const query = this.sql<EventRow[]>`select ${this.sql.unsafe(EVENT_COLUMNS)} from es_events e where ${where} order by e.stream_id, e.revision`;
-        let current: StreamChainVerifier | null = null;
-        let broken: BrokenLink | null = null;
-        const count = counts[i]!;
-        for await (const batch of query.cursor(500)) {
-          options.signal?.throwIfAborted();
-          if (i > lowestBroken) return null;
-          for (const row of batch) {
-            const event = toRecordedEvent(row);
-            if (!current || current.streamId !== event.streamId) {
-              broken = finish(current);
-              if (broken) break;
-              current = new StreamChainVerifier(this.verifyKeys, event.streamId);
-              seen.add(event.streamId);
-              count.streams++;
+      const counts = ranges.map(() => 0);
+      const streamsSeen = () => parts.reduce((n, p) => n + p.verifiers.size, 0);
+      const report = () => options.onProgress?.({ eventsChecked: counts.reduce((a, b) => a + b, 0), streamsChecked: streamsSeen() });
+      type First = { revision: number; previousHash: string | null; eventId: string; position: Position };
+      const parts = ranges.map(() => ({ verifiers: new Map<string, StreamChainVerifier>(), firsts: new Map<string, First>(), broken: null as BrokenLink | null }));
+      let lowestBroken = Number.POSITIVE_INFINITY;
+      await Promise.all(
+        ranges.map((range, i) =>
+          this.sql.begin('isolation level repeatable read read only', async (tx) => {
+            await tx.unsafe(`set transaction snapshot '${snapshot}'`);
+            const part = parts[i]!;
+            const where = ids
+              ? tx`e.stream_id = any(${ids}::text[])`
+              : range
+                ? tx`e.position between ${range.from.toString()}::bigint and ${range.to.toString()}::bigint`
+                : tx`true`;
+            const pages = tx<EventRow[]>`select ${tx.unsafe(EVENT_COLUMNS)} from es_events e where ${where} order by e.position`.cursor(1000)[Symbol.asyncIterator]();
+            let next = pages.next();
+            for (;;) {
+              const page = await next;
+              if (page.done) break;
+              options.signal?.throwIfAborted();
+              if (i > lowestBroken) {
+                await pages.return?.(undefined);
+                return;
+              }
+              next = pages.next();
+              for (const row of page.value) {
+                const event = toRecordedEvent(row);
+                let verifier = part.verifiers.get(event.streamId);
+                if (!verifier) {
+                  // The first event of a stream in this range: from revision 0, or carried on from the
+                  // chain's claim, which the stitching below checks against the earlier range.
+                  const claimed = (event.metadata.integrity as Partial<{ previousHash: string | null }> | undefined)?.previousHash;
+                  const from = event.revision === 0 ? { revision: 0, previousHash: null } : { revision: event.revision, previousHash: typeof claimed === 'string' ? claimed : null };
+                  part.firsts.set(event.streamId, { ...from, eventId: event.eventId, position: event.position });
+                  part.verifiers.set(event.streamId, (verifier = new StreamChainVerifier(this.verifyKeys, event.streamId, from)));
+                }
+                counts[i]!++;
+                part.broken = verifier.check(event);
+                if (part.broken) break;
+              }
+              report();
+              if (part.broken) {
+                lowestBroken = Math.min(lowestBroken, i);
+                await pages.return?.(undefined);
+                return;
+              }
             }
-            count.events++;
-            broken = current.check(event);
-            if (broken) break;
-          }
-          report();
-          if (broken) break;
+          }),
+        ),
+      );
+      await reserved`commit`;
+
+      // Stitch the ranges in order, keeping the earliest broken link (by position).
+      const earliest: { link: BrokenLink | null } = { link: null };
+      const keep = (link: BrokenLink) => {
+        if (!earliest.link || link.position!.prepare < earliest.link.position!.prepare) earliest.link = link;
+      };
+      const state = new Map<string, { revision: number; hash: string | null }>();
+      for (let i = 0; i < parts.length && i <= lowestBroken; i++) {
+        const part = parts[i]!;
+        if (part.broken) keep(part.broken);
+        for (const [streamId, first] of part.firsts) {
+          const before = state.get(streamId);
+          const revision = before ? before.revision + 1 : 0;
+          const previousHash = before ? before.hash : null;
+          const at = { streamId, revision: first.revision, eventId: first.eventId, position: first.position };
+          if (first.revision !== revision) keep({ ...at, problem: 'revision-gap', expected: `revision ${revision}`, found: `revision ${first.revision}` });
+          else if (first.previousHash !== previousHash) keep({ ...at, problem: 'previous-hash-mismatch', expected: String(previousHash), found: String(first.previousHash) });
         }
-        broken ??= finish(current);
-        if (broken) lowestBroken = Math.min(lowestBroken, i);
-        return broken;
-      }),
-    );
-    let firstBroken: BrokenLink | null = found.find((b) => b !== null) ?? null;
-    const streamsChecked = counts.reduce((n, c) => n + c.streams, 0);
-    const eventsChecked = counts.reduce((n, c) => n + c.events, 0);
-    if (!firstBroken) {
+        for (const [streamId, verifier] of part.verifiers) state.set(streamId, verifier.last);
+      }
+      const eventsChecked = counts.reduce((a, b) => a + b, 0);
+      const result = (broken: BrokenLink | null): VerifyResult => ({ ok: broken === null, streamsChecked: state.size, eventsChecked, firstBroken: broken });
+      if (earliest.link) return result(earliest.link);
+
+      const heads = new Map<string, { revision: number; hash: string }>();
+      for (const h of headRows) heads.set(h.stream_id, { revision: Number(h.revision), hash: h.last_hash });
+      const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+      for (const streamId of [...state.keys()].sort(byId)) {
+        const last = state.get(streamId)!;
+        const head = heads.get(streamId);
+        if (!head || (head.revision === last.revision && head.hash === last.hash)) continue;
+        return result({
+          streamId,
+          revision: head.revision,
+          eventId: '',
+          position: undefined,
+          problem: 'head-mismatch',
+          expected: `head at revision ${head.revision} with hash ${head.hash}`,
+          found: `chain ends at revision ${last.revision} with hash ${String(last.hash)}`,
+        });
+      }
       // A stream head without any events left (all deleted by someone bypassing the triggers), or a
       // stream asked for that has neither events nor a head.
-      const missing = [...new Set([...heads.keys(), ...(ids ?? [])])].filter((id) => !seen.has(id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const missing = [...new Set([...heads.keys(), ...(ids ?? [])])].filter((id) => !state.has(id)).sort(byId);
       const streamId = missing[0];
-      if (streamId !== undefined) {
-        const head = heads.get(streamId);
-        firstBroken = head
-          ? {
-              streamId,
-              revision: head.revision,
-              eventId: '',
-              position: undefined,
-              problem: 'head-mismatch',
-              expected: `events up to revision ${head.revision} ending with hash ${head.hash}`,
-              found: 'no events',
-            }
-          : { streamId, revision: 0, eventId: '', position: undefined, problem: 'missing-stream', expected: 'the stream', found: 'no events and no stream head' };
-      }
+      if (streamId === undefined) return result(null);
+      const head = heads.get(streamId);
+      return result(
+        head
+          ? { streamId, revision: head.revision, eventId: '', position: undefined, problem: 'head-mismatch', expected: `events up to revision ${head.revision} ending with hash ${head.hash}`, found: 'no events' }
+          : { streamId, revision: 0, eventId: '', position: undefined, problem: 'missing-stream', expected: 'the stream', found: 'no events and no stream head' },
+      );
+    } catch (error) {
+      await reserved`rollback`.catch(() => {});
+      throw error;
+    } finally {
+      reserved.release();
     }
-    return { ok: firstBroken === null, streamsChecked, eventsChecked, firstBroken };
-  }
-
-  /** `n` stream-id ranges of about equal numbers of streams, together covering every id. */
-  private async streamRanges(n: number, streams: number): Promise<Array<{ from: string | null; to: string | null }>> {
-    if (n <= 1 || streams < 2) return [{ from: null, to: null }];
-    const bounds: string[] = [];
-    for (let j = 1; j < n; j++) {
-      const [row] = await this.sql<{ stream_id: string }[]>`select stream_id from es_streams order by stream_id offset ${Math.floor((streams * j) / n)} limit 1`;
-      if (row && row.stream_id !== bounds[bounds.length - 1]) bounds.push(row.stream_id);
-    }
-    return [null, ...bounds].map((from, k) => ({ from, to: bounds[k] ?? null }));
   }
 
   // --- lifecycle ------------------------------------------------------------------------------
@@ -698,3 +748,10 @@ function mapError(error: unknown): unknown {
   return error;
 }
 
+/** [lo, hi] cut into `n` contiguous ranges (fewer when it holds fewer values). */
+function splitRange(lo: bigint, hi: bigint, n: number): Array<{ from: bigint; to: bigint }> {
+  const size = (hi - lo + 1n + BigInt(n) - 1n) / BigInt(n);
+  const out: Array<{ from: bigint; to: bigint }> = [];
+  for (let from = lo; from <= hi; from += size) out.push({ from, to: from + size - 1n > hi ? hi : from + size - 1n });
+  return out;
+}
