@@ -124,10 +124,12 @@ export class PostgresEventStore implements EventStore {
   private readonly headCacheSize: number;
   private readonly subscriptions = new Set<PgCatchUpSubscription>();
   /** Appends waiting for a batch, in arrival order. */
-  private queue: Pending[] = [];
+  // Batching state is mutated in place, never reassigned: an object made with Object.create(store)
+  // (tests wrap the store so) must share it, not shadow it with properties of its own.
+  private readonly queue: Pending[] = [];
   /** Streams written by a running batch. */
   private readonly busy = new Set<string>();
-  private inFlight = 0;
+  private readonly running = { batches: 0 };
   /** Written batches (transactions) and the appends they held, since the store opened (for the benchmark). */
   readonly batchStats = { batches: 0, appends: 0 };
   private readonly maxBatchesInFlight: number;
@@ -175,22 +177,22 @@ export class PostgresEventStore implements EventStore {
    * batches run wait for one to finish and then go together.
    */
   private pump(): void {
-    while (this.inFlight < this.maxBatchesInFlight && this.queue.length > 0) {
+    while (this.running.batches < this.maxBatchesInFlight && this.queue.length > 0) {
       const batch = this.takeBatch();
       if (batch.length === 0) break;
       const streams = new Set(batch.map((m) => m.streamId));
       for (const streamId of streams) this.busy.add(streamId);
-      this.inFlight++;
+      this.running.batches++;
       void this.writeBatch(batch)
         // writeBatch settles every append itself; this only catches a bug in it.
         .catch((error) => batch.forEach((m) => m.reject(error)))
         .finally(() => {
-          this.inFlight--;
+          this.running.batches--;
           for (const streamId of streams) this.busy.delete(streamId);
           this.pump();
         });
     }
-    if (this.inFlight === 0 && this.queue.length === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
+    if (this.running.batches === 0 && this.queue.length === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 
   /**
@@ -215,7 +217,8 @@ export class PostgresEventStore implements EventStore {
       events += m.events.length;
       for (const e of m.events) ids.add(e.eventId);
     }
-    this.queue = rest;
+    this.queue.length = 0;
+    for (const m of rest) this.queue.push(m);
     return batch;
   }
 
@@ -719,7 +722,7 @@ export class PostgresEventStore implements EventStore {
     if (this.closed) return;
     this.closed = true;
     // Appends already accepted are written (or fail) before the connections close.
-    if (this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    if (this.running.batches > 0 || this.queue.length > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
     await this.groups.stopAll();
     await this.notifier.close();
