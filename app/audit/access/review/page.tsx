@@ -37,7 +37,10 @@ export default async function AccessReviewPage({ searchParams }: { searchParams:
       ? t('manyDetail', { patients: f.patients, window: f.window })
       : f.kind === 'outside-hours'
         ? t('hoursDetail', { clinic: f.clinicId })
-        : t('strangerDetail', { clinic: f.clinicId, patients: f.patientIds.join(', ') });
+        : t('strangerDetail', {
+            clinic: f.clinicId,
+            patients: f.patientIds.length > 5 ? `${f.patientIds.slice(0, 5).join(', ')} ${tLog('morePatients', { count: f.patientIds.length - 5 })}` : f.patientIds.join(', '),
+          });
   // The access log filtered to the flag's account (and its days), where the entries can be read one by one.
   const entriesHref = (f: Flag) => {
     const params = new URLSearchParams({ account: f.accountId });
