@@ -4,6 +4,7 @@ import { runCommandsBench } from './commands';
 import { runProjectionsBench } from './projections';
 import { runHttpBench } from './http';
 import { runAuditBench } from './audit';
+import { runIntegrityBench } from './integrity';
 
 const benchmarks: Array<[string, () => Promise<unknown>]> = [
   ['eventstore', runEventStoreBench],
@@ -11,6 +12,7 @@ const benchmarks: Array<[string, () => Promise<unknown>]> = [
   ['projections', runProjectionsBench],
   ['http', runHttpBench],
   ['audit', runAuditBench],
+  ['integrity', runIntegrityBench],
 ];
 
 for (const [name, run] of benchmarks) {
