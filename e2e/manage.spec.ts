@@ -118,10 +118,10 @@ test('a manager adds a treatment and changes its price; the public clinic page s
   await expect(form.getByTestId('field-error')).toHaveText(['숫자만 입력하세요.', '값을 입력하세요.']);
   await shoot(page, 'treatment-new-errors');
   await form.getByLabel('가격 (부가세 포함)').fill('50,000');
-  await form.getByLabel('예약금').fill('60000');
+  await form.getByLabel('예약금', { exact: true }).fill('60000');
   await form.getByRole('button', { name: '시술 추가' }).click();
   await expect(form.getByTestId('form-error')).toContainText('예약금');
-  await form.getByLabel('예약금').fill('10,000');
+  await form.getByLabel('예약금', { exact: true }).fill('10,000');
   await form.getByRole('button', { name: '시술 추가' }).click();
   await expect(page).toHaveURL(new RegExp(`${MANAGE}\\?added=`));
   await expect(page.getByTestId('form-ok')).toContainText(name);
@@ -136,11 +136,17 @@ test('a manager adds a treatment and changes its price; the public clinic page s
   await row.getByRole('link', { name, exact: true }).click();
   await expect(page.getByTestId('treatment-name')).toHaveText(name);
   const price = page.getByTestId('price-form');
-  await expect(price.getByLabel('가격 (부가세 포함)')).toHaveValue('50000');
+  await expect(price.getByLabel('가격 (부가세 포함)')).toHaveValue('50,000');
   await price.getByLabel('가격 (부가세 포함)').fill('64,000');
   await price.getByRole('button', { name: '저장' }).click();
   await expect(price.getByTestId('form-ok')).toHaveText('가격을 바꿨습니다. 새 예약부터 적용됩니다.');
-  await expect(price.getByLabel('가격 (부가세 포함)')).toHaveValue('64000');
+  await expect(price.getByLabel('가격 (부가세 포함)')).toHaveValue('64,000');
+  // Its details: VAT exempt from now on (the header line says so once saved).
+  const details = page.getByTestId('details-form');
+  await details.getByLabel('면세').check();
+  await details.getByRole('button', { name: '저장' }).click();
+  await expect(details.getByTestId('form-ok')).toHaveText('시술 정보를 저장했습니다.');
+  await expect(page.getByText('hair-removal · ₩64,000 (면세)')).toBeVisible();
   await shoot(page, 'treatment-edit');
   await page.goto(`/clinics/${GANGNAM}`);
   await expect(publicRow(page, name)).toContainText('₩64,000');
@@ -214,6 +220,7 @@ test('a manager sets opening hours with a break, the slots, the policy and the s
   await grace.fill(before);
   await settings.getByRole('button', { name: '저장' }).click();
   await expect(grace).toHaveValue(before);
+  await expect(settings.getByRole('button', { name: '저장', exact: true })).toBeEnabled();
   await shoot(page, 'policy');
   await page.context().close();
 });

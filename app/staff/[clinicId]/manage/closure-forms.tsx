@@ -50,14 +50,14 @@ export function BookingActions({ ids, reservationId, suggestedDay, time }: { ids
   const t = useTranslations('manage.closures');
   const [moved, move] = useActionState<FormState, FormData>(moveBookingAction, {});
   const [cancelled, cancel] = useActionState<FormState, FormData>(cancelBookingAction, {});
-  const summary = 'min-h-9 cursor-pointer list-none rounded border px-3 py-1.5 text-sm font-medium [&::-webkit-details-marker]:hidden';
+  const summary = 'inline-flex min-h-9 cursor-pointer list-none items-center rounded border px-3 py-1.5 text-sm font-medium [&::-webkit-details-marker]:hidden';
   return (
-    <div className="flex flex-col gap-2">
-      <details className="group" open={!!moved.formError || !!moved.fieldErrors}>
+    <div className="flex flex-wrap gap-2">
+      <details className="open:w-full" open={!!moved.formError || !!moved.fieldErrors}>
         <summary className={`${summary} border-stone-300 bg-white text-stone-800 hover:bg-stone-50`}>{t('move')}</summary>
         <form action={move} noValidate className="mt-2 flex flex-col gap-2" data-testid="move-form">
           <Hidden fields={{ clinicId: ids.clinicId, commandId: ids.moveCommandId, reservationId }} />
-          <div className="grid grid-cols-2 gap-2">
+          <div className="grid max-w-md grid-cols-2 gap-2">
             <Input name="day" type="date" label={t('moveDay')} state={moved} value={suggestedDay} />
             <Input name="time" type="time" label={t('moveTime')} state={moved} value={time} />
           </div>
@@ -67,11 +67,11 @@ export function BookingActions({ ids, reservationId, suggestedDay, time }: { ids
           <ActionOutcome state={moved} showOk />
         </form>
       </details>
-      <details className="group" open={!!cancelled.formError || !!cancelled.fieldErrors}>
+      <details className="open:w-full" open={!!cancelled.formError || !!cancelled.fieldErrors}>
         <summary className={`${summary} border-red-300 bg-white text-red-800 hover:bg-red-50`}>{t('cancel')}</summary>
         <form action={cancel} noValidate className="mt-2 flex flex-col gap-2" data-testid="cancel-form">
           <Hidden fields={{ clinicId: ids.clinicId, commandId: ids.commandId, reservationId }} />
-          <Input name="reason" label={t('cancelReason')} hint={t('cancelHint')} state={cancelled} />
+          <Input name="reason" label={t('cancelReason')} hint={t('cancelHint')} state={cancelled} className="max-w-md" />
           <div>
             <ActionSubmit label={t('cancelSubmit')} variant="danger" />
           </div>

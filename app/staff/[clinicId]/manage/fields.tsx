@@ -10,6 +10,9 @@ import type { FormState } from '@/app/actions/validated';
  * a refused submit), their zod errors (keys under manage.errors) tied to them, and the form's outcome.
  */
 
+/** An amount as people read it in a field (99,000); the action reads it back with or without the commas. */
+export const amount = (krw: number | undefined) => (krw === undefined ? undefined : krw.toLocaleString('en-US'));
+
 export const inputClass = (invalid: boolean) => `min-h-10 w-full min-w-0 rounded border bg-white px-3 py-2 text-sm ${invalid ? 'border-red-600' : 'border-stone-300'}`;
 
 export function FieldErrors({ id, errors }: { id: string; errors?: string[] }) {

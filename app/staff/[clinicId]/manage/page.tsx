@@ -89,10 +89,12 @@ export default async function ManageTreatmentsPage({ params, searchParams }: { p
               <>
                 <span data-testid="price">{krw(tr.priceKrw)}</span>
                 <span className="block text-xs text-stone-500">{tr.taxCategory === 'taxable' ? t('treatments.vatIncluded', { vat: krw(vatPortion(tr.priceKrw)) }) : t('treatments.tax.exempt')}</span>
+                {/* Phones: the deposit under the price (its column is hidden). */}
+                <span className="block text-xs text-stone-600 sm:hidden">{t('treatments.depositShort', { deposit: tr.depositKrw > 0 ? krw(tr.depositKrw) : '—' })}</span>
               </>
             ),
           },
-          { header: t('treatments.deposit'), align: 'end', className: 'whitespace-nowrap', cell: (tr) => (tr.depositKrw > 0 ? krw(tr.depositKrw) : '—') },
+          { header: t('treatments.deposit'), align: 'end', className: 'hidden whitespace-nowrap sm:table-cell', cell: (tr) => (tr.depositKrw > 0 ? krw(tr.depositKrw) : '—') },
           {
             header: t('treatments.duration'),
             align: 'end',
@@ -130,7 +132,7 @@ export default async function ManageTreatmentsPage({ params, searchParams }: { p
           {
             header: t('treatments.edit'),
             hideHeader: true,
-            className: 'whitespace-nowrap',
+            className: 'hidden whitespace-nowrap sm:table-cell',
             cell: (tr) => (
               <Link href={`/staff/${clinicId}/manage/treatments/${tr.treatmentId}`} className="text-sm text-brand-700 underline" aria-label={t('treatments.editNamed', { name: name(tr) })}>
                 {t('treatments.edit')}

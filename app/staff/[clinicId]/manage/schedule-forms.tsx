@@ -4,7 +4,7 @@ import { useActionState, useState } from 'react';
 import { useTranslations } from 'next-intl';
 import { changeClinicSettingsAction, setCancellationPolicyAction, setOpeningHoursAction, setSlotConfigurationAction, setStageThresholdsAction } from '@/app/actions/manage';
 import type { FormState } from '@/app/actions/validated';
-import { Checkbox, FieldErrors, Hidden, Input, inputClass, Outcome, Save } from './fields';
+import { amount, Checkbox, FieldErrors, Hidden, Input, inputClass, Outcome, Save } from './fields';
 
 type Ids = { clinicId: string; commandId: string };
 type Interval = { opens: string; closes: string };
@@ -82,45 +82,54 @@ function WeekForm({ state, action, ids, hours }: { state: FormState; action: (fo
               </div>
               <div className="flex min-w-0 flex-1 flex-col gap-2">
                 {day.map((x, n) => (
-                  <div key={n} className="flex flex-wrap items-center gap-2">
-                    {n > 0 ? <span className="w-full text-xs text-stone-500 sm:w-auto">{t('breakBefore', { from: day[n - 1]!.closes || '…', to: x.opens || '…' })}</span> : null}
-                    <label className="sr-only" htmlFor={`w${d}.${n}.opens`}>
-                      {t('opensLabel', { day: tDay(String(d) as never), n: n + 1 })}
-                    </label>
-                    <input
-                      id={`w${d}.${n}.opens`}
-                      name={`w${d}.${n}.opens`}
-                      type="time"
-                      step={300}
-                      value={x.opens}
-                      onChange={(e) => update(d, n, 'opens', e.target.value)}
-                      aria-invalid={errors?.length ? true : undefined}
-                      aria-describedby={errors?.length ? errorId : undefined}
-                      className={`${inputClass(!!errors?.length)} w-32`}
-                    />
-                    <span aria-hidden>–</span>
-                    <label className="sr-only" htmlFor={`w${d}.${n}.closes`}>
-                      {t('closesLabel', { day: tDay(String(d) as never), n: n + 1 })}
-                    </label>
-                    <input
-                      id={`w${d}.${n}.closes`}
-                      name={`w${d}.${n}.closes`}
-                      type="time"
-                      step={300}
-                      value={x.closes}
-                      onChange={(e) => update(d, n, 'closes', e.target.value)}
-                      aria-invalid={errors?.length ? true : undefined}
-                      aria-describedby={errors?.length ? errorId : undefined}
-                      className={`${inputClass(!!errors?.length)} w-32`}
-                    />
-                    <button
-                      type="button"
-                      onClick={() => setDay(d, day.filter((_, i) => i !== n))}
-                      className="min-h-10 rounded px-2 text-sm text-stone-600 hover:bg-stone-100 hover:text-stone-900"
-                      aria-label={t('removeInterval', { day: tDay(String(d) as never), n: n + 1 })}
-                    >
-                      {t('remove')}
-                    </button>
+                  <div key={n} className="flex flex-col gap-1">
+                    {n > 0 ? <span className="text-xs text-stone-500">{t('breakBefore', { from: day[n - 1]!.closes || '…', to: x.opens || '…' })}</span> : null}
+                    {/* Phones: both times share the row's width (the remove button keeps its own). */}
+                    <div className="grid grid-cols-[minmax(0,1fr)_auto_minmax(0,1fr)_auto] items-center gap-2 sm:flex">
+                      <label className="sr-only" htmlFor={`w${d}.${n}.opens`}>
+                        {t('opensLabel', { day: tDay(String(d) as never), n: n + 1 })}
+                      </label>
+                      <input
+                        id={`w${d}.${n}.opens`}
+                        name={`w${d}.${n}.opens`}
+                        type="text"
+                        inputMode="numeric"
+                        placeholder="00:00"
+                        maxLength={5}
+                        autoComplete="off"
+                        value={x.opens}
+                        onChange={(e) => update(d, n, 'opens', e.target.value)}
+                        aria-invalid={errors?.length ? true : undefined}
+                        aria-describedby={errors?.length ? errorId : undefined}
+                        className={`${inputClass(!!errors?.length).replace("px-3", "px-2")} text-center tabular-nums sm:w-24`}
+                      />
+                      <span aria-hidden>–</span>
+                      <label className="sr-only" htmlFor={`w${d}.${n}.closes`}>
+                        {t('closesLabel', { day: tDay(String(d) as never), n: n + 1 })}
+                      </label>
+                      <input
+                        id={`w${d}.${n}.closes`}
+                        name={`w${d}.${n}.closes`}
+                        type="text"
+                        inputMode="numeric"
+                        placeholder="00:00"
+                        maxLength={5}
+                        autoComplete="off"
+                        value={x.closes}
+                        onChange={(e) => update(d, n, 'closes', e.target.value)}
+                        aria-invalid={errors?.length ? true : undefined}
+                        aria-describedby={errors?.length ? errorId : undefined}
+                        className={`${inputClass(!!errors?.length).replace("px-3", "px-2")} text-center tabular-nums sm:w-24`}
+                      />
+                      <button
+                        type="button"
+                        onClick={() => setDay(d, day.filter((_, i) => i !== n))}
+                        className="min-h-10 rounded px-2 text-sm text-stone-600 hover:bg-stone-100 hover:text-stone-900"
+                        aria-label={t('removeInterval', { day: tDay(String(d) as never), n: n + 1 })}
+                      >
+                        {t('remove')}
+                      </button>
+                    </div>
                   </div>
                 ))}
                 <div className="flex flex-wrap gap-2">
@@ -183,7 +192,7 @@ export function PolicyForm({
       <Outcome state={state} />
       <div className="grid gap-4 sm:grid-cols-2">
         <Input name="freeCancellationHours" label={t('policy.freeCancellation')} suffix={t('units.hoursBefore')} hint={t('policy.freeCancellationHint')} numeric state={state} value={policy.freeCancellationHours} />
-        <Input name="lateCancellationFeeKrw" label={t('policy.lateFee')} suffix={t('units.won')} hint={t('policy.lateFeeHint')} numeric state={state} value={policy.lateCancellationFeeKrw} />
+        <Input name="lateCancellationFeeKrw" label={t('policy.lateFee')} suffix={t('units.won')} hint={t('policy.lateFeeHint')} numeric state={state} value={amount(policy.lateCancellationFeeKrw)} />
         <Input name="minimumNoticeHours" label={t('policy.minimumNotice')} suffix={t('units.hoursBefore')} hint={t('policy.minimumNoticeHint')} numeric state={state} value={policy.minimumNoticeHours} />
       </div>
       <Checkbox name="noShowForfeitsDeposit" label={t('policy.noShowForfeits')} hint={t('policy.noShowForfeitsHint')} state={state} checked={policy.noShowForfeitsDeposit} />
@@ -225,7 +234,7 @@ export function StageThresholdsForm({ ids, thresholds }: { ids: Ids; thresholds:
     <form key={JSON.stringify(state)} action={action} noValidate className="flex flex-col gap-4" data-testid="thresholds-form">
       <Hidden fields={ids} />
       <Outcome state={state} />
-      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
+      <div className="grid grid-cols-2 gap-4 lg:grid-cols-4">
         {STAGES.map((stage) => (
           <Input key={stage} name={stage} label={t(`thresholds.stage.${stage}`)} suffix={t('units.minutes')} numeric state={state} value={thresholds[stage]} />
         ))}

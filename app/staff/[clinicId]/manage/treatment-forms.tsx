@@ -5,7 +5,7 @@ import { useActionState } from 'react';
 import { useTranslations } from 'next-intl';
 import { changeTreatmentDetailsAction, changeTreatmentPriceAction, listTreatmentAction, unlistTreatmentAction } from '@/app/actions/manage';
 import type { FormState } from '@/app/actions/validated';
-import { Checkbox, FieldErrors, Hidden, Input, Outcome, Radios, Save } from './fields';
+import { amount, Checkbox, FieldErrors, Hidden, Input, Outcome, Radios, Save } from './fields';
 
 type Ids = { clinicId: string; commandId: string };
 
@@ -78,8 +78,8 @@ function PriceFields({ state, priceKrw, depositKrw }: { state: FormState; priceK
   const t = useTranslations('manage.treatments');
   return (
     <div className="grid gap-4 sm:grid-cols-2">
-      <Input name="priceKrw" label={t('price')} suffix={t('won')} hint={t('priceHint')} numeric state={state} value={priceKrw} />
-      <Input name="depositKrw" label={t('deposit')} suffix={t('won')} hint={t('depositHint')} numeric state={state} value={depositKrw} />
+      <Input name="priceKrw" label={t('price')} suffix={t('won')} hint={t('priceHint')} numeric state={state} value={amount(priceKrw)} />
+      <Input name="depositKrw" label={t('deposit')} suffix={t('won')} hint={t('depositHint')} numeric state={state} value={amount(depositKrw)} />
     </div>
   );
 }

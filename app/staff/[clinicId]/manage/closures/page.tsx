@@ -7,7 +7,6 @@ import { formatSeoulDate } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { closedDayBookings, type ClosedDayBooking } from '@/lib/queries/closures';
 import { managedClinic } from '@/lib/queries/manage';
-import { Table } from '../../../../components/table';
 import { BookingActions, CloseDaysForm, ReopenForm } from '../closure-forms';
 import { Card } from '../fields';
 import { ManageHeader } from '../manage-header';
@@ -74,45 +73,29 @@ export default async function ManageClosuresPage({ params }: { params: Promise<{
                 ) : (
                   <>
                     <p className="text-sm font-medium text-amber-900">{t('closures.bookingsToMove', { count: c.bookings.length })}</p>
-                    <Table
-                      caption={t('closures.bookingsCaption', { day: date(c.day) })}
-                      testId="closed-day-bookings"
-                      rows={c.bookings}
-                      rowKey={(b) => b.reservationId}
-                      rowProps={(b) => ({ 'data-reservation': b.reservationId })}
-                      columns={[
-                        { header: tToday('time'), cell: (b) => seoulTime(b.startsAt, locale), className: 'whitespace-nowrap tabular-nums' },
-                        {
-                          header: tToday('patient'),
-                          rowHeader: true,
-                          className: 'min-w-[7rem]',
-                          cell: (b) => (
-                            <>
-                              <Link href={`/staff/${clinicId}/patients/${b.patientId}`} className="text-brand-700 underline">
+                    <ul aria-label={t('closures.bookingsCaption', { day: date(c.day) })} className="flex flex-col divide-y divide-stone-100 rounded border border-stone-200" data-testid="closed-day-bookings">
+                      {c.bookings.map((b) => (
+                        <li key={b.reservationId} className="flex flex-col gap-2 p-3" data-reservation={b.reservationId}>
+                          <div className="flex items-start gap-3">
+                            <span className="font-medium tabular-nums">{seoulTime(b.startsAt, locale)}</span>
+                            <div className="min-w-0">
+                              <Link href={`/staff/${clinicId}/patients/${b.patientId}`} className="font-medium text-brand-700 underline">
                                 {b.patientName ?? tToday('patientUnknown')}
                               </Link>
-                              <span className="block text-xs font-normal text-stone-600">
-                                {b.treatmentName} · {kind(b)}
+                              <span className="block text-xs text-stone-600">
+                                {b.treatmentName} · {kind(b)} · {tToday(`statuses.${b.status}` as never)}
                               </span>
-                            </>
-                          ),
-                        },
-                        { header: tToday('status'), cell: (b) => tToday(`statuses.${b.status}` as never) },
-                        {
-                          header: t('closures.handle'),
-                          hideHeader: true,
-                          className: 'min-w-[12rem]',
-                          cell: (b) => (
-                            <BookingActions
-                              ids={{ clinicId, commandId: crypto.randomUUID(), moveCommandId: crypto.randomUUID() }}
-                              reservationId={b.reservationId}
-                              suggestedDay={suggestion(c.day)}
-                              time={seoulTime(b.startsAt, 'ko')}
-                            />
-                          ),
-                        },
-                      ]}
-                    />
+                            </div>
+                          </div>
+                          <BookingActions
+                            ids={{ clinicId, commandId: crypto.randomUUID(), moveCommandId: crypto.randomUUID() }}
+                            reservationId={b.reservationId}
+                            suggestedDay={suggestion(c.day)}
+                            time={seoulTime(b.startsAt, 'ko')}
+                          />
+                        </li>
+                      ))}
+                    </ul>
                   </>
                 )}
               </li>
