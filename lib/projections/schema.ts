@@ -118,7 +118,12 @@ export const rmReservations = pgTable(
     /** Revision of reservation-<id> this row reflects. */
     version: integer('version').notNull(),
   },
-  (t) => [index('rm_reservations_clinic_day_idx').on(t.clinicId, t.day, t.startsAt), index('rm_reservations_patient_idx').on(t.patientId, t.startsAt)],
+  (t) => [
+    index('rm_reservations_clinic_day_idx').on(t.clinicId, t.day, t.startsAt),
+    index('rm_reservations_patient_idx').on(t.patientId, t.startsAt),
+    // Today's requests waiting for the clinic (every future day): only those, not the whole horizon's bookings.
+    index('rm_reservations_requested_idx').on(t.clinicId, t.startsAt).where(sql`status = 'requested'`),
+  ],
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -206,7 +211,11 @@ export const rmVisits = pgTable(
     dischargedAt: tz('discharged_at'),
     version: integer('version').notNull(),
   },
-  (t) => [index('rm_visits_clinic_day_idx').on(t.clinicId, t.day, t.stage)],
+  (t) => [
+    index('rm_visits_clinic_day_idx').on(t.clinicId, t.day, t.stage),
+    // Today's board also shows visits still open from earlier days: only those, however long the clinic's history.
+    index('rm_visits_open_idx').on(t.clinicId, t.day).where(sql`stage <> 'discharged'`),
+  ],
 );
 
 // ---------------------------------------------------------------------------------------------

@@ -135,7 +135,8 @@ export async function todayOf(
     db
       .select()
       .from(rmReservations)
-      .where(and(eq(rmReservations.clinicId, clinicId), gte(rmReservations.day, today), eq(rmReservations.status, 'requested')))
+      // The status written out (not a parameter) so the planner can use the partial index rm_reservations_requested_idx.
+      .where(and(eq(rmReservations.clinicId, clinicId), gte(rmReservations.day, today), sql`${rmReservations.status} = 'requested'`))
       .orderBy(asc(rmReservations.startsAt), asc(rmReservations.id))
       .limit(200),
     db

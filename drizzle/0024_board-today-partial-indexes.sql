@@ -1,0 +1,2 @@
+CREATE INDEX "rm_reservations_requested_idx" ON "rm_reservations" USING btree ("clinic_id","starts_at") WHERE status = 'requested';--> statement-breakpoint
+CREATE INDEX "rm_visits_open_idx" ON "rm_visits" USING btree ("clinic_id","day") WHERE stage <> 'discharged';
