@@ -68,8 +68,8 @@ describe('the proxy (first line) lets through everyone the table allows', () => 
         return byParam[name] ?? name;
       });
       for (const who of row.allow) {
-        // The proxy sees the session's claims: the manager flag as isClinicManager (lib/auth/config.ts).
-        const decision = decideRoute(url, who === 'anonymous' ? null : { ...accounts[who], isClinicManager: accounts[who].clinicManager === true });
+        // The proxy sees the session's role and clinic; the manager flag is the pages' to check (from the account row).
+        const decision = decideRoute(url, who === 'anonymous' ? null : accounts[who]);
         if (decision !== 'allow') blocked.push(`${url} ${who}: ${decision}`);
       }
     }

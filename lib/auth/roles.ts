@@ -37,12 +37,15 @@ export type RouteDecision = 'allow' | 'sign-in' | 'forbidden';
  * Used by the proxy (first line) and mirrored by `requireUser` in every page,
  * action and query (the line that counts).
  */
-export function decideRoute(pathname: string, user: (Pick<SessionUser, 'role' | 'clinicId'> & Partial<Pick<SessionUser, 'isClinicManager'>>) | null): RouteDecision {
+export function decideRoute(pathname: string, user: Pick<SessionUser, 'role' | 'clinicId'> | null): RouteDecision {
   const area = pathname.split('/')[1] ?? '';
   const allowed: Record<string, readonly Role[]> = {
     me: ['patient'],
     staff: ['staff'],
-    // Auditors (every clinic) and clinic managers (their own clinic: the pages and queries scope them).
+    // Auditors (every clinic) and clinic managers (their own clinic). All staff pass here: the manager
+    // flag is read from the account row by each audit page and query (lib/auth/audit-scope.ts), which
+    // refuse staff without it; the session's copy is only what sign-in saw, so a flag granted or taken
+    // since counts from the next request.
     audit: ['auditor', 'staff'],
     admin: ['admin'],
   };
@@ -50,7 +53,6 @@ export function decideRoute(pathname: string, user: (Pick<SessionUser, 'role' | 
   if (!roles) return 'allow';
   if (!user) return 'sign-in';
   if (!roles.includes(user.role)) return 'forbidden';
-  if (area === 'audit' && user.role === 'staff' && !user.isClinicManager) return 'forbidden';
   if (area === 'staff') {
     const clinicId = pathname.split('/')[2];
     if (clinicId && clinicId !== user.clinicId) return 'forbidden';
