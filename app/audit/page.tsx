@@ -120,22 +120,22 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
         </div>
       </form>
 
-      <details className="rounded border border-stone-200 bg-white p-3 text-sm" open={raw.exportError ? true : undefined}>
-        <summary className="cursor-pointer font-medium">{t('export')}</summary>
-        <form method="post" action="/audit/export" className="mt-3 flex flex-col gap-3" aria-label={t('export')}>
-          <p className="text-stone-600">{t('exportIntro')}</p>
+      <section aria-labelledby="export" className="rounded border border-stone-200 bg-white p-3 text-sm">
+        <h2 id="export" className="font-medium">{t('export')}</h2>
+        <form method="post" action="/audit/export" className="mt-2 flex flex-wrap items-end gap-3" aria-label={t('export')}>
+          <p className="basis-full text-stone-600">{t('exportIntro')}</p>
           {raw.exportError === 'reason' && (
-            <p role="alert" className="text-red-800" data-testid="export-error">{t('exportReasonRequired')}</p>
+            <p role="alert" className="basis-full text-red-800" data-testid="export-error">{t('exportReasonRequired')}</p>
           )}
           <input type="hidden" name="log" value="trail" />
           {[...filterParams(applied)].map(([k, v]) => (
             <input key={k} type="hidden" name={k} value={v} />
           ))}
-          <label className={field}>
+          <label className={`${field} min-w-0 flex-1 basis-64`}>
             {t('exportReason')}
             <input name="reason" required minLength={3} maxLength={500} className={input} />
           </label>
-          <fieldset className="flex gap-4">
+          <fieldset className="flex items-center gap-4 pb-1.5">
             <legend className="sr-only">{t('exportFormat')}</legend>
             <label className="flex items-center gap-1">
               <input type="radio" name="format" value="csv" defaultChecked /> CSV
@@ -144,11 +144,9 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
               <input type="radio" name="format" value="json" /> JSON
             </label>
           </fieldset>
-          <div>
-            <button type="submit" className="rounded border border-stone-300 px-4 py-1.5 hover:bg-stone-100">{t('exportSubmit')}</button>
-          </div>
+          <button type="submit" className="rounded border border-stone-300 px-4 py-1.5 hover:bg-stone-100">{t('exportSubmit')}</button>
         </form>
-      </details>
+      </section>
 
       {trail.rows.length === 0 ? (
         <p>{t('noEvents')}</p>
@@ -157,7 +155,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
           caption={t('trail')}
           rows={trail.rows}
           rowKey={(e) => e.key}
-          minWidth="72rem"
+          minWidth="64rem"
           rowProps={(e) => ({ 'data-source': e.source })}
           columns={[
             { header: t('time'), cell: (e) => formatSeoulDateTime(e.occurredAt, locale), className: 'whitespace-nowrap tabular-nums' },
@@ -182,13 +180,13 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
               header: t('entity'),
               cell: (e) =>
                 e.streamId ? (
-                  <Link href={`/audit/${encodeURIComponent(e.streamId)}#rev-${e.revision}`} className="text-brand-700 underline">{`${e.streamId}@${e.revision}`}</Link>
+                  <Link href={`/audit/${encodeURIComponent(e.streamId)}#rev-${e.revision}`} className="font-mono text-brand-700 underline">{`${e.streamId}@${e.revision}`}</Link>
                 ) : (
                   '—'
                 ),
-              className: 'font-mono text-xs break-all',
+              className: 'text-xs break-all',
             },
-            { header: t('summary'), cell: (e) => e.summary, className: 'max-w-sm break-words font-mono text-xs' },
+            { header: t('summary'), cell: (e) => <span className="font-mono text-xs">{e.summary}</span>, className: 'max-w-sm break-words' },
             {
               header: t('correlation'),
               cell: (e) =>

@@ -3,12 +3,21 @@ import { stringify } from 'csv-stringify/sync';
 
 type Rec = Record<string, unknown>;
 
-/** Pulls one batch per read: the stream's queue holds at most one encoded batch. */
+/**
+ * Rows per encoded chunk. A chunk's text stays far below V8's large-object size (~128 KiB): a
+ * large string goes straight to the old generation and lives until a full collection, so one
+ * string per 1000-row batch (≈ 200 KiB) let the heap grow by hundreds of MB over a 1M-row export,
+ * while small chunks die young (bench/audit.ts, docs/PERFORMANCE.md).
+ */
+const ROWS_PER_CHUNK = 100;
+
+/** Pulls one database batch per read: the stream's queue holds at most that batch, encoded. */
 export function streamOf<T>(rows: AsyncIterable<T[]>, format: 'csv' | 'json', columns: readonly string[], record: (row: T) => Rec): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const iterator = rows[Symbol.asyncIterator]();
   // Cells starting with = + - @ are prefixed so that a spreadsheet does not run them as formulas.
   const csv = (records: unknown[][]) => stringify(records, { escape_formulas: true, cast: { boolean: (v) => String(v), object: (v) => JSON.stringify(v) } });
+  const cells = (r: Rec) => columns.map((c) => (Array.isArray(r[c]) ? (r[c] as unknown[]).join(' ') : r[c]));
   let first = true;
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -21,15 +30,16 @@ export function streamOf<T>(rows: AsyncIterable<T[]>, format: 'csv' | 'json', co
         controller.close();
         return;
       }
-      const records = next.value.map(record);
-      if (records.length === 0) return;
-      if (format === 'csv') {
-        controller.enqueue(encoder.encode(csv(records.map((r) => columns.map((c) => (Array.isArray(r[c]) ? (r[c] as unknown[]).join(' ') : r[c]))))));
-      } else {
-        const body = records.map((r) => JSON.stringify(r)).join(',\n');
-        controller.enqueue(encoder.encode(`${first ? '\n' : ',\n'}${body}`));
+      const batch = next.value;
+      for (let i = 0; i < batch.length; i += ROWS_PER_CHUNK) {
+        const records = batch.slice(i, i + ROWS_PER_CHUNK).map(record);
+        if (format === 'csv') controller.enqueue(encoder.encode(csv(records.map(cells))));
+        else {
+          controller.enqueue(encoder.encode(`${first ? '\n' : ',\n'}${records.map((r) => JSON.stringify(r)).join(',\n')}`));
+          first = false;
+        }
       }
-      first = false;
+      if (batch.length > 0) first = false;
     },
     async cancel() {
       // The client went away: close the database cursor (it gives its connection back).
@@ -37,4 +47,3 @@ export function streamOf<T>(rows: AsyncIterable<T[]>, format: 'csv' | 'json', co
     },
   });
 }
-
