@@ -4,6 +4,7 @@ import { runCommandsBench } from './commands';
 import { runProjectionsBench } from './projections';
 import { runHttpBench } from './http';
 import { runAuditBench } from './audit';
+import { runAccessLogBench } from './access-log';
 import { runIntegrityBench } from './integrity';
 
 const benchmarks: Array<[string, () => Promise<unknown>]> = [
@@ -12,6 +13,7 @@ const benchmarks: Array<[string, () => Promise<unknown>]> = [
   ['projections', runProjectionsBench],
   ['http', runHttpBench],
   ['audit', runAuditBench],
+  ['access-log', runAccessLogBench],
   ['integrity', runIntegrityBench],
 ];
 
