@@ -5,15 +5,23 @@
  * PostgreSQL under .data/), in one run:
  * - append throughput with 1, 8 and 16 concurrent writers, single-event and 100-event appends, beside
  *   raw INSERTs of the same rows (same JSON, same sizes) into a plain table on the same database;
- *   with 16 single-event writers also the es_append statement alone (same rows, no store logic), to
- *   show how much of the gap is the database's;
+ *   with 16 single-event writers also the single-append es_append statement alone, one per call (same
+ *   rows, no store logic, no batching), to show what one transaction per append costs the database;
  * - append latency p50/p99; readAll throughput; catch-up subscription throughput;
  * - live delivery latency from the append call to a subscriber on another store instance (which
- *   learns of new events through LISTEN/NOTIFY, as a worker process would), under 4 concurrent writers.
+ *   learns of new events through LISTEN/NOTIFY, as a worker process would), under 4 concurrent writers,
+ *   split into the append and the time after its commit, with the event loop's delay, the pages the
+ *   subscription found held back at the read horizon, and how often another database's transaction
+ *   held the (server-wide) horizon;
+ * - with group commit, the appends per transaction of each scenario;
+ * - for single-event appends, the CPU time per event of each side (this database's PostgreSQL backends
+ *   from /proc, and this process), a figure the machine's other load changes less than rates.
  * Prints a table and writes bench/results/eventstore.json. Env: BENCH_SECONDS (per side and scenario, default 4).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import postgres from 'postgres';
 import { createEventStore, newEventId, type EventStore, type NewEvent } from '@/lib/eventstore';
 import { createScratchDatabase } from '@/lib/db/scratch';
@@ -85,6 +93,23 @@ export async function runEventStoreBench(): Promise<Figure[]> {
       await raw`insert into bench_raw ${raw(rows as never, 'stream_id', 'revision', 'event_id', 'type', 'schema_version', 'data', 'metadata')}`;
     };
 
+    /** CPU time (ms) of each PostgreSQL backend connected to the bench database, from /proc (Linux). */
+    const ticksPerMs = 100 / 1000; // USER_HZ
+    const backendCpu = async (): Promise<Map<number, number>> => {
+      const pids = await raw<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database()`;
+      const out = new Map<number, number>();
+      for (const { pid } of pids) {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          out.set(pid, (Number(fields[11]) + Number(fields[12])) / ticksPerMs);
+        } catch {
+          // Gone, or another machine's server: not counted.
+        }
+      }
+      return out;
+    };
+
     let run = 0;
     const appendLatencies = new Map<number, number[]>();
     const scenario = async (batch: number, writers: number) => {
@@ -131,6 +156,7 @@ export async function runEventStoreBench(): Promise<Figure[]> {
         });
       // Other work on the machine comes and goes: alternate 1 s slices of each side, in rotating
       // order, so that all sides see the same conditions, and add them up.
+      const statsBefore = { ...((store as unknown as { batchStats?: { batches: number; appends: number } }).batchStats ?? { batches: 0, appends: 0 }) };
       const appends = new Array<number>(writers).fill(0);
       const inserts = new Array<number>(writers).fill(0);
       const append = { ops: 0, elapsedMs: 0 };
@@ -141,10 +167,22 @@ export async function runEventStoreBench(): Promise<Figure[]> {
         [rawOnce, rawRun],
       ];
       if (batch === 1 && writers === 16) sides.push([statementOnce, statementRun]);
+      // CPU spent per side (this database's PostgreSQL backends + this process), which the load of
+      // other work on the machine does not change the way it changes rates.
+      const cpu = new Map<object, { pgMs: number; nodeMs: number }>(sides.map(([, into]) => [into, { pgMs: 0, nodeMs: 0 }]));
       for (let slice = 0; slice < SECONDS; slice++) {
         const order = slice % 2 === 0 ? sides : [...sides].reverse();
         for (const [f, into] of order) {
+          const pg0 = await backendCpu();
+          const node0 = process.cpuUsage();
           const r = await f(1000);
+          const node1 = process.cpuUsage(node0);
+          const pg1 = await backendCpu();
+          let pgMs = 0;
+          for (const [pid, ms] of pg1) pgMs += ms - (pg0.get(pid) ?? 0);
+          const c = cpu.get(into)!;
+          c.pgMs += pgMs;
+          c.nodeMs += (node1.user + node1.system) / 1000;
           into.ops += r.ops;
           into.elapsedMs += r.elapsedMs;
         }
@@ -155,12 +193,28 @@ export async function runEventStoreBench(): Promise<Figure[]> {
       add(`append_${kind}_w${writers}_events_per_s`, Math.round(appendRate), 'events/s');
       add(`raw_insert_${kind}_w${writers}_rows_per_s`, Math.round(rawRate), 'rows/s');
       add(`append_${kind}_w${writers}_ratio_to_raw`, round(appendRate / rawRate, 2), 'ratio');
+      if (batch === 1) {
+        const perEvent = (into: { ops: number }, which: 'pgMs' | 'nodeMs' | 'both') => {
+          const c = cpu.get(into)!;
+          return ((which === 'both' ? c.pgMs + c.nodeMs : c[which]) * 1000) / Math.max(1, into.ops);
+        };
+        add(`append_${kind}_w${writers}_cpu_us_per_event`, Math.round(perEvent(append, 'both')), 'µs');
+        add(`append_${kind}_w${writers}_cpu_us_per_event_postgres`, Math.round(perEvent(append, 'pgMs')), 'µs');
+        add(`raw_insert_${kind}_w${writers}_cpu_us_per_row`, Math.round(perEvent(rawRun, 'both')), 'µs');
+        add(`raw_insert_${kind}_w${writers}_cpu_us_per_row_postgres`, Math.round(perEvent(rawRun, 'pgMs')), 'µs');
+        add(`append_${kind}_w${writers}_cpu_ratio_to_raw`, round(perEvent(rawRun, 'both') / Math.max(1e-9, perEvent(append, 'both')), 2), 'ratio');
+      }
       if (statementRun.ops > 0) {
         const statementRate = statementRun.ops / (statementRun.elapsedMs / 1000);
         add(`es_append_statement_only_${kind}_w${writers}_per_s`, Math.round(statementRate), 'events/s');
         add(`es_append_statement_only_${kind}_w${writers}_ratio_to_raw`, round(statementRate / rawRate, 2), 'ratio');
       }
       if (batch === 1) appendLatencies.set(writers, latencies);
+      // Group commit: how many appends shared a transaction on average (this scenario's appends only).
+      const stats = (store as unknown as { batchStats?: { batches: number; appends: number } }).batchStats;
+      if (stats) {
+        add(`append_${kind}_w${writers}_appends_per_transaction`, round((stats.appends - statsBefore.appends) / Math.max(1, stats.batches - statsBefore.batches), 1), 'appends');
+      }
     };
 
     console.log(`[bench] append vs raw INSERT, ${SECONDS} s per scenario`);
@@ -203,34 +257,80 @@ export async function runEventStoreBench(): Promise<Figure[]> {
     const subscriberStore = await createEventStore({ databaseUrl: url, hmacKey, maxConnections: 2, applicationName: 'bench-subscriber' });
     stores.push(subscriberStore);
     const sent = new Map<string, number>();
+    const committed = new Map<string, number>();
     const liveLatencies: number[] = [];
+    const afterCommit: number[] = [];
+    const appendPart: number[] = [];
     let caughtUp!: () => void;
     const isCaughtUp = new Promise<void>((r) => (caughtUp = r));
     const sub = subscriberStore.subscribeToAll(
       (e) => {
         const t = sent.get(e.eventId);
-        if (t !== undefined) liveLatencies.push(performance.now() - t);
+        const now = performance.now();
+        if (t !== undefined) liveLatencies.push(now - t);
+        const c = committed.get(e.eventId);
+        if (c !== undefined) afterCommit.push(now - c);
       },
       { fromPosition: 'end', filter: { streamPrefixes: ['live-'] }, onCaughtUp: () => caughtUp() },
     );
     await isCaughtUp;
+    // Where the tail comes from: the event loop's own delay (CPU starvation of this process), and
+    // which transaction holds the read horizon (sampled every 20 ms: the oldest one running on the
+    // server, in this database or another; the horizon is the whole server's).
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
+    let sampling = true;
+    const horizonSamples = { total: 0, otherDatabase: 0, otherOlderThan20ms: 0 };
+    const sampler = (async () => {
+      while (sampling) {
+        const [oldest] = await raw<{ ours: boolean; ms: number }[]>`
+          select datname = current_database() as ours, extract(epoch from clock_timestamp() - xact_start) * 1000 as ms
+          from pg_stat_activity where backend_xid is not null order by age(backend_xid) desc limit 1`;
+        if (oldest) {
+          horizonSamples.total++;
+          if (!oldest.ours) horizonSamples.otherDatabase++;
+          if (!oldest.ours && oldest.ms > 20) horizonSamples.otherOlderThan20ms++;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
     const perWriter = 150;
     await Promise.all(
       Array.from({ length: 4 }, async (_, w) => {
         for (let i = 0; i < perWriter; i++) {
           const e = sampleEvent(i);
-          sent.set(e.eventId!, performance.now());
+          const t0 = performance.now();
+          sent.set(e.eventId!, t0);
           await store.append(`live-w${w}-${Math.floor(i / 50)}`, [e]);
+          const t1 = performance.now();
+          committed.set(e.eventId!, t1);
+          appendPart.push(t1 - t0);
           await new Promise((r) => setTimeout(r, 5));
         }
       }),
     );
     const deadline = Date.now() + 10_000;
     while (liveLatencies.length < 4 * perWriter && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    sampling = false;
+    await sampler;
+    loopDelay.disable();
+    const subStats = (sub as unknown as { stats?: { pages: number; heldBack: number } }).stats;
     await sub.stop();
     add('live_delivery_events', liveLatencies.length, 'events');
     add('live_delivery_p50_ms', round(percentile(liveLatencies, 50), 2), 'ms');
     add('live_delivery_p99_ms', round(percentile(liveLatencies, 99), 2), 'ms');
+    add('live_delivery_max_ms', round(Math.max(...liveLatencies), 2), 'ms');
+    // The two parts of the delay: the append (until committed) and from the commit to the handler.
+    add('live_append_p99_ms', round(percentile(appendPart, 99), 2), 'ms');
+    add('live_after_commit_p99_ms', round(percentile(afterCommit, 99), 2), 'ms');
+    add('live_event_loop_delay_p99_ms', round(loopDelay.percentile(99) / 1e6, 2), 'ms');
+    add('live_event_loop_delay_max_ms', round(loopDelay.max / 1e6, 2), 'ms');
+    if (subStats) {
+      add('live_subscription_pages', subStats.pages, 'pages');
+      add('live_subscription_pages_held_back', subStats.heldBack, 'pages');
+    }
+    add('live_horizon_held_by_other_database_pct', round((100 * horizonSamples.otherDatabase) / Math.max(1, horizonSamples.total), 1), '%');
+    add('live_horizon_held_by_other_database_over_20ms_pct', round((100 * horizonSamples.otherOlderThan20ms) / Math.max(1, horizonSamples.total), 1), '%');
 
     const machine = await benchMachine(scratch, {
       secondsPerScenario: SECONDS,
