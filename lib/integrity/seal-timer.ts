@@ -19,7 +19,16 @@ interface Log {
   warn(obj: object, msg: string): void;
 }
 
-export function startSealTimer(options: { store: EventStore; sql: postgres.Sql; db: Db; keys: SealKeys; intervalMinutes?: number; log: Log }): { stop(): Promise<void> } {
+export function startSealTimer(options: {
+  store: EventStore;
+  sql: postgres.Sql;
+  db: Db;
+  keys: SealKeys;
+  intervalMinutes?: number;
+  /** The first seal after start (default 10 s). */
+  firstDelayMs?: number;
+  log: Log;
+}): { stop(): Promise<void> } {
   const minutes = options.intervalMinutes ?? DEFAULT_SEAL_INTERVAL_MINUTES;
   if (!Number.isFinite(minutes) || minutes <= 0) {
     options.log.info({ intervalMinutes: minutes }, 'scheduled seals are off');
@@ -52,7 +61,7 @@ export function startSealTimer(options: { store: EventStore; sql: postgres.Sql; 
     if (!running) running = run().finally(() => (running = null));
   };
   // A first seal shortly after start, then one per interval.
-  const first = setTimeout(tick, 10_000);
+  const first = setTimeout(tick, options.firstDelayMs ?? 10_000);
   const timer = setInterval(tick, minutes * 60_000);
   first.unref();
   timer.unref();

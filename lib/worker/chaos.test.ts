@@ -33,6 +33,9 @@ function startWorker(n: number): ChildProcess {
       DATABASE_URL: t.url,
       EVENT_HMAC_KEY: hmacKey,
       PERSONAL_DATA_MASTER_KEY: masterKey,
+      SEAL_SIGNING_KEY: randomBytes(32).toString('base64'),
+      // The seal timer is tested in lib/integrity; here it would only add a whole-log read.
+      SEAL_INTERVAL_MINUTES: '0',
       EVENTSTORE_URL: '',
       WORKER_ID: `chaos-${n}`,
       YEYAK_GROUP_LEASE_MS: '1500',

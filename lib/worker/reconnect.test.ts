@@ -44,6 +44,9 @@ it('keeps projecting after every connection of its database is terminated', { ti
       DATABASE_URL: t.url,
       EVENT_HMAC_KEY: hmacKey,
       PERSONAL_DATA_MASTER_KEY: randomBytes(32).toString('base64'),
+      SEAL_SIGNING_KEY: randomBytes(32).toString('base64'),
+      // The seal timer is tested in lib/integrity; here it would only add a whole-log read.
+      SEAL_INTERVAL_MINUTES: '0',
       EVENTSTORE_URL: '',
       YEYAK_GROUP_LEASE_MS: '1500',
       LOG_LEVEL: process.env.RECONNECT_LOG_LEVEL ?? 'warn',
