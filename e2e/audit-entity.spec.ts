@@ -15,6 +15,7 @@ import { book, openWorld, patientIdOf, payDeposit, startAfter, type MeWorld } fr
 let w: MeWorld;
 let reservationId: string;
 let paymentStream: string;
+let patientId: string;
 const PATIENT = 'seojun@yeyak.example';
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000) {
@@ -28,7 +29,7 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30
 test.beforeAll(async () => {
   test.setTimeout(90_000);
   w = await openWorld();
-  const patientId = await patientIdOf(w, PATIENT);
+  patientId = await patientIdOf(w, PATIENT);
   // Six hours ahead: inside the clinic's 48-hour window, so the patient's cancellation is late (fee 20,000 of the 50,000 deposit).
   reservationId = await book(w, patientId, 'pay-and-book', startAfter(6));
   await payDeposit(w, patientId, reservationId);
@@ -56,7 +57,7 @@ async function shoot(page: Page, name: string) {
     [375, 800],
   ] as const) {
     await page.setViewportSize({ width, height });
-    await page.screenshot({ path: `${screens}/audit-entity-${name}-${width}.png`, fullPage: true });
+    await page.screenshot({ path: `${screens}/audit-${name}-${width}.png`, fullPage: true });
   }
   await page.setViewportSize({ width: 1280, height: 720 });
 }
@@ -65,9 +66,24 @@ test('an auditor opens a cancelled reservation from the trail, reads its diff an
   test.setTimeout(60_000);
   await signIn(page, 'auditor@yeyak.example');
   await expect(page).toHaveURL('/audit');
-  await page.goto(`/audit?clinic=${w.clinicId}&entity=reservation`);
+  // Found by patient (their pseudonymous id) and the kind of change, through the trail's filter form.
+  const filters = page.getByRole('form', { name: '변경 이력 필터' });
+  await filters.getByLabel('환자 ID').fill(patientId);
+  await filters.getByLabel('이벤트 유형').selectOption('ReservationCancelled');
+  await filters.getByRole('button', { name: '필터 적용' }).click();
+  await expect(page).toHaveURL(new RegExp(`patient=${patientId}.*type=ReservationCancelled`));
   const trail = page.getByRole('table', { name: '변경 이력' });
-  await trail.getByRole('link', { name: `reservation-${reservationId}@3` }).click();
+  const row = trail.getByRole('row').filter({ hasText: `reservation-${reservationId}@3` });
+  await expect(row).toContainText('예약 취소');
+  await expect(row).toContainText(patientId);
+  // The name only on demand (the read is recorded in the access log).
+  await expect(row.getByTestId('patient-name')).toHaveCount(0);
+  await row.getByRole('button', { name: '이름 보기' }).click();
+  await expect(row.getByTestId('patient-name')).toHaveText('이서준 Lee Seojun');
+  const [nameRead] = await w.database.sql`select action, resource from access_log where resource = 'patient-name' and ${patientId} = any(patient_ids) and detail->>'from' = 'audit-trail'`;
+  expect(nameRead).toMatchObject({ action: 'view', resource: 'patient-name' });
+  await shoot(page, 'trail-by-patient');
+  await row.getByRole('link', { name: `reservation-${reservationId}@3` }).click();
   await expect(page).toHaveURL(new RegExp(`/audit/reservation-${reservationId}#rev-3$`));
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(`reservation-${reservationId}`);
 
@@ -131,6 +147,37 @@ test('an auditor opens a cancelled reservation from the trail, reads its diff an
   await shoot(page, 'payment-en');
 });
 
+test('an auditor exports the filtered trail with a reason, and finds the export recorded', async ({ page }) => {
+  test.setTimeout(60_000);
+  await signIn(page, 'auditor@yeyak.example');
+  await expect(page).toHaveURL('/audit');
+  await page.goto(`/audit?patient=${patientId}`);
+  const exporter = page.getByRole('form', { name: '이 조건으로 내보내기' });
+  const reason = `e2e 감사 요청 ${Date.now()}`;
+  await exporter.getByLabel('내보내기 사유 (필수)').fill(reason);
+  const [download] = await Promise.all([page.waitForEvent('download'), exporter.getByRole('button', { name: '내보내기' }).click()]);
+  expect(download.suggestedFilename()).toMatch(/^yeyak-audit-trail-\d{8}T\d{4}\.csv$/);
+  const csv = fs.readFileSync((await download.path())!, 'utf8');
+  // The patient's rows only: the cancellation among them, and no one else's.
+  expect(csv).toContain(`reservation-${reservationId},3,`);
+  const rows = csv.replace(/^\uFEFF/, '').trim().split('\n').slice(1);
+  expect(rows.length).toBeGreaterThan(3);
+  expect(rows.every((r) => r.includes(patientId))).toBe(true);
+
+  // The export in the access log (with its reason and filter) and in the trail as a security event.
+  const [entry] = await w.database.sql`select action, resource, reason, detail from access_log where reason = ${reason}`;
+  expect(entry).toMatchObject({ action: 'export', resource: 'audit-trail', reason });
+  expect((entry!.detail as { filters: Record<string, string> }).filters).toMatchObject({ patient: patientId });
+  await page.goto('/audit?type=export');
+  const trail = page.getByRole('table', { name: '변경 이력' });
+  await expect(trail.getByRole('row').filter({ hasText: reason })).toContainText('내보내기');
+  await shoot(page, 'trail-exports');
+
+  // A reason is required (the browser asks first; the server too).
+  await page.goto('/audit');
+  await expect(page.getByRole('form', { name: '이 조건으로 내보내기' }).getByLabel('내보내기 사유 (필수)')).toHaveAttribute('required', '');
+});
+
 test('a malformed point in time is reported and ignored; an unknown stream is 404', async ({ page }) => {
   await signIn(page, 'auditor@yeyak.example');
   await expect(page).toHaveURL('/audit');
@@ -155,5 +202,25 @@ for (const [who, email, home] of [
     expect(response?.status()).toBe(403);
     await expectForbidden(page);
     await expect(page.getByText('CancelReservation')).toHaveCount(0);
+  });
+}
+
+for (const [who, email, home] of [
+  ['a patient', PATIENT, '/me'],
+  ['a staff member who is not a manager', 'gangnam.nurse@yeyak.example', '/staff/gangnam-glow'],
+  ['an administrator', 'admin@yeyak.example', '/admin'],
+] as const) {
+  test(`${who} gets 403 on the trail and its export, and the refusal is in the trail`, async ({ page }) => {
+    await signIn(page, email);
+    await expect(page).toHaveURL(new RegExp(`^[^?]*${home}`));
+    expect((await page.goto('/audit'))?.status()).toBe(403);
+    await expectForbidden(page);
+    const exported = await page.request.post('/audit/export', { form: { log: 'trail', format: 'csv', reason: 'not mine to take' } });
+    expect(exported.status()).toBe(403);
+    const [refusal] = await w.database.sql`
+      select s.detail from security_events s join users u on u.id = s.user_id
+      where u.email = ${email} and s.type = 'refused' and s.detail->>'at' = '/audit' order by s.id desc limit 1`;
+    // Refused by the proxy (patients, admins) or by the page's own check (staff who are not managers).
+    expect(refusal!.detail).toMatchObject({ at: '/audit' });
   });
 }

@@ -9,7 +9,7 @@ test('an auditor filters the audit trail and follows a conversation', async ({ p
 
   const filters = page.getByRole('form', { name: '변경 이력 필터' });
   await filters.getByLabel('클리닉 ID').fill('sinsa-clear');
-  await filters.getByLabel('이벤트 유형').fill('TreatmentListed');
+  await filters.getByLabel('이벤트 유형').selectOption('TreatmentListed');
   await filters.getByRole('button', { name: '필터 적용' }).click();
   await expect(page).toHaveURL(/clinic=sinsa-clear/);
   // Sinsa Clear lists three treatments; each listing is one recorded change by the seed.
