@@ -41,15 +41,18 @@ export default async function ManageTreatmentPage({ params }: { params: Promise<
           {treatment.category} · {krw(treatment.priceKrw)} ({treatment.taxCategory === 'taxable' ? t('treatments.vatIncluded', { vat: krw(vatPortion(treatment.priceKrw)) }) : t('treatments.tax.exempt')})
         </p>
       </div>
-      <div className="grid max-w-5xl gap-6 lg:grid-cols-2">
+      <div className="grid max-w-5xl gap-6 lg:grid-cols-2 lg:items-start">
         <Card title={t('treatments.priceTitle')} description={t('treatments.priceIntro')}>
           <PriceForm ids={ids()} treatmentId={treatmentId} priceKrw={treatment.priceKrw} depositKrw={treatment.depositKrw} />
         </Card>
-        <Card title={t('treatments.unlistTitleShort')} description={t('treatments.unlistIntro')}>
-          <div>
-            <UnlistDialog ids={ids()} treatmentId={treatmentId} name={name} />
-          </div>
-        </Card>
+        {/* Phones: stopping the sale comes last, after the details. */}
+        <div className="order-last lg:order-none">
+          <Card title={t('treatments.unlistTitleShort')} description={t('treatments.unlistIntro')}>
+            <div>
+              <UnlistDialog ids={ids()} treatmentId={treatmentId} name={name} />
+            </div>
+          </Card>
+        </div>
         <div className="lg:col-span-2">
           <Card title={t('treatments.detailsTitle')} description={t('treatments.detailsIntro')}>
             <DetailsForm
