@@ -98,9 +98,11 @@ test('500 concurrent bookings over two web processes for 20 slots: none over cap
       .toBe(200);
 
     const id = actionId('app/actions/booking.ts', 'bookAction');
+    const started = Date.now();
     const answers = await Promise.all(
       patients.map(async (_p, i) => {
         const base = servers[i % servers.length]!;
+        const sent = Date.now();
         const response = await fetch(`${base}/clinics/${CLINIC.id}/book`, {
           method: 'POST',
           redirect: 'manual',
@@ -111,8 +113,15 @@ test('500 concurrent bookings over two web processes for 20 slots: none over cap
         const redirect = response.headers.get('x-action-redirect') ?? '';
         const booked = /^\/me\/reservations\/rsv-/.test(redirect);
         const full = !booked && text.includes(`"formError":"${SLOT_FULL}"`);
-        return { status: response.status, booked, full, other: booked || full ? null : `${response.status} ${redirect} ${text.slice(0, 300)}` };
+        return { ms: Date.now() - sent, status: response.status, booked, full, other: booked || full ? null : `${response.status} ${redirect} ${text.slice(0, 300)}` };
       }),
+    );
+    const took = Date.now() - started;
+    const ms = answers.map((a) => a.ms).sort((x, y) => x - y);
+    // For the record (docs/commands.md): not asserted, the machine is shared.
+    console.log(
+      `double booking: ${REQUESTS} requests in ${took} ms over ${servers.length} web processes; ${answers.filter((a) => a.booked).length} booked, ` +
+        `${answers.filter((a) => a.full).length} slot full, ${answers.filter((a) => a.other).length} other; latency p50 ${ms[Math.floor(ms.length / 2)]} ms, p99 ${ms[Math.floor(ms.length * 0.99)]} ms`,
     );
 
     expect(answers.filter((a) => a.status >= 500), 'no 500s').toEqual([]);
