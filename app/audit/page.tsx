@@ -186,7 +186,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
                 ),
               className: 'text-xs break-all',
             },
-            { header: t('summary'), cell: (e) => <span className="font-mono text-xs">{e.summary}</span>, className: 'max-w-sm break-words' },
+            { header: t('summary'), cell: (e) => <span className="text-xs">{e.summary}</span>, className: 'max-w-sm break-all' },
             {
               header: t('correlation'),
               cell: (e) =>
