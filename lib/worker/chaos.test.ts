@@ -4,9 +4,7 @@
  * events before it is killed. In the end the read models
  * must equal a clean rebuild from the log exactly (every table, row for row).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEventStore, type EventStore, type Position } from '../eventstore';
 import { createPersonalDataVault } from '../privacy/vault';
@@ -15,49 +13,21 @@ import { allProjections } from '../projections/registry';
 import { appendOne, generateHistory, seededRandom, snapshotReadModels } from '../projections/testing';
 import { waitForProjections } from '../projections/wait';
 import { createTestDatabase, type TestDatabase } from '../testing/db';
+import { exited, spawnWorker, type WorkerProcess } from './testing';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const hmacKey = 'chaos-test-hmac-key-0123456789';
 const masterKey = randomBytes(32).toString('base64');
 let t: TestDatabase;
 let store: EventStore;
-const children = new Set<ChildProcess>();
+const children = new Set<WorkerProcess>();
 
-function startWorker(n: number): ChildProcess {
-  // `node --import tsx` runs the worker in this one process (the tsx CLI would run it in a child of
-  // its own, and a SIGKILL of the CLI would leave that child running).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/worker/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: t.url,
-      EVENT_HMAC_KEY: hmacKey,
-      PERSONAL_DATA_MASTER_KEY: masterKey,
-      SEAL_SIGNING_KEY: randomBytes(32).toString('base64'),
-      // The seal timer is tested in lib/integrity; here it would only add a whole-log read.
-      SEAL_INTERVAL_MINUTES: '0',
-      EVENTSTORE_URL: '',
-      WORKER_ID: `chaos-${n}`,
-      YEYAK_GROUP_LEASE_MS: '1500',
-      PROJECTIONS_BATCH_SIZE: '200',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  (child as ChildProcess & { output: () => string }).output = () => output;
+function startWorker(n: number): WorkerProcess {
+  const child = spawnWorker({ DATABASE_URL: t.url, EVENT_HMAC_KEY: hmacKey, PERSONAL_DATA_MASTER_KEY: masterKey, WORKER_ID: `chaos-${n}`, PROJECTIONS_BATCH_SIZE: '200' });
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
 }
 
-const exited = (child: ChildProcess) =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
-    else child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
@@ -102,7 +72,7 @@ it('SIGKILLed ten times while 5,000 events are appended, the worker ends with ex
     // moment into its work.
     const deadline = Date.now() + 30_000;
     while ((await auditRows()) <= before) {
-      if (Date.now() > deadline) throw new Error(`worker ${round} made no progress in 30 s:\n${(worker as ChildProcess & { output: () => string }).output()}`);
+      if (Date.now() > deadline) throw new Error(`worker ${round} made no progress in 30 s:\n${worker.output()}`);
       await sleep(100);
     }
     await sleep(Math.floor(rnd() * 2500));
@@ -115,11 +85,11 @@ it('SIGKILLed ten times while 5,000 events are appended, the worker ends with ex
 
   const survivor = startWorker(99);
   const caughtUp = await waitForProjections(last!, { sql: t.sql, timeoutMs: 60_000 });
-  if (caughtUp !== 'caught-up') console.error((survivor as ChildProcess & { output: () => string }).output());
+  if (caughtUp !== 'caught-up') console.error(survivor.output());
   expect(caughtUp).toBe('caught-up');
   survivor.kill('SIGTERM');
   const stopped = await exited(survivor);
-  expect({ ...stopped, output: (survivor as ChildProcess & { output: () => string }).output().slice(-3000) }).toMatchObject({ code: 0 });
+  expect({ ...stopped, output: survivor.output().slice(-3000) }).toMatchObject({ code: 0 });
 
   expect(await store.groups.listParked('projections')).toEqual([]);
   const events = (await store.readAll({ maxCount: 100_000 })).length;
