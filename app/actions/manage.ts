@@ -291,10 +291,13 @@ export const setStageThresholdsAction = managerAction(
 const MAX_CLOSURE_DAYS = 31;
 const day = z.iso.date({ error: 'dateInvalid' });
 
-/** The clinic days from `from` to `to`, both included. */
+/** The clinic days from `from` to `to`, both included (the day after `to` is never computed: after 9999-12-31 there is none). */
 function daysBetween(from: string, to: string): string[] {
   const days: string[] = [];
-  for (let d = from; d <= to && days.length <= MAX_CLOSURE_DAYS; d = clinicDay(plusMinutes(atLocal(d, '12:00'), 24 * 60))) days.push(d);
+  for (let d = from; d <= to; d = clinicDay(plusMinutes(atLocal(d, '12:00'), 24 * 60))) {
+    days.push(d);
+    if (d === to || days.length > MAX_CLOSURE_DAYS) break;
+  }
   return days;
 }
 
