@@ -169,7 +169,9 @@ export default async function StaffTodayPage({ params, searchParams }: { params:
                 />
               </>
             ) : (
-              <p className="rounded border border-dashed border-stone-300 p-4 text-sm text-stone-600">{t('closedDay')}</p>
+              <p className="rounded border border-dashed border-stone-300 p-4 text-sm text-stone-600">
+                {desk.closedReason ? t('closedDayReason', { reason: desk.closedReason }) : t('closedDay')}
+              </p>
             )}
           </section>
 
