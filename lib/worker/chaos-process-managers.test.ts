@@ -54,7 +54,7 @@ function nextMondayDay(): string {
 const paymentState = async (id: string) => (await loadStream(store, payment.paymentDecider, streams.payment(id))).state as ActivePayment;
 const reservationState = async (id: string) => (await loadStream(store, reservation.reservationDecider, streams.reservation(id))).state as ActiveReservation;
 
-it('ten SIGKILLs of the worker while deposits are paid and refunded: each refunded once, every hold released, read models = rebuild', { timeout: 170_000 }, async () => {
+it('ten SIGKILLs of the worker while deposits are paid and refunded: each refunded once, every hold released, read models = rebuild', { timeout: 400_000 }, async () => {
   const clinicId = `c-${randomBytes(4).toString('hex')}`;
   await registerTestClinic(deps, clinicId);
   const day = nextMondayDay();
@@ -90,9 +90,11 @@ it('ten SIGKILLs of the worker while deposits are paid and refunded: each refund
     const before = await pmEvents();
     const worker = startWorker(round);
     for (const i of [2 * round, 2 * round + 1]) if (i < times.length) started.push(flow(i));
-    const deadline = Date.now() + 30_000;
-    while ((await pmEvents()) <= before) {
-      if (Date.now() > deadline) throw new Error(`worker ${round} made no progress in 30 s:\n${worker.output()}`);
+    // A worker starts slowly on a loaded machine (a full `npm test`): give it time. Once every flow has
+    // cancelled, the last rounds may find nothing left to do, and are killed anyway.
+    const deadline = Date.now() + 90_000;
+    while ((await pmEvents()) <= before && steps.cancelled < times.length) {
+      if (Date.now() > deadline) throw new Error(`worker ${round} made no progress in 90 s:\n${worker.output()}`);
       await sleep(100);
     }
     await sleep(Math.floor(rnd() * 1500));
