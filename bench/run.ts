@@ -4,8 +4,8 @@ import { runCommandsBench } from './commands';
 import { runProjectionsBench } from './projections';
 import { runHttpBench } from './http';
 import { runAuditBench } from './audit';
-import { runAccessLogBench } from './access-log';
 import { runIntegrityBench } from './integrity';
+import { runAccessLogBench } from './access-log';
 
 const benchmarks: Array<[string, () => Promise<unknown>]> = [
   ['eventstore', runEventStoreBench],
@@ -13,8 +13,8 @@ const benchmarks: Array<[string, () => Promise<unknown>]> = [
   ['projections', runProjectionsBench],
   ['http', runHttpBench],
   ['audit', runAuditBench],
-  ['access-log', runAccessLogBench],
   ['integrity', runIntegrityBench],
+  ['access-log', runAccessLogBench],
 ];
 
 for (const [name, run] of benchmarks) {
