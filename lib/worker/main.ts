@@ -11,7 +11,8 @@
  * (lib/integrity/seal-timer.ts).
  */
 import { connect } from '../db/client';
-import { createEventStore, eventStoreOptionsFromEnv } from '../eventstore';
+import { isConnectionLoss } from '../db/connection-loss';
+import { createEventStore, EventStoreUnavailable, eventStoreOptionsFromEnv } from '../eventstore';
 import { startProcessManagers } from '../process-managers';
 import { allProjections } from '../projections/registry';
 import { ProjectionWorker } from '../projections/worker';
@@ -59,27 +60,10 @@ const worker = new ProjectionWorker({
   consumerId: process.env.WORKER_ID || undefined,
   batchSize: process.env.PROJECTIONS_BATCH_SIZE ? Number(process.env.PROJECTIONS_BATCH_SIZE) : undefined,
 });
-await worker.start();
-log.info({ backend: store.backend, projections: allProjections.map((p) => `${p.name}@${p.version}`), group: worker.group }, 'worker started');
-
-const processManagers = await startProcessManagers({
-  store,
-  sql: database.sql,
-  privacy: vault,
-  payments,
-  onError: (error, context) => log.warn({ err: error, eventId: context.event?.eventId, type: context.event?.type, timer: context.timer }, 'process manager step failed'),
-});
-log.info({ group: 'process-managers' }, 'process managers started');
-
-const sealTimer = startSealTimer({
-  store,
-  sql: database.sql,
-  db: database.db,
-  keys: sealKeysFromEnv(process.env),
-  intervalMinutes: process.env.SEAL_INTERVAL_MINUTES === undefined ? undefined : Number(process.env.SEAL_INTERVAL_MINUTES),
-  log,
-});
-
+// Signals are handled from the start: a stop asked for while the worker is still starting (say, its
+// process managers waiting for the database) ends it cleanly instead of killing it mid-write.
+let processManagers: Awaited<ReturnType<typeof startProcessManagers>> | undefined;
+let sealTimer: ReturnType<typeof startSealTimer> | undefined;
 let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) return;
@@ -91,8 +75,8 @@ const stop = async (signal: string) => {
   }, 20_000);
   force.unref();
   try {
-    await sealTimer.stop();
-    await processManagers.stop();
+    await sealTimer?.stop();
+    await processManagers?.stop();
     await worker.stop();
     await store.close();
     await database.close();
@@ -105,3 +89,43 @@ const stop = async (signal: string) => {
 };
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
+
+
+/**
+ * A start-up step that needs the database, retried while the database is unreachable (restarting, not
+ * up yet) instead of crashing the worker; any other error still ends it.
+ */
+async function untilReachable<T>(what: string, step: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (stopping || !(isConnectionLoss(error) || error instanceof EventStoreUnavailable)) throw error;
+      log.warn({ err: error, attempt }, `${what}: the database is unreachable, trying again`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)));
+    }
+  }
+}
+
+await untilReachable('starting the projections', () => worker.start());
+log.info({ backend: store.backend, projections: allProjections.map((p) => `${p.name}@${p.version}`), group: worker.group }, 'worker started');
+
+processManagers = await untilReachable('starting the process managers', () => startProcessManagers({
+  store,
+  sql: database.sql,
+  privacy: vault,
+  payments,
+  onError: (error, context) => log.warn({ err: error, eventId: context.event?.eventId, type: context.event?.type, timer: context.timer }, 'process manager step failed'),
+}));
+log.info({ group: 'process-managers' }, 'process managers started');
+
+sealTimer = startSealTimer({
+  store,
+  sql: database.sql,
+  db: database.db,
+  keys: sealKeysFromEnv(process.env),
+  intervalMinutes: process.env.SEAL_INTERVAL_MINUTES === undefined ? undefined : Number(process.env.SEAL_INTERVAL_MINUTES),
+  log,
+});
+
+
