@@ -37,8 +37,8 @@ afterAll(async () => {
   await store.close();
 });
 
-function startWorker(n: number): WorkerProcess {
-  const w = spawnWorker({ DATABASE_URL: t.url, EVENT_HMAC_KEY: hmacKey, PERSONAL_DATA_MASTER_KEY: masterKey, WORKER_ID: `chaos-pm-${n}`, PROJECTIONS_BATCH_SIZE: '50' });
+function startWorker(n: number, env: Record<string, string> = {}): WorkerProcess {
+  const w = spawnWorker({ DATABASE_URL: t.url, EVENT_HMAC_KEY: hmacKey, PERSONAL_DATA_MASTER_KEY: masterKey, WORKER_ID: `chaos-pm-${n}`, PROJECTIONS_BATCH_SIZE: '50', ...env });
   workers.add(w);
   w.on('exit', () => workers.delete(w));
   return w;
@@ -103,12 +103,15 @@ it('ten SIGKILLs of the worker while deposits are paid and refunded: each refund
   }
   const flows = Promise.all(started);
 
-  const survivor = startWorker(99);
+  // It logs its start (info), so the test knows it is running before it asks it to stop: on a loaded
+  // machine the earlier workers may have done all the work while this one was still loading its modules.
+  const survivor = startWorker(99, { LOG_LEVEL: 'info' });
   const booked = await flows;
   expect(steps).toEqual({ booked: 16, captured: 16, cancelled: 16 });
   for (const b of booked) await eventually(async () => expect((await paymentState(b.paymentId)).status).toBe('refunded'), 60_000);
   const last = (await store.readAll({ maxCount: 100_000 })).at(-1)!.position as Position;
   expect(await waitForProjections(last, { sql: t.sql, timeoutMs: 60_000 }), survivor.output()).toBe('caught-up');
+  await eventually(() => expect(survivor.output()).toContain('process managers started'), 120_000);
   survivor.kill('SIGTERM');
   expect((await exited(survivor)).code, survivor.output().slice(-3000)).toBe(0);
 

@@ -148,7 +148,7 @@ it('a fast shutdown and start of PostgreSQL under load: every command succeeds o
   await eventually(async () => {
     for (const [day, live] of byDay) {
       const { state } = await loadStream(store, schedule.scheduleDecider, streams.schedule(clinicId, day));
-      expect(Object.keys(state.holds), day).toHaveLength(live);
+      expect(Object.keys(state.holds), `${day}\n${worker!.output().slice(-4000)}`).toHaveLength(live);
     }
   }, 60_000);
 
