@@ -290,7 +290,8 @@ export const setStageThresholdsAction = managerAction(
 
 const MAX_CLOSURE_DAYS = 31;
 // Year 0000 is a valid ISO date but no calendar day the clinic's time functions accept (hostile-input test).
-const day = z.iso.date({ error: 'dateInvalid' }).refine((d) => d >= '1900-01-01', { error: 'dateInvalid' });
+const isoDay = z.iso.date();
+const day = z.string({ error: 'dateInvalid' }).refine((d) => isoDay.safeParse(d).success && d >= '1900-01-01', { error: 'dateInvalid' });
 
 /** The clinic days from `from` to `to`, both included (the day after `to` is never computed: after 9999-12-31 there is none). */
 function daysBetween(from: string, to: string): string[] {
