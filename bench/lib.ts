@@ -57,9 +57,18 @@ export function round(value: number, digits = 1): number {
   return Math.round(value * f) / f;
 }
 
+/**
+ * The file a benchmark's result goes to: bench/results/<name>.json, or with BENCH_RESULT_PREFIX set
+ * (bench/scale.ts runs the other benchmarks at 1M events with `scale-`) <prefix><name>.json, so a
+ * run at another size does not overwrite the default one.
+ */
+export function resultFile(name: string): string {
+  return path.join(resultsDir, `${process.env.BENCH_RESULT_PREFIX ?? ''}${name}.json`);
+}
+
 export function writeResult(name: string, result: BenchResult): string {
   fs.mkdirSync(resultsDir, { recursive: true });
-  const file = path.join(resultsDir, `${name}.json`);
+  const file = resultFile(name);
   fs.writeFileSync(file, `${JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
   return file;
 }
