@@ -12,6 +12,8 @@
  * - the same hot day without the per-stream command queue and stream cache (`_unqueued_uncached`), to show
  *   what they are for;
  * - command_cancel_p50_ms: a single-stream command (load, decide, append) for comparison.
+ * - the CRUD baseline's figures (bench/crud.ts: the same workloads as plain tables and one transaction per
+ *   booking), and hot_day_ratio_to_crud, command_book_p99_ratio_to_crud (ours over CRUD's).
  * Prints a table and writes bench/results/commands.json. Env: BENCH_SECONDS (default 4), HOT_DAY_ROUNDS (default 3).
  */
 import { randomUUID } from 'node:crypto';
@@ -20,6 +22,7 @@ import { createScratchDatabase } from '@/lib/db/scratch';
 import { atLocal, timeOfMinutes } from '@/lib/domain';
 import { bookReservation, cancelReservation, commandMetadata, ConcurrencyConflict, type CommandDeps } from '@/lib/commands';
 import { registerTestClinic } from '@/lib/commands/testing';
+import { runCrudBaseline } from './crud';
 import { benchMachine, isMain, percentile, printTable, round, writeResult, type Figure } from './lib';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -139,10 +142,18 @@ export async function runCommandsBench(): Promise<Figure[]> {
     await hotDay(deps, HOT_DAY_ROUNDS, 'default');
     await hotDay({ ...deps, serialize: false, streamCache: false }, 1, 'unqueued_uncached');
 
+    // 4. The CRUD baseline (bench/crud.ts) with the same workloads, on a scratch database of its own.
+    const crud = await runCrudBaseline({ seconds: SECONDS, rounds: HOT_DAY_ROUNDS, writers: WRITERS, capacity: CAPACITY });
+    figures.push(...crud.figures);
+    const valueOf = (name: string) => figures.find((f) => f.name === name)?.value ?? NaN;
+    add('hot_day_ratio_to_crud', round(valueOf('hot_day_bookings_per_s') / valueOf('crud_hot_day_bookings_per_s'), 2), 'ratio');
+    add('command_book_p99_ratio_to_crud', round(valueOf('command_book_p99_ms') / valueOf('crud_book_p99_ms'), 2), 'ratio');
+
     const machine = await benchMachine(scratch, {
       secondsPerScenario: SECONDS,
       hotDayRounds: HOT_DAY_ROUNDS,
       hotDayWriters: WRITERS,
+      crudLoadAverage1m: crud.machine.loadAverage1m,
     });
     printTable('Commands (PostgreSQL event store)', figures);
     const file = writeResult('commands', { machine, figures });
