@@ -6,6 +6,7 @@ import { runHttpBench } from './http';
 import { runAuditBench } from './audit';
 import { runIntegrityBench } from './integrity';
 import { runAccessLogBench } from './access-log';
+import { runReport } from './report';
 
 const benchmarks: Array<[string, () => Promise<unknown>]> = [
   ['eventstore', runEventStoreBench],
@@ -15,6 +16,8 @@ const benchmarks: Array<[string, () => Promise<unknown>]> = [
   ['audit', runAuditBench],
   ['integrity', runIntegrityBench],
   ['access-log', runAccessLogBench],
+  // Last: the goals table of docs/PERFORMANCE.md from the result files just written.
+  ['report', async () => runReport()],
 ];
 
 for (const [name, run] of benchmarks) {
