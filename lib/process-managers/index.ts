@@ -15,9 +15,10 @@
  * event id, so redelivery (at-least-once) appends nothing twice.
  *
  * Finding the days with expired holds: the process manager keeps pm_pending_holds (SlotHeld inserts,
- * HoldConfirmed / SlotReleased delete) and the timer sends ExpireHolds to the days with a row past
- * its expiry. Chosen over a readAll of recent SlotHeld events because it is exact whatever the
- * timer's downtime (a readAll window would either miss holds placed before a long outage or rescan
+ * HoldConfirmed / SlotReleased delete; a SlotHeld whose day stream already has its hold's confirmation
+ * or release deletes its row again, so a redelivery brings back no row) and the timer sends
+ * ExpireHolds to the days with a row past its expiry. Chosen over a readAll of recent SlotHeld
+ * events because it is exact whatever the timer's downtime (a readAll window would either miss holds placed before a long outage or rescan
  * the log), costs one indexed query per tick, and is derived data: rebuilt by replaying the group,
  * and a row lost or stale only delays a release (PlaceHold releases expired holds itself when it
  * needs the capacity; the sweep reconciles rows with the day's state).

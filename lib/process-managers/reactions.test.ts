@@ -1,9 +1,10 @@
 /**
  * Process-manager reactions and timers that lib/process-managers/process-managers.test.ts does not
  * reach: a hold lost between booking's appends, a reservation left without a seat, a rejection,
- * a crashed reschedule, the hold timer finding a reservation, and payment reconciliation after its
- * first check (back-off, giving up, a decline reported by the gateway). Real store, real sandbox
- * gateway, the real process managers (group consumer running; timers run on demand).
+ * a crashed reschedule, the hold timer finding a reservation, a SlotHeld redelivered after its hold
+ * was settled, and payment reconciliation after its first check (back-off, giving up, a decline
+ * reported by the gateway). Real store, real sandbox gateway, the real process managers (group
+ * consumer running; timers run on demand).
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +32,7 @@ import {
   subCommand,
   type CommandDeps,
 } from '../commands';
-import { holdSlots } from '../commands/schedule';
+import { confirmHeld, holdSlots, releaseHeld } from '../commands/schedule';
 import { manualClock, meta, patientActor, registerTestClinic, staffMeta } from '../commands/testing';
 import { startProcessManagers, type ProcessManagers } from './index';
 
@@ -188,6 +189,40 @@ describe('booking and holds', () => {
       expect(await t.sql`select 1 from pm_pending_holds where hold_id = ${crashed.holdId}`).toHaveLength(0);
     } finally {
       clock.set(SUNDAY_9);
+      pm = await start();
+    }
+  });
+
+  it('a SlotHeld redelivered after its hold was released or confirmed, in either order, leaves the hold timer no row', async () => {
+    const clinicId = await newClinic();
+    // The group is stopped: the events are delivered by hand, in the orders a worker killed mid-way can redeliver them.
+    await pm.stop();
+    const rowsOf = async (holdId: string) => t.sql`select hold_id from pm_pending_holds where hold_id = ${holdId}`;
+    try {
+      // Given a hold placed, its row inserted, then released and the release handled…
+      const released = await crashedBooking(clinicId, monday('10:00'), { reserve: false });
+      await pm.react((await read(streams.schedule(clinicId, released.day)))[0]!);
+      expect(await rowsOf(released.holdId)).toHaveLength(1);
+      await releaseHeld(deps, { clinicId, day: released.day, holdId: released.holdId, reason: 'staff' }, meta());
+      const [, release] = await read(streams.schedule(clinicId, released.day));
+      expect(release).toMatchObject({ type: 'SlotReleased', data: { holdId: released.holdId } });
+      await pm.react(release!);
+      expect(await rowsOf(released.holdId)).toHaveLength(0);
+      // …when its SlotHeld is delivered again, then no row comes back.
+      await pm.react((await read(streams.schedule(clinicId, released.day)))[0]!);
+      expect(await rowsOf(released.holdId)).toHaveLength(0);
+
+      // Given a hold confirmed, its HoldConfirmed handled before its SlotHeld ever was, when the SlotHeld comes, then no row.
+      const confirmed = await crashedBooking(clinicId, monday('14:00'), { reserve: true });
+      await confirmHeld(deps, { clinicId, day: confirmed.day, holdId: confirmed.holdId, reservationId: confirmed.reservationId }, meta());
+      const day = await read(streams.schedule(clinicId, confirmed.day));
+      const held = day.find((e) => e.type === 'SlotHeld' && e.data.holdId === confirmed.holdId);
+      const confirmation = day.find((e) => e.type === 'HoldConfirmed' && e.data.holdId === confirmed.holdId);
+      await pm.react(confirmation!);
+      await pm.react(held!);
+      expect(await rowsOf(confirmed.holdId)).toHaveLength(0);
+      expect((await dayState(clinicId, confirmed.day)).holds[confirmed.holdId]?.confirmed).toBe(true);
+    } finally {
       pm = await start();
     }
   });

@@ -305,6 +305,12 @@ export function createReactions({ deps, sql, paymentCheckDelayMs = PAYMENT_CHECK
     if (completionError) throw completionError;
   }
 
+  /** Whether the hold placed by `held` (a SlotHeld) was confirmed or released later in its day stream. */
+  async function settledAfter(held: RecordedEvent, holdId: string): Promise<boolean> {
+    const later = await deps.store.readStream(held.streamId, { fromRevision: held.revision + 1 });
+    return later.some((e) => (e.type === 'HoldConfirmed' || e.type === 'SlotReleased') && (e.data as { holdId?: unknown }).holdId === holdId);
+  }
+
   /** Handles one event; throws when it should be retried (or parked, for a DomainError). */
   async function react(event: RecordedEvent): Promise<void> {
     if (!(PROCESS_MANAGER_EVENT_TYPES as readonly string[]).includes(event.type)) return;
@@ -316,6 +322,15 @@ export function createReactions({ deps, sql, paymentCheckDelayMs = PAYMENT_CHECK
           insert into pm_pending_holds (stream_id, hold_id, clinic_id, day, reservation_id, expires_at)
           values (${event.streamId}, ${d.holdId}, ${d.clinicId}, ${d.day}, ${d.reservationId}, ${new Date(d.expiresAt).toISOString()}::timestamptz)
           on conflict (stream_id, hold_id) do nothing`;
+        // A SlotHeld redelivered (after a worker was killed, in any order) may come after its hold's
+        // HoldConfirmed or SlotReleased was handled and deleted the row: the insert above put back a row
+        // for a hold that no longer expires. The day stream says whether it was settled since; only
+        // events after this one can say so (a hold id is held once), so only the stream's tail is read.
+        // Insert first, look second: a settlement appended after the look is handled after the insert
+        // and deletes the row; one appended before it is seen here. No order of handling leaves a row.
+        if (await settledAfter(event, d.holdId)) {
+          await sql`delete from pm_pending_holds where stream_id = ${event.streamId} and hold_id = ${d.holdId}`;
+        }
         return;
       }
       case 'HoldConfirmed':
