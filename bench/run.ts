@@ -6,6 +6,7 @@ import { runHttpBench } from './http';
 import { runAuditBench } from './audit';
 import { runIntegrityBench } from './integrity';
 import { runAccessLogBench } from './access-log';
+import { runScaleBench } from './scale';
 import { runReport } from './report';
 
 const benchmarks: Array<[string, () => Promise<unknown>]> = [
@@ -16,6 +17,8 @@ const benchmarks: Array<[string, () => Promise<unknown>]> = [
   ['audit', runAuditBench],
   ['integrity', runIntegrityBench],
   ['access-log', runAccessLogBench],
+  // The figures again at 1M events (SCALE_EVENTS), and the worker's memory catching up from zero: minutes.
+  ['scale', runScaleBench],
   // Last: the goals table of docs/PERFORMANCE.md from the result files just written.
   ['report', async () => runReport()],
 ];

@@ -1,0 +1,303 @@
+/**
+ * Scale benchmark (not a test): the figures at SCALE_EVENTS (default 1,000,000) events. Part of
+ * `npm run bench` (step `scale`), alone with `flock /tmp/yeyak-heavy.lock npx tsx bench/scale.ts`.
+ * Seeding a million events takes minutes: the run prints how long, and records it.
+ *
+ * On a fresh, migrated database of its own, seeded with the read side's realistic history generator
+ * (lib/projections/testing.ts generateHistory, personal data encrypted as the command layer does),
+ * appended through the event store in SCALE_LANES (default 256) parallel lanes, each stream always in
+ * the same lane (so a stream stays in order) — the store's group commit puts the lanes' concurrent
+ * appends into shared transactions, so more lanes seed faster than the other benchmarks' 8:
+ * - seed_seconds / seed_events_per_s, database_size_mb (pg_database_size) and es_events_size_mb
+ *   (the event table with its indexes and TOAST) at that size;
+ * - worker_catchup_*: the worker process (lib/worker/main.ts, as `npm run worker` starts it) on that
+ *   database from nothing — no read models, no group — until every projection is live and the
+ *   projections' group checkpoint has reached the head of the log (the worker builds the new
+ *   projections from the log and its group catches up behind them); its resident memory (VmRSS in
+ *   /proc/<pid>/status) sampled every 250 ms: worker_catchup_rss_mb is the largest sample,
+ *   worker_catchup_rss_peak_mb the kernel's high-water mark (VmHWM), worker_idle_rss_mb after 5 s
+ *   caught up. The process managers' group starts at the end of the log: the history is the past
+ *   (as bench/http.ts does), no payment of March should be reconciled again;
+ * - rebuild_events_per_s_1m: rebuildProjections of every projection over the whole log (shadow
+ *   tables and switch, as bench/projections.ts measures at 100,000), in this process;
+ * - append_single_p50_ms_1m / p99: one writer's single-event appends (the exact expected revision, a
+ *   new stream every 50 appends, as bench/eventstore.ts does) on the store holding the whole log;
+ * - the HTTP benchmark (bench/http.ts, pages, and whatever else it measures) as a child process with
+ *   HTTP_EVENTS=SCALE_EVENTS and BENCH_RESULT_PREFIX=scale- (it seeds a database of its own): its
+ *   figures come here with the suffix `_1m` (`SCALE_HTTP=0` leaves it out).
+ * `--only=<parts>`: seed is always done; parts catchup, rebuild, append, http.
+ * Writes bench/results/scale.json (the child's own result stays in bench/results/scale-http.json).
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connect } from '@/lib/db/client';
+import { createScratchDatabase } from '@/lib/db/scratch';
+import { comparePositions, createEventStore, newEventId, type EventStore, type Position } from '@/lib/eventstore';
+import { PROCESS_MANAGER_GROUP } from '@/lib/process-managers';
+import { PROCESS_MANAGER_EVENT_TYPES } from '@/lib/process-managers/reactions';
+import { createPersonalDataVault } from '@/lib/privacy/vault';
+import { rebuildProjections } from '@/lib/projections/rebuild';
+import { allProjections } from '@/lib/projections/registry';
+import { PROJECTIONS_GROUP } from '@/lib/projections/worker';
+import { appendOne, generateHistory, type Append } from '@/lib/projections/testing';
+import { generateSecrets } from '@/lib/runtime/secrets';
+import { benchMachine, isMain, percentile, printTable, resultsDir, round, writeResult, type BenchResult, type Figure } from './lib';
+
+const EVENTS = Number(process.env.SCALE_EVENTS ?? 1_000_000);
+const LANES = Number(process.env.SCALE_LANES ?? 256);
+const APPENDS = Number(process.env.SCALE_APPENDS ?? 2000);
+const CATCHUP_TIMEOUT_S = Number(process.env.SCALE_CATCHUP_TIMEOUT_S ?? 3600);
+/** The figures' suffix: `_1m` at a million, else the size (`_200k`). */
+const SUFFIX = EVENTS % 1_000_000 === 0 ? `_${EVENTS / 1_000_000}m` : `_${Math.round(EVENTS / 1000)}k`;
+const root = path.resolve(import.meta.dirname, '..');
+const log = (m: string) => console.log(`[bench:scale] ${new Date().toISOString().slice(11, 19)} ${m}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mb = (bytes: number) => round(bytes / 1024 ** 2, 1);
+
+const PARTS = ['catchup', 'rebuild', 'append', 'http'] as const;
+type Part = (typeof PARTS)[number];
+
+function partsFrom(argv: readonly string[]): Set<Part> {
+  const arg = argv.find((a) => a.startsWith('--only='));
+  if (!arg) return new Set(PARTS.filter((p) => p !== 'http' || process.env.SCALE_HTTP !== '0'));
+  const names = arg.slice('--only='.length).split(',').map((n) => n.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(PARTS as readonly string[]).includes(n));
+  if (unknown.length || names.length === 0) throw new Error(`--only: unknown part(s) ${unknown.join(', ') || '(none)'}; known: ${PARTS.join(', ')}`);
+  return new Set(names as Part[]);
+}
+
+/** VmRSS and VmHWM of a process, in MiB (undefined once it is gone). */
+export function residentMemory(pid: number): { rssMb: number; peakMb: number } | undefined {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rssMb: round(kb('VmRSS') / 1024, 1), peakMb: round(kb('VmHWM') / 1024, 1) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Appends in parallel lanes, each stream always in the same lane; logs progress every 50,000 events. */
+async function seed(append: (a: Append) => Promise<unknown>, appends: Append[], total: number): Promise<void> {
+  const lanes: Append[][] = Array.from({ length: LANES }, () => []);
+  for (const a of appends) {
+    let h = 0;
+    for (let i = 0; i < a.stream.length; i++) h = (h * 31 + a.stream.charCodeAt(i)) >>> 0;
+    lanes[h % LANES]!.push(a);
+  }
+  const t0 = performance.now();
+  let done = 0;
+  let nextReport = 50_000;
+  await Promise.all(
+    lanes.map(async (lane) => {
+      for (const a of lane) {
+        await append(a);
+        done += a.events.length;
+        if (done >= nextReport) {
+          nextReport += 50_000;
+          const s = (performance.now() - t0) / 1000;
+          log(`seeded ${done} of ${total} events in ${Math.round(s)} s (${Math.round(done / s)} events/s, load ${os.loadavg()[0]!.toFixed(1)})`);
+        }
+      }
+    }),
+  );
+}
+
+async function headOfLog(sql: ReturnType<typeof connect>['sql']): Promise<Position | undefined> {
+  const [row] = (await sql`select xid::text as xid, position::text as position from es_events order by xid desc, position desc limit 1`) as unknown as Array<{ xid: string; position: string }>;
+  return row ? { commit: BigInt(row.xid), prepare: BigInt(row.position) } : undefined;
+}
+
+export async function runScaleBench(parts: Set<Part> = partsFrom([])): Promise<Figure[]> {
+  const loadBefore = os.loadavg()[0]!;
+  const figures: Figure[] = [];
+  const add = (name: string, value: number, unit: string) => {
+    figures.push({ name, value, unit });
+    log(`${name} = ${value} ${unit}`);
+  };
+  const notes: Record<string, unknown> = {};
+  const secrets = generateSecrets();
+  const scratch = await createScratchDatabase('yeyak_bench_scale', log);
+  const { url } = scratch;
+  const database = connect(url, { max: 8 });
+  const store = await createEventStore({ databaseUrl: url, hmacKey: secrets.EVENT_HMAC_KEY, maxConnections: 10 });
+  const vault = createPersonalDataVault(database.sql, secrets.PERSONAL_DATA_MASTER_KEY);
+  let machine: Record<string, unknown> = {};
+  try {
+    // 1. Seed.
+    let events = 0;
+    {
+      const t0 = performance.now();
+      const history = generateHistory({ events: EVENTS, seed: 1 });
+      events = history.reduce((n, a) => n + a.events.length, 0);
+      log(`generated ${events} events (${history.length} appends) in ${round((performance.now() - t0) / 1000, 1)} s; appending in ${LANES} lanes…`);
+      const t1 = performance.now();
+      await seed((a) => appendOne(store, a, vault.encryptEvent), history, events);
+      const seconds = (performance.now() - t1) / 1000;
+      add('seed_seconds', round(seconds, 1), 's');
+      add('seed_events_per_s', Math.round(events / seconds), 'events/s');
+      add('seed_appends_per_s', Math.round(history.length / seconds), 'appends/s');
+    }
+    add('log_events', events, 'events');
+    const [size] = (await database.sql`
+      select pg_database_size(current_database())::float8 as db, pg_total_relation_size('es_events')::float8 as events`) as unknown as Array<{ db: number; events: number }>;
+    add(`database_size_mb${SUFFIX}`, mb(size!.db), 'MiB');
+    add(`es_events_size_mb${SUFFIX}`, mb(size!.events), 'MiB');
+    add(`es_events_bytes_per_event${SUFFIX}`, Math.round(size!.events / events), 'B');
+    const head = await headOfLog(database.sql);
+
+    // 2. The worker process catching up from nothing.
+    if (parts.has('catchup')) {
+      // The history is the past: no process manager reacts to it (a real deployment's process managers
+      // would have reacted when it happened).
+      await store.groups.create(PROCESS_MANAGER_GROUP, { filter: { eventTypes: [...PROCESS_MANAGER_EVENT_TYPES] }, startFrom: 'end' });
+      const catchup = await workerCatchup(url, secrets, database.sql, store, head, log);
+      add('worker_catchup_seconds', catchup.seconds, 's');
+      add('worker_catchup_events_per_s', Math.round(events / catchup.seconds), 'events/s');
+      add('worker_catchup_rss_mb', catchup.maxRssMb, 'MiB');
+      add('worker_catchup_rss_peak_mb', catchup.peakMb, 'MiB (VmHWM)');
+      add('worker_idle_rss_mb', catchup.idleRssMb, 'MiB');
+      add('worker_catchup_rss_samples', catchup.samples, 'samples');
+      notes.worker_catchup = catchup.note;
+    }
+
+    // 3. Rebuild of every projection over the whole log.
+    if (parts.has('rebuild')) {
+      log('rebuilding every projection over the whole log…');
+      const rebuild = await rebuildProjections({ store, database, projections: allProjections, decryptor: vault });
+      add(`rebuild_events_per_s${SUFFIX}`, Math.round(rebuild.eventsPerSecond), 'events/s');
+      add(`rebuild_seconds${SUFFIX}`, round(rebuild.seconds, 1), 's');
+      add(`bench_process_rss_mb_after_rebuild${SUFFIX}`, residentMemory(process.pid)!.rssMb, 'MiB');
+    }
+
+    // 4. One writer's appends on the store holding the whole log.
+    if (parts.has('append')) {
+      const latencies: number[] = [];
+      const writer = randomUUID();
+      let revision: number | 'no_stream' = 'no_stream';
+      for (let i = 0; i < APPENDS; i++) {
+        if (i % 50 === 0) revision = 'no_stream';
+        const stream = `bench-scale-${writer}-${Math.floor(i / 50)}`;
+        const t0 = performance.now();
+        const r = await store.append(stream, [{ eventId: newEventId(), type: 'BenchAppended', schemaVersion: 1, data: { i, note: `scale ${i}` }, metadata: { actor: { id: writer, role: 'system' }, occurredAt: new Date().toISOString(), commandId: randomUUID(), correlationId: randomUUID(), causationId: null, clinicId: null, ip: null, userAgent: 'bench' } }], { expectedRevision: revision });
+        latencies.push(performance.now() - t0);
+        revision = r.nextExpectedRevision;
+      }
+      add(`append_single_p50_ms${SUFFIX}`, round(percentile(latencies, 50), 2), 'ms');
+      add(`append_single_p99_ms${SUFFIX}`, round(percentile(latencies, 99), 2), 'ms');
+      add(`append_single_samples${SUFFIX}`, latencies.length, 'appends');
+    }
+    machine = await benchMachine(scratch, { events, lanes: LANES });
+  } finally {
+    await store.close();
+    await database.close();
+    await scratch.drop();
+    log('scratch database dropped');
+  }
+
+  // 5. The HTTP benchmark at this size, as a child process (a database of its own; it drops it).
+  if (parts.has('http')) {
+    const http = await runChild('bench/http.ts', { HTTP_EVENTS: String(EVENTS), BENCH_RESULT_PREFIX: 'scale-' });
+    notes.http = http.code === 0 ? `bench/http.ts with HTTP_EVENTS=${EVENTS}: ${http.seconds} s` : `bench/http.ts failed (exit ${http.code}) after ${http.seconds} s`;
+    add('http_bench_seconds', http.seconds, 's');
+    const file = path.join(resultsDir, 'scale-http.json');
+    if (http.code === 0 && fs.existsSync(file)) {
+      const result = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResult;
+      for (const f of result.figures) add(`${f.name}${SUFFIX}`, f.value, f.unit);
+      notes.http_machine = result.machine;
+    }
+  }
+
+  const run = { ...machine, loadAverage1mBefore: round(loadBefore, 2), loadAverage1mAfter: round(os.loadavg()[0]!, 2), notes };
+  printTable(`Scale (${EVENTS} events)`, figures);
+  const file = writeResult('scale', { machine: run, figures });
+  log(`wrote ${file}`);
+  return figures;
+}
+
+/**
+ * Starts lib/worker/main.ts on the seeded database (node with tsx's loader, so the pid sampled is the
+ * worker itself, not a launcher) and samples its memory until it has caught up.
+ */
+async function workerCatchup(
+  url: string,
+  secrets: ReturnType<typeof generateSecrets>,
+  sql: ReturnType<typeof connect>['sql'],
+  store: EventStore,
+  head: Position | undefined,
+  say: (m: string) => void,
+): Promise<{ seconds: number; maxRssMb: number; peakMb: number; idleRssMb: number; samples: number; note: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/worker/main.ts'], {
+    cwd: root,
+    env: { ...process.env, ...secrets, DATABASE_URL: url, SEAL_INTERVAL_MINUTES: '0', LOG_LEVEL: 'info', WORKER_ID: 'bench-scale' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const tail: string[] = [];
+  const keep = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line.trim()) tail.push(line.slice(0, 400));
+    tail.splice(0, Math.max(0, tail.length - 40));
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited: number | null | undefined;
+  child.on('exit', (code) => (exited = code));
+  const t0 = performance.now();
+  let maxRssMb = 0;
+  let peakMb = 0;
+  let samples = 0;
+  const sampler = setInterval(() => {
+    const m = residentMemory(child.pid!);
+    if (!m) return;
+    samples++;
+    maxRssMb = Math.max(maxRssMb, m.rssMb);
+    peakMb = Math.max(peakMb, m.peakMb);
+  }, 250);
+  try {
+    say(`worker ${child.pid} started on ${head ? 'a log of the whole history' : 'an empty log'}; waiting until it has caught up…`);
+    for (let i = 0; ; i++) {
+      if (exited !== undefined) throw new Error(`the worker exited (${exited}) while catching up:\n${tail.join('\n')}`);
+      if ((performance.now() - t0) / 1000 > CATCHUP_TIMEOUT_S) throw new Error(`the worker had not caught up after ${CATCHUP_TIMEOUT_S} s:\n${tail.join('\n')}`);
+      const [{ live }] = (await sql`select count(*)::int as live from projection_registry where status = 'live'`.catch(() => [{ live: 0 }])) as unknown as [{ live: number }];
+      // The group does not exist until the worker has created it.
+      const checkpoint = await store.groups.info(PROJECTIONS_GROUP).then((g) => g.checkpoint, () => undefined);
+      const caughtUp = live === allProjections.length && (!head || (checkpoint !== undefined && comparePositions(checkpoint, head) >= 0));
+      if (caughtUp) break;
+      if (i % 30 === 0) say(`worker: ${live} of ${allProjections.length} projections live, RSS ${residentMemory(child.pid!)?.rssMb ?? '?'} MiB, ${Math.round((performance.now() - t0) / 1000)} s`);
+      await sleep(1000);
+    }
+    const seconds = round((performance.now() - t0) / 1000, 1);
+    say(`worker caught up in ${seconds} s (largest RSS sample ${maxRssMb} MiB); 5 s idle…`);
+    await sleep(5000);
+    const idle = residentMemory(child.pid!);
+    return { seconds, maxRssMb, peakMb: Math.max(peakMb, idle?.peakMb ?? 0), idleRssMb: idle?.rssMb ?? NaN, samples, note: tail.filter((l) => /rebuil|caught|error|warn/i.test(l)).slice(-6).join('\n') };
+  } finally {
+    clearInterval(sampler);
+    if (exited === undefined) {
+      child.kill('SIGTERM');
+      for (let i = 0; i < 100 && exited === undefined; i++) await sleep(250);
+      if (exited === undefined) child.kill('SIGKILL');
+    }
+  }
+}
+
+/** Runs another benchmark as `node --import tsx <script>` with extra environment, its output passed through. */
+async function runChild(script: string, env: Record<string, string>): Promise<{ code: number | null; seconds: number }> {
+  const t0 = performance.now();
+  log(`running ${script} with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}…`);
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, seconds: round((performance.now() - t0) / 1000, 1) };
+}
+
+if (isMain(import.meta.url)) {
+  runScaleBench(partsFrom(process.argv.slice(2))).then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
