@@ -26,7 +26,7 @@ import {
   setSlotConfiguration,
   unlistTreatment,
 } from '@/lib/commands';
-import { atLocal, clinicDay, clinic as clinicDomain, plusMinutes } from '@/lib/domain';
+import { atLocal, clinicDay, clinic as clinicDomain, DayKey, plusMinutes } from '@/lib/domain';
 import type { Position } from '@/lib/eventstore';
 import { waitForReadModels } from '@/lib/queries/freshness';
 import { requireClinicManager } from '@/lib/queries/manage';
@@ -289,9 +289,8 @@ export const setStageThresholdsAction = managerAction(
 // ── Holidays and one-off closures ─────────────────────────────────────────────────────────────────
 
 const MAX_CLOSURE_DAYS = 31;
-// Year 0000 is a valid ISO date but no calendar day the clinic's time functions accept (hostile-input test).
-const isoDay = z.iso.date();
-const day = z.string({ error: 'dateInvalid' }).refine((d) => isoDay.safeParse(d).success && d >= '1900-01-01', { error: 'dateInvalid' });
+// The domain's clinic day (which days exist is its rule), reported as the form's one 'dateInvalid'.
+const day = z.string({ error: 'dateInvalid' }).refine((d) => DayKey.safeParse(d).success, { error: 'dateInvalid' });
 
 /** The clinic days from `from` to `to`, both included (the day after `to` is never computed: after 9999-12-31 there is none). */
 function daysBetween(from: string, to: string): string[] {
@@ -311,10 +310,15 @@ function daysBetween(from: string, to: string): string[] {
 export const closeDaysAction = managerAction(
   z
     .object({ ...base, from: day, to: z.union([z.literal(''), day]).optional(), reason: text(200) })
-    .superRefine((d, ctx) => {
-      if (d.to && d.to < d.from) ctx.addIssue({ code: 'custom', path: ['to'], message: 'endBeforeStart' });
-      else if (d.to && daysBetween(d.from, d.to).length > MAX_CLOSURE_DAYS) ctx.addIssue({ code: 'custom', path: ['to'], message: 'rangeTooLong' });
-    }),
+    .superRefine(
+      (d, ctx) => {
+        if (d.to && d.to < d.from) ctx.addIssue({ code: 'custom', path: ['to'], message: 'endBeforeStart' });
+        else if (d.to && daysBetween(d.from, d.to).length > MAX_CLOSURE_DAYS) ctx.addIssue({ code: 'custom', path: ['to'], message: 'rangeTooLong' });
+      },
+      // Only on two days that exist: a field's issue does not stop an object's refinement, and daysBetween
+      // on a day with no key (year 0000) crashed in atLocal. A bad day already has its 'dateInvalid'.
+      { when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === 'from' || issue.path?.[0] === 'to') },
+    ),
   async (data, { meta }) => {
     const deps = await appCommandDeps();
     const command = meta({ commandId: data.commandId });

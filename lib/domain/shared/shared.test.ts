@@ -5,7 +5,7 @@ import { deciders, EVENT_VERSIONS, streamKindOfEventType, upcastAny } from '../i
 import { DomainError, EventSchemaError, NotFoundError } from './errors';
 import { formatKrw, supplyValue, vatPortion } from './money';
 import { parseStream, streams } from './streams';
-import { atLocal, clinicDay, localTime, weekdayOf, weekdayOfDay } from './time';
+import { atLocal, clinicDay, DayKey, FIRST_DAY, localTime, weekdayOf, weekdayOfDay } from './time';
 
 describe('shared kernel', () => {
   it('VAT inside a VAT-inclusive KRW price is round(price × 10 / 110)', () => {
@@ -25,6 +25,18 @@ describe('shared kernel', () => {
     expect(weekdayOfDay('2025-03-02')).toBe(0);
     expect(atLocal('2025-03-03', '10:00').toISOString()).toBe('2025-03-03T01:00:00.000Z');
     expect(atLocal('2025-03-03', '24:00').toISOString()).toBe('2025-03-03T15:00:00.000Z');
+  });
+
+  it('a clinic day key names a calendar day the time functions compute: FIRST_DAY to 9999-12-31, one issue otherwise', () => {
+    // Given the days at both ends, when each is placed at noon in Seoul, then it is that same day.
+    for (const d of [FIRST_DAY, '1969-12-31', '2028-02-29', '9999-12-31']) {
+      expect(DayKey.safeParse(d).success, d).toBe(true);
+      expect(clinicDay(atLocal(d, '12:00')), d).toBe(d);
+    }
+    // Year 0000 made atLocal throw and 0001–0099 read as 1901–1999: such keys are refused, as are impossible dates.
+    for (const d of ['0000-05-01', '0001-05-01', '0099-12-31', '1899-12-31', '2026-02-30', '2026-13-01', '10000-01-01', '', '2026-3-1']) {
+      expect(DayKey.safeParse(d).error?.issues, d).toHaveLength(1);
+    }
   });
 
   it('stream names have one home and parse back', () => {

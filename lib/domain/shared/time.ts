@@ -9,8 +9,21 @@ export const CLINIC_TIME_ZONE = 'Asia/Seoul';
 export const Instant = z.iso.datetime({ offset: true });
 export type Instant = z.infer<typeof Instant>;
 
-/** A clinic day key, yyyy-mm-dd in Asia/Seoul. */
-export const DayKey = z.iso.date();
+/**
+ * The first clinic day a DayKey names. The time functions cannot take every ISO date: atLocal
+ * throws on year 0000 and reads 0001–0099 as 1901–1999 (0001-05-01 became 1901-05-01), so a form
+ * or URL that let such a day through crashed or answered for another day. No clinic day the
+ * product records is that old (bookings and closures are never in the past), so the bound is a
+ * round year well clear of both. The last day is the format's own, 9999-12-31: its day after is no
+ * DayKey, so code stepping through days stops at the last one it was given (manage's daysBetween).
+ */
+export const FIRST_DAY = '1900-01-01';
+
+/** A clinic day key, yyyy-mm-dd in Asia/Seoul, from FIRST_DAY to 9999-12-31. */
+export const DayKey = z.iso
+  .date()
+  // Only on a well-formed date, so a malformed one gets one issue, not two.
+  .refine((d) => d >= FIRST_DAY, { message: `expected a day from ${FIRST_DAY}`, when: (payload) => payload.issues.length === 0 });
 export type DayKey = z.infer<typeof DayKey>;
 
 /** A local wall-clock time HH:mm (00:00–23:59; use "24:00" only as a closing time). */
