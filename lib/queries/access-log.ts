@@ -71,23 +71,33 @@ export function accessLogWhere(scope: Pick<AuditScope, 'clinicId'>, filters: Par
   return where.length ? and(...where) : undefined;
 }
 
-export interface AccessLogRow {
-  id: number;
-  occurredAt: Date;
+/**
+ * The columns of an access-log entry its readers see, here and in its export (lib/queries/audit.ts):
+ * all but the integrity chain (prev_hash, hash), which only the integrity check reads.
+ */
+export const accessLogEntryColumns = {
+  id: accessLog.id,
+  occurredAt: accessLog.occurredAt,
+  accountId: accessLog.accountId,
+  role: accessLog.role,
+  clinicId: accessLog.clinicId,
+  ip: accessLog.ip,
+  userAgent: accessLog.userAgent,
+  action: accessLog.action,
+  resource: accessLog.resource,
+  patientIds: accessLog.patientIds,
+  reason: accessLog.reason,
+  detail: accessLog.detail,
+};
+
+/** One access-log entry as read (the reader's account by id; IP and user agent as recorded). */
+export type AccessLogEntry = Pick<typeof accessLog.$inferSelect, keyof typeof accessLogEntryColumns>;
+
+export interface AccessLogRow extends AccessLogEntry {
   /** The cursor that continues after this row. */
   cursor: string;
-  accountId: string;
   accountName: string | null;
   accountEmail: string | null;
-  role: string;
-  clinicId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  action: string;
-  resource: string;
-  patientIds: string[];
-  reason: string | null;
-  detail: Record<string, unknown> | null;
 }
 
 /** One page of the log, newest first, after `cursor`; one row more is read to tell whether there is a next page. */
@@ -95,23 +105,7 @@ export async function readAccessLog(db: Db, scope: Pick<AuditScope, 'clinicId'>,
   const where = accessLogWhere(scope, filters);
   const after = cursor ? sql`(${accessLog.occurredAt}, ${accessLog.id}) < (${cursor.at}::timestamptz, ${cursor.id})` : undefined;
   const rows = await db
-    .select({
-      id: accessLog.id,
-      occurredAt: accessLog.occurredAt,
-      exactAt: sql<string>`${accessLog.occurredAt}::text`,
-      accountId: accessLog.accountId,
-      accountName: users.name,
-      accountEmail: users.email,
-      role: accessLog.role,
-      clinicId: accessLog.clinicId,
-      ip: accessLog.ip,
-      userAgent: accessLog.userAgent,
-      action: accessLog.action,
-      resource: accessLog.resource,
-      patientIds: accessLog.patientIds,
-      reason: accessLog.reason,
-      detail: accessLog.detail,
-    })
+    .select({ ...accessLogEntryColumns, exactAt: sql<string>`${accessLog.occurredAt}::text`, accountName: users.name, accountEmail: users.email })
     .from(accessLog)
     .leftJoin(users, eq(users.id, accessLog.accountId))
     .where(and(where, after))

@@ -14,7 +14,7 @@ import { recordSecurityEvent } from '../auth/security-log';
 import { recordPersonalDataAccess } from '../privacy/access-log';
 import { trailCursorOf, trailPageOf, type AuditFilters, type TrailPage, type TrailRow, type TrailScope } from '../projections/read-models/audit-log/trail';
 import { rmAuditLog, rmPatients } from '../projections/schema';
-import { accessLogWhere, type AccessLogFilters } from './access-log';
+import { accessLogEntryColumns, accessLogWhere, type AccessLogEntry, type AccessLogFilters } from './access-log';
 import type { RequestOrigin } from '../runtime/request-origin';
 
 export { auditFiltersSchema, auditRoles, businessEventTypes, trailEventTypes, TRAIL_PAGE_SIZE, type AuditFilters, type TrailPage, type TrailRow } from '../projections/read-models/audit-log/trail';
@@ -87,70 +87,33 @@ function pgInstant(v: Date | string): Date {
   return v instanceof Date ? v : new Date(v.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00'));
 }
 
-/** One access-log entry as exported (the reader's account by id; IP and user agent as recorded). */
-export interface AccessLogExportRow {
-  id: number;
-  occurredAt: Date;
-  accountId: string;
-  role: string;
-  clinicId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  action: string;
-  resource: string;
-  patientIds: string[];
-  reason: string | null;
-  detail: Record<string, unknown> | null;
-}
-
 /**
  * The whole filtered access log (the /audit/access page's filters and scope: accessLogWhere), newest
  * first, through a database cursor of `batch` rows, for an export.
  */
-export async function accessLogExport(filters: AccessLogFilters, request: ExportRequest, batch = 1000): Promise<{ rows: AsyncIterable<AccessLogExportRow[]> }> {
+export async function accessLogExport(filters: AccessLogFilters, request: ExportRequest, batch = 1000): Promise<{ rows: AsyncIterable<AccessLogEntry[]> }> {
   const { user, scope } = await auditReader('/audit/access');
   await recordExport(user, scope, 'access', request, filters.patient ? [filters.patient] : []);
   const database = appDatabase();
   const query = database.db
-    .select({
-      id: accessLog.id,
-      occurredAt: accessLog.occurredAt,
-      accountId: accessLog.accountId,
-      role: accessLog.role,
-      clinicId: accessLog.clinicId,
-      ip: accessLog.ip,
-      userAgent: accessLog.userAgent,
-      action: accessLog.action,
-      resource: accessLog.resource,
-      patientIds: accessLog.patientIds,
-      reason: accessLog.reason,
-      detail: accessLog.detail,
-    })
+    .select(accessLogEntryColumns)
     .from(accessLog)
     .where(accessLogWhere(scope, filters))
     .orderBy(desc(accessLog.occurredAt), desc(accessLog.id))
     .toSQL();
-  // drizzle has no cursors: its compiled statement runs as a postgres.js cursor (columns by their SQL names).
-  type Raw = { id: string | number; occurred_at: Date | string; account_id: string; role: string; clinic_id: string | null; ip: string | null; user_agent: string | null; action: string; resource: string; patient_ids: string[]; reason: string | null; detail: Record<string, unknown> | null };
-  const cursor = database.sql.unsafe<Raw[]>(query.sql, query.params as never[]).cursor(batch);
+  // drizzle has no cursors: its compiled statement runs as a postgres.js cursor, whose rows are keyed by
+  // the columns' SQL names (the entry's by their own names, read from the same list).
+  const columns = Object.entries(accessLogEntryColumns).map(([key, column]) => [key, column.name] as const);
+  const cursor = database.sql.unsafe<Record<string, unknown>[]>(query.sql, query.params as never[]).cursor(batch);
   return {
     rows: {
       async *[Symbol.asyncIterator]() {
         for await (const chunk of cursor)
-          yield chunk.map((r) => ({
-            id: Number(r.id),
-            occurredAt: pgInstant(r.occurred_at),
-            accountId: r.account_id,
-            role: r.role,
-            clinicId: r.clinic_id,
-            ip: r.ip,
-            userAgent: r.user_agent,
-            action: r.action,
-            resource: r.resource,
-            patientIds: r.patient_ids,
-            reason: r.reason,
-            detail: r.detail,
-          }));
+          yield chunk.map((r) => {
+            const entry = Object.fromEntries(columns.map(([key, name]) => [key, r[name]])) as Record<keyof AccessLogEntry, unknown>;
+            // bigint and timestamptz arrive as the driver's text; the rest as the entry holds them.
+            return { ...entry, id: Number(entry.id), occurredAt: pgInstant(entry.occurredAt as Date | string) } as AccessLogEntry;
+          });
       },
     },
   };

@@ -133,6 +133,23 @@ describe('exporting the trail', () => {
     const rows = (await response.json()) as Array<Record<string, unknown>>;
     expect(rows.map((r) => r.reason)).toEqual(expect.arrayContaining(['PIPA audit request #12', 'second look', 'monthly review']));
     expect(rows.every((r) => r.action === 'export')).toBe(true);
+    // Each entry in the export's columns, read from the log's own: this very export among them, as recorded.
+    for (const r of rows) expect(Object.keys(r)).toEqual(['id', 'occurred_at_kst', 'account_id', 'role', 'clinic_id', 'ip', 'user_agent', 'action', 'resource', 'patient_ids', 'reason', 'detail']);
+    const [own] = await t.db.select().from(accessLog).where(and(eq(accessLog.accountId, auditor.id), eq(accessLog.reason, 'monthly review')));
+    expect(rows.find((r) => r.reason === 'monthly review')).toEqual({
+      id: own!.id,
+      occurred_at_kst: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+09:00$/),
+      account_id: auditor.id,
+      role: own!.role,
+      clinic_id: own!.clinicId,
+      ip: own!.ip,
+      user_agent: own!.userAgent,
+      action: 'export',
+      resource: own!.resource,
+      patient_ids: own!.patientIds,
+      reason: 'monthly review',
+      detail: own!.detail,
+    });
   });
 });
 

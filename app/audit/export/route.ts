@@ -13,8 +13,8 @@ import { z } from 'zod';
 import { auditScopeOf } from '@/lib/auth/audit-scope';
 import { currentUser } from '@/lib/auth/guard';
 import { recordRefusal } from '@/lib/auth/refusals';
-import { accessLogFiltersSchema } from '@/lib/queries/access-log';
-import { accessLogExport, auditFiltersSchema, auditTrailExport, type AccessLogExportRow, type TrailRow } from '@/lib/queries/audit';
+import { accessLogFiltersSchema, type AccessLogEntry } from '@/lib/queries/access-log';
+import { accessLogExport, auditFiltersSchema, auditTrailExport, type TrailRow } from '@/lib/queries/audit';
 import { requestOrigin } from '@/lib/runtime/request-origin';
 import { streamOf } from './stream';
 
@@ -45,7 +45,7 @@ const trailRecord = (r: TrailRow) => ({
   correlation_id: r.correlationId,
 });
 const accessColumns = ['id', 'occurred_at_kst', 'account_id', 'role', 'clinic_id', 'ip', 'user_agent', 'action', 'resource', 'patient_ids', 'reason', 'detail'] as const;
-const accessRecord = (r: AccessLogExportRow) => ({
+const accessRecord = (r: AccessLogEntry) => ({
   id: r.id,
   occurred_at_kst: kst(r.occurredAt),
   account_id: r.accountId,
