@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../testing/db';
 import { chainEvents, comparePositions, prepareEvents } from '../envelope';
@@ -8,6 +9,8 @@ import { PostgresEventStore } from './store';
 
 const HMAC_KEY = 'test-key-for-the-event-store-contract-suite';
 const t: TestDatabase = await createTestDatabase({ max: 4 });
+/** Left empty until its own test: one connection, so every statement runs in one backend and its plan cache. */
+const fresh: TestDatabase = await createTestDatabase({ max: 1 });
 
 function pgStore(): PostgresEventStore {
   const store = new PostgresEventStore({ databaseUrl: t.url, hmacKey: HMAC_KEY, maxConnections: 4, applicationName: 'eventstore-test' });
@@ -348,5 +351,41 @@ describe('PostgreSQL backend specifics', () => {
     expect(row!.checkpoint_position).toBe('0');
     expect(consumer.active).toBe(false);
     await consumer.abort();
+  });
+});
+
+describe('the batch statements on a connection that first planned them on empty tables', () => {
+  it('read es_events and es_streams by index probes only once the log has grown', async () => {
+    const sql = fresh.sql;
+    const event = (s: string, rev: number, id: string = randomUUID()) => ({ s, rev, id, type: 'T', schemaVersion: 1, data: {}, metadata: {} });
+    const batch = async (streams: object[], events: object[]) =>
+      (await sql<{ kind: string }[]>`select kind from es_append_batch(${JSON.stringify(streams)}::jsonb, ${JSON.stringify(events)}::jsonb)`).map((r) => r.kind);
+    // PL/pgSQL keeps each statement's plan for the connection's life (after five runs a generic one,
+    // until an ANALYZE): these plans are made while the tables are empty, as in a new database.
+    for (let i = 0; i < 10; i++) {
+      expect(await batch([{ s: `p-${i}`, h: -1, r: 0, l: 'x' }], [event(`p-${i}`, 0)])).toEqual(['ok']);
+      expect(await batch([{ s: `p-${i}`, h: 0, r: 1, l: 'x' }], [event(`p-${i}`, 1)])).toEqual(['ok']);
+      expect(await batch([{ s: `p-${i}`, h: 0, r: 1, l: 'x' }], [event(`p-${i}`, 1)])).toEqual(['moved']);
+      await sql`select * from es_lock_heads(${[`p-${i}`, 'none']}::text[])`;
+    }
+    // The log grows, with no ANALYZE in between (a new database's first minute; a benchmark's run).
+    await sql`do $$ begin for i in 1..300 loop
+      perform es_append('grown-' || i, -1, 'x', (select jsonb_agg(jsonb_build_object('id', gen_random_uuid(), 'type', 'T', 'schemaVersion', 1, 'data', '{}'::jsonb, 'metadata', '{}'::jsonb)) from generate_series(1, 10)));
+    end loop; end $$`;
+    const [stored] = await sql<{ id: string }[]>`select event_id::text as id from es_events where stream_id = 'grown-7'`;
+    const seqScans = await sql.begin(async (tx) => {
+      // This transaction's own counts (pg_stat_xact_*), before and after.
+      const count = async () =>
+        (await tx<{ n: number }[]>`select coalesce(sum(seq_scan), 0)::int as n from pg_stat_xact_user_tables where relname in ('es_events', 'es_streams')`)[0]!.n;
+      const before = await count();
+      const kinds = async (streams: object[], events: object[]) =>
+        (await tx<{ kind: string }[]>`select kind from es_append_batch(${JSON.stringify(streams)}::jsonb, ${JSON.stringify(events)}::jsonb)`).map((r) => r.kind).sort();
+      expect(await kinds([{ s: 'g-new', h: -1, r: 0, l: 'x' }, { s: 'grown-8', h: 9, r: 10, l: 'x' }], [event('g-new', 0), event('grown-8', 10)])).toEqual(['ok', 'ok']);
+      expect(await kinds([{ s: 'grown-9', h: 3, r: 4, l: 'x' }], [event('grown-9', 4)])).toEqual(['moved']);
+      expect(await kinds([{ s: 'g-dup', h: -1, r: 0, l: 'x' }], [event('g-dup', 0, stored!.id)])).toEqual(['duplicate']);
+      expect(await tx`select * from es_lock_heads(${['grown-1', 'grown-2', 'none']}::text[])`).toHaveLength(2);
+      return (await count()) - before;
+    });
+    expect(seqScans).toBe(0);
   });
 });
