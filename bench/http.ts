@@ -16,19 +16,23 @@
  *   bookReservation), when the build has a /me page;
  * - page_today_* / page_board_*: /staff/gangnam-glow and its visit board, signed in as a staff member,
  *   on a busy day made through the commands (bench/staff-day.ts: 30 bookings, 14 visits on the board);
- * - board_update_*: a staff action → the change on other staff members' open boards over SSE.
- * `--only=<names>` runs some of them (names: clinic, home, floor_signin, me, today, board, board_update;
+ * - board_update_*: a staff action → the change on other staff members' open boards over SSE;
+ * - http_book_*: HTTP_BOOK_CLIENTS (default 50) signed-in patients booking through the booking form's
+ *   server action, each booking checked in the event store and the read model (bench/book-http.ts);
+ * - app_rss_mb / worker_rss_mb: resident memory of the web server's and the worker's Node processes,
+ *   sampled every 250 ms across the whole run (peak; `_end` at its end; bench/rss.ts).
+ * `--only=<names>` runs some of them (names: clinic, home, floor_signin, me, today, board, board_update, book;
  * `staff` = today, board, board_update) and merges its figures into the existing bench/results/http.json.
  * Every response must be 200 (non-2xx responses are counted and reported). Prints a table and writes
  * bench/results/http.json with the machine (cores, load average before and after).
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { eq } from 'drizzle-orm';
-import { encode } from 'next-auth/jwt';
 import { bookReservation, commandMetadata, type CommandDeps } from '@/lib/commands';
 import { connect } from '@/lib/db/client';
 import { createScratchDatabase, type ScratchDatabase } from '@/lib/db/scratch';
@@ -44,10 +48,13 @@ import { appendOne, generateHistory, type Append } from '@/lib/projections/testi
 import { createPersonalDataVault } from '@/lib/privacy/vault';
 import { commandDepsFor } from '@/lib/runtime/command-deps';
 import { generateSecrets, type Secrets } from '@/lib/runtime/secrets';
+import { sessionCookieOf } from '../scripts/lib/book-over-http';
 import { buildIfStale } from '../scripts/lib/build';
 import { prepareDatabase } from '../scripts/lib/prepare';
 import { serveApp } from '../scripts/lib/serve';
+import { measureHttpBooking } from './book-http';
 import { isMain, machineInfo, printTable, resultsDir, round, writeResult, type BenchResult, type Figure } from './lib';
+import { findScriptProcess, sampleRss } from './rss';
 import { measureBoardUpdates, prepareStaffDay, STAFF_CLINIC } from './staff-day';
 
 const CLINICS = Number(process.env.HTTP_CLINICS ?? 50);
@@ -61,6 +68,8 @@ const PATIENT_EMAIL = 'minji@yeyak.example';
 const STAFF_EMAIL = 'gangnam.nurse@yeyak.example';
 const BOARD_ACTIONS = Number(process.env.HTTP_BOARD_ACTIONS ?? 200);
 const OPEN_BOARDS = Number(process.env.HTTP_OPEN_BOARDS ?? 4);
+const BOOK_CLIENTS = Number(process.env.HTTP_BOOK_CLIENTS ?? 50);
+const BOOK_SECONDS = Number(process.env.HTTP_BOOK_SECONDS ?? SECONDS);
 const log = (m: string) => console.log(`[bench:http] ${m}`);
 
 export interface BenchServer {
@@ -181,12 +190,7 @@ async function sessionCookie(server: BenchServer, email: string): Promise<string
   const database = connect(server.databaseUrl, { max: 1 });
   try {
     const [u] = await database.db.select().from(users).where(eq(users.email, email)).limit(1);
-    const token = await encode({
-      token: { sub: u!.id, role: u!.role, clinicId: u!.clinicId, name: u!.name, email: u!.email },
-      secret: server.secrets.AUTH_SECRET,
-      salt: 'authjs.session-token',
-    });
-    return `authjs.session-token=${token}`;
+    return await sessionCookieOf(u!, server.secrets.AUTH_SECRET);
   } finally {
     await database.close();
   }
@@ -205,7 +209,7 @@ async function hammer(url: string, headers: Record<string, string> = {}, seconds
   return { p50: result.latency.p50, p99: result.latency.p99, rps: result.requests.average, non2xx: result.non2xx, errors: result.errors };
 }
 
-const ALL = ['clinic', 'home', 'floor_signin', 'me', 'today', 'board', 'board_update'] as const;
+const ALL = ['clinic', 'home', 'floor_signin', 'me', 'today', 'board', 'board_update', 'book'] as const;
 type Part = (typeof ALL)[number];
 
 /** `--only=a,b` (or `--only a,b`): which parts to run; `staff` = today, board, board_update. */
@@ -223,9 +227,15 @@ export async function runHttpBench(only: Set<Part> | null = null): Promise<Figur
   const runs = (part: Part) => !only || only.has(part);
   const loadBefore = os.loadavg()[0]!;
   const server = await startBenchServer({ scale: true });
+  const source = buildSource();
   const figures: Figure[] = [];
   const add = (name: string, value: number, unit: string) => figures.push({ name, value, unit });
   const notes: Record<string, unknown> = {};
+  // Resident memory of the web server and the worker across every part of the run.
+  const web = findScriptProcess('scripts/web-server.ts');
+  const worker = findScriptProcess('lib/worker/main.ts');
+  const rss = web && worker ? sampleRss({ app: web, worker }) : null;
+  if (!rss) notes.rss = `not measured: processes not found (web ${web?.main ?? 'none'}, worker ${worker?.main ?? 'none'})`;
   try {
     const tomorrow = clinicDay(plusMinutes(new Date(), 24 * 60));
     const pages: Array<{ name: string; path: string; headers?: Record<string, string> }> = [];
@@ -275,16 +285,54 @@ export async function runHttpBench(only: Set<Part> | null = null): Promise<Figur
         await database.close();
       }
     }
+    if (runs('book')) {
+      const book = await measureHttpBooking({ server, clients: BOOK_CLIENTS, seconds: BOOK_SECONDS, log });
+      add('http_book_per_s', book.perSecond, 'bookings/s');
+      add('http_book_p50_ms', book.p50, 'ms');
+      add('http_book_p99_ms', book.p99, 'ms');
+      add('http_book_max_ms', book.max, 'ms');
+      add('http_book_errors', book.errors, 'answers');
+      add('http_book_slot_full', book.slotFull, 'answers');
+      add('http_book_processing', book.processing, 'answers');
+      add('http_book_verified', book.verified, 'bookings');
+      const { otherSamples, ...counts } = book;
+      notes.book = { ...counts, ...(otherSamples.length ? { otherSamples } : {}) };
+    }
   } finally {
+    if (rss) {
+      const memory = rss.stop();
+      add('app_rss_mb', round(memory.app!.peakMiB, 0), 'MiB');
+      add('app_rss_end_mb', round(memory.app!.endMiB, 0), 'MiB');
+      add('worker_rss_mb', round(memory.worker!.peakMiB, 0), 'MiB');
+      add('worker_rss_end_mb', round(memory.worker!.endMiB, 0), 'MiB');
+      notes.rss = {
+        samples: memory.app!.samples,
+        everyMs: 250,
+        pids: { app: web!.main, worker: worker!.main },
+        // The tsx launcher above each process and its esbuild service (not in the figures).
+        launcherAndHelpersPeakMiB: { app: round(memory.app!.othersPeakMiB, 0), worker: round(memory.worker!.othersPeakMiB, 0) },
+      };
+    }
     await server.stop();
   }
   const machine = machineInfo({ nproc: os.cpus().length, loadAverage1mBefore: round(loadBefore, 2), loadAverage1mAfter: round(os.loadavg()[0]!, 2) });
   printTable(`HTTP pages (${CONNECTIONS} connections, ${CLINICS} clinics, ${EVENTS} events)`, figures);
   if (Object.keys(notes).length) console.log(notes);
-  const run = { ...machine, connections: CONNECTIONS, seconds: SECONDS, clinics: CLINICS, events: EVENTS, notes };
+  const run = { ...machine, ...source, connections: CONNECTIONS, seconds: SECONDS, bookClients: BOOK_CLIENTS, bookSeconds: BOOK_SECONDS, clinics: CLINICS, events: EVENTS, notes };
   const file = only ? mergeResult('http', figures, { ...run, parts: [...only] }) : writeResult('http', { machine: run, figures });
   log(`wrote ${file}`);
   return figures;
+}
+
+/** What the served build was made from: the commit, and the build's inputs changed but not committed (the tree is shared). */
+function buildSource(): { commit: string; uncommitted: string[] } {
+  const git = (args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+  try {
+    const uncommitted = git(['status', '--porcelain', '--', 'app', 'lib', 'proxy.ts', 'next.config.js']).split('\n').filter(Boolean).filter((l) => !/\.test\.tsx?$/.test(l));
+    return { commit: git(['rev-parse', '--short', 'HEAD']), uncommitted };
+  } catch {
+    return { commit: 'unknown', uncommitted: [] };
+  }
 }
 
 /** The board's discharged cards show bills: wait until the worker's process managers have asked them. */
