@@ -30,7 +30,6 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import autocannon from 'autocannon';
 import { eq } from 'drizzle-orm';
 import { bookReservation, commandMetadata, type CommandDeps } from '@/lib/commands';
@@ -53,7 +52,7 @@ import { buildIfStale } from '../scripts/lib/build';
 import { prepareDatabase } from '../scripts/lib/prepare';
 import { serveApp } from '../scripts/lib/serve';
 import { measureHttpBooking } from './book-http';
-import { isMain, machineInfo, printTable, resultsDir, round, writeResult, type BenchResult, type Figure } from './lib';
+import { isMain, machineInfo, printTable, resultFile, round, writeResult, type BenchResult, type Figure } from './lib';
 import { findScriptProcess, sampleRss } from './rss';
 import { measureBoardUpdates, prepareStaffDay, STAFF_CLINIC } from './staff-day';
 
@@ -68,6 +67,8 @@ const PATIENT_EMAIL = 'minji@yeyak.example';
 const STAFF_EMAIL = 'gangnam.nurse@yeyak.example';
 const BOARD_ACTIONS = Number(process.env.HTTP_BOARD_ACTIONS ?? 200);
 const OPEN_BOARDS = Number(process.env.HTTP_OPEN_BOARDS ?? 4);
+/** Parallel lanes for seeding the generated history (the group commit fills its batches from many: 1M events take ≈ 90 s at 256, ≈ 12 min at 8). */
+const SEED_LANES = Number(process.env.HTTP_SEED_LANES ?? 256);
 const BOOK_CLIENTS = Number(process.env.HTTP_BOOK_CLIENTS ?? 50);
 const BOOK_SECONDS = Number(process.env.HTTP_BOOK_SECONDS ?? SECONDS);
 const log = (m: string) => console.log(`[bench:http] ${m}`);
@@ -80,7 +81,7 @@ export interface BenchServer {
 }
 
 /** Appends in parallel lanes, each stream always in the same lane (so each stream stays in order). */
-async function appendLanes(append: (a: Append) => Promise<unknown>, appends: Append[], lanes = 8): Promise<void> {
+async function appendLanes(append: (a: Append) => Promise<unknown>, appends: Append[], lanes = SEED_LANES): Promise<void> {
   const buckets: Append[][] = Array.from({ length: lanes }, () => []);
   for (const a of appends) {
     let h = 0;
@@ -319,7 +320,7 @@ export async function runHttpBench(only: Set<Part> | null = null): Promise<Figur
   printTable(`HTTP pages (${CONNECTIONS} connections, ${CLINICS} clinics, ${EVENTS} events)`, figures);
   if (Object.keys(notes).length) console.log(notes);
   const run = { ...machine, ...source, connections: CONNECTIONS, seconds: SECONDS, bookClients: BOOK_CLIENTS, bookSeconds: BOOK_SECONDS, clinics: CLINICS, events: EVENTS, notes };
-  const file = only ? mergeResult('http', figures, { ...run, parts: [...only] }) : writeResult('http', { machine: run, figures });
+  const file = only ? mergeResult('http', figures, { ...run, parts: [...only], figures: figures.map((f) => f.name) }) : writeResult('http', { machine: run, figures });
   log(`wrote ${file}`);
   return figures;
 }
@@ -352,7 +353,7 @@ async function billsAsked(server: BenchServer): Promise<void> {
 
 /** A partial run (--only): its figures replace those of the same name in the result file; the rest stay, with the run's machine noted per part. */
 function mergeResult(name: string, figures: Figure[], run: Record<string, unknown>): string {
-  const file = path.join(resultsDir, `${name}.json`);
+  const file = resultFile(name);
   const previous: BenchResult = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResult) : { machine: {}, figures: [] };
   const names = new Set(figures.map((f) => f.name));
   const partialRuns = [...(((previous.machine as { partialRuns?: unknown[] }).partialRuns ?? []) as unknown[]), run].slice(-5);
