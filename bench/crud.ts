@@ -22,8 +22,9 @@
  *   k mod 16, writer w taking k ≡ w mod 16). In that plan each writer's bookings go to one slot, so the
  *   CRUD writers never wait on each other's row locks — CRUD's best case. `_random_slots` books the same
  *   192 in a shuffled order, so writers do collide on slot rows, as real arrivals would;
- * - crud_hot_day_bookings_per_s_2proc: the same day and plan split over two processes of 8 writers
- *   each (pool of 20 each), timed from the moment both are told to start until both are done.
+ * - crud_hot_day_bookings_per_s_2proc: the same day split over two processes as bench/commands.ts splits
+ *   it (this one and a child, each with 16 writers and a pool of 20 on the bookings k with k mod 2 = its
+ *   part), timed from the moment both are told to start until both are done.
  * Env: BENCH_SECONDS (default 4), HOT_DAY_ROUNDS (default 3).
  */
 import { randomUUID } from 'node:crypto';
@@ -99,12 +100,12 @@ interface RoundResult {
   latencies: number[];
 }
 
-/** `writers` loops over the plan's bookings k ≡ writerOffset + w (mod stride), as the command bench's writers do. */
-async function bookPlan(sql: Sql, clinicId: string, plan: string[], writers: number, writerOffset = 0, stride = writers): Promise<RoundResult> {
+/** `writers` loops over the plan, writer w taking the bookings k ≡ w (mod writers), as the command bench's writers do. */
+async function bookPlan(sql: Sql, clinicId: string, plan: string[], writers: number): Promise<RoundResult> {
   const result: RoundResult = { booked: 0, refused: 0, latencies: [] };
   await Promise.all(
     Array.from({ length: writers }, async (_, w) => {
-      for (let k = writerOffset + w; k < plan.length; k += stride) {
+      for (let k = w; k < plan.length; k += writers) {
         const s0 = performance.now();
         try {
           await book(sql, clinicId, atLocal(HOT_DAY, plan[k]!));
@@ -144,8 +145,8 @@ async function runChild(url: string): Promise<void> {
   await warmPool(sql);
   process.stdout.write('ready\n');
   for await (const line of createInterface({ input: process.stdin })) {
-    const { clinicId, plan, writers, writerOffset, stride } = JSON.parse(line) as { clinicId: string; plan: string[]; writers: number; writerOffset: number; stride: number };
-    const result = await bookPlan(sql, clinicId, plan, writers, writerOffset, stride);
+    const { clinicId, plan, writers } = JSON.parse(line) as { clinicId: string; plan: string[]; writers: number };
+    const result = await bookPlan(sql, clinicId, plan, writers);
     process.stdout.write(`${JSON.stringify(result)}\n`);
   }
   await sql.end({ timeout: 5 });
@@ -227,17 +228,15 @@ export async function runCrudBaseline(options: CrudBaselineOptions = {}): Promis
     await hotDay('default', () => plan, (clinicId, p) => bookPlan(sql, clinicId, p, writers));
     await hotDay('random_slots', () => shuffled(plan), (clinicId, p) => bookPlan(sql, clinicId, p, writers));
 
-    // 3. The same hot day split over two processes (writers / 2 each), both started by one message.
-    children.push(startChild(scratch.url), startChild(scratch.url));
-    await Promise.all(children.map(async (c) => ((await c.next()) === 'ready' ? undefined : Promise.reject(new Error('CRUD bench child did not start')))));
-    const half = writers / 2;
+    // 3. The same hot day split over this process and a child as bench/commands.ts splits it: each
+    //    books the k with k mod 2 = its part, with `writers` writers; the child is told first.
+    const child = startChild(scratch.url);
+    children.push(child);
+    if ((await child.next()) !== 'ready') throw new Error('CRUD bench child did not start');
+    const share = (p: string[], part: number) => p.filter((_, k) => k % 2 === part);
     await hotDay('2proc', () => plan, async (clinicId, p) => {
-      const results = await Promise.all(
-        children.map(async (c, i) => {
-          c.process.stdin!.write(`${JSON.stringify({ clinicId, plan: p, writers: half, writerOffset: i * half, stride: writers })}\n`);
-          return JSON.parse(await c.next()) as RoundResult;
-        }),
-      );
+      child.process.stdin!.write(`${JSON.stringify({ clinicId, plan: share(p, 1), writers })}\n`);
+      const results = await Promise.all([bookPlan(sql, clinicId, share(p, 0), writers), child.next().then((line) => JSON.parse(line) as RoundResult)]);
       return { booked: results.reduce((a, r) => a + r.booked, 0), refused: results.reduce((a, r) => a + r.refused, 0), latencies: results.flatMap((r) => r.latencies) };
     });
 
