@@ -87,6 +87,12 @@ export interface AppendResult {
   nextExpectedRevision: number;
   /** Global position of the last event written (what read-your-writes waits for). */
   position: Position;
+  /**
+   * The position of every event written, in revision order (the last is `position`), for a caller
+   * that appends several commands' events at once and owes each its own. The PostgreSQL backend sets
+   * it (also for a repeat); EventStoreDB's append answers with the last position only, so it is unset there.
+   */
+  positions?: Position[];
 }
 
 export type Direction = 'forwards' | 'backwards';

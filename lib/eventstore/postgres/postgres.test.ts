@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../testing/db';
-import { chainEvents, comparePositions, prepareEvents } from '../envelope';
+import { chainEvents, comparePositions, newEventId, prepareEvents } from '../envelope';
 import { DuplicateEventId } from '../errors';
 import { eventStoreContract, ev, waitFor } from '../testing/contract';
 import type { EventStore, RecordedEvent } from '../types';
@@ -216,6 +216,27 @@ describe('PostgreSQL backend specifics', () => {
       expect(together.map((r) => r.nextExpectedRevision)).toEqual([1, 0, 2, 2]);
       const prepares = together.map((r) => r.position.prepare);
       expect([...prepares].sort((a, b) => (a < b ? -1 : 1))).toEqual(prepares);
+    } finally {
+      await single.close();
+    }
+  });
+
+  it('gives every written event its position, also to appends of one stream sharing a batch and to a repeat', async () => {
+    const single = new PostgresEventStore({ databaseUrl: t.url, hmacKey: HMAC_KEY, maxConnections: 4, maxBatchesInFlight: 1 });
+    try {
+      const hold = single.append('pos-hold', [ev('H')]);
+      // Both arrive while the first runs: one batch, one stream, two appends.
+      const events = [ev('A0', {}, newEventId()), ev('A1', {}, newEventId()), ev('A2', {}, newEventId())];
+      const [a, b] = await Promise.all([single.append('pos-a', events, { expectedRevision: 'no_stream' }), single.append('pos-a', [ev('B0'), ev('B1')], { expectedRevision: 2 })]);
+      await hold;
+      expect(a.position.commit).toBe(b.position.commit);
+      const stored = (await single.readStream('pos-a')).map((e) => e.position);
+      expect(a.positions).toEqual(stored.slice(0, 3));
+      expect(b.positions).toEqual(stored.slice(3));
+      expect(a.position).toEqual(stored[2]);
+      expect(b.position).toEqual(stored[4]);
+      const again = await single.append('pos-a', events, { expectedRevision: 'no_stream' });
+      expect(again).toEqual(a);
     } finally {
       await single.close();
     }

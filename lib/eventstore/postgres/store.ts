@@ -350,10 +350,11 @@ export class PostgresEventStore implements EventStore {
       const row = ok.get(m.streamId);
       if (!row) continue;
       wrote++;
-      m.resolve({
-        nextExpectedRevision: lastRevision,
-        position: { commit: BigInt(row.last_xid!), prepare: BigInt(row.positions![lastRevision - Number(row.revision)]!) },
-      });
+      // row.positions: the stream's events in this batch from row.revision on; this append's end at lastRevision.
+      const commit = BigInt(row.last_xid!);
+      const to = lastRevision - Number(row.revision);
+      const positions = row.positions!.slice(to - m.events.length + 1, to + 1).map((p) => ({ commit, prepare: BigInt(p) }));
+      m.resolve({ nextExpectedRevision: lastRevision, position: positions[positions.length - 1]!, positions });
     }
     if (wrote > 0) {
       this.notifier.appended();
@@ -465,8 +466,8 @@ export class PostgresEventStore implements EventStore {
       (expected === 'stream_exists' && first > 0) ||
       (typeof expected === 'number' && first === expected + 1);
     if (!ok) return null;
-    const last = rows[rows.length - 1]!;
-    return { nextExpectedRevision: Number(last.revision), position: { commit: BigInt(last.xid), prepare: BigInt(last.position) } };
+    const positions = rows.map((r) => ({ commit: BigInt(r.xid), prepare: BigInt(r.position) }));
+    return { nextExpectedRevision: Number(rows[rows.length - 1]!.revision), position: positions[positions.length - 1]!, positions };
   }
 
   // --- reads ----------------------------------------------------------------------------------
