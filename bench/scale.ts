@@ -10,14 +10,15 @@
  * appends into shared transactions, so more lanes seed faster than the other benchmarks' 8:
  * - seed_seconds / seed_events_per_s, database_size_mb (pg_database_size) and es_events_size_mb
  *   (the event table with its indexes and TOAST) at that size;
- * - worker_catchup_*: the worker process (lib/worker/main.ts, as `npm run worker` starts it) on that
- *   database from nothing — no read models, no group — until every projection is live and the
- *   projections' group checkpoint has reached the head of the log (the worker builds the new
- *   projections from the log and its group catches up behind them); its resident memory (VmRSS in
- *   /proc/<pid>/status) sampled every 250 ms: worker_catchup_rss_mb is the largest sample,
- *   worker_catchup_rss_peak_mb the kernel's high-water mark (VmHWM), worker_idle_rss_mb after 5 s
- *   caught up. The process managers' group starts at the end of the log: the history is the past
- *   (as bench/http.ts does), no payment of March should be reconciled again;
+ * - the worker process (lib/worker/main.ts, as `npm run worker` starts it) on that database, its resident
+ *   memory (VmRSS in /proc/<pid>/status) sampled every 250 ms (`_rss_mb` the largest sample,
+ *   `_rss_peak_mb` the kernel's high-water mark VmHWM, `_idle_rss_mb` 5 s after it caught up), twice:
+ *   worker_catchup_*: catching up the whole log through its group, the live path (the read models were
+ *   built, empty, and the group created at the start of the log before the history was appended: a
+ *   worker that was away while it was written); worker_build_*: building every projection from the
+ *   log (a rebuild request for each, the same code as the automatic build of a new projection), until
+ *   each is live again and the group at the head. The process managers' group starts at the end of
+ *   the log: the history is the past (as bench/http.ts does), no payment of March is reconciled again;
  * - rebuild_events_per_s_1m: rebuildProjections of every projection over the whole log (shadow
  *   tables and switch, as bench/projections.ts measures at 100,000), in this process;
  * - append_single_p50_ms_1m / p99: one writer's single-event appends (the exact expected revision, a
@@ -25,8 +26,10 @@
  * - the HTTP benchmark (bench/http.ts, pages, and whatever else it measures) as a child process with
  *   HTTP_EVENTS=SCALE_EVENTS and BENCH_RESULT_PREFIX=scale- (it seeds a database of its own): its
  *   figures come here with the suffix `_1m` (`SCALE_HTTP=0` leaves it out).
- * `--only=<parts>`: seed is always done; parts catchup, rebuild, append, http.
- * Writes bench/results/scale.json (the child's own result stays in bench/results/scale-http.json).
+ * `--only=<parts>`: seed is always done; parts catchup, build, rebuild, append, http. SCALE_WORKER_NODE_OPTIONS
+ * (say `--max-old-space-size=200`) is given to the worker alone.
+ * Writes bench/results/scale.json (the child's own result stays in bench/results/scale-http.json); a
+ * partial or experimental run can keep it with BENCH_RESULT_PREFIX (`cap-` writes cap-scale.json).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -35,7 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect } from '@/lib/db/client';
 import { createScratchDatabase } from '@/lib/db/scratch';
-import { comparePositions, createEventStore, newEventId, type EventStore, type Position } from '@/lib/eventstore';
+import { comparePositions, createEventStore, newEventId, type Position } from '@/lib/eventstore';
 import { PROCESS_MANAGER_GROUP } from '@/lib/process-managers';
 import { PROCESS_MANAGER_EVENT_TYPES } from '@/lib/process-managers/reactions';
 import { createPersonalDataVault } from '@/lib/privacy/vault';
@@ -57,7 +60,7 @@ const log = (m: string) => console.log(`[bench:scale] ${new Date().toISOString()
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (bytes: number) => round(bytes / 1024 ** 2, 1);
 
-const PARTS = ['catchup', 'rebuild', 'append', 'http'] as const;
+const PARTS = ['catchup', 'build', 'rebuild', 'append', 'http'] as const;
 type Part = (typeof PARTS)[number];
 
 function partsFrom(argv: readonly string[]): Set<Part> {
@@ -127,6 +130,13 @@ export async function runScaleBench(parts: Set<Part> = partsFrom([])): Promise<F
   const vault = createPersonalDataVault(database.sql, secrets.PERSONAL_DATA_MASTER_KEY);
   let machine: Record<string, unknown> = {};
   try {
+    // 0. For the group catch-up: the read models built (empty) and live, and the projections' group
+    //    at the start of the log, before the history arrives — a worker that was away while it was written.
+    if (parts.has('catchup')) {
+      await rebuildProjections({ store, database, projections: allProjections, decryptor: vault });
+      await store.groups.create(PROJECTIONS_GROUP, { startFrom: 'start' });
+    }
+
     // 1. Seed.
     let events = 0;
     {
@@ -149,19 +159,43 @@ export async function runScaleBench(parts: Set<Part> = partsFrom([])): Promise<F
     add(`es_events_bytes_per_event${SUFFIX}`, Math.round(size!.events / events), 'B');
     const head = await headOfLog(database.sql);
 
-    // 2. The worker process catching up from nothing.
-    if (parts.has('catchup')) {
-      // The history is the past: no process manager reacts to it (a real deployment's process managers
-      // would have reacted when it happened).
-      await store.groups.create(PROCESS_MANAGER_GROUP, { filter: { eventTypes: [...PROCESS_MANAGER_EVENT_TYPES] }, startFrom: 'end' });
-      const catchup = await workerCatchup(url, secrets, database.sql, store, head, log);
-      add('worker_catchup_seconds', catchup.seconds, 's');
-      add('worker_catchup_events_per_s', Math.round(events / catchup.seconds), 'events/s');
-      add('worker_catchup_rss_mb', catchup.maxRssMb, 'MiB');
-      add('worker_catchup_rss_peak_mb', catchup.peakMb, 'MiB (VmHWM)');
-      add('worker_idle_rss_mb', catchup.idleRssMb, 'MiB');
-      add('worker_catchup_rss_samples', catchup.samples, 'samples');
-      notes.worker_catchup = catchup.note;
+    // The history is the past: no process manager reacts to it (a real deployment's process managers
+    // would have reacted when it happened).
+    await store.groups.create(PROCESS_MANAGER_GROUP, { filter: { eventTypes: [...PROCESS_MANAGER_EVENT_TYPES] }, startFrom: 'end' });
+    const worker = (done: () => Promise<boolean>) => runWorkerUntil(url, secrets, done, log);
+    const groupAtHead = async () => {
+      const checkpoint = await store.groups.info(PROJECTIONS_GROUP).then((g) => g.checkpoint, () => undefined);
+      return !head || (checkpoint !== undefined && comparePositions(checkpoint, head) >= 0);
+    };
+    const addWorker = (prefix: string, run: WorkerRun) => {
+      add(`${prefix}_seconds`, run.seconds, 's');
+      add(`${prefix}_events_per_s`, Math.round(events / run.seconds), 'events/s');
+      add(`${prefix}_rss_mb`, run.maxRssMb, 'MiB');
+      add(`${prefix}_rss_peak_mb`, run.peakMb, 'MiB (VmHWM)');
+      add(`${prefix}_idle_rss_mb`, run.idleRssMb, 'MiB');
+      add(`${prefix}_rss_samples`, run.samples, 'samples');
+      notes[prefix] = run.note;
+    };
+
+    // 2. The worker process catching up the whole log through its group (the live path: batches of
+    //    up to 500 events), its read models live from the start.
+    if (parts.has('catchup')) addWorker('worker_catchup', await worker(groupAtHead));
+
+    // 2b. The worker process building every projection from the log (its automatic build of a new or
+    //    changed projection, or an admin's rebuild request: the same code), then its group at the head.
+    if (parts.has('build')) {
+      const since = new Date(Date.now() - 1000);
+      await database.sql`update projection_registry set rebuild_requested_at = now()`;
+      const built = async () => {
+        const [{ pending }] = (await database.sql`
+          select count(*)::int as pending from projection_registry
+          where status <> 'live' or rebuild_error is not null or rebuild_finished_at is null or rebuild_finished_at < ${since.toISOString()}::timestamptz`) as unknown as [{ pending: number }];
+        const [{ rows }] = (await database.sql`select count(*)::int as rows from projection_registry`) as unknown as [{ rows: number }];
+        const atHead = await groupAtHead();
+        if (process.env.SCALE_DEBUG) log(`build: ${rows} rows, ${pending} pending, group at head ${atHead}`);
+        return rows === allProjections.length && pending === 0 && atHead;
+      };
+      addWorker('worker_build', await worker(built));
     }
 
     // 3. Rebuild of every projection over the whole log.
@@ -190,7 +224,7 @@ export async function runScaleBench(parts: Set<Part> = partsFrom([])): Promise<F
       add(`append_single_p99_ms${SUFFIX}`, round(percentile(latencies, 99), 2), 'ms');
       add(`append_single_samples${SUFFIX}`, latencies.length, 'appends');
     }
-    machine = await benchMachine(scratch, { events, lanes: LANES });
+    machine = await benchMachine(scratch, { events, lanes: LANES, workerNodeOptions: process.env.SCALE_WORKER_NODE_OPTIONS ?? null });
   } finally {
     await store.close();
     await database.close();
@@ -218,21 +252,25 @@ export async function runScaleBench(parts: Set<Part> = partsFrom([])): Promise<F
   return figures;
 }
 
+interface WorkerRun {
+  seconds: number;
+  maxRssMb: number;
+  peakMb: number;
+  idleRssMb: number;
+  samples: number;
+  note: string;
+}
+
 /**
  * Starts lib/worker/main.ts on the seeded database (node with tsx's loader, so the pid sampled is the
- * worker itself, not a launcher) and samples its memory until it has caught up.
+ * worker itself, not a launcher), samples its memory every 250 ms until `done()` says it has caught
+ * up (asked once a second), then 5 s idle, and stops it.
  */
-async function workerCatchup(
-  url: string,
-  secrets: ReturnType<typeof generateSecrets>,
-  sql: ReturnType<typeof connect>['sql'],
-  store: EventStore,
-  head: Position | undefined,
-  say: (m: string) => void,
-): Promise<{ seconds: number; maxRssMb: number; peakMb: number; idleRssMb: number; samples: number; note: string }> {
+async function runWorkerUntil(url: string, secrets: ReturnType<typeof generateSecrets>, done: () => Promise<boolean>, say: (m: string) => void): Promise<WorkerRun> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'lib/worker/main.ts'], {
     cwd: root,
-    env: { ...process.env, ...secrets, DATABASE_URL: url, SEAL_INTERVAL_MINUTES: '0', LOG_LEVEL: 'info', WORKER_ID: 'bench-scale' },
+    // SCALE_WORKER_NODE_OPTIONS (say --max-old-space-size=200) for the worker alone.
+    env: { ...process.env, ...secrets, DATABASE_URL: url, SEAL_INTERVAL_MINUTES: '0', LOG_LEVEL: 'info', WORKER_ID: 'bench-scale', NODE_OPTIONS: [process.env.NODE_OPTIONS, process.env.SCALE_WORKER_NODE_OPTIONS].filter(Boolean).join(' ') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tail: string[] = [];
@@ -256,16 +294,12 @@ async function workerCatchup(
     peakMb = Math.max(peakMb, m.peakMb);
   }, 250);
   try {
-    say(`worker ${child.pid} started on ${head ? 'a log of the whole history' : 'an empty log'}; waiting until it has caught up…`);
+    say(`worker ${child.pid} started; waiting until it has caught up…`);
     for (let i = 0; ; i++) {
       if (exited !== undefined) throw new Error(`the worker exited (${exited}) while catching up:\n${tail.join('\n')}`);
       if ((performance.now() - t0) / 1000 > CATCHUP_TIMEOUT_S) throw new Error(`the worker had not caught up after ${CATCHUP_TIMEOUT_S} s:\n${tail.join('\n')}`);
-      const [{ live }] = (await sql`select count(*)::int as live from projection_registry where status = 'live'`.catch(() => [{ live: 0 }])) as unknown as [{ live: number }];
-      // The group does not exist until the worker has created it.
-      const checkpoint = await store.groups.info(PROJECTIONS_GROUP).then((g) => g.checkpoint, () => undefined);
-      const caughtUp = live === allProjections.length && (!head || (checkpoint !== undefined && comparePositions(checkpoint, head) >= 0));
-      if (caughtUp) break;
-      if (i % 30 === 0) say(`worker: ${live} of ${allProjections.length} projections live, RSS ${residentMemory(child.pid!)?.rssMb ?? '?'} MiB, ${Math.round((performance.now() - t0) / 1000)} s`);
+      if (await done().catch((error: unknown) => (process.env.SCALE_DEBUG ? say(`done? ${String(error)}`) : undefined, false))) break;
+      if (i % 30 === 0) say(`worker: RSS ${residentMemory(child.pid!)?.rssMb ?? '?'} MiB after ${Math.round((performance.now() - t0) / 1000)} s`);
       await sleep(1000);
     }
     const seconds = round((performance.now() - t0) / 1000, 1);
