@@ -13,7 +13,7 @@ import { loadClinic, type CommandDeps } from './deps';
 import { ConcurrencyConflict, ForbiddenError } from './errors';
 import { handle, type CommandResult } from './handle';
 import { derivedId, type CommandMetadata } from './metadata';
-import { holdSlots } from './schedule';
+import { holdSlots, releaseHeld } from './schedule';
 import { manualClock, meta, patientActor, registerTestClinic } from './testing';
 
 const t = await createTestDatabase();
@@ -32,7 +32,14 @@ const DAY = '2025-03-05'; // a Wednesday: open 10–13 and 14–19
 /** The store seen by the commands, counting appends to each stream (and running `beforeAppend` first). */
 function watchedStore(beforeAppend?: (streamId: string, call: number) => Promise<void>) {
   const appends: Array<{ streamId: string; events: number }> = [];
+  const reads: string[] = [];
   const watched: EventStore = Object.create(store, {
+    readStream: {
+      value: (...args: Parameters<EventStore['readStream']>) => {
+        reads.push(args[0]);
+        return store.readStream(...args);
+      },
+    },
     append: {
       value: async (...args: Parameters<EventStore['append']>) => {
         appends.push({ streamId: args[0], events: args[1].length });
@@ -41,7 +48,7 @@ function watchedStore(beforeAppend?: (streamId: string, call: number) => Promise
       },
     },
   });
-  return { watched, appends };
+  return { watched, appends, reads };
 }
 
 /** A clinic (capacity 2 a slot) and a hold-placing function on its Wednesday. */
@@ -71,7 +78,7 @@ function expectOwnEvent(result: CommandResult<{ type: string }, unknown>, events
 describe('batching commands on a hot stream', () => {
   it('N concurrent commands on one clinic day: the first goes at once, the N − 1 queued behind it in one append, each with its own result', async () => {
     // given a clinic day and a store that counts appends
-    const { watched, appends } = watchedStore();
+    const { watched, appends, reads } = watchedStore();
     const deps: CommandDeps = { store: watched, clock };
     const { clinicId, dayStream, hold } = await clinicDay(deps);
     const metas = Array.from({ length: 12 }, () => meta({ clinicId }));
@@ -92,6 +99,38 @@ describe('batching commands on a hot stream', () => {
     expect(Object.keys((results[11]!.state as { holds: object }).holds)).toHaveLength(12);
     expect(Object.keys((results[5]!.state as { holds: object }).holds)).toHaveLength(6);
     expect(results.every((r) => r.attempts === 1)).toBe(true);
+    // the batch was decided on the state the first one wrote: the day was read once, for the first
+    expect(reads.filter((id) => id === dayStream)).toHaveLength(1);
+  });
+
+  it('a batch decided on this process’s last write that appends nothing is decided again on the day as read', async () => {
+    // given a day whose 10:00 (capacity 2) this process filled, after which another process released a seat
+    const { clinicId, dayStream, hold } = await clinicDay({ store, clock });
+    const [a, b, c] = Array.from({ length: 3 }, () => meta({ clinicId }));
+    let third: Promise<unknown> | undefined;
+    let calls = 0;
+    const watched: EventStore = Object.create(store, {
+      append: {
+        value: async (...args: Parameters<EventStore['append']>) => {
+          const written = await store.append(...args);
+          if (++calls === 2) {
+            await releaseHeld({ store: otherProcess, clock }, { clinicId, day: DAY, holdId: derivedId('hold', a!.commandId), reason: 'cancelled' }, meta());
+            third = hold(600, c, { store: watched, clock }); // queued while this batch is in flight
+          }
+          return written;
+        },
+      },
+    });
+    const deps: CommandDeps = { store: watched, clock };
+
+    // when a third hold on 10:00 queues behind the second
+    await Promise.all([hold(600, a, deps), hold(600, b, deps)]);
+    const result = (await third) as CommandResult<{ type: string }, unknown>;
+
+    // then it is not refused on the stale state (10:00 full) but held on the state as read (one seat free)
+    const events = await stored(dayStream);
+    expectOwnEvent(result, events, c!.commandId);
+    expect(events.map((e) => e.type)).toEqual(['SlotHeld', 'SlotHeld', 'SlotReleased', 'SlotHeld']);
   });
 
   it('a refused command in the middle of a batch fails alone and appends nothing for itself', async () => {

@@ -181,6 +181,13 @@ export function parseCommand<C extends { type: string }>(decider: { commandSchem
  * result or its own error. Other processes still race on the expected revision, which stays the
  * guard: a WrongExpectedVersion reloads and decides the batch again. With nothing in flight a command
  * goes at once, so an idle stream's latency does not grow.
+ *
+ * While the stream stays busy, the next batch is decided on the state this process's last batch
+ * wrote, without reading the stream again: its append's expected revision proves that state current
+ * (then every decision stands, refusals too), or fails with WrongExpectedVersion when another process
+ * wrote in between (then the stream is read and everything decided again). A batch that would append
+ * nothing proves nothing, so it is decided again on the stream as read. Streams with personal data
+ * are always read (no decrypted data kept between batches).
  */
 type AnyEvent = { type: string; schemaVersion: number; data: unknown };
 type AnyContext = { now: Date };
@@ -194,6 +201,8 @@ type AnyContext = { now: Date };
  * the next batch.
  */
 export const MAX_BATCH_COMMANDS = 64;
+/** Commands decided on this process's own writes before the stream is read again (bounds the memory of a stream that never goes idle). */
+const MAX_UNREAD_COMMANDS = 512;
 
 interface Queued {
   readonly options: HandleOptions<{ type: string }, AnyEvent, unknown, AnyContext>;
@@ -204,9 +213,34 @@ interface Queued {
   readonly reject: (error: unknown) => void;
 }
 
+/** A command that appended on the stream before: what its repeat answers with. */
+interface EarlierRun {
+  readonly actor: { id: string; role: string } | undefined;
+  readonly commandType: unknown;
+  readonly events: readonly AnyEvent[];
+  readonly revision: number;
+  readonly position: Position;
+}
+
+/** What a round decides on: the stream as read, or as this process's last batch on it left it. */
+interface Base {
+  readonly decider: string;
+  readonly privacy: PersonalDataProtection | undefined;
+  /** The stream as last read; `state` and `expectedRevision` as of `lastRevision`. */
+  readonly loaded: LoadedStream<unknown>;
+  readonly lastRevision: number | null;
+  readonly lastPosition: Position | null;
+  /** Commands this process appended after `loaded.events` were read, by command id. */
+  readonly ours: ReadonlyMap<string, EarlierRun>;
+  /** True: read from the store now; false: this process's own last write, to be proven by the append. */
+  readonly verified: boolean;
+}
+
 interface StreamQueue {
   readonly waiting: Queued[];
   running: boolean;
+  /** The stream as this process's last batch left it, for the next batch (see above). */
+  head?: Base;
 }
 const streamQueues = new WeakMap<EventStore, Map<string, StreamQueue>>();
 
@@ -224,7 +258,7 @@ export async function handle<C extends { type: string }, E extends { type: strin
       reject,
     };
     // Unqueued (serialize: false): a batch of its own, racing this process's other commands too.
-    if (options.serialize === false) void runBatch([item]);
+    if (options.serialize === false) void runBatch([item], null);
     else enqueue(item);
   });
 }
@@ -239,13 +273,17 @@ function enqueue(item: Queued): void {
   if (!queue.running) void drain(queues, streamId, queue);
 }
 
-/** Runs the stream's batches one after another until nothing waits (started at once: no added latency). */
+/**
+ * Runs the stream's batches one after another until nothing waits (started at once: no added
+ * latency). An idle stream forgets its head: the next command reads the stream.
+ */
 async function drain(queues: Map<string, StreamQueue>, streamId: string, queue: StreamQueue): Promise<void> {
   queue.running = true;
   try {
-    while (queue.waiting.length > 0) await runBatch(takeBatch(queue.waiting));
+    while (queue.waiting.length > 0) await runBatch(takeBatch(queue.waiting), queue);
   } finally {
     queue.running = false;
+    queue.head = undefined;
     if (queues.get(streamId) === queue) queues.delete(streamId);
   }
 }
@@ -272,115 +310,174 @@ type Decision =
   | { kind: 'error'; error: unknown }
   /** Nothing to do; `after` events of the batch were decided before it. */
   | { kind: 'none'; after: number; state: unknown }
-  /** Its command id was recorded on the stream already: the first run's events. */
-  | { kind: 'recorded'; earlier: RecordedEvent[]; state: unknown }
+  /** Its command id appended on the stream before: that run's result. */
+  | { kind: 'earlier'; run: EarlierRun; state: unknown }
   /** Its command id came earlier in this batch: that command's result. */
   | { kind: 'repeat'; of: Queued; state: unknown }
   /** Events to append: `count` of the batch's events from index `from`. */
   | { kind: 'append'; events: readonly AnyEvent[]; from: number; count: number; state: unknown };
 
-/**
- * Loads once, decides each command in order against the evolving state, appends all events with one
- * expected revision. Settles every command itself and never throws. A decision taken before any
- * command of the round decided events rests on the stored state only, so it is final even if the
- * append then conflicts; the later ones are decided again after the reload.
- */
-async function runBatch(items: Queued[]): Promise<void> {
+async function runBatch(items: Queued[], queue: StreamQueue | null): Promise<void> {
   try {
-    await runRounds(items);
+    await runRounds(items, queue);
   } catch (error) {
     // Only a bug gets here (runRounds settles every command itself); settled ones ignore this.
     for (const item of items) item.reject(error);
   }
 }
 
-async function runRounds(items: Queued[]): Promise<void> {
+/**
+ * Decides each command in order against the evolving state and appends all events with one expected
+ * revision. Settles every command itself. On a base read from the store, a decision taken before any
+ * command of the round decided events rests on the stored state only, so it is final even if the
+ * append then conflicts; the later ones are decided again after the reload.
+ */
+async function runRounds(items: Queued[], queue: StreamQueue | null): Promise<void> {
   const { store, decider, streamId, privacy, cache } = items[0]!.options;
+  let head = queue?.head;
+  if (queue) queue.head = undefined;
+  if (head && (head.decider !== decider.name || head.privacy !== privacy || cache === false)) head = undefined;
   let pending = items;
   for (let round = 1; pending.length > 0; round++) {
-    let loaded: LoadedStream<unknown>;
-    try {
-      loaded = await loadStream(store, decider, streamId, privacy, { cache });
-    } catch (error) {
-      for (const item of pending) item.reject(error);
-      return;
+    let base: Base;
+    if (head) {
+      base = head;
+      head = undefined;
+    } else {
+      try {
+        const loaded = await loadStream(store, decider, streamId, privacy, { cache });
+        const last = loaded.events.at(-1);
+        base = { decider: decider.name, privacy, loaded, lastRevision: last?.revision ?? null, lastPosition: last?.position ?? null, ours: new Map(), verified: true };
+      } catch (error) {
+        for (const item of pending) item.reject(error);
+        return;
+      }
     }
     const decisions = new Map<Queued, Decision>();
     const firstOf = new Map<string, Queued>();
     const toAppend: NewEvent[] = [];
-    let state = loaded.state;
+    let state = base.loaded.state;
     let final = 0; // decisions before the first one that appends
     for (const item of pending) {
       item.attempts++;
-      const decision = await decideOne(item, loaded, state, toAppend, firstOf);
+      const decision = await decideOne(item, base, state, toAppend, firstOf);
       decisions.set(item, decision);
       if ('state' in decision) state = decision.state;
-      if (toAppend.length === 0) final++;
+      if (toAppend.length === 0 && base.verified) final++;
     }
     if (toAppend.length === 0) {
-      for (const item of pending) settle(item, decisions.get(item)!, loaded, null, decisions);
+      if (!base.verified) {
+        // Nothing appended proves the state current: decide again on the stream as read (not an attempt).
+        for (const item of pending) item.attempts--;
+        continue;
+      }
+      for (const item of pending) settle(item, decisions.get(item)!, base, null, decisions);
       return;
     }
     let written: AppendResult;
     try {
-      written = await store.append(streamId, toAppend, { expectedRevision: loaded.expectedRevision });
+      written = await store.append(streamId, toAppend, { expectedRevision: base.loaded.expectedRevision });
     } catch (error) {
+      for (const item of pending.slice(0, final)) settle(item, decisions.get(item)!, base, null, decisions);
       if (!(error instanceof WrongExpectedVersion)) {
         // The append failed as a whole (the database, a bug): nothing of it is known to be written.
         for (const item of pending.slice(final)) item.reject(error);
-        for (const item of pending.slice(0, final)) settle(item, decisions.get(item)!, loaded, null, decisions);
         return;
       }
       // Another process wrote the stream since the load: the decisions that rested on the state this
       // batch would have written are taken again on the fresh state, within each command's budget.
-      for (const item of pending.slice(0, final)) settle(item, decisions.get(item)!, loaded, null, decisions);
       const again: Queued[] = [];
       for (const item of pending.slice(final)) {
         if (item.attempts >= item.maxAttempts) item.reject(new ConcurrencyConflict(streamId, item.attempts, { cause: error }));
         else again.push(item);
       }
       pending = again;
-      if (pending.length > 0) await backoff(round);
+      // A stale head needs no backoff: the stream is read now. A conflict on a read state is a race.
+      if (pending.length > 0 && base.verified) await backoff(round);
       continue;
     }
-    const batch: WrittenBatch = { toAppend, written, firstRevision: typeof loaded.expectedRevision === 'number' ? loaded.expectedRevision + 1 : 0 };
-    // The positions of the events before the last are read after the stream is free for the next
-    // batch (see positionsOf), so the read does not hold the hot stream up.
-    const settled = pending;
+    const batch: WrittenBatch = { toAppend, written, firstRevision: typeof base.loaded.expectedRevision === 'number' ? base.loaded.expectedRevision + 1 : 0 };
+    const done = pending;
+    const settleAll = (positions: readonly Position[]) => {
+      for (const item of done) settle(item, decisions.get(item)!, base, { ...batch, positions }, decisions);
+    };
+    const answered = (written as AppendResult & { positions?: Position[] }).positions;
+    if (answered && answered.length === toAppend.length) {
+      settleAll(answered);
+      if (queue && cache !== false && pending.length + base.ours.size <= MAX_UNREAD_COMMANDS && !hasPersonal(base, toAppend)) {
+        queue.head = nextHead(base, state, done, decisions, { ...batch, positions: answered });
+      }
+      return;
+    }
+    // Positions the append did not answer (EventStoreDB: the last only) are read after the stream is
+    // free for the next batch, so the read does not hold the hot stream up.
     void positionsOf(store, streamId, batch, decisions)
-      .then((positions) => {
-        for (const item of settled) settle(item, decisions.get(item)!, loaded, { ...batch, positions }, decisions);
-      })
-      .catch((error: unknown) => settled.forEach((item) => item.reject(error)));
+      .then(settleAll)
+      .catch((error: unknown) => done.forEach((item) => item.reject(error)));
     return;
   }
 }
 
-async function decideOne(item: Queued, loaded: LoadedStream<unknown>, state: unknown, toAppend: NewEvent[], firstOf: Map<string, Queued>): Promise<Decision> {
+/** Personal data in the stream as read or in this batch: then the next batch reads the stream (nothing decrypted is kept). */
+function hasPersonal(base: Base, toAppend: readonly NewEvent[]): boolean {
+  return toAppend.some((e) => hasPersonalField(e.data)) || base.loaded.events.some((e) => hasPersonalField(e.data));
+}
+
+/** The stream as this batch left it: the state after it, its last revision, and its commands for idempotency. */
+function nextHead(base: Base, state: unknown, items: readonly Queued[], decisions: ReadonlyMap<Queued, Decision>, batch: WrittenBatch & { positions: readonly Position[] }): Base {
+  const ours = new Map(base.ours);
+  for (const item of items) {
+    const d = decisions.get(item)!;
+    if (d.kind !== 'append') continue;
+    const last = d.from + d.count - 1;
+    ours.set(item.options.metadata.commandId, { actor: item.options.metadata.actor, commandType: item.command.type, events: d.events, revision: batch.firstRevision + last, position: batch.positions[last]! });
+  }
+  const lastRevision = batch.written.nextExpectedRevision;
+  return { ...base, loaded: { ...base.loaded, state, expectedRevision: lastRevision }, lastRevision, lastPosition: batch.written.position, ours, verified: false };
+}
+
+/** The earlier run of a command id on the stream: in the events as read, or appended by this process since. */
+function earlierRun(base: Base, decider: Queued['options']['decider'], commandId: string): EarlierRun | undefined {
+  const mine = base.ours.get(commandId);
+  if (mine) return mine;
+  const earlier = base.loaded.events.filter((e) => e.metadata.commandId === commandId);
+  if (earlier.length === 0) return undefined;
+  const last = earlier.at(-1)!;
+  return {
+    actor: earlier[0]!.metadata.actor,
+    commandType: earlier[0]!.metadata.commandType,
+    events: earlier.map((e) => decider.upcast({ type: e.type, schemaVersion: e.schemaVersion, data: e.data })),
+    revision: last.revision,
+    position: last.position,
+  };
+}
+
+async function decideOne(item: Queued, base: Base, state: unknown, toAppend: NewEvent[], firstOf: Map<string, Queued>): Promise<Decision> {
   const { options, command } = item;
   const { decider, streamId, metadata, privacy } = options;
   try {
     options.authorize?.(state);
 
-    // Idempotency: this command id already appended here → its first result, nothing appended.
-    const earlier = loaded.events.filter((e) => e.metadata.commandId === metadata.commandId);
+    // Idempotency: this command id already appended here (or earlier in this batch) → its first
+    // result, nothing appended.
+    const earlier = earlierRun(base, decider, metadata.commandId);
     const first = firstOf.get(metadata.commandId);
-    if (earlier.length > 0 || first) {
+    if (earlier || first) {
       // A command id is an idempotency key of the actor who first sent it: someone else replaying it
       // (another patient posting a copied form) must not receive, or act on, the first result.
-      const firstActor = earlier.length > 0 ? earlier[0]!.metadata.actor : first!.options.metadata.actor;
+      const firstActor = earlier ? earlier.actor : first!.options.metadata.actor;
       if (firstActor && (firstActor.id !== metadata.actor.id || firstActor.role !== metadata.actor.role)) {
         throw new ForbiddenError('this command id was sent by another user', { commandId: metadata.commandId, streamId });
       }
-      const firstType = earlier.length > 0 ? earlier[0]!.metadata.commandType : first!.command.type;
+      const firstType = earlier ? earlier.commandType : first!.command.type;
       if (typeof firstType === 'string' && firstType !== command.type) {
         throw new CommandIdReusedError({ commandId: metadata.commandId, streamId, firstCommandType: firstType, commandType: command.type });
       }
-      return earlier.length > 0 ? { kind: 'recorded', earlier, state } : { kind: 'repeat', of: first!, state };
+      return earlier ? { kind: 'earlier', run: earlier, state } : { kind: 'repeat', of: first!, state };
     }
 
-    // The context sees the state the commands before it in the batch left (events: as stored).
-    const view: LoadedStream<unknown> = { ...loaded, state };
+    // The context sees the state the commands before it in the batch left (events: as last read).
+    const view: LoadedStream<unknown> = { ...base.loaded, state };
     const context = typeof options.context === 'function' ? await (options.context as (l: LoadedStream<unknown>) => AnyContext | Promise<AnyContext>)(view) : options.context;
     const decided = decider.decide(command, state, context) as AnyEvent[]; // a DomainError is this command's own
     if (decided.length === 0) return { kind: 'none', after: toAppend.length, state };
@@ -407,8 +504,6 @@ interface WrittenBatch {
   readonly written: AppendResult;
   /** Revision of the batch's first event. */
   readonly firstRevision: number;
-  /** Position of each of the batch's events (index in toAppend). */
-  readonly positions?: ReadonlyArray<Position>;
 }
 
 /** Index in the batch of the last event a decision's result points at (-1: none of the batch's). */
@@ -426,15 +521,13 @@ function lastIndexOf(decision: Decision, decisions: ReadonlyMap<Queued, Decision
 }
 
 /**
- * Every event's position. The append answers the last one's; the others' are read back when a
- * result needs them (several commands in the batch). Should that read fail, the batch's last position
- * stands in: the batch was written in one transaction, so its events become visible together and
- * waiting for the last one is a correct, if slightly longer, read-your-writes.
+ * Every event's position, read back when the append answered only the last one's (EventStoreDB) and
+ * a result needs another. Should that read fail, the batch's last position stands in: the batch was
+ * written in one append, so its events become visible together and waiting for the last one is a
+ * correct, if slightly longer, read-your-writes.
  */
 async function positionsOf(store: EventStore, streamId: string, batch: WrittenBatch, decisions: ReadonlyMap<Queued, Decision>): Promise<Position[]> {
   const count = batch.toAppend.length;
-  const fromStore = (batch.written as { positions?: Position[] }).positions;
-  if (fromStore && fromStore.length === count) return fromStore;
   const all = Array.from({ length: count }, () => batch.written.position);
   const needed = [...decisions.values()].map((d) => lastIndexOf(d, decisions));
   if (!needed.some((i) => i >= 0 && i < count - 1)) return all;
@@ -451,27 +544,18 @@ async function positionsOf(store: EventStore, streamId: string, batch: WrittenBa
 }
 
 /** The command's own result (or error) from its decision and, when the batch appended, what was written. */
-function settle(item: Queued, decision: Decision, loaded: LoadedStream<unknown>, batch: (WrittenBatch & { positions: readonly Position[] }) | null, decisions: ReadonlyMap<Queued, Decision>): void {
-  const { decider, streamId } = item.options;
+function settle(item: Queued, decision: Decision, base: Base, batch: (WrittenBatch & { positions: readonly Position[] }) | null, decisions: ReadonlyMap<Queued, Decision>): void {
+  const { streamId } = item.options;
   if (decision.kind === 'error') return item.reject(decision.error);
   const attempts = item.attempts;
-  if (decision.kind === 'recorded') {
-    const last = decision.earlier.at(-1)!;
-    return item.resolve({
-      streamId,
-      events: decision.earlier.map((e) => decider.upcast({ type: e.type, schemaVersion: e.schemaVersion, data: e.data })),
-      nextExpectedRevision: last.revision,
-      position: last.position,
-      duplicate: true,
-      state: decision.state,
-      attempts,
-    });
+  if (decision.kind === 'earlier') {
+    const { run } = decision;
+    return item.resolve({ streamId, events: run.events, nextExpectedRevision: run.revision, position: run.position, duplicate: true, state: decision.state, attempts });
   }
-  // Where the result points: an event of this batch, or the stream's last as loaded.
+  // Where the result points: an event of this batch, or the stream's last before it.
   const index = lastIndexOf(decision, decisions);
-  const loadedLast = loaded.events.at(-1);
-  const revision = index >= 0 && batch ? batch.firstRevision + index : (loadedLast?.revision ?? null);
-  const position = index >= 0 && batch ? batch.positions[index]! : (loadedLast?.position ?? null);
+  const revision = index >= 0 && batch ? batch.firstRevision + index : base.lastRevision;
+  const position = index >= 0 && batch ? batch.positions[index]! : base.lastPosition;
   const events = decision.kind === 'none' ? [] : decision.kind === 'append' ? decision.events : (decisions.get(decision.of) as Extract<Decision, { kind: 'append' }>).events;
   item.resolve({ streamId, events, nextExpectedRevision: revision, position, duplicate: decision.kind === 'repeat', state: decision.state, attempts });
 }
