@@ -11,21 +11,19 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { encode } from 'next-auth/jwt';
 import { demoClinics } from '../lib/db/demo-data';
 import { atLocal, clinic as clinicDomain, schedule } from '../lib/domain';
 import { waitForProjections } from '../lib/projections/wait';
+import { bookActionId, postBooking, sessionCookieOf } from '../scripts/lib/book-over-http';
 import { database, slotOn } from './booking-helpers';
 
 const REQUESTS = 500;
 const SLOTS = 20;
 const CLINIC = demoClinics.find((c) => c.id === 'sinsa-clear')!;
 const TREATMENT = 'sinsa-clear-acne';
-const SLOT_FULL = 'domainErrors.schedule.slot_over_capacity';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -36,24 +34,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** The action id the build gave `file#name` (the browser gets it from the page's client reference). */
-function actionId(file: string, name: string): string {
-  const manifest = JSON.parse(fs.readFileSync(path.resolve('.next/server/server-reference-manifest.json'), 'utf8')) as {
-    node: Record<string, { filename?: string; exportedName?: string }>;
-  };
-  const found = Object.entries(manifest.node).find(([, a]) => a.filename === file && a.exportedName === name);
-  if (!found) throw new Error(`no action ${file}#${name} in the build`);
-  return found[0];
-}
-
-/** The body a browser posts for `action(previousState, formData)`: React's reply encoding (root "0", the form's fields as part 1, "_1_<name>"). */
-function actionBody(previous: unknown, fields: Record<string, string>): FormData {
-  const body = new FormData();
-  for (const [k, v] of Object.entries(fields)) body.append(`_1_${k}`, v);
-  body.append('0', JSON.stringify([previous, '$K1']));
-  return body;
 }
 
 test('500 concurrent bookings over two web processes for 20 slots: none over capacity, every refusal "slot full"', async () => {
@@ -77,11 +57,7 @@ test('500 concurrent bookings over two web processes for 20 slots: none over cap
     const run = randomUUID().slice(0, 8);
     const patients = Array.from({ length: REQUESTS }, (_, i) => ({ id: randomUUID(), email: `storm-${run}-${i}@load.example`, name: `Storm ${i}` }));
     await sql`insert into users ${sql(patients.map((p) => ({ ...p, role: 'patient', password_hash: 'not-a-real-hash' })))}`;
-    const cookies = await Promise.all(
-      patients.map(async (p) =>
-        `authjs.session-token=${await encode({ token: { sub: p.id, role: 'patient', clinicId: null, name: p.name, email: p.email }, secret: process.env.AUTH_SECRET!, salt: 'authjs.session-token' })}`,
-      ),
-    );
+    const cookies = await Promise.all(patients.map((p) => sessionCookieOf({ ...p, role: 'patient', clinicId: null }, process.env.AUTH_SECRET!)));
 
     // The second web process: the same build and database; the e2e server's worker is the only worker.
     const port = await freePort();
@@ -97,23 +73,18 @@ test('500 concurrent bookings over two web processes for 20 slots: none over cap
       .poll(async () => (await fetch(`${servers[1]}/signin`).then((r) => r.status, () => 0)), { timeout: 90_000, message: `the second web process did not come up: ${output}` })
       .toBe(200);
 
-    const id = actionId('app/actions/booking.ts', 'bookAction');
+    const id = bookActionId();
     const started = Date.now();
     const answers = await Promise.all(
       patients.map(async (_p, i) => {
-        const base = servers[i % servers.length]!;
-        const sent = Date.now();
-        const response = await fetch(`${base}/clinics/${CLINIC.id}/book`, {
-          method: 'POST',
-          redirect: 'manual',
-          headers: { 'next-action': id, accept: 'text/x-component', origin: base, cookie: cookies[i]! },
-          body: actionBody({}, { clinicId: CLINIC.id, treatmentId: TREATMENT, kind: 'consult-first', startsAt: atLocal(day, starts[i % SLOTS]!).toISOString(), commandId: randomUUID() }),
+        const a = await postBooking(servers[i % servers.length]!, cookies[i]!, id, {
+          clinicId: CLINIC.id,
+          treatmentId: TREATMENT,
+          kind: 'consult-first',
+          startsAt: atLocal(day, starts[i % SLOTS]!).toISOString(),
+          commandId: randomUUID(),
         });
-        const text = await response.text();
-        const redirect = response.headers.get('x-action-redirect') ?? '';
-        const booked = /^\/me\/reservations\/rsv-/.test(redirect);
-        const full = !booked && text.includes(`"formError":"${SLOT_FULL}"`);
-        return { ms: Date.now() - sent, status: response.status, booked, full, other: booked || full ? null : `${response.status} ${redirect} ${text.slice(0, 300)}` };
+        return { ms: Math.round(a.ms), status: a.status, booked: a.reservationId !== null, full: a.slotFull, other: a.other };
       }),
     );
     const took = Date.now() - started;
