@@ -28,6 +28,7 @@ import { commandDepsFor } from '@/lib/runtime/command-deps';
 import type { Secrets } from '@/lib/runtime/secrets';
 import { bookActionId, postBooking, sessionCookieOf, type BookingAnswer, type BookingFields } from '../scripts/lib/book-over-http';
 import { percentile, round } from './lib';
+import { cpuMs, findScriptProcess, postgresCpuMs } from './rss';
 
 /**
  * Where the benchmark books: consult-first instant treatments (a 15-minute consultation, one seat of
@@ -116,6 +117,8 @@ export interface HttpBookingRun {
   missingInStore: number;
   missingInReadModel: number;
   seatsLeft: number;
+  /** CPU time per booking in the measured window: web server, worker, PostgreSQL (every process of the shared server), this load generator. */
+  cpuMsPerBooking: Record<string, number>;
 }
 
 export async function measureHttpBooking(options: {
@@ -155,9 +158,15 @@ export async function measureHttpBooking(options: {
   log(`book: warming up (${clients} clients, ${WARM_UP_SECONDS} s)…`);
   await drive(WARM_UP_SECONDS * 1000, false);
   log(`book: ${clients} clients for ${seconds} s…`);
+  // Where the CPU goes during the measured window: the web server, the worker, PostgreSQL, this load generator.
+  const web = findScriptProcess('scripts/web-server.ts')?.main;
+  const worker = findScriptProcess('lib/worker/main.ts')?.main;
+  const cpu = () => ({ web: web ? (cpuMs(web) ?? 0) : 0, worker: worker ? (cpuMs(worker) ?? 0) : 0, postgres: postgresCpuMs(), client: (process.cpuUsage().user + process.cpuUsage().system) / 1000 });
+  const cpuBefore = cpu();
   const started = performance.now();
   await drive(seconds * 1000, true);
   const elapsed = (performance.now() - started) / 1000;
+  const cpuAfter = cpu();
   if (exhausted) log(`book: warning: all ${seats.length} seats taken before the end`);
 
   const measured = all.filter((a) => a.measured).map((a) => a.answer);
@@ -206,5 +215,8 @@ export async function measureHttpBooking(options: {
     missingInStore,
     missingInReadModel,
     seatsLeft: Math.max(0, seats.length - next),
+    cpuMsPerBooking: Object.fromEntries(
+      (Object.keys(cpuBefore) as Array<keyof typeof cpuBefore>).map((k) => [k, round((cpuAfter[k] - cpuBefore[k]) / Math.max(1, measured.filter((a) => a.reservationId).length), 1)]),
+    ),
   };
 }

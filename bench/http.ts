@@ -258,6 +258,7 @@ export async function runHttpBench(only: Set<Part> | null = null): Promise<Figur
       const url = `${server.baseUrl}${page.path}`;
       const check = await fetch(url, { headers: page.headers, redirect: 'manual' });
       if (check.status !== 200) throw new Error(`${page.path} answered ${check.status}`);
+      rss?.mark(page.name);
       log(`${page.name}: warming up ${url}`);
       await hammer(url, page.headers, 3);
       const single = await autocannon({ url, connections: 1, duration: 5, headers: page.headers });
@@ -270,6 +271,7 @@ export async function runHttpBench(only: Set<Part> | null = null): Promise<Figur
       if (run.non2xx || run.errors) notes[page.name] = `${run.non2xx} non-2xx responses, ${run.errors} errors`;
     }
     if (runs('board_update')) {
+      rss?.mark('board_update');
       const database = connect(server.databaseUrl, { max: 4 });
       const store = await createEventStore({ databaseUrl: server.databaseUrl, hmacKey: server.secrets.EVENT_HMAC_KEY, maxConnections: 4 });
       try {
@@ -287,6 +289,7 @@ export async function runHttpBench(only: Set<Part> | null = null): Promise<Figur
       }
     }
     if (runs('book')) {
+      rss?.mark('book');
       const book = await measureHttpBooking({ server, clients: BOOK_CLIENTS, seconds: BOOK_SECONDS, log });
       add('http_book_per_s', book.perSecond, 'bookings/s');
       add('http_book_p50_ms', book.p50, 'ms');
@@ -312,6 +315,7 @@ export async function runHttpBench(only: Set<Part> | null = null): Promise<Figur
         pids: { app: web!.main, worker: worker!.main },
         // The tsx launcher above each process and its esbuild service (not in the figures).
         launcherAndHelpersPeakMiB: { app: round(memory.app!.othersPeakMiB, 0), worker: round(memory.worker!.othersPeakMiB, 0) },
+        peakByPartMiB: { app: memory.app!.peakByPartMiB, worker: memory.worker!.peakByPartMiB },
       };
     }
     await server.stop();

@@ -72,11 +72,14 @@ export interface RssSummary {
   /** The launcher and helpers' peak together (beside the main process). */
   othersPeakMiB: number;
   samples: number;
+  /** The peak while each part ran (named with mark()). */
+  peakByPartMiB: Record<string, number>;
 }
 
-/** Samples the main process (and the others) every `everyMs` until stop(). */
-export function sampleRss(roles: Record<string, RoleProcesses>, everyMs = 250): { stop(): Record<string, RssSummary> } {
-  const summary: Record<string, RssSummary> = Object.fromEntries(Object.keys(roles).map((k) => [k, { peakMiB: 0, endMiB: 0, othersPeakMiB: 0, samples: 0 }]));
+/** Samples the main process (and the others) every `everyMs` until stop(); mark(part) names what runs from now on. */
+export function sampleRss(roles: Record<string, RoleProcesses>, everyMs = 250): { mark(part: string): void; stop(): Record<string, RssSummary> } {
+  const summary: Record<string, RssSummary> = Object.fromEntries(Object.keys(roles).map((k) => [k, { peakMiB: 0, endMiB: 0, othersPeakMiB: 0, samples: 0, peakByPartMiB: {} }]));
+  let part = 'start';
   const sample = () => {
     for (const [name, p] of Object.entries(roles)) {
       const main = rssMiB(p.main);
@@ -86,15 +89,49 @@ export function sampleRss(roles: Record<string, RoleProcesses>, everyMs = 250): 
       s.endMiB = main;
       s.othersPeakMiB = Math.max(s.othersPeakMiB, p.others.reduce((n, pid) => n + (rssMiB(pid) ?? 0), 0));
       s.samples++;
+      s.peakByPartMiB[part] = Math.round(Math.max(s.peakByPartMiB[part] ?? 0, main));
     }
   };
   sample();
   const timer = setInterval(sample, everyMs);
   return {
+    mark(next: string) {
+      sample();
+      part = next;
+    },
     stop() {
       clearInterval(timer);
       sample();
       return summary;
     },
   };
+}
+
+/** CPU time (user + system) `pid` has used so far, in ms; null when it has exited. */
+export function cpuMs(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime: fields 14 and 15 of stat, 12 and 13 after the command name and state.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** Linux's USER_HZ: 100 on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
+/** CPU time used so far by every PostgreSQL server process on this machine (all databases: the benchmark's server is shared), in ms. */
+export function postgresCpuMs(): number {
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += cpuMs(Number(entry)) ?? 0;
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return total;
 }
