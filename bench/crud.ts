@@ -180,7 +180,7 @@ export async function runCrudBaseline(options: CrudBaselineOptions = {}): Promis
   const sql = connectPool(scratch.url);
   const figures: Figure[] = [];
   const add = (name: string, value: number, unit: string) => figures.push({ name, value, unit });
-  const children: Child[] = [];
+  let child: Child | undefined;
   try {
     await createTables(sql);
 
@@ -230,21 +230,23 @@ export async function runCrudBaseline(options: CrudBaselineOptions = {}): Promis
 
     // 3. The same hot day split over this process and a child as bench/commands.ts splits it: each
     //    books the k with k mod 2 = its part, with `writers` writers; the child is told first.
-    const child = startChild(scratch.url);
-    children.push(child);
-    if ((await child.next()) !== 'ready') throw new Error('CRUD bench child did not start');
+    const started = (child = startChild(scratch.url));
+    if ((await started.next()) !== 'ready') throw new Error('CRUD bench child did not start');
     const share = (p: string[], part: number) => p.filter((_, k) => k % 2 === part);
     await hotDay('2proc', () => plan, async (clinicId, p) => {
-      child.process.stdin!.write(`${JSON.stringify({ clinicId, plan: share(p, 1), writers })}\n`);
-      const results = await Promise.all([bookPlan(sql, clinicId, share(p, 0), writers), child.next().then((line) => JSON.parse(line) as RoundResult)]);
+      started.process.stdin!.write(`${JSON.stringify({ clinicId, plan: share(p, 1), writers })}\n`);
+      const results = await Promise.all([bookPlan(sql, clinicId, share(p, 0), writers), started.next().then((line) => JSON.parse(line) as RoundResult)]);
       return { booked: results.reduce((a, r) => a + r.booked, 0), refused: results.reduce((a, r) => a + r.refused, 0), latencies: results.flatMap((r) => r.latencies) };
     });
 
     const machine = await benchMachine(scratch, { secondsPerScenario: seconds, hotDayRounds: rounds, hotDayWriters: writers, poolSize: POOL_SIZE });
     return { figures, machine };
   } finally {
-    for (const c of children) c.process.stdin!.end();
-    await Promise.all(children.map((c) => (c.process.exitCode === null ? new Promise((resolve) => c.process.once('exit', resolve)) : undefined)));
+    if (child) {
+      const { process: running } = child;
+      running.stdin!.end();
+      if (running.exitCode === null) await new Promise((resolve) => running.once('exit', resolve));
+    }
     await sql.end({ timeout: 5 });
     await scratch.drop();
   }
