@@ -162,7 +162,7 @@ export async function runScaleBench(parts: Set<Part> = partsFrom([])): Promise<F
     // The history is the past: no process manager reacts to it (a real deployment's process managers
     // would have reacted when it happened).
     await store.groups.create(PROCESS_MANAGER_GROUP, { filter: { eventTypes: [...PROCESS_MANAGER_EVENT_TYPES] }, startFrom: 'end' });
-    const worker = (done: () => Promise<boolean>) => runWorkerUntil(url, secrets, done, log);
+    const worker = (done: () => Promise<boolean | { failed: string }>) => runWorkerUntil(url, secrets, done, log);
     const groupAtHead = async () => {
       const checkpoint = await store.groups.info(PROJECTIONS_GROUP).then((g) => g.checkpoint, () => undefined);
       return !head || (checkpoint !== undefined && comparePositions(checkpoint, head) >= 0);
@@ -186,7 +186,11 @@ export async function runScaleBench(parts: Set<Part> = partsFrom([])): Promise<F
     if (parts.has('build')) {
       const since = new Date(Date.now() - 1000);
       await database.sql`update projection_registry set rebuild_requested_at = now()`;
-      const built = async () => {
+      const built = async (): Promise<boolean | { failed: string }> => {
+        const [failed] = (await database.sql`
+          select name, rebuild_error from projection_registry
+          where rebuild_error is not null and rebuild_finished_at >= ${since.toISOString()}::timestamptz limit 1`) as unknown as Array<{ name: string; rebuild_error: string }>;
+        if (failed) return { failed: `${failed.name}: ${failed.rebuild_error}` };
         const [{ pending }] = (await database.sql`
           select count(*)::int as pending from projection_registry
           where status <> 'live' or rebuild_error is not null or rebuild_finished_at is null or rebuild_finished_at < ${since.toISOString()}::timestamptz`) as unknown as [{ pending: number }];
@@ -195,15 +199,28 @@ export async function runScaleBench(parts: Set<Part> = partsFrom([])): Promise<F
         if (process.env.SCALE_DEBUG) log(`build: ${rows} rows, ${pending} pending, group at head ${atHead}`);
         return rows === allProjections.length && pending === 0 && atHead;
       };
-      addWorker('worker_build', await worker(built));
+      const build = await worker(built);
+      addWorker('worker_build', build);
+      if (build.failed) {
+        notes.worker_build_failed = `the build failed after ${build.seconds} s: ${build.failed}`;
+        add('worker_build_failed', 1, 'build');
+      }
     }
 
     // 3. Rebuild of every projection over the whole log.
     if (parts.has('rebuild')) {
       log('rebuilding every projection over the whole log…');
-      const rebuild = await rebuildProjections({ store, database, projections: allProjections, decryptor: vault });
-      add(`rebuild_events_per_s${SUFFIX}`, Math.round(rebuild.eventsPerSecond), 'events/s');
-      add(`rebuild_seconds${SUFFIX}`, round(rebuild.seconds, 1), 's');
+      const t0 = performance.now();
+      try {
+        const rebuild = await rebuildProjections({ store, database, projections: allProjections, decryptor: vault });
+        add(`rebuild_events_per_s${SUFFIX}`, Math.round(rebuild.eventsPerSecond), 'events/s');
+        add(`rebuild_seconds${SUFFIX}`, round(rebuild.seconds, 1), 's');
+      } catch (error) {
+        // Recorded, not fatal: the figures after it (and the HTTP run) are still worth having.
+        notes.rebuild_failed = `after ${round((performance.now() - t0) / 1000, 1)} s: ${String(error)}`;
+        add(`rebuild_failed${SUFFIX}`, 1, 'rebuild');
+        log(`rebuild failed: ${String(error)}`);
+      }
       add(`bench_process_rss_mb_after_rebuild${SUFFIX}`, residentMemory(process.pid)!.rssMb, 'MiB');
     }
 
@@ -259,6 +276,8 @@ interface WorkerRun {
   idleRssMb: number;
   samples: number;
   note: string;
+  /** Set when `done()` reported a failure (the worker stayed up but did not get there). */
+  failed?: string;
 }
 
 /**
@@ -266,7 +285,7 @@ interface WorkerRun {
  * worker itself, not a launcher), samples its memory every 250 ms until `done()` says it has caught
  * up (asked once a second), then 5 s idle, and stops it.
  */
-async function runWorkerUntil(url: string, secrets: ReturnType<typeof generateSecrets>, done: () => Promise<boolean>, say: (m: string) => void): Promise<WorkerRun> {
+async function runWorkerUntil(url: string, secrets: ReturnType<typeof generateSecrets>, done: () => Promise<boolean | { failed: string }>, say: (m: string) => void): Promise<WorkerRun> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'lib/worker/main.ts'], {
     cwd: root,
     // SCALE_WORKER_NODE_OPTIONS (say --max-old-space-size=200) for the worker alone.
@@ -295,18 +314,25 @@ async function runWorkerUntil(url: string, secrets: ReturnType<typeof generateSe
   }, 250);
   try {
     say(`worker ${child.pid} started; waiting until it has caught up…`);
+    let failed: string | undefined;
     for (let i = 0; ; i++) {
       if (exited !== undefined) throw new Error(`the worker exited (${exited}) while catching up:\n${tail.join('\n')}`);
       if ((performance.now() - t0) / 1000 > CATCHUP_TIMEOUT_S) throw new Error(`the worker had not caught up after ${CATCHUP_TIMEOUT_S} s:\n${tail.join('\n')}`);
-      if (await done().catch((error: unknown) => (process.env.SCALE_DEBUG ? say(`done? ${String(error)}`) : undefined, false))) break;
+      const state = await done().catch((error: unknown) => (process.env.SCALE_DEBUG ? say(`done? ${String(error)}`) : undefined, false));
+      if (typeof state === 'object') {
+        failed = state.failed;
+        say(`worker: failed: ${failed}`);
+        break;
+      }
+      if (state) break;
       if (i % 30 === 0) say(`worker: RSS ${residentMemory(child.pid!)?.rssMb ?? '?'} MiB after ${Math.round((performance.now() - t0) / 1000)} s`);
       await sleep(1000);
     }
     const seconds = round((performance.now() - t0) / 1000, 1);
-    say(`worker caught up in ${seconds} s (largest RSS sample ${maxRssMb} MiB); 5 s idle…`);
+    say(`worker ${failed ? 'stopped trying' : 'caught up'} in ${seconds} s (largest RSS sample ${maxRssMb} MiB); 5 s idle…`);
     await sleep(5000);
     const idle = residentMemory(child.pid!);
-    return { seconds, maxRssMb, peakMb: Math.max(peakMb, idle?.peakMb ?? 0), idleRssMb: idle?.rssMb ?? NaN, samples, note: tail.filter((l) => /rebuil|caught|error|warn/i.test(l)).slice(-6).join('\n') };
+    return { seconds, maxRssMb, peakMb: Math.max(peakMb, idle?.peakMb ?? 0), idleRssMb: idle?.rssMb ?? NaN, samples, failed, note: tail.filter((l) => /rebuil|caught|error|warn/i.test(l)).slice(-6).join('\n') };
   } finally {
     clearInterval(sampler);
     if (exited === undefined) {
