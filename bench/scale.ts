@@ -47,7 +47,7 @@ import { allProjections } from '@/lib/projections/registry';
 import { PROJECTIONS_GROUP } from '@/lib/projections/worker';
 import { appendOne, generateHistory, type Append } from '@/lib/projections/testing';
 import { generateSecrets } from '@/lib/runtime/secrets';
-import { benchMachine, isMain, percentile, printTable, resultsDir, round, writeResult, type BenchResult, type Figure } from './lib';
+import { benchMachine, isMain, machineInfo, percentile, printTable, resultFile, resultsDir, round, writeResult, type BenchResult, type Figure } from './lib';
 
 const EVENTS = Number(process.env.SCALE_EVENTS ?? 1_000_000);
 const LANES = Number(process.env.SCALE_LANES ?? 256);
@@ -114,7 +114,7 @@ async function headOfLog(sql: ReturnType<typeof connect>['sql']): Promise<Positi
   return row ? { commit: BigInt(row.xid), prepare: BigInt(row.position) } : undefined;
 }
 
-export async function runScaleBench(parts: Set<Part> = partsFrom([])): Promise<Figure[]> {
+export async function runScaleBench(parts: Set<Part> = partsFrom([]), partial = false): Promise<Figure[]> {
   const loadBefore = os.loadavg()[0]!;
   const figures: Figure[] = [];
   const add = (name: string, value: number, unit: string) => {
@@ -122,131 +122,134 @@ export async function runScaleBench(parts: Set<Part> = partsFrom([])): Promise<F
     log(`${name} = ${value} ${unit}`);
   };
   const notes: Record<string, unknown> = {};
-  const secrets = generateSecrets();
-  const scratch = await createScratchDatabase('yeyak_bench_scale', log);
-  const { url } = scratch;
-  const database = connect(url, { max: 8 });
-  const store = await createEventStore({ databaseUrl: url, hmacKey: secrets.EVENT_HMAC_KEY, maxConnections: 10 });
-  const vault = createPersonalDataVault(database.sql, secrets.PERSONAL_DATA_MASTER_KEY);
-  let machine: Record<string, unknown> = {};
-  try {
-    // 0. For the group catch-up: the read models built (empty) and live, and the projections' group
-    //    at the start of the log, before the history arrives — a worker that was away while it was written.
-    if (parts.has('catchup')) {
-      await rebuildProjections({ store, database, projections: allProjections, decryptor: vault });
-      await store.groups.create(PROJECTIONS_GROUP, { startFrom: 'start' });
-    }
-
-    // 1. Seed.
-    let events = 0;
-    {
-      const t0 = performance.now();
-      const history = generateHistory({ events: EVENTS, seed: 1 });
-      events = history.reduce((n, a) => n + a.events.length, 0);
-      log(`generated ${events} events (${history.length} appends) in ${round((performance.now() - t0) / 1000, 1)} s; appending in ${LANES} lanes…`);
-      const t1 = performance.now();
-      await seed((a) => appendOne(store, a, vault.encryptEvent), history, events);
-      const seconds = (performance.now() - t1) / 1000;
-      add('seed_seconds', round(seconds, 1), 's');
-      add('seed_events_per_s', Math.round(events / seconds), 'events/s');
-      add('seed_appends_per_s', Math.round(history.length / seconds), 'appends/s');
-    }
-    add('log_events', events, 'events');
-    const [size] = (await database.sql`
-      select pg_database_size(current_database())::float8 as db, pg_total_relation_size('es_events')::float8 as events`) as unknown as Array<{ db: number; events: number }>;
-    add(`database_size_mb${SUFFIX}`, mb(size!.db), 'MiB');
-    add(`es_events_size_mb${SUFFIX}`, mb(size!.events), 'MiB');
-    add(`es_events_bytes_per_event${SUFFIX}`, Math.round(size!.events / events), 'B');
-    const head = await headOfLog(database.sql);
-
-    // The history is the past: no process manager reacts to it (a real deployment's process managers
-    // would have reacted when it happened).
-    await store.groups.create(PROCESS_MANAGER_GROUP, { filter: { eventTypes: [...PROCESS_MANAGER_EVENT_TYPES] }, startFrom: 'end' });
-    const worker = (done: () => Promise<boolean | { failed: string }>) => runWorkerUntil(url, secrets, done, log);
-    const groupAtHead = async () => {
-      const checkpoint = await store.groups.info(PROJECTIONS_GROUP).then((g) => g.checkpoint, () => undefined);
-      return !head || (checkpoint !== undefined && comparePositions(checkpoint, head) >= 0);
-    };
-    const addWorker = (prefix: string, run: WorkerRun) => {
-      add(`${prefix}_seconds`, run.seconds, 's');
-      add(`${prefix}_events_per_s`, Math.round(events / run.seconds), 'events/s');
-      add(`${prefix}_rss_mb`, run.maxRssMb, 'MiB');
-      add(`${prefix}_rss_peak_mb`, run.peakMb, 'MiB (VmHWM)');
-      add(`${prefix}_idle_rss_mb`, run.idleRssMb, 'MiB');
-      add(`${prefix}_rss_samples`, run.samples, 'samples');
-      notes[prefix] = run.note;
-    };
-
-    // 2. The worker process catching up the whole log through its group (the live path: batches of
-    //    up to 500 events), its read models live from the start.
-    if (parts.has('catchup')) addWorker('worker_catchup', await worker(groupAtHead));
-
-    // 2b. The worker process building every projection from the log (its automatic build of a new or
-    //    changed projection, or an admin's rebuild request: the same code), then its group at the head.
-    if (parts.has('build')) {
-      const since = new Date(Date.now() - 1000);
-      await database.sql`update projection_registry set rebuild_requested_at = now()`;
-      const built = async (): Promise<boolean | { failed: string }> => {
-        const [failed] = (await database.sql`
-          select name, rebuild_error from projection_registry
-          where rebuild_error is not null and rebuild_finished_at >= ${since.toISOString()}::timestamptz limit 1`) as unknown as Array<{ name: string; rebuild_error: string }>;
-        if (failed) return { failed: `${failed.name}: ${failed.rebuild_error}` };
-        const [{ pending }] = (await database.sql`
-          select count(*)::int as pending from projection_registry
-          where status <> 'live' or rebuild_error is not null or rebuild_finished_at is null or rebuild_finished_at < ${since.toISOString()}::timestamptz`) as unknown as [{ pending: number }];
-        const [{ rows }] = (await database.sql`select count(*)::int as rows from projection_registry`) as unknown as [{ rows: number }];
-        const atHead = await groupAtHead();
-        if (process.env.SCALE_DEBUG) log(`build: ${rows} rows, ${pending} pending, group at head ${atHead}`);
-        return rows === allProjections.length && pending === 0 && atHead;
-      };
-      const build = await worker(built);
-      addWorker('worker_build', build);
-      if (build.failed) {
-        notes.worker_build_failed = `the build failed after ${build.seconds} s: ${build.failed}`;
-        add('worker_build_failed', 1, 'build');
+  let machine: Record<string, unknown> = machineInfo();
+  // The HTTP part seeds a database of its own: alone, it needs no log here.
+  if (PARTS.some((p) => p !== 'http' && parts.has(p))) {
+    const secrets = generateSecrets();
+    const scratch = await createScratchDatabase('yeyak_bench_scale', log);
+    const { url } = scratch;
+    const database = connect(url, { max: 8 });
+    const store = await createEventStore({ databaseUrl: url, hmacKey: secrets.EVENT_HMAC_KEY, maxConnections: 10 });
+    const vault = createPersonalDataVault(database.sql, secrets.PERSONAL_DATA_MASTER_KEY);
+    try {
+      // 0. For the group catch-up: the read models built (empty) and live, and the projections' group
+      //    at the start of the log, before the history arrives — a worker that was away while it was written.
+      if (parts.has('catchup')) {
+        await rebuildProjections({ store, database, projections: allProjections, decryptor: vault });
+        await store.groups.create(PROJECTIONS_GROUP, { startFrom: 'start' });
       }
-    }
 
-    // 3. Rebuild of every projection over the whole log.
-    if (parts.has('rebuild')) {
-      log('rebuilding every projection over the whole log…');
-      const t0 = performance.now();
-      try {
-        const rebuild = await rebuildProjections({ store, database, projections: allProjections, decryptor: vault });
-        add(`rebuild_events_per_s${SUFFIX}`, Math.round(rebuild.eventsPerSecond), 'events/s');
-        add(`rebuild_seconds${SUFFIX}`, round(rebuild.seconds, 1), 's');
-      } catch (error) {
-        // Recorded, not fatal: the figures after it (and the HTTP run) are still worth having.
-        notes.rebuild_failed = `after ${round((performance.now() - t0) / 1000, 1)} s: ${String(error)}`;
-        add(`rebuild_failed${SUFFIX}`, 1, 'rebuild');
-        log(`rebuild failed: ${String(error)}`);
-      }
-      add(`bench_process_rss_mb_after_rebuild${SUFFIX}`, residentMemory(process.pid)!.rssMb, 'MiB');
-    }
-
-    // 4. One writer's appends on the store holding the whole log.
-    if (parts.has('append')) {
-      const latencies: number[] = [];
-      const writer = randomUUID();
-      let revision: number | 'no_stream' = 'no_stream';
-      for (let i = 0; i < APPENDS; i++) {
-        if (i % 50 === 0) revision = 'no_stream';
-        const stream = `bench-scale-${writer}-${Math.floor(i / 50)}`;
+      // 1. Seed.
+      let events = 0;
+      {
         const t0 = performance.now();
-        const r = await store.append(stream, [{ eventId: newEventId(), type: 'BenchAppended', schemaVersion: 1, data: { i, note: `scale ${i}` }, metadata: { actor: { id: writer, role: 'system' }, occurredAt: new Date().toISOString(), commandId: randomUUID(), correlationId: randomUUID(), causationId: null, clinicId: null, ip: null, userAgent: 'bench' } }], { expectedRevision: revision });
-        latencies.push(performance.now() - t0);
-        revision = r.nextExpectedRevision;
+        const history = generateHistory({ events: EVENTS, seed: 1 });
+        events = history.reduce((n, a) => n + a.events.length, 0);
+        log(`generated ${events} events (${history.length} appends) in ${round((performance.now() - t0) / 1000, 1)} s; appending in ${LANES} lanes…`);
+        const t1 = performance.now();
+        await seed((a) => appendOne(store, a, vault.encryptEvent), history, events);
+        const seconds = (performance.now() - t1) / 1000;
+        add('seed_seconds', round(seconds, 1), 's');
+        add('seed_events_per_s', Math.round(events / seconds), 'events/s');
+        add('seed_appends_per_s', Math.round(history.length / seconds), 'appends/s');
       }
-      add(`append_single_p50_ms${SUFFIX}`, round(percentile(latencies, 50), 2), 'ms');
-      add(`append_single_p99_ms${SUFFIX}`, round(percentile(latencies, 99), 2), 'ms');
-      add(`append_single_samples${SUFFIX}`, latencies.length, 'appends');
+      add('log_events', events, 'events');
+      const [size] = (await database.sql`
+        select pg_database_size(current_database())::float8 as db, pg_total_relation_size('es_events')::float8 as events`) as unknown as Array<{ db: number; events: number }>;
+      add(`database_size_mb${SUFFIX}`, mb(size!.db), 'MiB');
+      add(`es_events_size_mb${SUFFIX}`, mb(size!.events), 'MiB');
+      add(`es_events_bytes_per_event${SUFFIX}`, Math.round(size!.events / events), 'B');
+      const head = await headOfLog(database.sql);
+
+      // The history is the past: no process manager reacts to it (a real deployment's process managers
+      // would have reacted when it happened).
+      await store.groups.create(PROCESS_MANAGER_GROUP, { filter: { eventTypes: [...PROCESS_MANAGER_EVENT_TYPES] }, startFrom: 'end' });
+      const worker = (done: () => Promise<boolean | { failed: string }>) => runWorkerUntil(url, secrets, done, log);
+      const groupAtHead = async () => {
+        const checkpoint = await store.groups.info(PROJECTIONS_GROUP).then((g) => g.checkpoint, () => undefined);
+        return !head || (checkpoint !== undefined && comparePositions(checkpoint, head) >= 0);
+      };
+      const addWorker = (prefix: string, run: WorkerRun) => {
+        add(`${prefix}_seconds`, run.seconds, 's');
+        add(`${prefix}_events_per_s`, Math.round(events / run.seconds), 'events/s');
+        add(`${prefix}_rss_mb`, run.maxRssMb, 'MiB');
+        add(`${prefix}_rss_peak_mb`, run.peakMb, 'MiB (VmHWM)');
+        add(`${prefix}_idle_rss_mb`, run.idleRssMb, 'MiB');
+        add(`${prefix}_rss_samples`, run.samples, 'samples');
+        notes[prefix] = run.note;
+      };
+
+      // 2. The worker process catching up the whole log through its group (the live path: batches of
+      //    up to 500 events), its read models live from the start.
+      if (parts.has('catchup')) addWorker('worker_catchup', await worker(groupAtHead));
+
+      // 2b. The worker process building every projection from the log (its automatic build of a new or
+      //    changed projection, or an admin's rebuild request: the same code), then its group at the head.
+      if (parts.has('build')) {
+        const since = new Date(Date.now() - 1000);
+        await database.sql`update projection_registry set rebuild_requested_at = now()`;
+        const built = async (): Promise<boolean | { failed: string }> => {
+          const [failed] = (await database.sql`
+            select name, rebuild_error from projection_registry
+            where rebuild_error is not null and rebuild_finished_at >= ${since.toISOString()}::timestamptz limit 1`) as unknown as Array<{ name: string; rebuild_error: string }>;
+          if (failed) return { failed: `${failed.name}: ${failed.rebuild_error}` };
+          const [{ pending }] = (await database.sql`
+            select count(*)::int as pending from projection_registry
+            where status <> 'live' or rebuild_error is not null or rebuild_finished_at is null or rebuild_finished_at < ${since.toISOString()}::timestamptz`) as unknown as [{ pending: number }];
+          const [{ rows }] = (await database.sql`select count(*)::int as rows from projection_registry`) as unknown as [{ rows: number }];
+          const atHead = await groupAtHead();
+          if (process.env.SCALE_DEBUG) log(`build: ${rows} rows, ${pending} pending, group at head ${atHead}`);
+          return rows === allProjections.length && pending === 0 && atHead;
+        };
+        const build = await worker(built);
+        addWorker('worker_build', build);
+        if (build.failed) {
+          notes.worker_build_failed = `the build failed after ${build.seconds} s: ${build.failed}`;
+          add('worker_build_failed', 1, 'build');
+        }
+      }
+
+      // 3. Rebuild of every projection over the whole log.
+      if (parts.has('rebuild')) {
+        log('rebuilding every projection over the whole log…');
+        const t0 = performance.now();
+        try {
+          const rebuild = await rebuildProjections({ store, database, projections: allProjections, decryptor: vault });
+          add(`rebuild_events_per_s${SUFFIX}`, Math.round(rebuild.eventsPerSecond), 'events/s');
+          add(`rebuild_seconds${SUFFIX}`, round(rebuild.seconds, 1), 's');
+        } catch (error) {
+          // Recorded, not fatal: the figures after it (and the HTTP run) are still worth having.
+          notes.rebuild_failed = `after ${round((performance.now() - t0) / 1000, 1)} s: ${String(error)}`;
+          add(`rebuild_failed${SUFFIX}`, 1, 'rebuild');
+          log(`rebuild failed: ${String(error)}`);
+        }
+        add(`bench_process_rss_mb_after_rebuild${SUFFIX}`, residentMemory(process.pid)!.rssMb, 'MiB');
+      }
+
+      // 4. One writer's appends on the store holding the whole log.
+      if (parts.has('append')) {
+        const latencies: number[] = [];
+        const writer = randomUUID();
+        let revision: number | 'no_stream' = 'no_stream';
+        for (let i = 0; i < APPENDS; i++) {
+          if (i % 50 === 0) revision = 'no_stream';
+          const stream = `bench-scale-${writer}-${Math.floor(i / 50)}`;
+          const t0 = performance.now();
+          const r = await store.append(stream, [{ eventId: newEventId(), type: 'BenchAppended', schemaVersion: 1, data: { i, note: `scale ${i}` }, metadata: { actor: { id: writer, role: 'system' }, occurredAt: new Date().toISOString(), commandId: randomUUID(), correlationId: randomUUID(), causationId: null, clinicId: null, ip: null, userAgent: 'bench' } }], { expectedRevision: revision });
+          latencies.push(performance.now() - t0);
+          revision = r.nextExpectedRevision;
+        }
+        add(`append_single_p50_ms${SUFFIX}`, round(percentile(latencies, 50), 2), 'ms');
+        add(`append_single_p99_ms${SUFFIX}`, round(percentile(latencies, 99), 2), 'ms');
+        add(`append_single_samples${SUFFIX}`, latencies.length, 'appends');
+      }
+      machine = await benchMachine(scratch, { events, lanes: LANES, workerNodeOptions: process.env.SCALE_WORKER_NODE_OPTIONS ?? null });
+    } finally {
+      await store.close();
+      await database.close();
+      await scratch.drop();
+      log('scratch database dropped');
     }
-    machine = await benchMachine(scratch, { events, lanes: LANES, workerNodeOptions: process.env.SCALE_WORKER_NODE_OPTIONS ?? null });
-  } finally {
-    await store.close();
-    await database.close();
-    await scratch.drop();
-    log('scratch database dropped');
   }
 
   // 5. The HTTP benchmark at this size, as a child process (a database of its own; it drops it).
@@ -264,7 +267,14 @@ export async function runScaleBench(parts: Set<Part> = partsFrom([])): Promise<F
 
   const run = { ...machine, loadAverage1mBefore: round(loadBefore, 2), loadAverage1mAfter: round(os.loadavg()[0]!, 2), notes };
   printTable(`Scale (${EVENTS} events)`, figures);
-  const file = writeResult('scale', { machine: run, figures });
+  // A partial run (--only) replaces its own figures in the existing result and keeps the others,
+  // with its machine under machine.partialRuns (as bench/http.ts does).
+  const previous = partial && fs.existsSync(resultFile('scale')) ? (JSON.parse(fs.readFileSync(resultFile('scale'), 'utf8')) as BenchResult) : undefined;
+  const names = new Set(figures.map((f) => f.name));
+  const result: BenchResult = previous
+    ? { machine: { ...previous.machine, partialRuns: [...(((previous.machine as { partialRuns?: unknown[] }).partialRuns ?? []) as unknown[]), { ...run, parts: [...parts], figures: [...names] }].slice(-5) }, figures: [...previous.figures.filter((f) => !names.has(f.name)), ...figures] }
+    : { machine: run, figures };
+  const file = writeResult('scale', result);
   log(`wrote ${file}`);
   return figures;
 }
@@ -353,7 +363,7 @@ async function runChild(script: string, env: Record<string, string>): Promise<{ 
 }
 
 if (isMain(import.meta.url)) {
-  runScaleBench(partsFrom(process.argv.slice(2))).then(
+  runScaleBench(partsFrom(process.argv.slice(2)), process.argv.some((a) => a.startsWith('--only='))).then(
     () => process.exit(0),
     (error) => {
       console.error(error);
