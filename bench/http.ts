@@ -227,7 +227,9 @@ export function partsFrom(argv: readonly string[]): Set<Part> | null {
 export async function runHttpBench(only: Set<Part> | null = null): Promise<Figure[]> {
   const runs = (part: Part) => !only || only.has(part);
   const loadBefore = os.loadavg()[0]!;
-  const server = await startBenchServer({ scale: true });
+  // HTTP_SERVE_NODE_OPTIONS: Node options for the served processes (e.g. a heap limit), to see what they do to the figures.
+  const serveNodeOptions = process.env.HTTP_SERVE_NODE_OPTIONS;
+  const server = await startBenchServer({ scale: true, ...(serveNodeOptions ? { serveEnv: { NODE_OPTIONS: serveNodeOptions } } : {}) });
   const source = buildSource();
   const figures: Figure[] = [];
   const add = (name: string, value: number, unit: string) => figures.push({ name, value, unit });
@@ -323,7 +325,7 @@ export async function runHttpBench(only: Set<Part> | null = null): Promise<Figur
   const machine = machineInfo({ nproc: os.cpus().length, loadAverage1mBefore: round(loadBefore, 2), loadAverage1mAfter: round(os.loadavg()[0]!, 2) });
   printTable(`HTTP pages (${CONNECTIONS} connections, ${CLINICS} clinics, ${EVENTS} events)`, figures);
   if (Object.keys(notes).length) console.log(notes);
-  const run = { ...machine, ...source, connections: CONNECTIONS, seconds: SECONDS, bookClients: BOOK_CLIENTS, bookSeconds: BOOK_SECONDS, clinics: CLINICS, events: EVENTS, notes };
+  const run = { ...machine, ...source, ...(serveNodeOptions ? { serveNodeOptions } : {}), connections: CONNECTIONS, seconds: SECONDS, bookClients: BOOK_CLIENTS, bookSeconds: BOOK_SECONDS, clinics: CLINICS, events: EVENTS, notes };
   const file = only ? mergeResult('http', figures, { ...run, parts: [...only], figures: figures.map((f) => f.name) }) : writeResult('http', { machine: run, figures });
   log(`wrote ${file}`);
   return figures;
