@@ -74,6 +74,43 @@ function cacheOf(store: EventStore): Map<string, CachedStream> {
   return cache;
 }
 
+/**
+ * Loads of one stream (from one revision) that start while such a read is in flight share the next
+ * read, which starts when the one in flight has ended: on a hot stream (the clinic, loaded twice by
+ * every booking) N concurrent loads cost two queries instead of N, and each load still sees everything
+ * written before it started (a read already running when it started might not). The events read are
+ * shared, never changed. Part of the stream cache: off with `cache: false`.
+ */
+interface SharedRead {
+  readonly running: Promise<RecordedEvent[]>;
+  next?: Promise<RecordedEvent[]>;
+}
+const sharedReads = new WeakMap<EventStore, Map<string, SharedRead>>();
+
+function readShared(store: EventStore, streamId: string, fromRevision: number | undefined): Promise<RecordedEvent[]> {
+  let reads = sharedReads.get(store);
+  if (!reads) sharedReads.set(store, (reads = new Map()));
+  const table = reads;
+  const key = `${fromRevision ?? 'start'}\u0000${streamId}`;
+  const start = (): Promise<RecordedEvent[]> => {
+    const running = fromRevision === undefined ? store.readStream(streamId) : store.readStream(streamId, { fromRevision });
+    const slot: SharedRead = { running };
+    table.set(key, slot);
+    const done = () => {
+      if (table.get(key) === slot && !slot.next) table.delete(key);
+    };
+    running.then(done, done);
+    return running;
+  };
+  const inFlight = table.get(key);
+  if (!inFlight) return start();
+  inFlight.next ??= inFlight.running.then(
+    () => start(),
+    () => start(),
+  );
+  return inFlight.next;
+}
+
 /** Reads the stream (an absent stream is the initial state) and folds it with the decider's upcast and evolve. */
 export async function loadStream<C extends { type: string }, E extends { type: string }, S, Ctx>(
   store: EventStore,
@@ -85,9 +122,10 @@ export async function loadStream<C extends { type: string }, E extends { type: s
   const cache = options.cache === false ? null : cacheOf(store);
   const cached = cache?.get(streamId);
   const usable = cached && cached.decider === decider.name ? cached : undefined;
-  let recorded: RecordedEvent[];
+  let recorded: readonly RecordedEvent[];
   try {
-    recorded = usable ? await store.readStream(streamId, { fromRevision: usable.events.length }) : await store.readStream(streamId);
+    // Without the cache (measurements, tests racing loads as separate processes would), reads are not shared either.
+    recorded = cache ? await readShared(store, streamId, usable ? usable.events.length : undefined) : await store.readStream(streamId);
   } catch (error) {
     if (error instanceof StreamNotFound) recorded = [];
     else throw error;

@@ -12,6 +12,7 @@ import { createPersonalDataVault } from '../privacy/vault';
 import { createTestDatabase } from '../testing/db';
 import type { CommandDeps } from './deps';
 import { loadStream } from './handle';
+import { setSlotConfiguration } from './clinic';
 import { changeContact, giveConsent, registerPatient } from './patient';
 import { manualClock, meta, patientMeta, registerTestClinic } from './testing';
 
@@ -67,5 +68,36 @@ describe('the stream cache', () => {
     await loadStream(watched, patient.patientDecider, streams.patient(patientId), vault);
     await loadStream(watched, patient.patientDecider, streams.patient(patientId), vault);
     expect(readsOf(streams.patient(patientId))).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('concurrent loads of a stream share the next read, and each sees what was written before it started', async () => {
+    // given a clinic, and a load of it whose read is in flight (held back, as a slow answer would be)
+    const clinicId = `c-${uid()}`;
+    await registerTestClinic({ store, clock: deps.clock }, clinicId, { slotCapacity: 2 });
+    const clinicStream = streams.clinic(clinicId);
+    let release!: () => void;
+    const answer = new Promise<void>((resolve) => (release = resolve));
+    let slowReads = 0;
+    const slow: EventStore = Object.create(store, {
+      readStream: {
+        value: async (streamId: string, options?: { fromRevision?: number }) => {
+          const events = await store.readStream(streamId, options as never);
+          if (streamId === clinicStream && ++slowReads === 1) await answer;
+          return events;
+        },
+      },
+    });
+    const inFlight = loadStream(slow, clinic.clinicDecider, clinicStream);
+
+    // when the clinic changes, and then eight loads start
+    await setSlotConfiguration({ store, clock: deps.clock }, { clinicId, slotLengthMinutes: 30, slotCapacity: 5 }, meta({ clinicId }));
+    const later = Array.from({ length: 8 }, () => loadStream(slow, clinic.clinicDecider, clinicStream));
+    release();
+
+    // then the read in flight did not see the change, every later load does, and the eight cost one read
+    const capacity = (l: Awaited<typeof inFlight>) => (l.state.status === 'registered' ? l.state.slotCapacity : null);
+    expect(capacity(await inFlight)).toBe(2);
+    expect((await Promise.all(later)).map(capacity)).toEqual(Array(8).fill(5));
+    expect(slowReads).toBe(2);
   });
 });
