@@ -23,7 +23,20 @@ const benchmarks: Array<[string, () => Promise<unknown>]> = [
   ['report', async () => runReport()],
 ];
 
-for (const [name, run] of benchmarks) {
+// `npm run bench -- commands http` runs the named ones only (the report always comes last);
+// `--skip=scale,access-log` runs all but those.
+const args = process.argv.slice(2);
+const skip = new Set(args.filter((a) => a.startsWith('--skip=')).flatMap((a) => a.slice('--skip='.length).split(',')));
+const only = new Set(args.filter((a) => !a.startsWith('--')));
+const known = new Set(benchmarks.map(([name]) => name));
+const unknown = [...only, ...skip].filter((name) => !known.has(name));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+  process.exit(2);
+}
+const chosen = benchmarks.filter(([name]) => name === 'report' || ((only.size === 0 || only.has(name)) && !skip.has(name)));
+
+for (const [name, run] of chosen) {
   console.log(`\n=== bench: ${name} ===`);
   await run();
 }
