@@ -17,13 +17,14 @@
  * events the rebuild applied and the group delivers later are skipped as duplicates by the new
  * revision tables.
  */
-import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
-import { sql } from 'drizzle-orm';
+import { getTableConfig, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
+import { getTableColumns, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import type { Database } from '../db/client';
 import { comparePositions, type EventStore, type Position, type RecordedEvent } from '../eventstore';
 import { safeTransaction } from '../db/connection-loss';
 import { APPLY_LOCK, CHECKPOINT_CHANNEL, ensureRegistry, REBUILD_LOCK } from './engine';
+import { attachRowStore, copyRows, RowStore, type RetainBudget } from './row-store';
 import { applyBatch, decodeEvents, HandlerFailed, type DecodedEvent, type PersonalDecryptor } from './runner';
 import { followsStream, type Projection, type ProjectionTable, type ProjectionTx } from './types';
 
@@ -68,6 +69,8 @@ export interface RebuildOptions {
   concurrency?: number;
   /** Aborts between pages (the shadow tables are dropped; the live ones are untouched). */
   signal?: AbortSignal;
+  /** Rows kept in memory across pages, over all projections (row-store.ts). Default 400,000. */
+  retainedRows?: number;
 }
 
 export interface RebuildResult {
@@ -78,6 +81,7 @@ export interface RebuildResult {
 }
 
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const sqlString = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 function tablesOf(projection: Projection): ProjectionTable[] {
   return [...projection.tables, { table: projection.revisions as PgTable }];
@@ -250,12 +254,15 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     };
     const nextPage = () => readAfter(cursor);
 
-    /** A page in `tx`; a handler error is reported with its event (found by applying again, isolated, in a throwaway transaction). */
+    /**
+     * A page in `tx`; a handler error is reported with its event (found by applying again, isolated, in
+     * a throwaway transaction, without the row store: the shadow tables hold every page before this one).
+     */
     const applyTo = async (targets: readonly Projection[], page: RecordedEvent[], decoded: DecodedEvent[]) => {
       let result: Awaited<ReturnType<typeof applyBatch>> | undefined;
       await safeTransaction(database.db, async (probe) => {
         await probe.execute(sql.raw(`set local search_path to ${q(SHADOW_SCHEMA)}, ${q(liveSchema)}`));
-        result = await applyBatch(probe as unknown as ProjectionTx, targets, decoded, { isolate: true });
+        result = await applyBatch(probe as unknown as ProjectionTx, targets, decoded, { isolate: true, knownRevisions: (p) => revisions.get(p) });
         throw new Error('probe');
       }).catch(() => {});
       result?.outcomes.forEach((o, i) => {
@@ -270,9 +277,10 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
       events += page.length;
       cursor = page[page.length - 1]!.position;
     };
-    const applyChecked = async (tx: ProjectionTx, targets: readonly Projection[], page: RecordedEvent[], decoded: DecodedEvent[]) => {
+    const applyChecked = async (tx: ProjectionTx, targets: readonly Projection[], page: RecordedEvent[], decoded: DecodedEvent[], store?: RowStore) => {
       try {
-        const { outcomes } = await applyBatch(tx, targets, decoded, { knownRevisions: (p) => revisions.get(p) });
+        if (store) attachRowStore(tx, store);
+        const { outcomes } = await applyBatch(tx, targets, decoded, { knownRevisions: (p) => revisions.get(p), writeRevisions: !store });
         outcomes.forEach((o, i) => {
           if (o.kind === 'failed' || o.kind === 'gap') throw new RebuildFailed(page[i]!, o.reason);
         });
@@ -280,28 +288,47 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
         if (error instanceof HandlerFailed) await applyTo(targets, page, decoded);
         throw error;
       }
+      if (store) {
+        try {
+          await store.flush(tx);
+        } catch (error) {
+          // A row refused by the table (a constraint): the isolated apply names the event.
+          await applyTo(targets, page, decoded);
+          throw error;
+        }
+      }
     };
+    // Per projection, what its shadow tables hold, across pages (row-store.ts). Within a shared budget
+    // of retained rows, so that a rebuild of millions of events keeps a bounded memory.
+    const budget: RetainBudget = { rows: 0, limit: options.retainedRows ?? 400_000 };
+    const stores = new Map<Projection, RowStore>(projections.map((p) => [p, new RowStore(budget)]));
+    const pageSettings = `select set_config('search_path', ${sqlString(`${q(SHADOW_SCHEMA)}, ${q(liveSchema)}`)}, true), set_config('synchronous_commit', 'off', true)`;
 
     // Copy: page by page, each in its own transaction, into the shadow tables. The next page is read
     // while the current one is written.
-    let page = await nextPage();
-    while (page.length > 0) {
+    const readDecoded = async (from: Position | undefined) => {
+      const read = await readAfter(from);
+      return { page: read, decoded: await decodeEvents(read, options.decryptor) };
+    };
+    let next = await readDecoded(cursor);
+    while (next.page.length > 0) {
       if (options.signal?.aborted) throw new Error('rebuild aborted');
-      const current = page;
+      const { page: current, decoded } = next;
       const short = current.length < pageSize;
-      const prefetch = short ? undefined : readAfter(current[current.length - 1]!.position);
+      const prefetch = short ? undefined : readDecoded(current[current.length - 1]!.position);
       prefetch?.catch(() => {});
       // Projections are independent (each writes and reads its own tables only): each page is applied
-      // to them in parallel, each in its own transaction, `concurrency` at a time.
-      const decoded = await decodeEvents(current, options.decryptor);
+      // to them in parallel, each in its own transaction, `concurrency` at a time. A copy transaction
+      // does not wait for its commit to be flushed (synchronous_commit off): a crash loses the shadow
+      // tables anyway, and the switch's commit (synchronous) is flushed after everything before it.
       const queue = [...projections];
       await Promise.all(
         Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
           for (let p = queue.shift(); p; p = queue.shift()) {
             const projection = p;
             await safeTransaction(database.db, async (tx) => {
-              await tx.execute(sql.raw(`set local search_path to ${q(SHADOW_SCHEMA)}, ${q(liveSchema)}`));
-              await applyChecked(tx as unknown as ProjectionTx, [projection], current, decoded);
+              await tx.execute(sql.raw(pageSettings));
+              await applyChecked(tx as unknown as ProjectionTx, [projection], current, decoded, stores.get(projection));
             });
             remember(projection, current);
           }
@@ -311,11 +338,27 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
       cursor = current[current.length - 1]!.position;
       await report('copying');
       if (!prefetch) break;
-      page = await prefetch;
+      next = await prefetch;
     }
+    stores.clear();
 
-    // Secondary indexes, built once (outside the switch, which should hold the apply lock briefly).
-    for (const ddl of deferredIndexes) await database.sql.unsafe(ddl);
+    // The revision tables, kept in memory during the copy: one COPY each (the switch's pages upsert).
+    await Promise.all(
+      projections.map((projection) => {
+        const rows = [...revisions.get(projection)!].map(([streamId, revision]) => ({ streamId, revision }));
+        const columns = Object.entries(getTableColumns(projection.revisions) as Record<string, PgColumn>);
+        return copyRows(database.sql, `${q(SHADOW_SCHEMA)}.${q(tableName(projection.revisions))}`, columns, rows);
+      }),
+    );
+
+    // Secondary indexes, built once (outside the switch, which should hold the apply lock briefly),
+    // two at a time (the trigram index alone takes as long as all the others).
+    const indexQueue = [...deferredIndexes].sort((a, b) => Number(/ using gin /i.test(b)) - Number(/ using gin /i.test(a)));
+    await Promise.all(
+      [0, 1].map(async () => {
+        for (let ddl = indexQueue.shift(); ddl; ddl = indexQueue.shift()) await database.sql.unsafe(ddl);
+      }),
+    );
 
     // Switch: under the apply lock, catch up with what was appended meanwhile, then swap.
     await report('switching', true);

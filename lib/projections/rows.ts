@@ -5,6 +5,7 @@
  */
 import { getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
 import { getTableConfig, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
+import { rowStoreOf, upsertStatements, type TableShape } from './row-store';
 import type { ProjectionTx } from './types';
 
 /**
@@ -76,20 +77,35 @@ export class RowCache<Row extends Record<string, unknown>> {
   private readonly rows = new Map<string, Row | null>();
   private readonly dirty = new Set<string>();
   private readonly keyColumn: PgColumn;
+  private readonly shape: TableShape;
 
   constructor(
     private readonly table: PgTable,
     private readonly key: keyof Row & string,
     /** Columns an upsert overwrites (JS names); default: all but the key. */
-    private readonly updateColumns?: ReadonlyArray<keyof Row & string>,
+    updateColumns?: ReadonlyArray<keyof Row & string>,
+    /** appendOnly: keys are only created by `put`, once each, never loaded (one row per event: a rebuild COPYs them). */
+    options: { appendOnly?: boolean } = {},
   ) {
     const columns = getTableColumns(table) as Record<string, PgColumn>;
     this.keyColumn = columns[key]!;
+    this.shape = { table, key, updateColumns, appendOnly: options.appendOnly ?? false };
   }
 
   /** Loads the given keys (those not loaded yet); missing rows read as undefined. */
   async load(tx: ProjectionTx, keys: Iterable<string>): Promise<void> {
-    const wanted = [...new Set(keys)].filter((k) => !this.rows.has(k));
+    let wanted = [...new Set(keys)].filter((k) => !this.rows.has(k));
+    const store = rowStoreOf(tx);
+    if (store) {
+      // A rebuild's page: what its shadow table holds is known (row-store.ts); read only the rest.
+      const unknown: string[] = [];
+      for (const k of wanted) {
+        const found = store.lookup(this.shape, k);
+        if (found.known) this.rows.set(k, (found.row as Row | undefined) ?? null);
+        else unknown.push(k);
+      }
+      wanted = unknown;
+    }
     for (let i = 0; i < wanted.length; i += 5000) {
       const chunk = wanted.slice(i, i + 5000);
       const found = (await tx.select().from(this.table).where(inArray(this.keyColumn, chunk))) as Row[];
@@ -129,6 +145,13 @@ export class RowCache<Row extends Record<string, unknown>> {
   }
 
   async flush(tx: ProjectionTx): Promise<void> {
+    const store = rowStoreOf(tx);
+    if (store) {
+      // A rebuild's page: the store writes every cache's rows once, at the end of the page.
+      for (const key of this.dirty) store.write(this.shape, key, this.rows.get(key) ?? null);
+      this.dirty.clear();
+      return;
+    }
     const upserts: Row[] = [];
     const deletes: string[] = [];
     for (const key of this.dirty) {
@@ -143,39 +166,8 @@ export class RowCache<Row extends Record<string, unknown>> {
     for (let i = 0; i < deletes.length; i += 5000) {
       statements.push(sql`delete from ${sql.raw(name)} where ${this.keyColumn} = any(${sql.param(deletes.slice(i, i + 5000))}::${sql.raw(this.keyColumn.getSQLType())}[])`);
     }
-    if (upserts.length > 0) statements.push(...this.upserts(upserts));
+    statements.push(...upsertStatements(this.shape, upserts));
     await writeStatements(tx, this, statements);
-  }
-
-  private upserts(upserts: Row[]): SQL[] {
-    // One statement, one parameter: the rows as JSON, turned back into the table's row type by
-    // jsonb_populate_recordset (much faster than a many-parameter INSERT for thousands of rows).
-    const columns = Object.entries(getTableColumns(this.table) as Record<string, PgColumn>);
-    const name = getTableConfig(this.table).name;
-    const keyName = this.keyColumn.name;
-    const written = columns.filter(([js]) => js === this.key || !this.updateColumns || this.updateColumns.includes(js as keyof Row & string));
-    const list = written.map(([, c]) => `"${c.name}"`).join(', ');
-    const updates = written
-      .filter(([js]) => js !== this.key)
-      .map(([, c]) => `"${c.name}" = excluded."${c.name}"`)
-      .join(', ');
-    const payload = upserts.map((row) => {
-      const out: Record<string, unknown> = {};
-      for (const [js, column] of written) {
-        const v = row[js];
-        out[column.name] = v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? v.toString() : v;
-      }
-      return out;
-    });
-    const statements: SQL[] = [];
-    for (let i = 0; i < payload.length; i += 5000) {
-      const json = JSON.stringify(payload.slice(i, i + 5000));
-      statements.push(
-        sql`insert into ${sql.raw(`"${name}"`)} (${sql.raw(list)}) select ${sql.raw(list)} from jsonb_populate_recordset(null::${sql.raw(`"${name}"`)}, ${json}::jsonb)
-            on conflict (${sql.raw(`"${keyName}"`)}) do ${sql.raw(updates ? `update set ${updates}` : 'nothing')}`,
-      );
-    }
-    return statements;
   }
 }
 

@@ -107,6 +107,11 @@ export interface ApplyOptions {
    * has none). The caller keeps the map up to date once the transaction has committed.
    */
   knownRevisions?: (projection: Projection) => ReadonlyMap<string, number> | undefined;
+  /**
+   * false: the revision tables are not written (a rebuild's copy, which keeps them in memory with
+   * knownRevisions and COPYs them once at its end). Fast mode only. Default true.
+   */
+  writeRevisions?: boolean;
 }
 
 export interface ApplyResult {
@@ -290,7 +295,7 @@ export async function applyBatch(
           }),
         );
       }
-      work.push(writeRevisions(tx, c.projection, c.stored, c.revisions));
+      if (options.writeRevisions !== false) work.push(writeRevisions(tx, c.projection, c.stored, c.revisions));
     }
     if (options.onOutcomes) work.push(options.onOutcomes(result, collector));
     const settled = await Promise.allSettled(work);

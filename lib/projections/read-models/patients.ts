@@ -37,7 +37,7 @@ export const patientsProjection: Projection = {
   async handle(tx: ProjectionTx, events: readonly ProjectedEvent[]) {
     const patients = new RowCache<Row>(rmPatients, 'id');
     const subjects = new RowCache<SubjectRow>(rmPatientSubjects, 'streamId');
-    const history = new RowCache<HistoryRow>(rmPatientHistory, 'eventId');
+    const history = new RowCache<HistoryRow>(rmPatientHistory, 'eventId', undefined, { appendOnly: true });
     await Promise.all([
       patients.load(
         tx,

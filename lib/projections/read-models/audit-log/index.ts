@@ -23,7 +23,7 @@ export const auditLogProjection: Projection = {
   tables: [{ table: rmAuditLog }, { table: rmAuditSubjects }],
   async handle(tx: ProjectionTx, events: readonly ProjectedEvent[]) {
     const subjects = new RowCache<SubjectRow>(rmAuditSubjects, 'streamId');
-    const log = new RowCache<Row>(rmAuditLog, 'eventId');
+    const log = new RowCache<Row>(rmAuditLog, 'eventId', undefined, { appendOnly: true });
     await subjects.load(
       tx,
       events.map((e) => e.recorded.streamId),
