@@ -405,7 +405,7 @@ async function runRounds(items: Queued[], queue: StreamQueue | null): Promise<vo
     }
     if (toAppend.length === 0) {
       if (!base.verified) {
-        // Nothing appended proves the state current: decide again on the stream as read (not an attempt).
+        // Nothing appended, so nothing proved this state current: decide again on the stream as read (not an attempt).
         for (const item of pending) item.attempts--;
         continue;
       }
