@@ -87,6 +87,10 @@ export class RowStore {
    */
   async flush(tx: ProjectionTx): Promise<void> {
     const pg = (tx as unknown as { session: { client: postgres.Sql } }).session.client;
+    // Deletes and upserts of every table go out together (pipelined); the COPYs after them, one at a
+    // time (a COPY takes the connection).
+    const statements: SQL[] = [];
+    const copies: Array<() => Promise<void>> = [];
     for (const s of this.tables.values()) {
       if (s.dirty.size === 0) continue;
       const fresh: Row[] = [];
@@ -112,13 +116,18 @@ export class RowStore {
       const keyColumn = columns[s.shape.key]!;
       const name = `"${getTableConfig(s.shape.table).name}"`;
       for (let i = 0; i < deletes.length; i += 5000) {
-        await tx.execute(sql`delete from ${sql.raw(name)} where ${keyColumn} = any(${sql.param(deletes.slice(i, i + 5000))}::${sql.raw(keyColumn.getSQLType())}[])`);
+        statements.push(sql`delete from ${sql.raw(name)} where ${keyColumn} = any(${sql.param(deletes.slice(i, i + 5000))}::${sql.raw(keyColumn.getSQLType())}[])`);
       }
-      for (const statement of upsertStatements(s.shape, existing)) await tx.execute(statement);
+      statements.push(...upsertStatements(s.shape, existing));
       // The columns the upsert writes (a shared table's other columns keep their defaults, as there).
       const copied = Object.entries(columns).filter(([js]) => js === s.shape.key || !s.shape.updateColumns || s.shape.updateColumns.includes(js));
-      if (fresh.length > 0) await copyRows(pg, name, copied, fresh);
+      if (fresh.length > 0) copies.push(() => copyRows(pg, name, copied, fresh));
     }
+    // allSettled: every statement has completed (nothing in flight) before a COPY or a rollback.
+    const settled = await Promise.allSettled(statements.map((statement) => tx.execute(statement)));
+    const refused = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (refused) throw refused.reason;
+    for (const copy of copies) await copy();
     this.trim();
   }
 
