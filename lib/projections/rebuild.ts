@@ -22,7 +22,7 @@ import { getTableColumns, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import type { Database } from '../db/client';
 import { comparePositions, type EventStore, type Position, type RecordedEvent } from '../eventstore';
-import { safeTransaction } from '../db/connection-loss';
+import { safeBegin, safeTransaction } from '../db/connection-loss';
 import { APPLY_LOCK, CHECKPOINT_CHANNEL, ensureRegistry, REBUILD_LOCK } from './engine';
 import { attachRowStore, copyRows, RowStore, type RetainBudget } from './row-store';
 import { applyBatch, decodeEvents, HandlerFailed, type DecodedEvent, type PersonalDecryptor } from './runner';
@@ -342,12 +342,19 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     }
     stores.clear();
 
-    // The revision tables, kept in memory during the copy: one COPY each (the switch's pages upsert).
+    // The revision tables, kept in memory during the copy: one COPY each (the switch's pages upsert),
+    // each in a transaction of its own, `concurrency` at a time. A COPY on the pool itself could have
+    // another query pipelined behind it (the live worker shares the pool), which makes the server end
+    // the session: the 1M-event build failed so, with 'write EPIPE'.
+    const revisionQueue = [...projections];
     await Promise.all(
-      projections.map((projection) => {
-        const rows = [...revisions.get(projection)!].map(([streamId, revision]) => ({ streamId, revision }));
-        const columns = Object.entries(getTableColumns(projection.revisions) as Record<string, PgColumn>);
-        return copyRows(database.sql, `${q(SHADOW_SCHEMA)}.${q(tableName(projection.revisions))}`, columns, rows);
+      Array.from({ length: Math.min(concurrency, revisionQueue.length) }, async () => {
+        for (let projection = revisionQueue.shift(); projection; projection = revisionQueue.shift()) {
+          const rows = [...revisions.get(projection)!].map(([streamId, revision]) => ({ streamId, revision }));
+          const columns = Object.entries(getTableColumns(projection.revisions) as Record<string, PgColumn>);
+          const table = `${q(SHADOW_SCHEMA)}.${q(tableName(projection.revisions))}`;
+          await safeBegin(database.sql, (tx) => copyRows(tx, table, columns, rows));
+        }
       }),
     );
 

@@ -86,7 +86,7 @@ export class RowStore {
    * takes the connection). Then lets go of retained rows if the budget is exceeded.
    */
   async flush(tx: ProjectionTx): Promise<void> {
-    const pg = (tx as unknown as { session: { client: postgres.Sql } }).session.client;
+    const pg = (tx as unknown as { session: { client: postgres.TransactionSql } }).session.client;
     // Deletes and upserts of every table go out together (pipelined); the COPYs after them, one at a
     // time (a COPY takes the connection).
     const statements: SQL[] = [];
@@ -211,7 +211,7 @@ function copyField(value: unknown, json: boolean): string {
  * postgres.js does not fail the stream when the server refuses the data after it was all sent, so the
  * server's error is taken from the query itself.
  */
-export async function copyRows(pg: postgres.Sql, table: string, columns: ReadonlyArray<[string, PgColumn]>, rows: readonly Row[]): Promise<void> {
+export async function copyRows(pg: postgres.TransactionSql, table: string, columns: ReadonlyArray<[string, PgColumn]>, rows: readonly Row[]): Promise<void> {
   const json = columns.map(([, c]) => c.getSQLType() === 'jsonb' || c.getSQLType() === 'json');
   for (const [, c] of columns) if (c.getSQLType().endsWith('[]')) throw new Error(`copyRows: array column ${c.name} of ${table} not supported`);
   const list = columns.map(([, c]) => `"${c.name}"`).join(', ');
@@ -228,8 +228,16 @@ export async function copyRows(pg: postgres.Sql, table: string, columns: Readonl
   await copyText(pg, `copy ${table} (${list}) from stdin`, lines);
 }
 
-/** Runs a COPY … FROM STDIN statement with the given lines (text format). */
-export async function copyText(pg: postgres.Sql, statement: string, lines: readonly string[]): Promise<void> {
+/**
+ * Runs a COPY … FROM STDIN statement with the given lines (text format), in a transaction: a COPY needs
+ * a connection of its own. On a pool postgres.js pipelines a query behind a running one when every
+ * connection is busy; the server, expecting COPY data, reads that query's message, ends the session
+ * ("protocol synchronization was lost") and the COPY fails with 'write EPIPE' or 'read ECONNRESET'.
+ */
+export async function copyText(pg: postgres.TransactionSql, statement: string, lines: readonly string[]): Promise<void> {
+  if (typeof (pg as Partial<postgres.TransactionSql>).savepoint !== 'function') {
+    throw new Error(`${statement}: a COPY needs a connection of its own (run it in a transaction, not on the pool)`);
+  }
   if (lines.length === 0) return;
   const query = pg.unsafe(statement) as unknown as postgres.PendingQuery<postgres.Row[]> & { reject: (e: unknown) => void };
   const failed = new Promise<never>((_, reject) => {
@@ -247,5 +255,13 @@ export async function copyText(pg: postgres.Sql, statement: string, lines: reado
   });
   for (let i = 0; i < lines.length; i += 2000) stream.write(`${lines.slice(i, i + 2000).join('\n')}\n`);
   stream.end();
-  await Promise.race([done, failed]);
+  try {
+    await Promise.race([done, failed]);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EPIPE' || code === 'ECONNRESET' || code === 'CONNECTION_CLOSED') {
+      throw new Error(`${statement}: the connection was closed during the COPY (${code})`, { cause: error });
+    }
+    throw error;
+  }
 }
