@@ -36,6 +36,8 @@ const bin = (name: string, file: string) => path.resolve('node_modules', name, f
 interface Totals { passed: number; failed: number; skipped: number }
 const totals: Totals = { passed: 0, failed: 0, skipped: 0 };
 const failedSteps: string[] = [];
+// Named again at the very end, so that the tail of a long CI log says which tests failed and why.
+const failedTests: string[] = [];
 
 async function step(name: string, run: () => Promise<number>) {
   log(`── ${name}`);
@@ -49,11 +51,16 @@ try {
     await step('unit and integration tests (vitest)', () =>
       exitCodeOf(process.execPath, [bin('vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsDir}/vitest.json`], { env }),
     );
-    const vitest = readJson<{ numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number }>(`${resultsDir}/vitest.json`);
+    const vitest = readJson<VitestResults>(`${resultsDir}/vitest.json`);
     if (vitest) {
       totals.passed += vitest.numPassedTests;
       totals.failed += vitest.numFailedTests;
       totals.skipped += vitest.numPendingTests + vitest.numTodoTests;
+      for (const file of vitest.testResults ?? []) {
+        for (const t of file.assertionResults ?? []) {
+          if (t.status === 'failed') failedTests.push(`${path.relative(process.cwd(), file.name)} › ${t.fullName}: ${firstLine(t.failureMessages?.[0])}`);
+        }
+      }
     }
   }
 
@@ -65,11 +72,12 @@ try {
     await step('browser tests (playwright)', () =>
       exitCodeOf(process.execPath, [bin('@playwright/test', 'cli.js'), 'test', ...e2eFilters], { env: { ...env, E2E_DATABASE_URL: e2e.url, AUTH_URL: `http://127.0.0.1:${process.env.E2E_PORT ?? 3100}` } }),
     );
-    const results = readJson<{ stats: { expected: number; unexpected: number; skipped: number; flaky: number } }>(`${resultsDir}/e2e.json`);
+    const results = readJson<PlaywrightResults>(`${resultsDir}/e2e.json`);
     if (results) {
       totals.passed += results.stats.expected + results.stats.flaky;
       totals.failed += results.stats.unexpected;
       totals.skipped += results.stats.skipped;
+      collectPlaywrightFailures(results.suites ?? [], []);
     }
   } finally {
     await e2e.drop();
@@ -81,6 +89,7 @@ try {
   await server.stop();
 }
 
+for (const t of failedTests) log(`failed test: ${t}`);
 if (failedSteps.length) log(`failed: ${failedSteps.join('; ')}`);
 // A step that failed without failing tests of its own (type-check, set-up) still counts as a failure.
 if (failedSteps.length && totals.failed === 0) totals.failed = failedSteps.length;
@@ -94,4 +103,38 @@ function readJson<T>(file: string): T | undefined {
     log(`no results in ${file}`);
     return undefined;
   }
+}
+
+interface VitestResults {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+  testResults?: { name: string; assertionResults?: { fullName: string; status: string; failureMessages?: string[] }[] }[];
+}
+
+interface PlaywrightSuite {
+  title: string;
+  specs?: { title: string; file: string; line: number; ok: boolean; tests?: { results?: { error?: { message?: string } }[] }[] }[];
+  suites?: PlaywrightSuite[];
+}
+interface PlaywrightResults { stats: { expected: number; unexpected: number; skipped: number; flaky: number }; suites?: PlaywrightSuite[] }
+
+function collectPlaywrightFailures(suites: PlaywrightSuite[], titles: string[]) {
+  for (const suite of suites) {
+    const path = suite.title && !suite.title.endsWith('.ts') ? [...titles, suite.title] : titles;
+    for (const spec of suite.specs ?? []) {
+      if (spec.ok) continue;
+      const error = spec.tests?.flatMap((t) => t.results ?? []).find((r) => r.error)?.error?.message;
+      failedTests.push(`${spec.file}:${spec.line} › ${[...path, spec.title].join(' › ')}: ${firstLine(error)}`);
+    }
+    collectPlaywrightFailures(suite.suites ?? [], path);
+  }
+}
+
+/** The first line of an error message, without terminal colours, short enough for one log line. */
+function firstLine(message: string | undefined): string {
+  // eslint-disable-next-line no-control-regex
+  const line = (message ?? 'no message').replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim()) ?? '';
+  return line.trim().slice(0, 300);
 }
