@@ -80,7 +80,7 @@ describe('staff days', () => {
     const now = new Date('2025-03-02T16:00:00Z'); // 01:00 on Monday in Seoul
     expect(staffDay(undefined, now)).toBe('2025-03-03');
     expect(staffDay('2025-02-28', now)).toBe('2025-02-28');
-    for (const bad of ['2025-02-30', '2025-13-01', 'tomorrow', '2025-3-1', '']) {
+    for (const bad of ['2025-02-30', '2025-13-01', 'tomorrow', '2025-3-1', '', '0001-01-01', '1899-12-31']) {
       expect(isClinicDay(bad)).toBe(false);
       expect(staffDay(bad, now)).toBe('2025-03-03');
     }

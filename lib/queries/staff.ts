@@ -15,16 +15,14 @@ import { and, asc, eq, gte, inArray, sql } from 'drizzle-orm';
 import { requireUser } from '../auth/guard';
 import { db as appDb, type Db } from '../db/client';
 import { users } from '../db/schema';
-import { atLocal, clinic as clinicDomain, clinicDay, plusMinutes } from '../domain';
+import { atLocal, clinic as clinicDomain, clinicDay, DayKey, plusMinutes } from '../domain';
 import { recordPersonalDataAccess } from '../privacy/access-log';
 import { rmPatients, rmReservations, rmScheduleClinics, rmScheduleHolds } from '../projections/schema';
 import { getClinicWithTreatments, type CatalogueClinic } from './catalogue';
 
-/** A clinic day, yyyy-mm-dd, that really is a date. */
+/** A clinic day, yyyy-mm-dd, that really is a date within the days the product knows (DayKey). */
 export function isClinicDay(day: string | undefined): day is string {
-  if (!day || !/^\d{4}-\d{2}-\d{2}$/.test(day)) return false;
-  const at = new Date(`${day}T12:00:00+09:00`);
-  return !Number.isNaN(at.getTime()) && clinicDay(at) === day;
+  return DayKey.safeParse(day).success;
 }
 
 /** The day a staff page shows: `?day=` when it is a date, else today (Seoul). */

@@ -3,7 +3,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { getLocale, getTranslations } from 'next-intl/server';
-import { atLocal, clinicDay, localTime } from '@/lib/domain';
+import { atLocal, clinicDay, DayKey, localTime } from '@/lib/domain';
 import { formatKrw, formatSeoulDate } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { bookableDays, bookingClinic, bookingUrl, daySlots, horizonEnd, requireBookingPatient, type BookableTreatment, type BookingKind } from '@/lib/queries/booking';
@@ -17,7 +17,7 @@ export async function generateMetadata(): Promise<Metadata> {
 }
 
 const one = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-const isDay = (v: string | undefined): v is string => !!v && /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v));
+const isDay = (v: string | undefined): v is string => DayKey.safeParse(v).success;
 
 /** A step's frame: numbered heading, and the choice made so far with a link to change it. */
 function Step({ n, title, done, change, changeLabel, children }: { n: number; title: string; done?: string; change?: string; changeLabel: string; children?: React.ReactNode }) {

@@ -4,6 +4,7 @@ import { notFound } from 'next/navigation';
 import { getLocale, getTranslations } from 'next-intl/server';
 import { z } from 'zod';
 import { rescheduleReservationAction } from '@/app/actions/reservations';
+import { DayKey } from '@/lib/domain';
 import { formatKrw, formatSeoulDateTime, formatSeoulShortDate } from '@/lib/format';
 import type { Locale } from '@/lib/i18n/config';
 import { myRescheduleOptions, myReschedulePreview } from '@/lib/queries/reservations';
@@ -13,7 +14,7 @@ import { treatmentLabel } from '../../../_components/reservation-bits';
 
 type Props = { params: Promise<{ reservationId: string }>; searchParams: Promise<{ day?: string; startsAt?: string }> };
 
-const query = z.object({ day: z.iso.date().optional().catch(undefined), startsAt: z.iso.datetime({ offset: true }).optional().catch(undefined) });
+const query = z.object({ day: DayKey.optional().catch(undefined), startsAt: z.iso.datetime({ offset: true }).optional().catch(undefined) });
 
 export async function generateMetadata(): Promise<Metadata> {
   return { title: (await getTranslations('me.reschedule'))('title') };
