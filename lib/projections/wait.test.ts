@@ -3,6 +3,7 @@
  * after the bound (never hangs, never claims 'caught-up'); a projection still being built is not
  * caught up; a checkpoint moving past the position ends the wait on its notification.
  */
+import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { CHECKPOINT_CHANNEL } from './engine';
 import { allProjections } from './registry';
@@ -59,5 +60,27 @@ describe('waitForProjections', () => {
     const { result, ms } = await waiting;
     expect(result).toBe('caught-up');
     expect(ms).toBeLessThan(3000);
+  });
+
+  it('the waiters of one pool share their registry reads: fifty waiting, one notification, a few queries (not fifty each time)', async () => {
+    await setRegistry(400n);
+    let reads = 0;
+    const sql = postgres(t.url, { max: 4, onnotice: () => {}, debug: (_connection, query) => void (query.includes('from projection_registry') && reads++) });
+    try {
+      const waits = Array.from({ length: 50 }, () => waitForProjections(at(450), { sql, timeoutMs: 10_000, pollMs: 60_000 }));
+      await new Promise((r) => setTimeout(r, 500));
+      const first = reads;
+      expect(first).toBeGreaterThan(0);
+      expect(first).toBeLessThan(5);
+      await t.sql.begin(async (tx) => {
+        await tx`update projection_registry set checkpoint_commit = 450, checkpoint_prepare = 450`;
+        await tx`select pg_notify(${CHECKPOINT_CHANNEL}, '450:450')`;
+      });
+      expect(await Promise.all(waits)).toEqual(Array(50).fill('caught-up'));
+      expect(reads - first).toBeGreaterThan(0);
+      expect(reads - first).toBeLessThan(5);
+    } finally {
+      await sql.end();
+    }
   });
 });

@@ -8,7 +8,9 @@
  *   return { ok: true, processing: state === 'timed-out' };    // the UI says "still being processed"
  *
  * The worker NOTIFYs `yeyak_projections` in each batch transaction (delivered at commit); waiters
- * re-check the checkpoints on each notification and, as a fallback, every `pollMs`.
+ * re-check the checkpoints on each notification and, as a fallback, every `pollMs`. The waiters of one
+ * pool share their reads of the registry: with fifty bookings waiting, a notification costs one query,
+ * not fifty (each read is sent after every waiter that joined it asked, so none reads a stale row).
  */
 import type postgres from 'postgres';
 import { appDatabase } from '../db/client';
@@ -32,9 +34,13 @@ export interface WaitOptions {
   known?: readonly Projection[];
 }
 
+type RegistryRow = { name: string; version: number | null; status: string; checkpoint_commit: string; checkpoint_prepare: string };
+
 interface Listener {
   waiters: Set<() => void>;
   ready: Promise<unknown>;
+  /** The registry read that waiters asking now join: not sent yet, so it sees every commit before they asked. */
+  queued?: Promise<RegistryRow[]>;
 }
 
 const listeners = new WeakMap<postgres.Sql, Listener>();
@@ -54,10 +60,20 @@ function listenerFor(sql: postgres.Sql): Listener {
   return listener;
 }
 
-async function caughtUp(sql: postgres.Sql, position: Position, options: WaitOptions): Promise<boolean> {
+function registryRows(sql: postgres.Sql, listener: Listener): Promise<RegistryRow[]> {
+  listener.queued ??= new Promise<RegistryRow[]>((resolve, reject) => {
+    // Sent on the next turn, so the waiters woken by one notification all join this one read.
+    setImmediate(() => {
+      listener.queued = undefined;
+      sql<RegistryRow[]>`select name, version, status, checkpoint_commit::text, checkpoint_prepare::text from projection_registry`.then(resolve, reject);
+    });
+  });
+  return listener.queued;
+}
+
+async function caughtUp(sql: postgres.Sql, listener: Listener, position: Position, options: WaitOptions): Promise<boolean> {
   const known = options.known ?? allProjections;
-  const rows = await sql<{ name: string; version: number | null; status: string; checkpoint_commit: string; checkpoint_prepare: string }[]>`
-    select name, version, status, checkpoint_commit::text, checkpoint_prepare::text from projection_registry`;
+  const rows = await registryRows(sql, listener);
   const names = options.projections ?? known.map((p) => p.name);
   // A projection not live yet (first build, or rebuilding after a version change) is not caught up.
   return names.every((name) => {
@@ -83,7 +99,7 @@ export async function waitForProjections(position: Position, options: WaitOption
       const notified = new Promise<void>((resolve) => {
         signal = resolve;
       });
-      if (await caughtUp(sql, position, options)) return 'caught-up';
+      if (await caughtUp(sql, listener, position, options)) return 'caught-up';
       const left = deadline - Date.now();
       if (left <= 0) return 'timed-out';
       await Promise.race([notified, new Promise((r) => setTimeout(r, Math.min(left, options.pollMs ?? 250)))]);
