@@ -15,6 +15,7 @@ import { generateSecrets, requireSecrets } from '../lib/runtime/secrets';
 import { buildIfStale } from './lib/build';
 import { prepareDatabase } from './lib/prepare';
 import { exitCodeOf } from './lib/processes';
+import { playwrightFailures, vitestFailures, type PlaywrightResults, type VitestResults } from './lib/test-failures';
 
 const e2eOnly = process.argv.includes('--e2e-only');
 // `npm run test:e2e -- e2e/booking.spec.ts`: only those spec files (or Playwright filters).
@@ -56,11 +57,7 @@ try {
       totals.passed += vitest.numPassedTests;
       totals.failed += vitest.numFailedTests;
       totals.skipped += vitest.numPendingTests + vitest.numTodoTests;
-      for (const file of vitest.testResults ?? []) {
-        for (const t of file.assertionResults ?? []) {
-          if (t.status === 'failed') failedTests.push(`${path.relative(process.cwd(), file.name)} › ${t.fullName}: ${firstLine(t.failureMessages?.[0])}`);
-        }
-      }
+      failedTests.push(...vitestFailures(vitest));
     }
   }
 
@@ -77,7 +74,7 @@ try {
       totals.passed += results.stats.expected + results.stats.flaky;
       totals.failed += results.stats.unexpected;
       totals.skipped += results.stats.skipped;
-      collectPlaywrightFailures(results.suites ?? [], []);
+      failedTests.push(...playwrightFailures(results));
     }
   } finally {
     await e2e.drop();
@@ -103,38 +100,4 @@ function readJson<T>(file: string): T | undefined {
     log(`no results in ${file}`);
     return undefined;
   }
-}
-
-interface VitestResults {
-  numPassedTests: number;
-  numFailedTests: number;
-  numPendingTests: number;
-  numTodoTests: number;
-  testResults?: { name: string; assertionResults?: { fullName: string; status: string; failureMessages?: string[] }[] }[];
-}
-
-interface PlaywrightSuite {
-  title: string;
-  specs?: { title: string; file: string; line: number; ok: boolean; tests?: { results?: { error?: { message?: string } }[] }[] }[];
-  suites?: PlaywrightSuite[];
-}
-interface PlaywrightResults { stats: { expected: number; unexpected: number; skipped: number; flaky: number }; suites?: PlaywrightSuite[] }
-
-function collectPlaywrightFailures(suites: PlaywrightSuite[], titles: string[]) {
-  for (const suite of suites) {
-    const path = suite.title && !suite.title.endsWith('.ts') ? [...titles, suite.title] : titles;
-    for (const spec of suite.specs ?? []) {
-      if (spec.ok) continue;
-      const error = spec.tests?.flatMap((t) => t.results ?? []).find((r) => r.error)?.error?.message;
-      failedTests.push(`${spec.file}:${spec.line} › ${[...path, spec.title].join(' › ')}: ${firstLine(error)}`);
-    }
-    collectPlaywrightFailures(suite.suites ?? [], path);
-  }
-}
-
-/** The first line of an error message, without terminal colours, short enough for one log line. */
-function firstLine(message: string | undefined): string {
-  // eslint-disable-next-line no-control-regex
-  const line = (message ?? 'no message').replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim()) ?? '';
-  return line.trim().slice(0, 300);
 }
