@@ -18,6 +18,7 @@
  *   runs them) on AUDIT_PORT (default 3174); an auditor's CSV export of the whole trail (every row,
  *   1M+) through POST /audit/export, read to the end by a client; the web process tree's resident
  *   memory sampled every 50 ms: peak minus idle (median of 2 s before the export, after a warm-up export).
+ *   AUDIT_EXISTING_BUILD=true serves the build in .next as it is (no build; its id and time are kept).
  * Writes bench/results/audit.json with the machine. AUDIT_QUERIES_ONLY=true stops before the server (no result file).
  */
 import fs from 'node:fs';
@@ -227,7 +228,13 @@ export async function runAuditBench(): Promise<Figure[]> {
       printTable('audit trail (queries only)', figures);
       return figures;
     }
-    await buildIfStale(log);
+    if (process.env.AUDIT_EXISTING_BUILD === 'true') {
+      // Serve the production build already in .next as it is (when another process owns the builds):
+      // the result records which build that was, so a figure can be matched with the sources it ran.
+      const stat = fs.statSync('.next/BUILD_ID');
+      notes.build = { id: fs.readFileSync('.next/BUILD_ID', 'utf8').trim(), builtAt: stat.mtime.toISOString(), rebuilt: false };
+      log(`serving the existing build ${(notes.build as { id: string }).id} of ${stat.mtime.toISOString()} (AUDIT_EXISTING_BUILD=true)`);
+    } else await buildIfStale(log);
     const baseUrl = `http://127.0.0.1:${PORT}`;
     Object.assign(process.env, { SERVE_HOST: '127.0.0.1', AUTH_URL: baseUrl });
     group = serveApp({ databaseUrl: scratch.url, dev: false, port: PORT, hostname: '127.0.0.1', log });
@@ -249,6 +256,8 @@ export async function runAuditBench(): Promise<Figure[]> {
       const started = performance.now();
       const response = await fetch(`${baseUrl}/audit/export`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ log: 'trail', format: 'csv', reason: 'benchmark', ...fields }), redirect: 'manual' });
       if (response.status !== 200) throw new Error(`export answered ${response.status}`);
+      // As a browser gets it: fetch asks for gzip/br like one, so Next.js compresses the body.
+      notes.exportContentEncoding = response.headers.get('content-encoding') ?? 'identity';
       let bytes = 0;
       let lines = 0;
       const reader = response.body!.getReader();

@@ -12,12 +12,12 @@ import { appDatabase } from '../db/client';
 import { accessLog } from '../db/schema';
 import { recordSecurityEvent } from '../auth/security-log';
 import { recordPersonalDataAccess } from '../privacy/access-log';
-import { trailCursorOf, trailPageOf, type AuditFilters, type TrailPage, type TrailRow, type TrailScope } from '../projections/read-models/audit-log/trail';
+import { trailExportPagesOf, trailPageOf, type AuditFilters, type TrailExportRow, type TrailPage, type TrailScope } from '../projections/read-models/audit-log/trail';
 import { rmAuditLog, rmPatients } from '../projections/schema';
 import { accessLogEntryColumns, accessLogWhere, type AccessLogEntry, type AccessLogFilters } from './access-log';
 import type { RequestOrigin } from '../runtime/request-origin';
 
-export { auditFiltersSchema, auditRoles, businessEventTypes, trailEventTypes, TRAIL_PAGE_SIZE, type AuditFilters, type TrailPage, type TrailRow } from '../projections/read-models/audit-log/trail';
+export { auditFiltersSchema, auditRoles, businessEventTypes, trailEventTypes, TRAIL_EXPORT_PAGE_SIZE, TRAIL_PAGE_SIZE, type AuditFilters, type TrailExportRow, type TrailPage, type TrailRow } from '../projections/read-models/audit-log/trail';
 
 /** The audit area's reader and their scope: every clinic for auditors, their own for a clinic manager. */
 async function auditReader(callbackUrl: string): Promise<{ user: SessionUser; scope: TrailScope }> {
@@ -55,11 +55,11 @@ async function recordExport(user: SessionUser, scope: TrailScope, log: 'trail' |
   await recordSecurityEvent(db, { type: 'export', userId: user.id, origin: request.origin, detail: { log, format: request.format, reason: request.reason, accessLogId: entry.id, ...(scope.clinicId ? { clinicId: scope.clinicId } : {}), filters: fields } });
 }
 
-/** The whole filtered trail for an export (recorded first), read through a database cursor. */
-export async function auditTrailExport(filters: Partial<AuditFilters>, request: ExportRequest): Promise<{ rows: AsyncIterable<TrailRow[]> }> {
+/** The whole filtered trail for an export (recorded first), read in keyset pages as the consumer asks for them. */
+export async function auditTrailExport(filters: Partial<AuditFilters>, request: ExportRequest): Promise<{ rows: AsyncIterable<TrailExportRow[]> }> {
   const { user, scope } = await auditReader('/audit');
   await recordExport(user, scope, 'trail', request, filters.patient ? [filters.patient] : []);
-  return { rows: trailCursorOf(appDatabase().sql, scope, filters) };
+  return { rows: trailExportPagesOf(appDatabase().sql, scope, filters) };
 }
 
 /**

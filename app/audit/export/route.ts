@@ -1,10 +1,11 @@
 /**
  * Export of the audit trail or the access log (issue 10 item 5): CSV or JSON of the current filter,
- * streamed from a database cursor (one batch in memory at a time, read when the client is ready for
- * it), never the whole result. A plain form POST from /audit (log=trail) or /audit/access (log=access)
- * with the page's filters as fields, a format and a required reason. Before the first row the export
- * is recorded in the access log (action 'export', the reason) and as a security event 'export' (so it
- * appears in the trail). Auditors (and, with their scope, clinic managers) only.
+ * streamed a page at a time (the trail: keyset pages; the access log: a database cursor), each read
+ * only when the client is ready for it, never the whole result. A plain form POST from /audit
+ * (log=trail) or /audit/access (log=access) with the page's filters as fields, a format and a
+ * required reason. Before the first row the export is recorded in the access log (action 'export',
+ * the reason) and as a security event 'export' (so it appears in the trail). Auditors (and, with
+ * their scope, clinic managers) only.
  *
  * POST only (a cross-site form cannot send the SameSite=Lax session cookie with a POST).
  */
@@ -14,7 +15,7 @@ import { auditScopeOf } from '@/lib/auth/audit-scope';
 import { currentUser } from '@/lib/auth/guard';
 import { recordRefusal } from '@/lib/auth/refusals';
 import { accessLogFiltersSchema, type AccessLogEntry } from '@/lib/queries/access-log';
-import { accessLogExport, auditFiltersSchema, auditTrailExport, type TrailRow } from '@/lib/queries/audit';
+import { accessLogExport, auditFiltersSchema, auditTrailExport, type TrailExportRow } from '@/lib/queries/audit';
 import { requestOrigin } from '@/lib/runtime/request-origin';
 import { streamOf } from './stream';
 
@@ -31,7 +32,7 @@ const KST = 9 * 60 * 60 * 1000;
 const kst = (d: Date) => `${new Date(d.getTime() + KST).toISOString().slice(0, 23)}+09:00`;
 
 const trailColumns = ['occurred_at_kst', 'source', 'type', 'actor_id', 'actor_role', 'clinic_id', 'patient_id', 'stream_id', 'revision', 'summary', 'correlation_id'] as const;
-const trailRecord = (r: TrailRow) => ({
+const trailRecord = (r: TrailExportRow) => ({
   occurred_at_kst: kst(r.occurredAt),
   source: r.source,
   type: r.type,

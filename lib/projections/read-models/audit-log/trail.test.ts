@@ -2,14 +2,14 @@
  * The trail's queries over a real database: business events (rm_audit_log rows) and security events
  * merged newest first, keyset pages that neither skip nor repeat a row (also between rows of the same
  * instant, across both sources), back and forth; each filter, the scope of a manager, free text, and
- * the cursor an export reads through.
+ * the keyset pages an export reads through.
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { securityEvents, users } from '../../../db/schema';
 import { createTestDatabase } from '../../../testing/db';
 import { rmAuditLog } from './table';
-import { auditFiltersSchema, encodeCursor, trailCursorOf, trailPageOf, type AuditFilters, type TrailRow } from './trail';
+import { auditFiltersSchema, encodeCursor, trailExportPagesOf, trailPageOf, type AuditFilters, type TrailExportRow } from './trail';
 
 const t = await createTestDatabase();
 
@@ -65,11 +65,11 @@ beforeAll(async () => {
 
 const filters = (f: Record<string, string> = {}) => auditFiltersSchema.parse(f);
 const all = async (f: Partial<AuditFilters>, scope = { clinicId: null as string | null }) => {
-  const rows: TrailRow[] = [];
-  for await (const chunk of trailCursorOf(t.sql, scope, f, 2)) rows.push(...chunk);
+  const rows: TrailExportRow[] = [];
+  for await (const chunk of trailExportPagesOf(t.sql, scope, f, 2)) rows.push(...chunk);
   return rows;
 };
-const label = (r: TrailRow) => `${r.type}@${(r.occurredAt.getTime() - base) / 60_000}`;
+const label = (r: TrailExportRow) => `${r.type}@${(r.occurredAt.getTime() - base) / 60_000}`;
 
 describe('the audit trail', () => {
   it('merges business and security events, newest first; at one instant security events before events, events newest position first', async () => {

@@ -1,8 +1,8 @@
 /**
  * The audit trail's queries (issue 10 items 1, 5, 6): the audit-log read model (business events)
  * merged with security_events (sign-ins, refusals, exports, …), newest first, filtered, in keyset
- * pages (no OFFSET: a page is an index range scan that stops after one page) or streamed whole
- * through a database cursor for an export. lib/queries/audit.ts is the entry point (it checks the
+ * pages (no OFFSET: a page is an index range scan that stops after one page), also for an export,
+ * which reads the whole filtered trail page after page. lib/queries/audit.ts is the entry point (it checks the
  * caller); these take the database and a scope.
  *
  * Order: (occurred_at, source, k1, k2) descending, where source 0 = event (k1, k2 = its log
@@ -202,7 +202,7 @@ const securityColumns = (sql: postgres.Sql) => sql`
   null::text as stream_id, null::int as revision, null::text as entity_type, s.type, null::int as schema_version,
   coalesce(s.detail::text, '') as summary, null::text as correlation_id`;
 
-function toRow(r: RawRow): TrailRow {
+function toExportRow(r: RawRow): TrailExportRow {
   return {
     source: r.source === 0 ? 'event' : 'security',
     key: r.key,
@@ -218,8 +218,11 @@ function toRow(r: RawRow): TrailRow {
     schemaVersion: r.schema_version,
     summary: r.source === 1 ? securitySummary(r.summary) : r.summary,
     correlationId: r.correlation_id,
-    cursor: encodeCursor([r.at_text, r.source, r.k1, r.k2]),
   };
+}
+
+function toRow(r: RawRow): TrailRow {
+  return { ...toExportRow(r), cursor: encodeCursor([r.at_text, r.source, r.k1, r.k2]) };
 }
 
 function securitySummary(detail: string): string {
@@ -244,17 +247,13 @@ export interface TrailPage {
 }
 
 /**
- * One page of the trail. Each side takes its first page+1 rows from its own index (its filters'
- * index, in the trail's order), then the two are merged: two short index range scans, whatever the
- * log's size.
+ * The raw rows of one page in the trail's order from `cursor` (exclusive) in direction `dir`: each
+ * side takes its first `n` rows from its own index (its filters' index, in the trail's order), then
+ * the two are merged — two short index range scans, whatever the log's size.
  */
-export async function trailPageOf(sql: postgres.Sql, scope: TrailScope, filters: Partial<AuditFilters>, pageSize = TRAIL_PAGE_SIZE): Promise<TrailPage> {
-  const dir = filters.after && !filters.before ? 'newer' : 'older';
-  const cursor = dir === 'newer' ? filters.after : filters.before;
-  const n = pageSize + 1;
-  const desc = dir === 'older';
-  const order = desc ? sql`desc` : sql`asc`;
-  const rows = await sql<RawRow[]>`
+function pageRows(sql: postgres.Sql, scope: TrailScope, filters: Partial<AuditFilters>, cursor: TrailCursor | undefined, dir: 'older' | 'newer', n: number): Promise<RawRow[]> {
+  const order = dir === 'older' ? sql`desc` : sql`asc`;
+  return sql<RawRow[]>`
     select * from (
       (select ${eventColumns(sql)} from rm_audit_log e
         where ${eventWhere(sql, scope, filters, cursor, dir)}
@@ -266,6 +265,13 @@ export async function trailPageOf(sql: postgres.Sql, scope: TrailScope, filters:
     ) t
     order by occurred_at ${order}, source ${order}, k1::bigint ${order}, k2::bigint ${order}
     limit ${n}`;
+}
+
+/** One page of the trail (keyset: its rows and its neighbours' cursors). */
+export async function trailPageOf(sql: postgres.Sql, scope: TrailScope, filters: Partial<AuditFilters>, pageSize = TRAIL_PAGE_SIZE): Promise<TrailPage> {
+  const dir = filters.after && !filters.before ? 'newer' : 'older';
+  const cursor = dir === 'newer' ? filters.after : filters.before;
+  const rows = await pageRows(sql, scope, filters, cursor, dir, pageSize + 1);
   const more = rows.length > pageSize;
   const page = rows.slice(0, pageSize).map(toRow);
   if (dir === 'newer') {
@@ -277,24 +283,37 @@ export async function trailPageOf(sql: postgres.Sql, scope: TrailScope, filters:
   return { rows: page, older: more ? page.at(-1)!.cursor : null, newer: cursor && page.length > 0 ? page[0]!.cursor : null };
 }
 
+/** A row of an export: a trail row without the page cursor (which an export does not need). */
+export type TrailExportRow = Omit<TrailRow, 'cursor'>;
+
 /**
- * The whole filtered trail in the trail's order, as a database cursor read `batch` rows at a time:
- * an export never holds more than one batch (postgres.js fetches the next one when asked).
+ * Rows per page of an export. Each page is one short keyset query (pageRows) whose rows are parsed,
+ * encoded and dropped before the next page is asked for; a smaller page keeps less garbage alive
+ * across a young-generation collection (so less of it is promoted to the old generation, where it
+ * stays until a full collection), a larger one costs fewer queries (docs/PERFORMANCE.md, audit trail).
  */
-export function trailCursorOf(sql: postgres.Sql, scope: TrailScope, filters: Partial<AuditFilters>, batch = 1000): AsyncIterable<TrailRow[]> {
+export const TRAIL_EXPORT_PAGE_SIZE = 250;
+
+/**
+ * The whole filtered trail in the trail's order, for an export, as keyset pages of `pageSize` rows:
+ * a page is queried only when the consumer asks for it (the iterator's next()), so an export holds
+ * one page at a time and a slow reader holds no database connection, snapshot or result between
+ * pages (a cursor would keep a pool connection and its transaction open for the whole download).
+ */
+export function trailExportPagesOf(sql: postgres.Sql, scope: TrailScope, filters: Partial<AuditFilters>, pageSize = TRAIL_EXPORT_PAGE_SIZE): AsyncIterable<TrailExportRow[]> {
   const f = { ...filters, before: undefined, after: undefined };
-  const query = sql<RawRow[]>`
-    select * from (
-      select ${eventColumns(sql)} from rm_audit_log e where ${eventWhere(sql, scope, f, undefined, 'older')}
-      union all
-      select ${securityColumns(sql)} from security_events s left join users u on u.id = s.user_id
-        where ${securityWhere(sql, scope, f, undefined, 'older')}
-    ) t
-    order by occurred_at desc, source desc, k1::bigint desc, k2::bigint desc`;
-  const rows = query.cursor(batch);
   return {
     async *[Symbol.asyncIterator]() {
-      for await (const chunk of rows) yield chunk.map(toRow);
+      let cursor: TrailCursor | undefined;
+      for (;;) {
+        const raw = await pageRows(sql, scope, f, cursor, 'older', pageSize);
+        if (raw.length === 0) return;
+        const last = raw.at(-1)!;
+        cursor = [last.at_text, last.source, last.k1, last.k2];
+        const more = raw.length === pageSize;
+        yield raw.map(toExportRow);
+        if (!more) return;
+      }
     },
   };
 }
