@@ -30,7 +30,9 @@ export default async function RootLayout({ children }: { children: React.ReactNo
   return (
     <html lang={locale}>
       <body className={`${pretendard.className} min-h-screen bg-stone-50 text-stone-900 antialiased`}>
-        <NextIntlClientProvider>
+        {/* No messages to the client here: each segment whose client components translate hands them
+            their own namespaces (lib/i18n/client-namespaces.ts), so a page does not carry the whole UI's. */}
+        <NextIntlClientProvider messages={{}}>
           <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:px-3 focus:py-2">
             {t('skipToContent')}
           </a>

@@ -10,6 +10,7 @@
  */
 import http from 'node:http';
 import next from 'next';
+import { uncompressedActionRedirectHop } from '../lib/runtime/action-redirect-hop';
 import { clientAddress, forwardingHeaders, proxyTrustFromEnv } from '../lib/runtime/request-origin';
 import { MissingSecrets, requireSecrets, secretNames } from '../lib/runtime/secrets';
 
@@ -45,6 +46,8 @@ function pinOrigin(req: http.IncomingMessage): void {
 }
 
 const server = http.createServer((req, res) => {
+  // Next's own fetch of a redirecting action's target page: not compressed on the loopback hop.
+  uncompressedActionRedirectHop(req.socket.remoteAddress, req.headers);
   pinOrigin(req);
   void handle(req, res);
 });
