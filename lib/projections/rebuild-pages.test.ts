@@ -53,7 +53,8 @@ describe('rebuild pages', () => {
   for (const { pageSize, retainedRows, why } of [
     { pageSize: 7, retainedRows: undefined, why: 'pages of 7 events' },
     { pageSize: 5000, retainedRows: undefined, why: 'one page for the whole log' },
-    { pageSize: 13, retainedRows: 40, why: 'a budget of 40 retained rows (rows read back from the shadow tables)' },
+    { pageSize: 13, retainedRows: 40, why: 'a budget of 40 retained rows (the least recently used read back from the shadow tables)' },
+    { pageSize: 29, retainedRows: 0, why: 'no row retained (every row written before read back)' },
     { pageSize: 1, retainedRows: undefined, why: 'pages of one event' },
   ]) {
     it(`equals the live path, table by table, with ${why}`, { timeout: 180_000 }, async () => {

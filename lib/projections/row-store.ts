@@ -31,23 +31,86 @@ export interface TableShape {
 
 type Row = Record<string, unknown>;
 
-/** Rows retained over all tables of one rebuild before the largest table's rows are let go. */
-export interface RetainBudget {
-  rows: number;
-  readonly limit: number;
+/**
+ * The rows one rebuild keeps in memory, over all tables of all its stores. Each table keeps its rows
+ * in the order they were last used (written or looked up); over the limit, the table retaining the
+ * most lets go of its least recently used rows (their keys stay known: a load reads them from the
+ * table again), down to 90 % of the limit, so trimming is not done on every page.
+ */
+export class RetainBudget {
+  /** Rows retained now, over every table. */
+  rows = 0;
+  /** The most rows retained at the end of a page (after trimming). */
+  peak = 0;
+  private readonly tables = new Set<TableState>();
+
+  constructor(readonly limit: number = Infinity) {}
+
+  /** @internal */
+  track(s: TableState): void {
+    this.tables.add(s);
+  }
+
+  /** Keys known to be in the shadow tables, over every table (each a string in memory). */
+  get knownKeys(): number {
+    let n = 0;
+    for (const s of this.tables) n += s.written.size;
+    return n;
+  }
+
+  /**
+   * Over the limit: the largest tables let go of their least recently used rows, down to one level
+   * (the tables above it cut to it), until 90 % of the limit is retained.
+   */
+  trim(): void {
+    if (this.rows > this.limit) {
+      const excess = this.rows - Math.floor(this.limit * 0.9);
+      const tables = [...this.tables].filter((s) => s.retained.size > 0).sort((a, b) => b.retained.size - a.retained.size);
+      // The level: the largest L with sum(max(0, size - L)) >= excess.
+      let above = 0;
+      let level = 0;
+      for (let i = 0; i < tables.length; i++) {
+        above += tables[i]!.retained.size;
+        const next = i + 1 < tables.length ? tables[i + 1]!.retained.size : 0;
+        // Cutting the first i + 1 tables to `next` frees above - (i + 1) * next rows.
+        if (above - (i + 1) * next >= excess) {
+          level = Math.max(next, Math.floor((above - excess) / (i + 1)));
+          break;
+        }
+      }
+      for (const s of tables) {
+        let evict = s.retained.size - level;
+        if (evict <= 0) break;
+        this.rows -= evict;
+        for (const key of s.retained.keys()) {
+          s.retained.delete(key);
+          if (--evict === 0) break;
+        }
+      }
+    }
+    this.peak = Math.max(this.peak, this.rows);
+  }
+
+  /** Lets go of everything every store of this budget holds (the rebuild has ended). */
+  release(): void {
+    for (const s of this.tables) {
+      s.written.clear();
+      s.retained.clear();
+      s.dirty.clear();
+    }
+    this.tables.clear();
+    this.rows = 0;
+  }
 }
 
 class TableState {
   /** Keys present in the shadow table (not tracked for append-only tables). */
   readonly written = new Set<string>();
-  /** Rows as last written, by key; `retaining` false once let go (then read from the table). */
+  /** Rows as last written, by key, least recently used first (never for append-only tables). */
   readonly retained = new Map<string, Row>();
-  retaining = true;
   /** Written by handlers in this page, not yet in the table (null: deleted). */
   readonly dirty = new Map<string, Row | null>();
-  constructor(readonly shape: TableShape) {
-    if (shape.appendOnly) this.retaining = false;
-  }
+  constructor(readonly shape: TableShape) {}
 }
 
 export type Lookup = { known: true; row: Row | undefined } | { known: false };
@@ -55,15 +118,27 @@ export type Lookup = { known: true; row: Row | undefined } | { known: false };
 export class RowStore {
   private readonly tables = new Map<PgTable, TableState>();
 
-  constructor(private readonly budget: RetainBudget = { rows: 0, limit: Infinity }) {}
+  constructor(private readonly budget: RetainBudget = new RetainBudget()) {}
 
   private state(shape: TableShape): TableState {
     let s = this.tables.get(shape.table);
     if (!s) {
       s = new TableState(shape);
       this.tables.set(shape.table, s);
+      this.budget.track(s);
     }
     return s;
+  }
+
+  /** Rows retained and keys known by this store (tests, diagnostics). */
+  get size(): { retained: number; known: number } {
+    let retained = 0;
+    let known = 0;
+    for (const s of this.tables.values()) {
+      retained += s.retained.size;
+      known += s.written.size;
+    }
+    return { retained, known };
   }
 
   /** What the shadow table holds for `key` at the start of this page, if known without reading it. */
@@ -71,7 +146,12 @@ export class RowStore {
     const s = this.state(shape);
     if (s.shape.appendOnly) return { known: false };
     const retained = s.retained.get(key);
-    if (retained) return { known: true, row: retained };
+    if (retained) {
+      // Most recently used last.
+      s.retained.delete(key);
+      s.retained.set(key, retained);
+      return { known: true, row: retained };
+    }
     if (!s.written.has(key)) return { known: true, row: undefined };
     return { known: false }; // written, no longer retained
   }
@@ -91,13 +171,15 @@ export class RowStore {
     // time (a COPY takes the connection).
     const statements: SQL[] = [];
     const copies: Array<() => Promise<void>> = [];
+    const retain = this.budget.limit > 0;
     for (const s of this.tables.values()) {
       if (s.dirty.size === 0) continue;
       const fresh: Row[] = [];
       const existing: Row[] = [];
       const deletes: string[] = [];
+      const appendOnly = s.shape.appendOnly;
       for (const [key, row] of s.dirty) {
-        const present = s.shape.appendOnly ? false : s.written.has(key);
+        const present = appendOnly ? false : s.written.has(key);
         if (row === null) {
           if (present) deletes.push(key);
           s.written.delete(key);
@@ -105,10 +187,13 @@ export class RowStore {
           continue;
         }
         (present ? existing : fresh).push(row);
-        if (!s.shape.appendOnly) s.written.add(key);
-        if (s.retaining) {
-          if (!s.retained.has(key)) this.budget.rows++;
+        if (appendOnly) continue;
+        s.written.add(key);
+        if (retain) {
+          // Most recently used last.
+          if (s.retained.delete(key)) this.budget.rows--;
           s.retained.set(key, row);
+          this.budget.rows++;
         }
       }
       s.dirty.clear();
@@ -128,19 +213,7 @@ export class RowStore {
     const refused = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (refused) throw refused.reason;
     for (const copy of copies) await copy();
-    this.trim();
-  }
-
-  /** Over budget: the table retaining the most rows lets go of them (its loads read the table again). */
-  private trim(): void {
-    while (this.budget.rows > this.budget.limit) {
-      let largest: TableState | undefined;
-      for (const s of this.tables.values()) if (s.retaining && (!largest || s.retained.size > largest.retained.size)) largest = s;
-      if (!largest || largest.retained.size === 0) return;
-      this.budget.rows -= largest.retained.size;
-      largest.retained.clear();
-      largest.retaining = false;
-    }
+    this.budget.trim();
   }
 }
 
