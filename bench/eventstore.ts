@@ -19,15 +19,17 @@
  * Prints a table and writes bench/results/eventstore.json. Env: BENCH_SECONDS (per side and scenario, default 4).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import postgres from 'postgres';
 import { createEventStore, newEventId, type EventStore, type NewEvent } from '@/lib/eventstore';
 import { createScratchDatabase } from '@/lib/db/scratch';
+import { PostgresEventStore } from '@/lib/eventstore/postgres/store';
 import { benchMachine, isMain, percentile, printTable, round, runFor, writeResult, type Figure } from './lib';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ONLY_W16 = process.env.BENCH_ES_ONLY === 'w16';
 
 function sampleEvent(i: number): NewEvent {
   // An event of typical size (≈ 600 B stored with its metadata and hash).
@@ -76,7 +78,7 @@ export async function runEventStoreBench(): Promise<Figure[]> {
       type text not null, schema_version integer not null, data jsonb not null, metadata jsonb not null,
       recorded_at timestamptz not null default now())`;
     const hmacKey = process.env.EVENT_HMAC_KEY || randomBytes(32).toString('base64');
-    const store = await createEventStore({ databaseUrl: url, hmacKey, maxConnections: 16, applicationName: 'bench' });
+    let store = await createEventStore({ databaseUrl: url, hmacKey, maxConnections: 16, applicationName: 'bench' });
     stores.push(store);
 
     // The raw rows are exactly what the store writes (including the hash in metadata).
@@ -105,6 +107,41 @@ export async function runEventStoreBench(): Promise<Figure[]> {
           out.set(pid, (Number(fields[11]) + Number(fields[12])) / ticksPerMs);
         } catch {
           // Gone, or another machine's server: not counted.
+        }
+      }
+      return out;
+    };
+
+    /** The machine's CPU time (ms, all cores) busy and in total so far, from /proc/stat (Linux). */
+    const machineCpu = (): { busyMs: number; totalMs: number } => {
+      try {
+        const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+        const total = line.slice(0, 8).reduce((a, b) => a + b, 0);
+        const idle = line[3]! + line[4]!;
+        return { busyMs: (total - idle) / ticksPerMs, totalMs: total / ticksPerMs };
+      } catch {
+        return { busyMs: 0, totalMs: 0 };
+      }
+    };
+    /** CPU time (ms) of the server's processes that are not backends of this database (WAL writer, checkpointer, other databases' backends). */
+    const serverOtherCpu = (exclude: Map<number, number>): Map<number, number> => {
+      const out = new Map<number, number>();
+      let entries: string[] = [];
+      try {
+        entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+      } catch {
+        return out;
+      }
+      for (const d of entries) {
+        const pid = Number(d);
+        if (exclude.has(pid)) continue;
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          if (!stat.includes('(postgres)')) continue;
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          out.set(pid, (Number(fields[11]) + Number(fields[12])) / ticksPerMs);
+        } catch {
+          // Gone meanwhile.
         }
       }
       return out;
@@ -156,7 +193,8 @@ export async function runEventStoreBench(): Promise<Figure[]> {
         });
       // Other work on the machine comes and goes: alternate 1 s slices of each side, in rotating
       // order, so that all sides see the same conditions, and add them up.
-      const statsBefore = { ...((store as unknown as { batchStats?: { batches: number; appends: number } }).batchStats ?? { batches: 0, appends: 0 }) };
+      const current = (store as unknown as { batchStats?: { batches: number; appends: number; sizes: number[] } }).batchStats;
+      const statsBefore = { batches: current?.batches ?? 0, appends: current?.appends ?? 0, sizes: [...(current?.sizes ?? [])] };
       const appends = new Array<number>(writers).fill(0);
       const inserts = new Array<number>(writers).fill(0);
       const append = { ops: 0, elapsedMs: 0 };
@@ -166,23 +204,35 @@ export async function runEventStoreBench(): Promise<Figure[]> {
         [appendOnce, append],
         [rawOnce, rawRun],
       ];
-      if (batch === 1 && writers === 16) sides.push([statementOnce, statementRun]);
+      if (batch === 1 && writers === 16 && !process.env.BENCH_ES_NO_STATEMENT) sides.push([statementOnce, statementRun]);
       // CPU spent per side (this database's PostgreSQL backends + this process), which the load of
       // other work on the machine does not change the way it changes rates.
-      const cpu = new Map<object, { pgMs: number; nodeMs: number }>(sides.map(([, into]) => [into, { pgMs: 0, nodeMs: 0 }]));
+      // Also the whole machine's (is it CPU-bound?) and the server's other processes' (WAL writer etc.).
+      const cpu = new Map<object, { pgMs: number; nodeMs: number; serverOtherMs: number; machineBusyMs: number; machineTotalMs: number }>(
+        sides.map(([, into]) => [into, { pgMs: 0, nodeMs: 0, serverOtherMs: 0, machineBusyMs: 0, machineTotalMs: 0 }]),
+      );
       for (let slice = 0; slice < SECONDS; slice++) {
         const order = slice % 2 === 0 ? sides : [...sides].reverse();
         for (const [f, into] of order) {
           const pg0 = await backendCpu();
+          const other0 = serverOtherCpu(pg0);
+          const machine0 = machineCpu();
           const node0 = process.cpuUsage();
           const r = await f(1000);
           const node1 = process.cpuUsage(node0);
+          const machine1 = machineCpu();
           const pg1 = await backendCpu();
+          const other1 = serverOtherCpu(pg1);
           let pgMs = 0;
           for (const [pid, ms] of pg1) pgMs += ms - (pg0.get(pid) ?? 0);
+          let serverOtherMs = 0;
+          for (const [pid, ms] of other1) if (other0.has(pid)) serverOtherMs += ms - other0.get(pid)!;
           const c = cpu.get(into)!;
           c.pgMs += pgMs;
           c.nodeMs += (node1.user + node1.system) / 1000;
+          c.serverOtherMs += serverOtherMs;
+          c.machineBusyMs += machine1.busyMs - machine0.busyMs;
+          c.machineTotalMs += machine1.totalMs - machine0.totalMs;
           into.ops += r.ops;
           into.elapsedMs += r.elapsedMs;
         }
@@ -203,6 +253,18 @@ export async function runEventStoreBench(): Promise<Figure[]> {
         add(`raw_insert_${kind}_w${writers}_cpu_us_per_row`, Math.round(perEvent(rawRun, 'both')), 'µs');
         add(`raw_insert_${kind}_w${writers}_cpu_us_per_row_postgres`, Math.round(perEvent(rawRun, 'pgMs')), 'µs');
         add(`append_${kind}_w${writers}_cpu_ratio_to_raw`, round(perEvent(rawRun, 'both') / Math.max(1e-9, perEvent(append, 'both')), 2), 'ratio');
+        // Where the machine's two cores went during each side: this process, this database's
+        // backends, the server's other processes, and everything else (other work on the machine).
+        for (const [label, into] of [['append', append], ['raw_insert', rawRun], ['es_append_statement_only', statementRun]] as const) {
+          const c = cpu.get(into);
+          if (!c || into.ops === 0) continue;
+          const cores = (ms: number) => round(ms / into.elapsedMs, 2);
+          add(`${label}_${kind}_w${writers}_machine_busy_pct`, round((100 * c.machineBusyMs) / Math.max(1, c.machineTotalMs), 1), '%');
+          add(`${label}_${kind}_w${writers}_cores_bench_process`, cores(c.nodeMs), 'cores');
+          add(`${label}_${kind}_w${writers}_cores_postgres_backends`, cores(c.pgMs), 'cores');
+          add(`${label}_${kind}_w${writers}_cores_postgres_other`, cores(c.serverOtherMs), 'cores');
+          add(`${label}_${kind}_w${writers}_cores_rest_of_machine`, cores(Math.max(0, c.machineBusyMs - c.nodeMs - c.pgMs - c.serverOtherMs)), 'cores');
+        }
       }
       if (statementRun.ops > 0) {
         const statementRate = statementRun.ops / (statementRun.elapsedMs / 1000);
@@ -211,13 +273,39 @@ export async function runEventStoreBench(): Promise<Figure[]> {
       }
       if (batch === 1) appendLatencies.set(writers, latencies);
       // Group commit: how many appends shared a transaction on average (this scenario's appends only).
-      const stats = (store as unknown as { batchStats?: { batches: number; appends: number } }).batchStats;
+      const stats = (store as unknown as { batchStats?: { batches: number; appends: number; sizes: number[] } }).batchStats;
       if (stats) {
         add(`append_${kind}_w${writers}_appends_per_transaction`, round((stats.appends - statsBefore.appends) / Math.max(1, stats.batches - statsBefore.batches), 1), 'appends');
+        // The distribution: transactions by the appends they held (p50 and max, weighted by appends).
+        const sizes = stats.sizes.map((n, k) => (n ?? 0) - (statsBefore.sizes[k] ?? 0));
+        const byAppend: number[] = [];
+        sizes.forEach((n, k) => {
+          for (let j = 0; j < n * k; j++) byAppend.push(k);
+        });
+        if (byAppend.length > 0) {
+          add(`append_${kind}_w${writers}_transaction_size_p50_per_append`, percentile(byAppend, 50), 'appends');
+          add(`append_${kind}_w${writers}_transaction_size_max`, Math.max(...byAppend), 'appends');
+        }
       }
     };
 
     console.log(`[bench] append vs raw INSERT, ${SECONDS} s per scenario`);
+    if (ONLY_W16) {
+      // A probe (BENCH_ES_ONLY=w16): the 16-writer single-event scenario alone, no result file.
+      // BENCH_ES_VARIANTS=unbalanced,balanced,…: the scenario once per store variant, in one run.
+      const variants = (process.env.BENCH_ES_VARIANTS ?? 'balanced').split(',');
+      for (const variant of variants) {
+        if (variants.length > 1) {
+          const options = { databaseUrl: url, hmacKey, maxConnections: 16, applicationName: `bench-${variant}` };
+          store = new PostgresEventStore({ ...options, balancedBatches: variant !== 'unbalanced', maxBatchesInFlight: Number(/inflight(\d+)/.exec(variant)?.[1] ?? 2) });
+          stores.push(store);
+        }
+        console.log(`[bench] variant ${variant}`);
+        await scenario(1, 16);
+      }
+      printTable('Event store (PostgreSQL backend), 16 single-event writers only', figures);
+      return figures;
+    }
     for (const writers of [1, 8, 16]) await scenario(1, writers);
     for (const writers of [1, 8, 16]) await scenario(100, writers);
     for (const writers of [1, 16]) {

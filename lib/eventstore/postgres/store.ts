@@ -22,7 +22,7 @@
 import postgres from 'postgres';
 import { DuplicateEventId, EventStoreClosed, EventStoreUnavailable, InvalidEvent, StreamNotFound, WrongExpectedVersion } from '../errors';
 import { chainEncodedEvents, comparePositions, encodeEventsForAppend, satisfies, validateExpectedRevision, validateStreamId, type EncodedEvent } from '../envelope';
-import { hmacKeyObject, StreamChainVerifier } from '../hash-chain';
+import { hmacKeyObject, StreamChainVerifier, type VerifiableEvent } from '../hash-chain';
 import type { KeyObject } from 'node:crypto';
 import type {
   AppendOptions,
@@ -33,6 +33,7 @@ import type {
   EventHandler,
   EventStore,
   ExpectedRevision,
+  JsonObject,
   NewEvent,
   Position,
   ReadAllOptions,
@@ -60,6 +61,8 @@ export interface PostgresEventStoreOptions {
   headCacheSize?: number;
   /** Append batches (transactions) of this process running at once (default 2); see append. */
   maxBatchesInFlight?: number;
+  /** Keep the batches in flight of similar size (default true; false only to measure the difference, bench/eventstore.ts). */
+  balancedBatches?: boolean;
   onError?: (error: unknown) => void;
 }
 
@@ -129,10 +132,14 @@ export class PostgresEventStore implements EventStore {
   private readonly queue: Pending[] = [];
   /** Streams written by a running batch. */
   private readonly busy = new Set<string>();
-  private readonly running = { batches: 0 };
-  /** Written batches (transactions) and the appends they held, since the store opened (for the benchmark). */
-  readonly batchStats = { batches: 0, appends: 0 };
+  private readonly running = { batches: 0, appends: 0 };
+  /**
+   * Written batches (transactions) and the appends they held, since the store opened (for the benchmark):
+   * `sizes[n]` counts the batches that wrote n appends.
+   */
+  readonly batchStats = { batches: 0, appends: 0, sizes: [] as number[] };
   private readonly maxBatchesInFlight: number;
+  private readonly balancedBatches: boolean;
   private readonly drainWaiters: Array<() => void> = [];
   private closed = false;
   readonly onError: (error: unknown) => void;
@@ -144,6 +151,7 @@ export class PostgresEventStore implements EventStore {
     this.keyObject = hmacKeyObject(options.hmacKey);
     this.headCacheSize = options.headCacheSize ?? 10_000;
     this.maxBatchesInFlight = options.maxBatchesInFlight ?? 2;
+    this.balancedBatches = options.balancedBatches ?? true;
     this.onError = options.onError ?? (() => {});
     this.sql = postgres(options.databaseUrl, {
       max: options.maxConnections ?? 10,
@@ -178,16 +186,20 @@ export class PostgresEventStore implements EventStore {
    */
   private pump(): void {
     while (this.running.batches < this.maxBatchesInFlight && this.queue.length > 0) {
-      const batch = this.takeBatch();
+      const limit = this.balancedBatchLimit();
+      if (limit === 0) break;
+      const batch = this.takeBatch(limit);
       if (batch.length === 0) break;
       const streams = new Set(batch.map((m) => m.streamId));
       for (const streamId of streams) this.busy.add(streamId);
       this.running.batches++;
+      this.running.appends += batch.length;
       void this.writeBatch(batch)
         // writeBatch settles every append itself; this only catches a bug in it.
         .catch((error) => batch.forEach((m) => m.reject(error)))
         .finally(() => {
           this.running.batches--;
+          this.running.appends -= batch.length;
           for (const streamId of streams) this.busy.delete(streamId);
           this.pump();
         });
@@ -196,18 +208,41 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
+   * How many waiting appends the next batch may take (0: none yet), so that the batches in flight stay
+   * of similar size. A batch that finishes hands its writers back together, and their next appends
+   * arrive together; left to themselves, 16 writers with 2 batches in flight settled into batches of
+   * 15 and 1 (bench/eventstore.ts: appends per transaction 6.3–6.9, but 15 for the median append), so
+   * half the transactions — each a round trip, a function call, a commit — carried one append. So:
+   * - a batch takes at most an even share of the appends waiting and in flight (a lone append with
+   *   nothing running still goes at once, alone);
+   * - with a batch running, another starts once at least half as many appends wait as the running
+   *   batches hold on average; fewer wait for the next one to finish (at most one batch's time) and go
+   *   with the appends that arrive then.
+   */
+  private balancedBatchLimit(): number {
+    const waiting = this.queue.length;
+    if (this.maxBatchesInFlight <= 1 || !this.balancedBatches) return waiting;
+    // An even share of everything in flight or waiting.
+    const share = Math.ceil((waiting + this.running.appends) / this.maxBatchesInFlight);
+    if (this.running.batches === 0) return Math.min(waiting, share);
+    const average = this.running.appends / this.running.batches;
+    return 2 * waiting >= average ? Math.min(waiting, share) : 0;
+  }
+
+  /**
    * The waiting appends that go together, in arrival order: none of a stream that a running batch
    * writes (it chains to that batch's outcome), none that repeats an event id of an earlier one (it
    * settles after it, as a repeat), within the size limits; the next ones of a stream held back stay too.
    */
-  private takeBatch(): Pending[] {
+  private takeBatch(maxAppends: number): Pending[] {
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     const held = new Set<string>();
     const ids = new Set<string>();
     let events = 0;
+    const appendsLimit = Math.min(MAX_BATCH_APPENDS, Math.max(1, maxAppends));
     for (const m of this.queue) {
-      const fits = batch.length === 0 || (batch.length < MAX_BATCH_APPENDS && events + m.events.length <= MAX_BATCH_EVENTS);
+      const fits = batch.length === 0 || (batch.length < appendsLimit && events + m.events.length <= MAX_BATCH_EVENTS);
       if (!fits || this.busy.has(m.streamId) || held.has(m.streamId) || m.events.some((e) => ids.has(e.eventId))) {
         held.add(m.streamId);
         rest.push(m);
@@ -360,6 +395,7 @@ export class PostgresEventStore implements EventStore {
       this.notifier.appended();
       this.batchStats.batches++;
       this.batchStats.appends += wrote;
+      this.batchStats.sizes[wrote] = (this.batchStats.sizes[wrote] ?? 0) + 1;
     }
     for (const [streamId, head] of plan.lastHeads) if (!moved.has(streamId) && !duplicate.has(streamId)) this.rememberHead(streamId, head);
     for (const [streamId, head] of moved) {
@@ -570,6 +606,9 @@ export class PostgresEventStore implements EventStore {
 
   // --- verification ---------------------------------------------------------------------------
 
+  /** Rows per page of verify()'s walk (docs/PERFORMANCE.md, integrity; tests set it small to cross page boundaries). */
+  verifyPageSize = VERIFY_PAGE_SIZE;
+
   /**
    * Heads and events are read in one snapshot (REPEATABLE READ, read only: no transaction id, so no
    * reader's horizon is held), so an append committing meanwhile is neither half seen nor a false
@@ -616,7 +655,8 @@ export class PostgresEventStore implements EventStore {
               : range
                 ? tx`e.position between ${range.from.toString()}::bigint and ${range.to.toString()}::bigint`
                 : tx`true`;
-            const pages = tx<EventRow[]>`select ${tx.unsafe(EVENT_COLUMNS)} from es_events e where ${where} order by e.position`.cursor(1000)[Symbol.asyncIterator]();
+            // Only what the check reads (no xid, no recorded_at: the broken link's xid is looked up at the end).
+            const pages = tx<VerifyRow[]>`select ${tx.unsafe(VERIFY_COLUMNS)} from es_events e where ${where} order by e.position`.cursor(this.verifyPageSize)[Symbol.asyncIterator]();
             let next = pages.next();
             for (;;) {
               const page = await next;
@@ -628,14 +668,23 @@ export class PostgresEventStore implements EventStore {
               }
               next = pages.next();
               for (const row of page.value) {
-                const event = toRecordedEvent(row);
+                const event: VerifiableEvent = {
+                  streamId: row.stream_id,
+                  revision: Number(row.revision),
+                  eventId: row.event_id,
+                  type: row.type,
+                  schemaVersion: row.schema_version,
+                  data: row.data,
+                  metadata: row.metadata,
+                  position: { commit: UNKNOWN_XID, prepare: BigInt(row.position) },
+                };
                 let verifier = part.verifiers.get(event.streamId);
                 if (!verifier) {
                   // The first event of a stream in this range: from revision 0, or carried on from the
                   // chain's claim, which the stitching below checks against the earlier range.
                   const claimed = (event.metadata.integrity as Partial<{ previousHash: string | null }> | undefined)?.previousHash;
                   const from = event.revision === 0 ? { revision: 0, previousHash: null } : { revision: event.revision, previousHash: typeof claimed === 'string' ? claimed : null };
-                  part.firsts.set(event.streamId, { ...from, eventId: event.eventId, position: event.position });
+                  part.firsts.set(event.streamId, { ...from, eventId: event.eventId, position: event.position! });
                   part.verifiers.set(event.streamId, (verifier = new StreamChainVerifier(this.verifyKeys, event.streamId, from)));
                 }
                 counts[i]!++;
@@ -675,7 +724,15 @@ export class PostgresEventStore implements EventStore {
       }
       const eventsChecked = counts.reduce((a, b) => a + b, 0);
       const result = (broken: BrokenLink | null): VerifyResult => ({ ok: broken === null, streamsChecked: state.size, eventsChecked, firstBroken: broken });
-      if (earliest.link) return result(earliest.link);
+      if (earliest.link) {
+        // The walk read no xids: the broken event's, for its position, now (events never change).
+        const link = earliest.link;
+        if (link.position && link.position.commit === UNKNOWN_XID) {
+          const [row] = await this.sql<{ xid: string }[]>`select xid::text as xid from es_events where position = ${link.position.prepare.toString()}::bigint`;
+          link.position = row ? { commit: BigInt(row.xid), prepare: link.position.prepare } : link.position;
+        }
+        return result(link);
+      }
 
       const heads = new Map<string, { revision: number; hash: string }>();
       for (const h of headRows) heads.set(h.stream_id, { revision: Number(h.revision), hash: h.last_hash });
@@ -750,6 +807,25 @@ function mapError(error: unknown): unknown {
     return new InvalidEvent(`The database refused the events: ${e.message}`, { cause: error });
   }
   return error;
+}
+
+/**
+ * verify()'s walk reads only what the check needs: not xid (the broken link's is looked up once at
+ * the end, UNKNOWN_XID until then) nor recorded_at (a timestamp formatted by the server and parsed
+ * into a Date per row).
+ */
+const VERIFY_COLUMNS = 'e.position::text as position, e.stream_id, e.revision::text as revision, e.event_id::text as event_id, e.type, e.schema_version, e.data, e.metadata';
+const VERIFY_PAGE_SIZE = 1000;
+const UNKNOWN_XID = -1n;
+interface VerifyRow {
+  position: string;
+  stream_id: string;
+  revision: string;
+  event_id: string;
+  type: string;
+  schema_version: number;
+  data: JsonObject;
+  metadata: Record<string, unknown>;
 }
 
 /** [lo, hi] cut into `n` contiguous ranges (fewer when it holds fewer values). */
