@@ -22,7 +22,10 @@
  * - rebuild_events_per_s_1m: rebuildProjections of every projection over the whole log (shadow
  *   tables and switch, as bench/projections.ts measures at 100,000), in this process;
  * - append_single_p50_ms_1m / p99: one writer's single-event appends (the exact expected revision, a
- *   new stream every 50 appends, as bench/eventstore.ts does) on the store holding the whole log;
+ *   new stream every 50 appends, as bench/eventstore.ts does) on the store holding the whole log, then
+ *   again after a CHECKPOINT (`_after_checkpoint`; the write-back the seed or rebuild left behind made
+ *   the tail of the first round), each with the server's checkpoint, backend write-back and full-page
+ *   image counters;
  * - the HTTP benchmark (bench/http.ts, pages, and whatever else it measures) as a child process with
  *   HTTP_EVENTS=SCALE_EVENTS and BENCH_RESULT_PREFIX=scale- (it seeds a database of its own): its
  *   figures come here with the suffix `_1m` (`SCALE_HTTP=0` leaves it out).
@@ -228,20 +231,46 @@ export async function runScaleBench(parts: Set<Part> = partsFrom([]), partial = 
 
       // 4. One writer's appends on the store holding the whole log.
       if (parts.has('append')) {
-        const latencies: number[] = [];
-        const writer = randomUUID();
-        let revision: number | 'no_stream' = 'no_stream';
-        for (let i = 0; i < APPENDS; i++) {
-          if (i % 50 === 0) revision = 'no_stream';
-          const stream = `bench-scale-${writer}-${Math.floor(i / 50)}`;
-          const t0 = performance.now();
-          const r = await store.append(stream, [{ eventId: newEventId(), type: 'BenchAppended', schemaVersion: 1, data: { i, note: `scale ${i}` }, metadata: { actor: { id: writer, role: 'system' }, occurredAt: new Date().toISOString(), commandId: randomUUID(), correlationId: randomUUID(), causationId: null, clinicId: null, ip: null, userAgent: 'bench' } }], { expectedRevision: revision });
-          latencies.push(performance.now() - t0);
-          revision = r.nextExpectedRevision;
+        // Where a tail comes from: the server's checkpoint and WAL counters around the run (a checkpoint
+        // owed by the seeding or the rebuild before writes the dirty pages back meanwhile, and each page
+        // first touched after it goes into the WAL whole).
+        type Counters = { checkpoints: number; buffers_checkpoint: number; buffers_backend: number; wal_fpi: number; wal_records: number; wal_sync: number };
+        const counters = async (): Promise<Counters> => {
+          const [row] = (await database.sql`
+            select (b.checkpoints_timed + b.checkpoints_req)::float8 as checkpoints, b.buffers_checkpoint::float8, b.buffers_backend::float8,
+                   w.wal_fpi::float8, w.wal_records::float8, w.wal_sync::float8
+            from pg_stat_bgwriter b, pg_stat_wal w`) as unknown as Counters[];
+          return row!;
+        };
+        const appendRun = async (suffix: string) => {
+          const c0 = await counters();
+          const latencies: number[] = [];
+          const writer = randomUUID();
+          let revision: number | 'no_stream' = 'no_stream';
+          for (let i = 0; i < APPENDS; i++) {
+            if (i % 50 === 0) revision = 'no_stream';
+            const stream = `bench-scale-${writer}-${Math.floor(i / 50)}`;
+            const t0 = performance.now();
+            const r = await store.append(stream, [{ eventId: newEventId(), type: 'BenchAppended', schemaVersion: 1, data: { i, note: `scale ${i}` }, metadata: { actor: { id: writer, role: 'system' }, occurredAt: new Date().toISOString(), commandId: randomUUID(), correlationId: randomUUID(), causationId: null, clinicId: null, ip: null, userAgent: 'bench' } }], { expectedRevision: revision });
+            latencies.push(performance.now() - t0);
+            revision = r.nextExpectedRevision;
+          }
+          const c1 = await counters();
+          add(`append_single_p50_ms${SUFFIX}${suffix}`, round(percentile(latencies, 50), 2), 'ms');
+          add(`append_single_p99_ms${SUFFIX}${suffix}`, round(percentile(latencies, 99), 2), 'ms');
+          add(`append_single_samples${SUFFIX}${suffix}`, latencies.length, 'appends');
+          add(`append_single_checkpoint_buffers_written${SUFFIX}${suffix}`, c1.buffers_checkpoint - c0.buffers_checkpoint, 'buffers (server-wide, during the appends)');
+          add(`append_single_backend_buffers_written${SUFFIX}${suffix}`, c1.buffers_backend - c0.buffers_backend, 'buffers (server-wide)');
+          add(`append_single_checkpoints${SUFFIX}${suffix}`, c1.checkpoints - c0.checkpoints, 'checkpoints (server-wide)');
+          add(`append_single_wal_fpi_per_append${SUFFIX}${suffix}`, round((c1.wal_fpi - c0.wal_fpi) / APPENDS, 2), 'full-page images (server-wide)');
+        };
+        await appendRun('');
+        // Once more after a CHECKPOINT (SCALE_APPEND_AFTER_CHECKPOINT=0: not), which separates what the
+        // store costs at this size from the write-back the steps before left the server to do.
+        if (process.env.SCALE_APPEND_AFTER_CHECKPOINT !== '0') {
+          await database.sql`checkpoint`;
+          await appendRun('_after_checkpoint');
         }
-        add(`append_single_p50_ms${SUFFIX}`, round(percentile(latencies, 50), 2), 'ms');
-        add(`append_single_p99_ms${SUFFIX}`, round(percentile(latencies, 99), 2), 'ms');
-        add(`append_single_samples${SUFFIX}`, latencies.length, 'appends');
       }
       machine = await benchMachine(scratch, { events, lanes: LANES, workerNodeOptions: process.env.SCALE_WORKER_NODE_OPTIONS ?? null });
     } finally {
