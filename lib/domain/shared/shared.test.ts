@@ -5,7 +5,9 @@ import { deciders, EVENT_VERSIONS, streamKindOfEventType, upcastAny } from '../i
 import { DomainError, EventSchemaError, NotFoundError } from './errors';
 import { formatKrw, supplyValue, vatPortion } from './money';
 import { parseStream, streams } from './streams';
-import { atLocal, clinicDay, DayKey, FIRST_DAY, localTime, weekdayOf, weekdayOfDay } from './time';
+import { TZDate } from '@date-fns/tz';
+import { format } from 'date-fns';
+import { atLocal, clinicDay, DayKey, FIRST_DAY, isoSeoul, localTime, weekdayOf, weekdayOfDay } from './time';
 
 describe('shared kernel', () => {
   it('VAT inside a VAT-inclusive KRW price is round(price × 10 / 110)', () => {
@@ -37,6 +39,41 @@ describe('shared kernel', () => {
     for (const d of ['0000-05-01', '0001-05-01', '0099-12-31', '1899-12-31', '2026-02-30', '2026-13-01', '10000-01-01', '', '2026-3-1']) {
       expect(DayKey.safeParse(d).error?.issues, d).toHaveLength(1);
     }
+  });
+
+  it('the fixed +09:00 arithmetic (from 1988-10-10) answers as the time-zone database does, and earlier days still go through it', () => {
+    // The reference: the Asia/Seoul rules of the time-zone database, as the time functions used them throughout.
+    const seoul = (ms: number) => new TZDate(ms, 'Asia/Seoul');
+    const refAtLocal = (day: string, time: string) => {
+      const [y, mo, d] = day.split('-').map(Number) as [number, number, number];
+      const [h, m] = time.split(':').map(Number) as [number, number];
+      return new TZDate(y, mo - 1, d, h, m, 'Asia/Seoul').getTime();
+    };
+    // Given instants every 7 h 13 min (× 331, ≈ 100 days apart) from before the last summer time (1987) to 2100 and the edges,
+    const instants: number[] = [];
+    for (let ms = Date.UTC(1987, 4, 1); ms < Date.UTC(2100, 0, 1); ms += (7 * 60 + 13) * 60_000 * 331) instants.push(ms);
+    instants.push(Date.UTC(1988, 9, 8, 16, 59), Date.UTC(1988, 9, 8, 17, 0), Date.UTC(1988, 9, 9, 23, 59), Date.UTC(1988, 9, 10), Date.UTC(9999, 11, 31, 14, 59), Date.UTC(9999, 11, 31, 15, 0));
+    // when each is read as a Seoul day, time, weekday and offset form, then every answer is the database's.
+    for (const ms of instants) {
+      const at = new Date(ms);
+      expect(clinicDay(at), at.toISOString()).toBe(format(seoul(ms), 'yyyy-MM-dd'));
+      expect(localTime(at.toISOString()), at.toISOString()).toBe(format(seoul(ms), 'HH:mm'));
+      expect(weekdayOf(at), at.toISOString()).toBe(seoul(ms).getDay());
+      expect(isoSeoul(at), at.toISOString()).toBe(format(seoul(ms), "yyyy-MM-dd'T'HH:mm:ssXXX"));
+    }
+    // And local times of days on both sides of 1988-10-10 (summer time in 1987 and 1988 included), the end of the day, 9999-12-31:
+    const days = ['1950-06-01', '1987-07-01', '1988-06-01', '1988-10-09', '1988-10-10', '2025-03-03', '2028-02-29', '2099-12-31', '9999-12-31'];
+    for (const day of days) {
+      for (const time of ['00:00', '02:30', '09:00', '12:00', '23:59', '24:00']) {
+        expect(atLocal(day, time).getTime(), `${day} ${time}`).toBe(refAtLocal(day, time));
+      }
+    }
+    // An impossible day is refused on either path.
+    expect(() => atLocal('2026-02-30', '10:00')).toThrow(RangeError);
+    expect(() => atLocal('1980-02-30', '10:00')).toThrow(RangeError);
+    // Before 1988 the offset was not always +09:00 (1987 summer time: +10:00), and the answer is still the database's.
+    expect(atLocal('1987-07-01', '12:00').toISOString()).toBe('1987-07-01T02:00:00.000Z');
+    expect(clinicDay('1987-07-01T14:30:00Z')).toBe('1987-07-02');
   });
 
   it('stream names have one home and parse back', () => {

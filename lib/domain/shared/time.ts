@@ -46,18 +46,64 @@ function inSeoul(at: InstantLike): TZDate {
   return new TZDate(toDate(at).getTime(), CLINIC_TIME_ZONE);
 }
 
+/**
+ * Asia/Seoul has been UTC+09:00 without daylight saving since 1988-10-09 (the last transition,
+ * 03:00 KDT → 02:00 KST; no rule since), so from then on its wall clock is the UTC one nine hours
+ * later: plain arithmetic, with no time-zone database in the way (the `@date-fns/tz` path cost
+ * ≈ 0.4 ms of CPU per booking, measured in bench/commands.ts). Earlier instants and days (1900–1988:
+ * +08:30, +09:00, summer times) take the time-zone database, as before. Both paths give the same
+ * answers (lib/domain/shared/shared.test.ts compares them).
+ */
+const SEOUL_OFFSET_MS = 9 * 3600_000;
+/** From this instant (1988-10-10T00:00Z, after the last transition) and this day on, Seoul is fixed +09:00. */
+const FIXED_OFFSET_FROM_MS = Date.UTC(1988, 9, 10);
+const FIXED_OFFSET_FROM_DAY = '1988-10-10';
+/** Up to the last instant whose Seoul wall clock has a four-digit year (toISOString's form). */
+const FIXED_OFFSET_UNTIL_MS = Date.UTC(10000, 0, 1) - SEOUL_OFFSET_MS;
+
+/** The Seoul wall clock of an instant as a UTC date (read it with getUTC* / toISOString), or null before the fixed offset. */
+function seoulWallClock(at: InstantLike): Date | null {
+  const ms = toDate(at).getTime();
+  return ms >= FIXED_OFFSET_FROM_MS && ms < FIXED_OFFSET_UNTIL_MS ? new Date(ms + SEOUL_OFFSET_MS) : null;
+}
+
+const PLAIN_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const PLAIN_TIME = /^(\d{2}):(\d{2})$/;
+
+/** atLocal on the fixed offset, or null when the day or time is outside it (or not plainly valid: the general path decides). */
+function atLocalFixed(day: string, time: string): Date | null {
+  if (day < FIXED_OFFSET_FROM_DAY) return null;
+  const d = PLAIN_DAY.exec(day);
+  const t = PLAIN_TIME.exec(time);
+  if (!d || !t) return null;
+  const y = Number(d[1]);
+  const mo = Number(d[2]);
+  const dd = Number(d[3]);
+  const midnight = Date.UTC(y, mo - 1, dd);
+  const check = new Date(midnight);
+  // An impossible date (2026-02-30) rolls over here: the general path refuses it.
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== dd) return null;
+  return new Date(midnight + (Number(t[1]) * 60 + Number(t[2])) * 60_000 - SEOUL_OFFSET_MS);
+}
+
 /** The Asia/Seoul calendar day of an instant: yyyy-mm-dd. */
 export function clinicDay(at: InstantLike): DayKey {
+  const wall = seoulWallClock(at);
+  if (wall) return wall.toISOString().slice(0, 10);
   return format(inSeoul(at), 'yyyy-MM-dd');
 }
 
 /** The Asia/Seoul wall-clock time of an instant: HH:mm. */
 export function localTime(at: InstantLike): LocalTime {
+  const wall = seoulWallClock(at);
+  if (wall) return wall.toISOString().slice(11, 16);
   return format(inSeoul(at), 'HH:mm');
 }
 
 /** The Asia/Seoul weekday of an instant (0 = Sunday). */
 export function weekdayOf(at: InstantLike): Weekday {
+  const wall = seoulWallClock(at);
+  if (wall) return wall.getUTCDay();
   return inSeoul(at).getDay();
 }
 
@@ -68,6 +114,8 @@ export function weekdayOfDay(day: DayKey): Weekday {
 
 /** The instant of a local wall-clock time on a clinic day (Asia/Seoul). "24:00" is next midnight. */
 export function atLocal(day: DayKey, time: LocalTime): Date {
+  const fixed = atLocalFixed(day, time);
+  if (fixed) return fixed;
   const parsed = parse(day, 'yyyy-MM-dd', new Date(0));
   if (!isValid(parsed)) throw new RangeError(`invalid day: ${day}`);
   const [h, m] = time.split(':').map(Number) as [number, number];
@@ -108,5 +156,7 @@ export function iso(at: InstantLike): Instant {
 
 /** Canonical instant in Seoul offset form, e.g. 2025-03-04T10:00:00+09:00 (for display/docs). */
 export function isoSeoul(at: InstantLike): string {
+  const wall = seoulWallClock(at);
+  if (wall) return `${wall.toISOString().slice(0, 19)}+09:00`;
   return format(inSeoul(at), "yyyy-MM-dd'T'HH:mm:ssXXX");
 }
