@@ -4,7 +4,7 @@ import { iso, minutesOfDay, plusMinutes, type DayKey, type LocalTime } from '../
 import type { ScheduleCommand } from './commands';
 import { SlotOverCapacityError, WrongScheduleError } from './errors';
 import { scheduleEvent as ev, type ScheduleEvent } from './events';
-import { heldCount, isLive, type ScheduleState } from './state';
+import { heldCount, holdOf, holdsInOrder, holdValues, isLive, releaseOf, type ScheduleState } from './state';
 
 export const DEFAULT_HOLD_TTL_MINUTES = 15;
 
@@ -17,7 +17,11 @@ export interface ScheduleContext {
 }
 
 function expiredHolds(state: ScheduleState, now: Date): ScheduleEvent[] {
-  return Object.values(state.holds)
+  // Usually none: only then are the holds put in order (the events name them as they were taken).
+  let any = false;
+  for (const h of holdValues(state)) if (!isLive(h, now)) any = true;
+  if (!any) return [];
+  return holdsInOrder(state)
     .filter((h) => !isLive(h, now))
     .map((h) => ev('SlotReleased', { holdId: h.holdId, reservationId: h.reservationId, slots: [...h.slots], reason: 'expired' }));
 }
@@ -26,12 +30,12 @@ export function decideSchedule(command: ScheduleCommand, state: ScheduleState, c
   const { now } = context;
   switch (command.type) {
     case 'PlaceHold': {
-      const existing = state.holds[command.holdId];
+      const existing = holdOf(state, command.holdId);
       if (existing) {
         if (existing.reservationId === command.reservationId && iso(existing.startsAt) === iso(command.startsAt)) return [];
         throw new AlreadyExistsError('hold', { holdId: command.holdId });
       }
-      if (state.released[command.holdId]) throw new AlreadyExistsError('hold', { holdId: command.holdId, released: true });
+      if (releaseOf(state, command.holdId)) throw new AlreadyExistsError('hold', { holdId: command.holdId, released: true });
       if ((state.clinicId !== null && state.clinicId !== command.clinicId) || (state.day !== null && state.day !== command.day)) {
         throw new WrongScheduleError({ stream: { clinicId: state.clinicId, day: state.day }, clinicId: command.clinicId, day: command.day });
       }
@@ -42,7 +46,7 @@ export function decideSchedule(command: ScheduleCommand, state: ScheduleState, c
       if (placement.day !== command.day) {
         throw new WrongScheduleError({ day: command.day, startsOn: placement.day });
       }
-      const replaced = command.replacesHoldId ? state.holds[command.replacesHoldId] : undefined;
+      const replaced = command.replacesHoldId ? holdOf(state, command.replacesHoldId) : undefined;
       if (command.replacesHoldId && (!replaced || replaced.reservationId !== command.reservationId)) {
         throw new NotFoundError('hold', { holdId: command.replacesHoldId, reservationId: command.reservationId });
       }
@@ -74,15 +78,15 @@ export function decideSchedule(command: ScheduleCommand, state: ScheduleState, c
     case 'ConfirmHold': {
       // A hold past its expiry is still confirmable until its release is recorded: nobody else
       // has taken its capacity, since taking capacity records the release first.
-      const h = state.holds[command.holdId];
+      const h = holdOf(state, command.holdId);
       if (!h || h.reservationId !== command.reservationId) {
-        throw new NotFoundError('hold', { holdId: command.holdId, reservationId: command.reservationId, released: state.released[command.holdId] ?? null });
+        throw new NotFoundError('hold', { holdId: command.holdId, reservationId: command.reservationId, released: releaseOf(state, command.holdId) ?? null });
       }
       return h.confirmed ? [] : [ev('HoldConfirmed', { holdId: h.holdId, reservationId: h.reservationId })];
     }
     case 'ReleaseHold': {
-      if (state.released[command.holdId]) return [];
-      const h = state.holds[command.holdId];
+      if (releaseOf(state, command.holdId)) return [];
+      const h = holdOf(state, command.holdId);
       if (!h) throw new NotFoundError('hold', { holdId: command.holdId });
       return [ev('SlotReleased', { holdId: h.holdId, reservationId: h.reservationId, slots: [...h.slots], reason: command.reason })];
     }

@@ -9,8 +9,14 @@ import {
   scheduleEvent as ev,
   SlotOverCapacityError,
   WrongScheduleError,
+  evolveSchedule,
+  initialScheduleState,
+  type Hold,
+  type ReleaseReason,
   type ScheduleCommand,
   type ScheduleContext,
+  type ScheduleEvent,
+  type ScheduleState,
 } from './index';
 
 const { given } = spec(scheduleDecider);
@@ -163,6 +169,81 @@ describe('schedule (clinic day)', () => {
       given([held('h1', '11:00', ['11:00']), confirmed('h1')])
         .when({ type: 'ReleaseHold', holdId: 'h1', reason: 'rescheduled' }, ctx)
         .then([ev('SlotReleased', { holdId: 'h1', reservationId: 'r-h1', slots: ['11:00'], reason: 'rescheduled' })]);
+    });
+  });
+
+  describe('the day as state: shared maps inside, plain frozen records outside', () => {
+    // The evolver as it was, spreading plain records on every event: the reference the state must read as.
+    const plainEvolve = (st: { clinicId: string | null; day: string | null; holds: Record<string, Hold>; released: Record<string, ReleaseReason> }, e: ScheduleEvent) => {
+      switch (e.type) {
+        case 'SlotHeld': {
+          const { clinicId, day, ...h } = e.data;
+          return { ...st, clinicId, day, holds: { ...st.holds, [h.holdId]: { ...h, confirmed: false } } };
+        }
+        case 'HoldConfirmed': {
+          const h = st.holds[e.data.holdId];
+          return h ? { ...st, holds: { ...st.holds, [h.holdId]: { ...h, confirmed: true } } } : st;
+        }
+        case 'SlotReleased': {
+          const { [e.data.holdId]: _gone, ...holds } = st.holds;
+          return { ...st, holds, released: { ...st.released, [e.data.holdId]: e.data.reason } };
+        }
+      }
+    };
+
+    it('a long day of holds, confirmations, releases and holds taken again reads exactly as the plain records would, in the same order', () => {
+      // Given 600 events over 120 hold ids (a deterministic pseudo-random mix; ids like "7" and "h7" both, as object key order treats integer keys apart),
+      let seed = 7;
+      const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+      const events: ScheduleEvent[] = [];
+      for (let i = 0; i < 600; i++) {
+        const id = next(2) === 0 ? `h${next(120)}` : String(next(120));
+        const kind = next(3);
+        if (kind === 0) events.push(held(id, '11:00', ['11:00']));
+        else if (kind === 1) events.push(confirmed(id));
+        else events.push(ev('SlotReleased', { holdId: id, reservationId: `r-${id}`, slots: ['11:00'], reason: 'cancelled' }));
+      }
+      // when they are folded by the evolver and by the plain reference, event by event,
+      let state: ScheduleState = initialScheduleState();
+      let reference = { clinicId: null as string | null, day: null as string | null, holds: {} as Record<string, Hold>, released: {} as Record<string, ReleaseReason> };
+      for (const e of events) {
+        const before = state;
+        const beforeHolds = JSON.stringify(before.holds);
+        state = evolveSchedule(state, e);
+        reference = plainEvolve(reference, e);
+        // then each state equals the reference (keys in the same order), and the earlier state did not change.
+        expect(Object.keys(state.holds)).toEqual(Object.keys(reference.holds));
+        expect(Object.keys(state.released)).toEqual(Object.keys(reference.released));
+        expect(JSON.stringify(before.holds)).toBe(beforeHolds);
+      }
+      expect(state).toEqual(reference);
+    });
+
+    it('is immutable from the outside, and an event leaves every other hold as it was (shared, not copied)', () => {
+      given([held('h1', '11:00', ['11:00']), held('h2', '11:30', ['11:30'])])
+        .when(place('h3', '15:00'), ctx)
+        .thenState((s) => {
+          expect(Object.isFrozen(s)).toBe(true);
+          expect(Object.isFrozen(s.holds)).toBe(true);
+          expect(Object.isFrozen(s.released)).toBe(true);
+          expect(() => {
+            (s.holds as Record<string, Hold>).h9 = s.holds.h1!;
+          }).toThrow(TypeError);
+          expect(Object.keys(s.holds)).toEqual(['h1', 'h2', 'h3']);
+        });
+      const { state } = given([held('h1', '11:00', ['11:00']), held('h2', '11:30', ['11:30'])]);
+      const after = evolveSchedule(state, confirmed('h2'));
+      expect(after.holds.h1).toBe(state.holds.h1); // the same object: nothing copied for it
+      expect(after.holds.h2?.confirmed).toBe(true);
+      expect(state.holds.h2?.confirmed).toBe(false);
+    });
+
+    it('a state built as plain records (a read model’s, a spread copy) is decided on as the evolver’s own', () => {
+      const { state } = given([held('h1', '11:00', ['11:00']), held('h2', '11:00', ['11:00'])]);
+      const plain: ScheduleState = { clinicId: state.clinicId, day: state.day, holds: { ...state.holds }, released: {} };
+      expect(() => scheduleDecider.decide(place('h3', '11:00'), plain, ctx)).toThrow(SlotOverCapacityError);
+      expect(scheduleDecider.decide(place('h3', '11:30'), { ...state }, ctx)).toHaveLength(1);
+      expect(evolveSchedule({ ...state }, confirmed('h1')).holds.h1?.confirmed).toBe(true);
     });
   });
 
