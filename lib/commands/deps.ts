@@ -42,6 +42,8 @@ export function run<C extends { type: string }, E extends { type: string; schema
   context: (loaded: LoadedStream<S>, now: Date) => Ctx | Promise<Ctx> = (_l, now) => ({ now }) as Ctx,
   /** The policy step on the loaded state (`authorizeOn(...)` from ./authorize). */
   authorize?: (state: S) => void,
+  /** The handler's `assumeNew` and `reuseHead` (lib/commands/handle.ts). */
+  options: { readonly assumeNew?: boolean; readonly reuseHead?: boolean } = {},
 ): Promise<CommandResult<E, S>> {
   return handle({
     store: deps.store,
@@ -54,6 +56,8 @@ export function run<C extends { type: string }, E extends { type: string; schema
     cache: deps.streamCache,
     serialize: deps.serialize,
     authorize,
+    assumeNew: options.assumeNew,
+    reuseHead: options.reuseHead,
     context: (loaded) => context(loaded, nowOf(deps)),
   });
 }

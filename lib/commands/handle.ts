@@ -174,6 +174,22 @@ export interface HandleOptions<C extends { type: string }, E extends { type: str
    * check and the decision, so a refused actor gets ForbiddenError, appends nothing and learns nothing.
    */
   authorize?: (state: S) => void;
+  /**
+   * The stream is expected not to exist yet (a new id, e.g. a booking's reservation): the first round
+   * decides on the initial state without reading the stream and appends with `no_stream`. Nothing is
+   * taken on trust: should the stream exist after all (the id taken, or this command id already
+   * handled), the append fails, the stream is read and every decision taken again, as after any
+   * conflict (that round is not counted as an attempt). Saves the read of a stream that is not there.
+   */
+  assumeNew?: boolean;
+  /**
+   * Decide on the state this process's last batch on the stream wrote even when the stream went idle
+   * since (without it, only while the stream stays busy), as long as it is remembered (the last
+   * `IDLE_HEADS` streams per store): the append's expected revision proves it current, or fails when
+   * another process wrote in between and the stream is read and everything decided again. Used by
+   * the booking's steps on the clinic day (hold, confirm), which follow each other on one stream.
+   */
+  reuseHead?: boolean;
 }
 
 export interface CommandResult<E, S> {
@@ -276,11 +292,31 @@ interface Base {
 
 interface StreamQueue {
   readonly waiting: Queued[];
+  readonly store?: EventStore;
   running: boolean;
   /** The stream as this process's last batch left it, for the next batch (see above). */
   head?: Base;
 }
 const streamQueues = new WeakMap<EventStore, Map<string, StreamQueue>>();
+
+/** Heads of streams gone idle (per store, the most recent last), for commands with `reuseHead`. */
+const IDLE_HEADS = 1000;
+const idleHeads = new WeakMap<EventStore, Map<string, Base>>();
+
+function keepIdleHead(store: EventStore, streamId: string, head: Base): void {
+  let heads = idleHeads.get(store);
+  if (!heads) idleHeads.set(store, (heads = new Map()));
+  heads.delete(streamId);
+  heads.set(streamId, head);
+  if (heads.size > IDLE_HEADS) heads.delete(heads.keys().next().value!);
+}
+
+function takeIdleHead(store: EventStore, streamId: string): Base | undefined {
+  const heads = idleHeads.get(store);
+  const head = heads?.get(streamId);
+  if (head) heads!.delete(streamId);
+  return head;
+}
 
 export async function handle<C extends { type: string }, E extends { type: string; schemaVersion: number; data: unknown }, S, Ctx extends { now: Date }>(
   options: HandleOptions<C, E, S, Ctx>,
@@ -306,7 +342,12 @@ function enqueue(item: Queued): void {
   let queues = streamQueues.get(store);
   if (!queues) streamQueues.set(store, (queues = new Map()));
   let queue = queues.get(streamId);
-  if (!queue) queues.set(streamId, (queue = { waiting: [], running: false }));
+  if (!queue) {
+    queues.set(streamId, (queue = { waiting: [], running: false, store }));
+    // The stream was idle: its last head is taken either way (it is only good once), and used when asked for.
+    const head = takeIdleHead(store, streamId);
+    if (item.options.reuseHead) queue.head = head;
+  }
   queue.waiting.push(item);
   if (!queue.running) void drain(queues, streamId, queue);
 }
@@ -321,6 +362,9 @@ async function drain(queues: Map<string, StreamQueue>, streamId: string, queue: 
     while (queue.waiting.length > 0) await runBatch(takeBatch(queue.waiting), queue);
   } finally {
     queue.running = false;
+    // An idle stream forgets its head, but remembers it for a command that asks for it (`reuseHead`).
+    const store = queue.store;
+    if (queue.head && store) keepIdleHead(store, streamId, queue.head);
     queue.head = undefined;
     if (queues.get(streamId) === queue) queues.delete(streamId);
   }
@@ -378,9 +422,15 @@ async function runRounds(items: Queued[], queue: StreamQueue | null): Promise<vo
   let pending = items;
   for (let round = 1; pending.length > 0; round++) {
     let base: Base;
+    let assumed = false;
     if (head) {
       base = head;
       head = undefined;
+    } else if (round === 1 && pending.every((item) => item.options.assumeNew)) {
+      // A new stream, as the commands expect: decided on the initial state, proven by the `no_stream` append.
+      assumed = true;
+      const loaded: LoadedStream<unknown> = { streamId, state: decider.initialState(), events: [], expectedRevision: 'no_stream' };
+      base = { decider: decider.name, privacy, loaded, lastRevision: null, lastPosition: null, ours: new Map(), verified: false };
     } else {
       try {
         const loaded = await loadStream(store, decider, streamId, privacy, { cache });
@@ -425,6 +475,8 @@ async function runRounds(items: Queued[], queue: StreamQueue | null): Promise<vo
       // Another process wrote the stream since the load: the decisions that rested on the state this
       // batch would have written are taken again on the fresh state, within each command's budget.
       const again: Queued[] = [];
+      // The stream assumed new exists: read it now; that round was no race (not an attempt).
+      if (assumed) for (const item of pending) item.attempts--;
       for (const item of pending.slice(final)) {
         if (item.attempts >= item.maxAttempts) item.reject(new ConcurrencyConflict(streamId, item.attempts, { cause: error }));
         else again.push(item);

@@ -3,8 +3,8 @@
  * booking (hold the slot on the clinic day, then record the reservation, then confirm the hold) and
  * rescheduling (hold the new slot first, record the move, then release the old hold).
  */
-import { clinicDay, DomainError, minutesBetween, NotFoundError, reservation, streams, visit } from '../domain';
-import { bookingTerms, requireBookableTreatment } from '../domain/clinic';
+import { clinicDay, DomainError, minutesBetween, NotFoundError, reservation, schedule, streams, visit } from '../domain';
+import { bookingTerms, requireBookableTreatment, type RegisteredClinic } from '../domain/clinic';
 import type { ActiveReservation, ReservationCommand, ReservationEvent, ReservationKind, ReservationState } from '../domain/reservation';
 import type { Position } from '../eventstore';
 import { loadClinic, nowOf, run, type CommandDeps } from './deps';
@@ -41,8 +41,21 @@ export const reservationSubject = (state: ReservationState, command?: Reservatio
       ? { clinicId: command.clinicId, patientId: command.patientId }
       : null;
 
-/** One command on one reservation stream; loads the clinic when the decider needs it. */
-export function reservationCommand(deps: CommandDeps, reservationId: string, command: ReservationCommand, meta: CommandMetadata) {
+/**
+ * One command on one reservation stream; loads the clinic when the decider needs it. A booking passes
+ * `booking`: the clinic it has just loaded (its hold was decided on it), used by the first decision
+ * instead of loading the clinic a second time (a decision taken again after a conflict loads it), and
+ * the reservation id is new, so its stream is not read first (`assumeNew`: should it exist, the append
+ * fails and the stream is read and the command decided again).
+ */
+export function reservationCommand(
+  deps: CommandDeps,
+  reservationId: string,
+  command: ReservationCommand,
+  meta: CommandMetadata,
+  booking?: { readonly clinic: RegisteredClinic },
+) {
+  let preloaded = booking?.clinic;
   return run(
     deps,
     reservation.reservationDecider,
@@ -53,9 +66,12 @@ export function reservationCommand(deps: CommandDeps, reservationId: string, com
       if (!CLINIC_COMMANDS.has(command.type)) return { now };
       const clinicId = command.type === 'RequestReservation' ? command.clinicId : (loaded.state as ActiveReservation).clinicId;
       if (!clinicId) return { now }; // no reservation: the decider refuses with reservation.not_found
-      return { now, clinic: await loadClinic(deps, clinicId) };
+      const clinic = preloaded && preloaded.clinicId === clinicId ? preloaded : await loadClinic(deps, clinicId);
+      preloaded = undefined; // once: a decision taken again reads the clinic afresh
+      return { now, clinic };
     },
     authorizeOn(meta, command.type, RESERVATION_WRITERS[command.type], (state: ReservationState) => reservationSubject(state, command)),
+    { assumeNew: booking !== undefined },
   );
 }
 
@@ -112,7 +128,7 @@ export async function bookReservation(deps: CommandDeps, input: BookReservationI
     { clinicId: input.clinicId, day, holdId, reservationId: input.reservationId, startsAt: input.startsAt, durationMinutes },
     subCommand(meta, 'hold'),
   );
-  if (!hold.state.holds[holdId]) {
+  if (!schedule.holdOf(hold.state, holdId)) {
     // Our hold is gone (it expired before a retried command got here): unless the reservation was
     // recorded in the meantime (then the steps below return their first results), book again.
     const recorded = await loadStream(deps.store, reservation.reservationDecider, streams.reservation(input.reservationId));
@@ -138,6 +154,7 @@ export async function bookReservation(deps: CommandDeps, input: BookReservationI
         ...(input.note === undefined ? {} : { note: input.note }),
       },
       reserveMeta,
+      { clinic },
     );
   } catch (error) {
     // Refused (e.g. the reservation id is taken, or is another patient's): give the seat back now rather than at expiry.

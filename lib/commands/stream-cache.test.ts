@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { clinic, patient, streams } from '../domain';
+import { clinic, patient, schedule, streams } from '../domain';
 import { createEventStore, type EventStore } from '../eventstore';
 import { createPersonalDataVault } from '../privacy/vault';
 import { createTestDatabase } from '../testing/db';
@@ -14,6 +14,7 @@ import type { CommandDeps } from './deps';
 import { loadStream } from './handle';
 import { setSlotConfiguration } from './clinic';
 import { changeContact, giveConsent, registerPatient } from './patient';
+import { bookReservation } from './reservation';
 import { manualClock, meta, patientMeta, registerTestClinic } from './testing';
 
 const t = await createTestDatabase();
@@ -99,5 +100,31 @@ describe('the stream cache', () => {
     expect(capacity(await inFlight)).toBe(2);
     expect((await Promise.all(later)).map(capacity)).toEqual(Array(8).fill(5));
     expect(slowReads).toBe(2);
+  });
+
+  it('a booking reads the clinic once, not the new reservation, and its clinic day once: the confirmation, and the next booking of the day, decide on the head the hold wrote', async () => {
+    // given a clinic (its stream cached by the set-up's own commands)
+    const clinicId = `c-${uid()}`;
+    await registerTestClinic(deps, clinicId, { slotCapacity: 2 });
+    const clinicReads = readsOf(streams.clinic(clinicId)).length;
+    const book = (reservationId: string, patientId: string, startsAt: string) =>
+      bookReservation(deps, { reservationId, clinicId, patientId, treatmentId: 'tx-consult', kind: 'consult-first', startsAt }, patientMeta(patientId, clinicId));
+
+    // when a patient books Monday 10:00, and another patient then books Monday 10:30
+    const first = await book(`r-${uid()}`, `p-${uid()}`, '2025-03-03T10:00:00+09:00');
+    const second = await book(`r-${uid()}`, `p-${uid()}`, '2025-03-03T10:30:00+09:00');
+
+    // then both are booked and confirmed; each read the clinic once; neither read its reservation's stream;
+    // and the day was read once, by the first hold (the confirmations and the second hold decided on the head)
+    expect([first.reservation.state.status, second.reservation.state.status]).toEqual(['confirmed', 'confirmed']);
+    expect(readsOf(streams.clinic(clinicId)).length - clinicReads).toBe(2);
+    expect(readsOf(streams.reservation(first.reservationId))).toEqual([]);
+    expect(readsOf(streams.reservation(second.reservationId))).toEqual([]);
+    expect(readsOf(streams.schedule(clinicId, '2025-03-03'))).toEqual([undefined]);
+    const day = await loadStream(store, schedule.scheduleDecider, streams.schedule(clinicId, '2025-03-03'), undefined, { cache: false });
+    expect(Object.values(day.state.holds).map((h) => [h.startsAt, h.confirmed])).toEqual([
+      ['2025-03-03T01:00:00.000Z', true],
+      ['2025-03-03T01:30:00.000Z', true],
+    ]);
   });
 });
