@@ -694,6 +694,9 @@ export class PostgresEventStore implements EventStore {
               report();
               if (part.broken) {
                 lowestBroken = Math.min(lowestBroken, i);
+                // The next page was asked for: let it arrive before closing the cursor (closing with a
+                // fetch in flight never settled: verify() hung on a broken link before a log's last page).
+                await next;
                 await pages.return?.(undefined);
                 return;
               }
