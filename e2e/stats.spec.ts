@@ -160,54 +160,55 @@ test('the no-show rate counts the appointments that reached their time; top trea
   await signIn(page, 'sinsa.staff@yeyak.example');
   await expect(page).toHaveURL(/\/staff\//);
 
-  // Two consultations whose start (plus the 15-minute grace) is past: booked with a command clock 2 h 10 min
-  // before the start (the clinic's minimum notice is 2 h), at the latest slot of the last 21 hours that
-  // takes them (Sinsa opens every day; its longest closure is 19 h).
+  // Two consultations on one day whose start (plus the 15-minute grace) is past: booked with a command clock
+  // 2 h 10 min before the start (the clinic's minimum notice is 2 h), at the latest slots that take them.
+  // Early in Seoul's morning a day may have only one past slot with a free seat (Sinsa opens at 11:00 on
+  // weekdays; other specs book past slots too), so when the second finds no seat that day, both move to
+  // the day before (the first booking left behind on the later day is another day's row).
   const tag = randomBytes(4).toString('hex');
-  const missed = `rsv-stats-missed-${tag}`;
   const came = `rsv-stats-came-${tag}`;
-  let startsAt: Date | null = null;
-  const latest = new Date(Math.floor((Date.now() - 20 * 60_000) / 1_800_000) * 1_800_000);
-  for (let s = latest; s.getTime() > Date.now() - 21 * 3_600_000 && !startsAt; s = plusMinutes(s, -30)) {
-    const clock = plusMinutes(s, -130);
+  const book = async (reservationId: string, patientId: string, s: Date) => {
     try {
-      await bookReservation({ ...deps, clock: () => clock }, { reservationId: missed, clinicId: SINSA, patientId: minji, treatmentId: ACNE, kind: 'consult-first', startsAt: s.toISOString() }, asPatient(minji));
-      startsAt = s;
+      await bookReservation({ ...deps, clock: () => plusMinutes(s, -130) }, { reservationId, clinicId: SINSA, patientId, treatmentId: ACNE, kind: 'consult-first', startsAt: s.toISOString() }, asPatient(patientId));
+      return true;
     } catch (error) {
       if (!(error instanceof DomainError)) throw error; // closed then, or full: try the slot before
+      return false;
     }
-  }
-  if (!startsAt) throw new Error('no past slot of Sinsa could be booked in the last 21 hours');
-  const day = clinicDay(startsAt);
-  // The page reads the read models: wait for the worker to have projected the booking first.
-  await until('the first booking projected', async () => (await database.sql`select 1 from rm_reservations where id = ${missed}`).length > 0);
-  await page.goto(`/staff/${SINSA}/stats`);
-  const dayCells = page.getByTestId('stats-days').locator(`tr[data-day="${day}"] td`);
+  };
+  const dayCells = (day: string) => page.getByTestId('stats-days').locator(`tr[data-day="${day}"] td`);
   const acne = page.getByTestId('stats-top').locator(`tr[data-treatment="${ACNE}"] td`);
-  // Read before the second booking and the no-show (the first one is already due: it reached its time).
-  await expect.poll(async () => figure(await dayCells.nth(2).innerText())).toBeGreaterThanOrEqual(1);
-  const before = { due: figure(await dayCells.nth(2).innerText())!, noShows: figure(await dayCells.nth(3).innerText())!, acne: figure(await acne.nth(1).innerText())! };
-
-  // The second one on the same day, at that slot or an earlier one (other specs book past Sinsa slots too:
-  // the first booking may have taken the slot's last seat).
-  let cameBooked = false;
-  for (let s = startsAt; clinicDay(s) === day && !cameBooked; s = plusMinutes(s, -30)) {
-    try {
-      await bookReservation({ ...deps, clock: () => plusMinutes(s, -130) }, { reservationId: came, clinicId: SINSA, patientId: seojun, treatmentId: ACNE, kind: 'consult-first', startsAt: s.toISOString() }, asPatient(seojun));
-      cameBooked = true;
-    } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
-    }
+  const earliest = Date.now() - 3 * 24 * 3_600_000;
+  let from = new Date(Math.floor((Date.now() - 20 * 60_000) / 1_800_000) * 1_800_000);
+  let found: { missed: string; day: string; before: { due: number; noShows: number; acne: number } } | undefined;
+  for (let attempt = 0; !found; attempt++) {
+    const missed = `rsv-stats-missed-${tag}-${attempt}`;
+    let startsAt: Date | undefined;
+    for (let s = from; s.getTime() > earliest && !startsAt; s = plusMinutes(s, -30)) if (await book(missed, minji, s)) startsAt = s;
+    if (!startsAt) throw new Error('no two past slots of one Sinsa day could be booked in the last three days');
+    const day = clinicDay(startsAt);
+    // The page reads the read models: wait for the worker to have projected the booking first.
+    await until('the first booking projected', async () => (await database.sql`select 1 from rm_reservations where id = ${missed}`).length > 0);
+    await page.goto(`/staff/${SINSA}/stats`);
+    // Read before the second booking and the no-show (the first one is already due: it reached its time).
+    await expect.poll(async () => figure(await dayCells(day).nth(2).innerText())).toBeGreaterThanOrEqual(1);
+    const before = { due: figure(await dayCells(day).nth(2).innerText())!, noShows: figure(await dayCells(day).nth(3).innerText())!, acne: figure(await acne.nth(1).innerText())! };
+    // The second one on the same day, at that slot or an earlier one (the first may have taken its last seat).
+    let cameBooked = false;
+    for (let s = startsAt; clinicDay(s) === day && !cameBooked; s = plusMinutes(s, -30)) cameBooked = await book(came, seojun, s);
+    if (cameBooked) found = { missed, day, before };
+    // Else on from the last slot of the day before.
+    else from = plusMinutes(atLocal(day, '00:00'), -30);
   }
-  if (!cameBooked) throw new Error(`no second past slot of Sinsa could be booked on ${day}`);
+  const { missed, day, before } = found;
   await recordNoShow(deps, { reservationId: missed, staffId }, asStaff(staffId));
   await until('the no-show projected', async () => (await database.sql`select 1 from rm_reservations where id = ${missed} and status = 'no-show'`).length > 0);
   await until('the second booking projected', async () => (await database.sql`select 1 from rm_reservations where id = ${came}`).length > 0);
   await page.reload();
-  expect(figure(await dayCells.nth(2).innerText())).toBe(before.due + 1);
-  expect(figure(await dayCells.nth(3).innerText())).toBe(before.noShows + 1);
+  expect(figure(await dayCells(day).nth(2).innerText())).toBe(before.due + 1);
+  expect(figure(await dayCells(day).nth(3).innerText())).toBe(before.noShows + 1);
   // The rate shown is no-shows / due of that day.
-  const shown = (await dayCells.nth(4).innerText()).replace(/\s/g, '');
+  const shown = (await dayCells(day).nth(4).innerText()).replace(/\s/g, '');
   const expected = new Intl.NumberFormat('ko-KR', { style: 'percent', maximumFractionDigits: 1 }).format((before.noShows + 1) / (before.due + 1));
   expect(shown).toBe(expected.replace(/\s/g, ''));
   expect(figure(await acne.nth(1).innerText())).toBe(before.acne + 1);
