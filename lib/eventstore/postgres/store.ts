@@ -820,16 +820,8 @@ function mapError(error: unknown): unknown {
 const VERIFY_COLUMNS = 'e.position::text as position, e.stream_id, e.revision::text as revision, e.event_id::text as event_id, e.type, e.schema_version, e.data, e.metadata';
 const VERIFY_PAGE_SIZE = 1000;
 const UNKNOWN_XID = -1n;
-interface VerifyRow {
-  position: string;
-  stream_id: string;
-  revision: string;
-  event_id: string;
-  type: string;
-  schema_version: number;
-  data: JsonObject;
-  metadata: Record<string, unknown>;
-}
+/** An event row without the two columns verify() does not read. */
+type VerifyRow = Omit<EventRow, 'xid' | 'recorded_at'>;
 
 /** [lo, hi] cut into `n` contiguous ranges (fewer when it holds fewer values). */
 function splitRange(lo: bigint, hi: bigint, n: number): Array<{ from: bigint; to: bigint }> {
